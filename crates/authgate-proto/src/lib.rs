@@ -1,0 +1,60 @@
+//! The wire types of authgate's HTTP API (`API.md`): every request and
+//! response body, the error body, audit events and access-token claims.
+//!
+//! This crate owns the JSON shapes only: field names, which fields are
+//! optional, how timestamps and identifiers are written. It does no
+//! validation beyond what the types themselves enforce (an `exp` must be an
+//! integer, a date must be RFC 3339) and depends on nothing else of
+//! authgate, so the server, the client and the guard can all share it.
+//!
+//! Input is read tolerantly: unknown fields are ignored, because API.md
+//! allows adding fields. Secrets (passwords, tokens, client secrets) never
+//! appear in `Debug` output.
+//!
+//! What lives where (every public type is re-exported here):
+//!
+//! - error: [`ErrorBody`], the one error shape, and its [`ErrorCode`]s.
+//! - user: [`PublicUser`], a user as the API shows it.
+//! - auth: register, login, refresh and logout bodies.
+//! - session: `GET /me` and `GET /auth/sessions`.
+//! - admin: dashboard, users, signing keys, service clients.
+//! - oauth: `/oauth/token`, `/oauth/introspect`, `/oauth/revoke`.
+//! - discovery: `/.well-known/openid-configuration`.
+//! - audit: [`AuditEvent`] and the audit query.
+//! - claims: [`AccessClaims`] of access tokens and their [`Audience`].
+//! - ops: `/healthz` and `/readyz`.
+//! - token_type: the `"Bearer"` [`TokenType`] of token responses.
+
+mod admin;
+mod audit;
+mod auth;
+mod claims;
+mod discovery;
+mod error;
+mod oauth;
+mod ops;
+mod redact;
+mod session;
+mod token_type;
+mod user;
+
+pub use admin::{
+    CreateClientRequest, CreateClientResponse, DashboardResponse, KeyInfo, KeyState, KeysResponse,
+    RotateKeysResponse, SetRolesRequest, UsersPage, UsersQuery,
+};
+pub use audit::{AuditEvent, AuditKind, AuditQuery, AuditResponse};
+pub use auth::{
+    LoginRequest, LoginResponse, LogoutRequest, MessageResponse, RefreshRequest, RefreshResponse,
+    RegisterRequest, RegisterResponse,
+};
+pub use claims::{AccessClaims, Audience};
+pub use discovery::OpenIdConfiguration;
+pub use error::{ErrorBody, ErrorCode};
+pub use oauth::{
+    GrantType, IntrospectRequest, IntrospectionResponse, IntrospectionTokenType,
+    OAuthTokenResponse, RevokeRequest, TokenRequest, TokenTypeHint,
+};
+pub use ops::{HealthResponse, ProbeStatus, ReadyResponse};
+pub use session::{CurrentSession, MeResponse, SessionInfo, SessionsResponse};
+pub use token_type::TokenType;
+pub use user::PublicUser;

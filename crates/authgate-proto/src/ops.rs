@@ -1,0 +1,134 @@
+//! Liveness and readiness probes: `GET /healthz` and `GET /readyz`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ErrorCode;
+
+/// Whether something answers: `"ok"` or `"unavailable"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum ProbeStatus {
+    /// It answers.
+    #[default]
+    Ok,
+    /// It does not answer (or answered with an error).
+    Unavailable,
+}
+
+/// Response of `GET /healthz`: `{"status": "ok"}` while the process serves.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthResponse {
+    /// Always `"ok"`: a process that can answer is alive.
+    pub status: ProbeStatus,
+}
+
+/// Response of `GET /readyz`: 200 when every configured store answers,
+/// else 503.
+///
+/// The 503 body also carries `error` and `error_description`, so it is an
+/// error body of the one shape API.md requires, with the per-store detail
+/// added:
+/// `{"status": "unavailable", "stores": {"database": "ok", "redis": "unavailable"},
+///   "error": "unavailable", "error_description": "not ready: redis"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadyResponse {
+    /// `"ok"` when every store answers, else `"unavailable"`.
+    pub status: ProbeStatus,
+    /// Each configured store (`"database"`, `"redis"`) and whether it
+    /// answered; stores that are not configured are not listed.
+    pub stores: BTreeMap<String, ProbeStatus>,
+    /// `unavailable` when not ready; left out when ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorCode>,
+    /// Names the stores that failed; left out when ready. Never the cause
+    /// (that goes to the log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_description: Option<String>,
+}
+
+impl ReadyResponse {
+    /// The response for these store results: ready only if all are `ok`.
+    pub fn from_stores(stores: BTreeMap<String, ProbeStatus>) -> Self {
+        let mut response = Self {
+            status: ProbeStatus::Ok,
+            stores,
+            error: None,
+            error_description: None,
+        };
+        let failed = response.failed().collect::<Vec<_>>().join(", ");
+        if !failed.is_empty() {
+            response.status = ProbeStatus::Unavailable;
+            response.error = Some(ErrorCode::Unavailable);
+            response.error_description = Some(format!("not ready: {failed}"));
+        }
+        response
+    }
+
+    /// Whether every store answered (the server answers 200, else 503).
+    pub fn is_ready(&self) -> bool {
+        self.status == ProbeStatus::Ok
+    }
+
+    /// The names of the stores that did not answer.
+    pub fn failed(&self) -> impl Iterator<Item = &str> {
+        self.stores
+            .iter()
+            .filter(|(_, status)| **status != ProbeStatus::Ok)
+            .map(|(name, _)| name.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorBody;
+    use serde_json::json;
+
+    fn stores(redis: ProbeStatus) -> BTreeMap<String, ProbeStatus> {
+        BTreeMap::from([
+            ("database".to_owned(), ProbeStatus::Ok),
+            ("redis".to_owned(), redis),
+        ])
+    }
+
+    #[test]
+    fn health_is_status_ok() {
+        assert_eq!(
+            serde_json::to_value(HealthResponse::default()).unwrap(),
+            json!({"status": "ok"})
+        );
+    }
+
+    #[test]
+    fn ready_when_every_store_answers() {
+        let ready = ReadyResponse::from_stores(stores(ProbeStatus::Ok));
+        assert!(ready.is_ready());
+        assert_eq!(
+            serde_json::to_value(&ready).unwrap(),
+            json!({"status": "ok", "stores": {"database": "ok", "redis": "ok"}})
+        );
+    }
+
+    #[test]
+    fn not_ready_names_the_failed_store_and_is_an_error_body() {
+        let ready = ReadyResponse::from_stores(stores(ProbeStatus::Unavailable));
+        assert!(!ready.is_ready());
+        assert_eq!(ready.failed().collect::<Vec<_>>(), ["redis"]);
+        let value = serde_json::to_value(&ready).unwrap();
+        assert_eq!(
+            value,
+            json!({"status": "unavailable",
+                   "stores": {"database": "ok", "redis": "unavailable"},
+                   "error": "unavailable", "error_description": "not ready: redis"})
+        );
+        let as_error: ErrorBody = serde_json::from_value(value.clone()).unwrap();
+        assert_eq!(as_error.http_status(), 503);
+        assert_eq!(
+            serde_json::from_value::<ReadyResponse>(value).unwrap(),
+            ready
+        );
+    }
+}
