@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor, value};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The registered claims of RFC 7519 §4.1 plus every other claim in `extra`.
@@ -127,20 +127,32 @@ pub mod numeric_date {
         }
 
         fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
-            Ok(v)
+            from_i64(v)
         }
 
         fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
-            i64::try_from(v).map_err(|_| E::custom("NumericDate out of range"))
+            from_u64(v)
         }
 
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
-            // i64::MAX as f64 rounds up to 2^63, so compare with a strict bound.
-            if v.is_finite() && (-9.2e18..=9.2e18).contains(&v) {
-                Ok(v.floor() as i64)
-            } else {
-                Err(E::custom("NumericDate out of range"))
-            }
+            from_f64(v)
+        }
+    }
+
+    pub(crate) fn from_i64<E: de::Error>(v: i64) -> Result<i64, E> {
+        Ok(v)
+    }
+
+    pub(crate) fn from_u64<E: de::Error>(v: u64) -> Result<i64, E> {
+        i64::try_from(v).map_err(|_| E::custom("NumericDate out of range"))
+    }
+
+    pub(crate) fn from_f64<E: de::Error>(v: f64) -> Result<i64, E> {
+        // i64::MAX as f64 rounds up to 2^63, so compare with a strict bound.
+        if v.is_finite() && (-9.2e18..=9.2e18).contains(&v) {
+            Ok(v.floor() as i64)
+        } else {
+            Err(E::custom("NumericDate out of range"))
         }
     }
 
@@ -229,16 +241,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for BorrowedStr<'a> {
     }
 }
 
-struct Date(i64);
-
-impl<'de> Deserialize<'de> for Date {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        numeric_date::required(d).map(Date)
-    }
-}
-
-/// The registered claims validation needs, read in one pass that skips the
-/// rest, and which of the caller's required claims were present.
+/// The registered claims validation needs, noted while the claims are read,
+/// and which of the caller's required claims were present.
 #[derive(Debug, Default)]
 pub(crate) struct Registered<'a> {
     pub(crate) iss: Option<Cow<'a, str>>,
@@ -248,51 +252,228 @@ pub(crate) struct Registered<'a> {
     pub(crate) iat: Option<i64>,
     /// Bit `i` set when `required[i]` appeared (at most 64 required claims).
     pub(crate) present: u64,
+    /// Whether every member of the object was read; when the caller's type
+    /// fails only at the end (a missing field), validation can still say
+    /// what was wrong with the token itself.
+    pub(crate) complete: bool,
 }
 
-/// Reads [`Registered`] from a claims object, noting `required` claim names.
-pub(crate) struct RegisteredSeed<'r> {
-    pub(crate) required: &'r [String],
+/// Reads the claims object into the caller's `T` and the registered claims in
+/// one pass.
+///
+/// Registered claims are parsed here, strictly (NumericDates must be numbers,
+/// `iss`/`sub`/`jti` strings, `aud` a string or array of strings, no
+/// duplicates), and then handed to `T` through serde's value deserializers;
+/// every other member goes to `T` untouched. So validation costs no second
+/// parse, and `T` can never see a registered claim that validation did not.
+pub(crate) fn read_claims<'de, T: Deserialize<'de>>(
+    json: &'de str,
+    required: &[String],
+    registered: &mut Registered<'de>,
+) -> Result<T, serde_json::Error> {
+    // from_str: the caller checked UTF-8 once, so serde_json need not re-check every string.
+    let mut de = serde_json::Deserializer::from_str(json);
+    let value = T::deserialize(ClaimsDeserializer {
+        de: &mut de,
+        state: registered,
+        required,
+    })?;
+    de.end()?;
+    Ok(value)
 }
 
-impl<'de, 'r> DeserializeSeed<'de> for RegisteredSeed<'r> {
-    type Value = Registered<'de>;
+struct ClaimsDeserializer<'a, 'de, 'r> {
+    de: &'a mut serde_json::Deserializer<serde_json::de::StrRead<'de>>,
+    state: &'a mut Registered<'de>,
+    required: &'r [String],
+}
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
+impl<'de> Deserializer<'de> for ClaimsDeserializer<'_, 'de, '_> {
+    type Error = serde_json::Error;
+
+    /// Claims are always an object, whatever `T` asks for.
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.de.deserialize_map(ObjectVisitor {
+            visitor,
+            state: self.state,
+            required: self.required,
+        })
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
     }
 }
 
-impl<'de, 'r> Visitor<'de> for RegisteredSeed<'r> {
-    type Value = Registered<'de>;
+struct ObjectVisitor<'a, 'de, 'r, V> {
+    visitor: V,
+    state: &'a mut Registered<'de>,
+    required: &'r [String],
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for ObjectVisitor<'_, 'de, '_, V> {
+    type Value = V::Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object of claims")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut out = Registered::default();
-        while let Some(BorrowedStr(key)) = map.next_key()? {
-            if let Some(i) = self.required.iter().position(|r| *r == key) {
-                out.present |= 1u64.checked_shl(i as u32).unwrap_or(0);
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        self.visitor.visit_map(ClaimsMap {
+            map,
+            state: self.state,
+            required: self.required,
+            current: Member::Other,
+        })
+    }
+}
+
+/// Which member the map is positioned on.
+#[derive(Clone, Copy)]
+enum Member {
+    Exp,
+    Nbf,
+    Iat,
+    Iss,
+    Aud,
+    /// `sub` or `jti`: checked to be strings, not kept.
+    StringClaim,
+    Other,
+}
+
+struct ClaimsMap<'a, 'de, 'r, A> {
+    map: A,
+    state: &'a mut Registered<'de>,
+    required: &'r [String],
+    current: Member,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for ClaimsMap<'_, 'de, '_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        let Some(BorrowedStr(key)) = self.map.next_key()? else {
+            self.state.complete = true;
+            return Ok(None);
+        };
+        if let Some(i) = self.required.iter().position(|r| *r == key) {
+            self.state.present |= 1u64.checked_shl(i as u32).unwrap_or(0);
+        }
+        self.current = match key.as_ref() {
+            "exp" => Member::Exp,
+            "nbf" => Member::Nbf,
+            "iat" => Member::Iat,
+            "iss" => Member::Iss,
+            "aud" => Member::Aud,
+            "sub" | "jti" => Member::StringClaim,
+            _ => Member::Other,
+        };
+        feed_str(seed, key).map(Some)
+    }
+
+    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
+        let state = &mut *self.state;
+        match std::mem::replace(&mut self.current, Member::Other) {
+            Member::Other => self.map.next_value_seed(seed),
+            Member::Exp => feed_date(seed, self.map.next_value()?, &mut state.exp, "exp"),
+            Member::Nbf => feed_date(seed, self.map.next_value()?, &mut state.nbf, "nbf"),
+            Member::Iat => feed_date(seed, self.map.next_value()?, &mut state.iat, "iat"),
+            Member::Iss => {
+                let BorrowedStr(iss) = self.map.next_value()?;
+                set_once(&mut state.iss, iss.clone(), "iss")?;
+                feed_str(seed, iss)
             }
-            match key.as_ref() {
-                "exp" => set_once(&mut out.exp, map.next_value::<Date>()?.0, "exp")?,
-                "nbf" => set_once(&mut out.nbf, map.next_value::<Date>()?.0, "nbf")?,
-                "iat" => set_once(&mut out.iat, map.next_value::<Date>()?.0, "iat")?,
-                "iss" => set_once(&mut out.iss, map.next_value::<BorrowedStr<'de>>()?.0, "iss")?,
-                "aud" => set_once(&mut out.aud, map.next_value::<AudRef<'de>>()?, "aud")?,
-                // sub and jti must be strings when present (RFC 7519 §4.1.2, §4.1.7).
-                "sub" | "jti" => {
-                    map.next_value::<BorrowedStr<'de>>()?;
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+            Member::StringClaim => {
+                let BorrowedStr(value) = self.map.next_value()?;
+                feed_str(seed, value)
+            }
+            Member::Aud => {
+                let aud: AudRef<'de> = self.map.next_value()?;
+                let value = match &aud {
+                    AudRef::One(one) => seed.deserialize(value::StrDeserializer::new(one))?,
+                    AudRef::Many(many) => seed.deserialize(value::SeqDeserializer::new(
+                        many.iter().map(|a| a.as_ref()),
+                    ))?,
+                };
+                set_once(&mut state.aud, aud, "aud")?;
+                Ok(value)
             }
         }
-        Ok(out)
     }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.map.size_hint()
+    }
+}
+
+/// Hands a string to `T`, borrowed from the input when it had no escapes.
+fn feed_str<'de, S: DeserializeSeed<'de>, E: de::Error>(
+    seed: S,
+    s: Cow<'de, str>,
+) -> Result<S::Value, E> {
+    match s {
+        Cow::Borrowed(b) => seed.deserialize(value::BorrowedStrDeserializer::new(b)),
+        Cow::Owned(o) => seed.deserialize(value::StringDeserializer::new(o)),
+    }
+}
+
+/// A JSON number as it was written, so `T` sees the same kind serde_json would give it.
+#[derive(Clone, Copy)]
+enum Number {
+    Int(i64),
+    Uint(u64),
+    Float(f64),
+}
+
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct NumberVisitor;
+        impl Visitor<'_> for NumberVisitor {
+            type Value = Number;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a NumericDate (JSON number of seconds)")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Number, E> {
+                Ok(Number::Int(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Number, E> {
+                Ok(Number::Uint(v))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Number, E> {
+                Ok(Number::Float(v))
+            }
+        }
+        d.deserialize_any(NumberVisitor)
+    }
+}
+
+fn feed_date<'de, S: DeserializeSeed<'de>, E: de::Error>(
+    seed: S,
+    n: Number,
+    slot: &mut Option<i64>,
+    name: &'static str,
+) -> Result<S::Value, E> {
+    let (date, value) = match n {
+        Number::Int(v) => (
+            numeric_date::from_i64(v),
+            seed.deserialize(value::I64Deserializer::new(v)),
+        ),
+        Number::Uint(v) => (
+            numeric_date::from_u64(v),
+            seed.deserialize(value::U64Deserializer::new(v)),
+        ),
+        Number::Float(v) => (
+            numeric_date::from_f64(v),
+            seed.deserialize(value::F64Deserializer::new(v)),
+        ),
+    };
+    set_once(slot, date?, name)?;
+    value
 }
 
 /// Duplicate registered claims are an error: which copy a library reads is
@@ -310,8 +491,37 @@ mod tests {
     use super::*;
 
     fn registered(json: &str) -> Result<Registered<'_>, serde_json::Error> {
-        let mut de = serde_json::Deserializer::from_str(json);
-        RegisteredSeed { required: &[] }.deserialize(&mut de)
+        let mut reg = Registered::default();
+        read_claims::<de::IgnoredAny>(json, &[], &mut reg)?;
+        Ok(reg)
+    }
+
+    #[test]
+    fn the_callers_type_sees_registered_claims_as_written() {
+        #[derive(Deserialize)]
+        struct Mine {
+            exp: u64,
+            aud: Vec<String>,
+            iss: String,
+            extra: bool,
+        }
+        let mut reg = Registered::default();
+        let json = r#"{"exp":7,"aud":["a","b"],"iss":"i\u0041","extra":true}"#;
+        let mine: Mine = read_claims(json, &[], &mut reg).unwrap();
+        assert_eq!(
+            (mine.exp, mine.aud.len(), mine.iss.as_str(), mine.extra),
+            (7, 2, "iA", true)
+        );
+        assert_eq!((reg.exp, reg.iss.as_deref()), (Some(7), Some("iA")));
+        assert!(reg.complete);
+    }
+
+    #[test]
+    fn claims_that_are_not_an_object_are_refused_whatever_the_type() {
+        let mut reg = Registered::default();
+        assert!(read_claims::<serde_json::Value>("[1,2]", &[], &mut reg).is_err());
+        assert!(read_claims::<Vec<u8>>("{}", &[], &mut reg).is_err());
+        assert!(read_claims::<serde_json::Value>("{} x", &[], &mut reg).is_err());
     }
 
     #[test]

@@ -1,16 +1,18 @@
 //! Compact JWS: signing, and verification with claim validation. The hot path.
 
 use serde::Serialize;
-use serde::de::{DeserializeOwned, DeserializeSeed};
+use serde::de::DeserializeOwned;
 
-use crate::claims::RegisteredSeed;
+use crate::claims::{Registered, read_claims};
 use crate::header::{RawHeader, typ_matches};
 use crate::{Algorithm, Error, KeyResolver, SigningKey, Validation, b64};
 
-/// Largest decoded header we read; real headers are under 200 bytes.
-const MAX_HEADER_LEN: usize = 1024;
-/// Largest decoded signature: RSA-8192 (the largest key aws-lc-rs accepts) is 1024 bytes.
-const MAX_SIGNATURE_LEN: usize = 1024;
+// Parts up to these decoded sizes are decoded on the stack; larger ones (up
+// to the token length cap) on the heap. Sized for real tokens: headers are
+// under 200 bytes, access-token claims under 1 KiB, and RSA-4096 signatures 512 bytes.
+const HEADER_STACK_LEN: usize = 256;
+const CLAIMS_STACK_LEN: usize = 1024;
+const SIGNATURE_STACK_LEN: usize = 512;
 
 /// The three base64url parts of a compact JWS and the signing input (`header.payload`).
 pub(crate) struct Parts<'a> {
@@ -21,14 +23,14 @@ pub(crate) struct Parts<'a> {
 }
 
 /// Splits a compact JWS; anything but exactly three parts (a JWE has five) is malformed.
+///
+/// Only the short ends are scanned (the header from the front, the signature
+/// from the back); a dot left in the payload makes its base64url invalid.
 pub(crate) fn split(token: &[u8]) -> Result<Parts<'_>, Error> {
-    let mut dots = token
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| **b == b'.')
-        .map(|(i, _)| i);
-    match (dots.next(), dots.next(), dots.next()) {
-        (Some(first), Some(second), None) => Ok(Parts {
+    let first = token.iter().position(|&b| b == b'.');
+    let second = token.iter().rposition(|&b| b == b'.');
+    match (first, second) {
+        (Some(first), Some(second)) if first < second => Ok(Parts {
             header: &token[..first],
             payload: &token[first + 1..second],
             signature: &token[second + 1..],
@@ -60,13 +62,16 @@ pub fn verify<T: DeserializeOwned>(
     }
     let parts = split(token.as_bytes())?;
 
-    let mut header_buf = [0u8; MAX_HEADER_LEN];
-    let header_len = b64::decode_slice(
+    let (mut stack, mut heap) = ([0u8; HEADER_STACK_LEN], Vec::new());
+    let header = b64::decode_part(
         parts.header,
-        &mut header_buf,
-        "header is not base64url or too long",
+        &mut stack,
+        &mut heap,
+        "header is not base64url",
     )?;
-    let header: RawHeader<'_> = serde_json::from_slice(&header_buf[..header_len])
+    let header =
+        std::str::from_utf8(header).map_err(|_| Error::Malformed("header is not UTF-8"))?;
+    let header: RawHeader<'_> = serde_json::from_str(header)
         .map_err(|_| Error::Malformed("header is not a JOSE header object"))?;
     if header.crit.is_some() {
         return Err(Error::CriticalHeader);
@@ -77,13 +82,14 @@ pub fn verify<T: DeserializeOwned>(
         return Err(Error::AlgorithmMismatch);
     }
 
-    let mut sig_buf = [0u8; MAX_SIGNATURE_LEN];
-    let sig_len = b64::decode_slice(
+    let (mut stack, mut heap) = ([0u8; SIGNATURE_STACK_LEN], Vec::new());
+    let signature = b64::decode_part(
         parts.signature,
-        &mut sig_buf,
-        "signature is not base64url or too long",
+        &mut stack,
+        &mut heap,
+        "signature is not base64url",
     )?;
-    key.verify_signature(parts.signing_input, &sig_buf[..sig_len])?;
+    key.verify_signature(parts.signing_input, signature)?;
 
     if let Some(expected) = &validation.typ {
         match &header.typ {
@@ -91,24 +97,35 @@ pub fn verify<T: DeserializeOwned>(
             _ => return Err(Error::InvalidType),
         }
     }
-    let claims = b64::decode(parts.payload, "payload is not base64url")?;
-    validate_claims(&claims, validation, now)?;
-    serde_json::from_slice(&claims)
-        .map_err(|_| Error::Malformed("claims do not fit the expected type"))
+    let (mut stack, mut heap) = ([0u8; CLAIMS_STACK_LEN], Vec::new());
+    let claims = b64::decode_part(
+        parts.payload,
+        &mut stack,
+        &mut heap,
+        "payload is not base64url",
+    )?;
+    let claims =
+        std::str::from_utf8(claims).map_err(|_| Error::Malformed("claims are not UTF-8"))?;
+    let mut registered = Registered::default();
+    match read_claims::<T>(claims, &validation.required_claims, &mut registered) {
+        Ok(value) => {
+            validate_claims(&registered, validation, now)?;
+            Ok(value)
+        }
+        // A type that failed only at the end (a missing field) still lets
+        // validation name what is wrong with the token itself.
+        Err(_) if registered.complete => {
+            validate_claims(&registered, validation, now)?;
+            Err(Error::Malformed("claims do not fit the expected type"))
+        }
+        Err(_) => Err(Error::Malformed(
+            "claims are not a JSON object with well-typed registered claims",
+        )),
+    }
 }
 
-/// Applies `validation` to a claims JSON object.
-fn validate_claims(json: &[u8], v: &Validation, now: i64) -> Result<(), Error> {
-    const BAD: Error =
-        Error::Malformed("claims are not a JSON object with well-typed registered claims");
-    let mut de = serde_json::Deserializer::from_slice(json);
-    let reg = RegisteredSeed {
-        required: &v.required_claims,
-    }
-    .deserialize(&mut de)
-    .map_err(|_| BAD)?;
-    de.end().map_err(|_| BAD)?;
-
+/// Applies `validation` to the registered claims read from a token.
+fn validate_claims(reg: &Registered<'_>, v: &Validation, now: i64) -> Result<(), Error> {
     for (i, name) in v.required_claims.iter().enumerate() {
         let present = i < 64 && reg.present & (1u64 << i) != 0;
         if !present {

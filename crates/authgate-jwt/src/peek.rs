@@ -1,9 +1,9 @@
 //! Reading a token without verifying it: for clients that display a token or
 //! decide when to refresh it, never for deciding whom to trust.
 
-use serde::de::{DeserializeOwned, DeserializeSeed};
+use serde::de::{DeserializeOwned, IgnoredAny};
 
-use crate::claims::{Registered, RegisteredSeed};
+use crate::claims::{Registered, read_claims};
 use crate::jws::split;
 use crate::validation::DEFAULT_MAX_TOKEN_LEN;
 use crate::{Error, Header, b64};
@@ -32,7 +32,7 @@ pub fn decode_unverified<T: DeserializeOwned>(token: &str) -> Result<Unverified<
     Ok(Unverified {
         header: serde_json::from_slice(&header)
             .map_err(|_| Error::Malformed("header is not a JOSE header object"))?,
-        claims: serde_json::from_slice(&payload)
+        claims: read_claims(&payload, &[], &mut Registered::default())
             .map_err(|_| Error::Malformed("claims do not fit the expected type"))?,
     })
 }
@@ -56,21 +56,20 @@ pub fn is_expired(token: &str, now: i64) -> bool {
 /// [`Error::TooLarge`] or [`Error::Malformed`].
 pub fn expires_in(token: &str, now: i64) -> Result<Option<i64>, Error> {
     let payload = checked_payload(token)?;
-    let mut de = serde_json::Deserializer::from_slice(&payload);
-    let reg: Registered<'_> = RegisteredSeed { required: &[] }
-        .deserialize(&mut de)
-        .map_err(|_| {
-            Error::Malformed("claims are not a JSON object with well-typed registered claims")
-        })?;
+    let mut reg = Registered::default();
+    read_claims::<IgnoredAny>(&payload, &[], &mut reg).map_err(|_| {
+        Error::Malformed("claims are not a JSON object with well-typed registered claims")
+    })?;
     Ok(reg.exp.map(|exp| exp.saturating_sub(now)))
 }
 
 /// Checks size and structure (all three parts canonical base64url) and returns the decoded payload.
-fn checked_payload(token: &str) -> Result<Vec<u8>, Error> {
+fn checked_payload(token: &str) -> Result<String, Error> {
     if token.len() > DEFAULT_MAX_TOKEN_LEN {
         return Err(Error::TooLarge);
     }
     let parts = split(token.as_bytes())?;
     b64::decode(parts.signature, "signature is not base64url")?;
-    b64::decode(parts.payload, "payload is not base64url")
+    let payload = b64::decode(parts.payload, "payload is not base64url")?;
+    String::from_utf8(payload).map_err(|_| Error::Malformed("claims are not UTF-8"))
 }
