@@ -1,0 +1,77 @@
+//! Errors of the domain and of storage, each mapped to one API.md error code by the server.
+
+/// Why a domain operation failed; each variant is one row of API.md's error table.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// A field is missing or invalid; `field` names it and `reason` says why (safe to show).
+    #[error("{field}: {reason}")]
+    InvalidInput {
+        /// The request field at fault.
+        field: &'static str,
+        /// A description safe to return to the client.
+        reason: String,
+    },
+    /// Unknown user or wrong password: the two are indistinguishable on purpose.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// The password was right but the account is disabled.
+    #[error("account disabled")]
+    AccountDisabled,
+    /// The email or username (named) is already registered.
+    #[error("{0} already registered")]
+    Conflict(&'static str),
+    /// A refresh token that is unknown, expired, revoked or reused.
+    #[error("invalid grant")]
+    InvalidGrant,
+    /// Registration is closed by configuration.
+    #[error("registration is closed")]
+    RegistrationClosed,
+    /// The resource does not exist or is not the caller's.
+    #[error("not found")]
+    NotFound,
+    /// A backing store is down; nothing was half-written.
+    #[error("store unavailable")]
+    Unavailable(#[source] StoreError),
+    /// A bug or an unexpected failure; the cause is logged, never shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The store cannot be reached or timed out.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// A uniqueness rule was violated; the value names what (`"email"`, `"username"`, …).
+    #[error("conflict on {0}")]
+    Conflict(&'static str),
+    /// Stored data cannot be decoded (a bug or tampering).
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+    /// Any other failure of the backend.
+    #[error("store error: {0}")]
+    Other(String),
+}
+
+impl From<StoreError> for AuthError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(_) => Self::Unavailable(err),
+            StoreError::Conflict(what) => Self::Conflict(what),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl AuthError {
+    /// An [`AuthError::InvalidInput`] for `field`.
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::InvalidInput {
+            field,
+            reason: reason.into(),
+        }
+    }
+}

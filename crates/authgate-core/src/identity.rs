@@ -1,0 +1,168 @@
+//! Parse-don't-trust newtypes for what users type: email, username, password.
+
+use std::fmt;
+
+use zeroize::Zeroizing;
+
+use crate::error::AuthError;
+
+/// Longest email accepted (RFC 5321 path limit).
+const MAX_EMAIL_LEN: usize = 254;
+/// Longest password accepted, in characters (API.md).
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+/// A syntactically valid email address, trimmed and lower-cased.
+///
+/// Deliberately conservative rather than RFC 5322-complete: one `@`, a
+/// non-empty local part of at most 64 bytes, a dotted domain, no spaces or
+/// control characters. Deliverability is not checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    /// Parses and normalises an email.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidInput`] naming `email`.
+    pub fn parse(input: &str) -> Result<Self, AuthError> {
+        let email = input.trim().to_lowercase();
+        let bad = |why: &str| AuthError::invalid("email", why.to_owned());
+        if email.is_empty() {
+            return Err(bad("email is required"));
+        }
+        if email.len() > MAX_EMAIL_LEN {
+            return Err(bad("email is longer than 254 characters"));
+        }
+        if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad("email contains spaces or control characters"));
+        }
+        let Some((local, domain)) = email.split_once('@') else {
+            return Err(bad("email has no @"));
+        };
+        if local.is_empty() || local.len() > 64 || domain.contains('@') {
+            return Err(bad("email is not a valid address"));
+        }
+        let labels_ok = domain
+            .split('.')
+            .all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
+        if !domain.contains('.') || !labels_ok {
+            return Err(bad("email domain is not valid"));
+        }
+        Ok(Self(email))
+    }
+
+    /// The normalised address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A username matching `[A-Za-z0-9_.-]{3,64}`, lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    /// Parses and normalises a username.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidInput`] naming `username`.
+    pub fn parse(input: &str) -> Result<Self, AuthError> {
+        let name = input.trim();
+        let ok_chars = name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+        if !(3..=64).contains(&name.len()) || !ok_chars {
+            return Err(AuthError::invalid(
+                "username",
+                "username must be 3 to 64 characters of letters, digits, '_', '.' or '-'",
+            ));
+        }
+        Ok(Self(name.to_ascii_lowercase()))
+    }
+
+    /// The normalised username.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password as typed: zeroized on drop, never printed.
+pub struct Password(Zeroizing<String>);
+
+impl Password {
+    /// Wraps a password, refusing only what no policy could accept (too long).
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidInput`] naming `password` when over 256 characters.
+    pub fn new(password: String) -> Result<Self, AuthError> {
+        let password = Zeroizing::new(password);
+        if password.chars().count() > MAX_PASSWORD_CHARS {
+            return Err(AuthError::invalid(
+                "password",
+                "password is longer than 256 characters",
+            ));
+        }
+        Ok(Self(password))
+    }
+
+    /// The password text, for hashing and strength estimation only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password([redacted])")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_trimmed_and_lowercased() {
+        assert_eq!(
+            Email::parse("  Alice@Example.COM ").unwrap().as_str(),
+            "alice@example.com"
+        );
+    }
+
+    #[test]
+    fn malformed_emails_are_refused() {
+        for bad in [
+            "",
+            "alice",
+            "@example.com",
+            "alice@",
+            "alice@example",
+            "a b@example.com",
+            "a@b@c.com",
+            "alice@-x.com",
+            "alice@x..com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+        assert!(Email::parse(&format!("{}@example.com", "a".repeat(65))).is_err());
+    }
+
+    #[test]
+    fn usernames_follow_the_api_pattern() {
+        assert_eq!(
+            Username::parse("Alice_1.x-y").unwrap().as_str(),
+            "alice_1.x-y"
+        );
+        for bad in ["ab", "with space", "ünï", &"a".repeat(65), "a/b"] {
+            assert!(Username::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn passwords_never_print_and_cap_at_256_characters() {
+        let p = Password::new("hunter2hunter2".into()).unwrap();
+        assert!(!format!("{p:?}").contains("hunter2"));
+        assert!(Password::new("é".repeat(256)).is_ok());
+        assert!(Password::new("x".repeat(257)).is_err());
+    }
+}

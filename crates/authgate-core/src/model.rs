@@ -1,0 +1,164 @@
+//! The records the domain keeps: users, sessions, refresh tokens and signing keys.
+
+use std::fmt;
+
+use authgate_proto::{KeyState, PublicUser};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::secrets::TokenHash;
+
+/// A registered user, as stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    /// UUID v7; the `sub` of every token the user gets.
+    pub id: Uuid,
+    /// Lower-cased and trimmed; unique.
+    pub email: String,
+    /// Lower-cased; unique when present.
+    pub username: Option<String>,
+    /// Display name, as given.
+    pub name: Option<String>,
+    /// Argon2id PHC string. Never leaves the server.
+    pub password_hash: String,
+    /// Role names; permissions come from configuration.
+    pub roles: Vec<String>,
+    /// Disabled users cannot log in and their sessions are revoked.
+    pub is_active: bool,
+    /// When the user registered.
+    pub created_at: OffsetDateTime,
+    /// Last change to the record.
+    pub updated_at: OffsetDateTime,
+}
+
+impl User {
+    /// The public view of API.md (`PublicUser`): never the hash.
+    pub fn to_public(&self) -> PublicUser {
+        PublicUser {
+            id: self.id,
+            email: self.email.clone(),
+            username: self.username.clone(),
+            name: self.name.clone(),
+            roles: self.roles.clone(),
+            is_active: self.is_active,
+            created_at: self.created_at,
+        }
+    }
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("username", &self.username)
+            .field("roles", &self.roles)
+            .field("is_active", &self.is_active)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A login session: what a refresh-token chain and its access tokens belong to (`sid`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The `sid` claim.
+    pub id: Uuid,
+    /// Whose session it is.
+    pub user_id: Uuid,
+    /// When the login happened.
+    pub created_at: OffsetDateTime,
+    /// Last refresh (or the login).
+    pub last_used_at: OffsetDateTime,
+    /// Absolute end of the session; refreshing never extends it.
+    pub expires_at: OffsetDateTime,
+    /// Client address at login, as the server saw it.
+    pub ip: Option<String>,
+    /// `User-Agent` at login, truncated.
+    pub user_agent: Option<String>,
+    /// The full audience string chosen at login; refreshed access tokens keep it.
+    pub audience: String,
+    /// Set once the session is revoked (logout, reuse, disable); never unset.
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl Session {
+    /// Whether tokens of this session may still be used at `now`.
+    pub fn is_live(&self, now: OffsetDateTime) -> bool {
+        self.revoked_at.is_none() && now < self.expires_at
+    }
+}
+
+/// One refresh token of a session's chain. Only its hash is stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RefreshToken {
+    /// SHA-256 of the token; the primary key.
+    pub hash: TokenHash,
+    /// The session it belongs to.
+    pub session_id: Uuid,
+    /// 0 for the login's token, +1 per rotation.
+    pub generation: i64,
+    /// When it was issued.
+    pub issued_at: OffsetDateTime,
+    /// When it was exchanged for its successor; a second use is reuse.
+    pub used_at: Option<OffsetDateTime>,
+    /// The token it was rotated into.
+    pub successor: Option<TokenHash>,
+    /// The successor token itself, sealed with the master key, kept only for
+    /// the reuse grace window so that a racing second refresh gets the same
+    /// successor (API.md); wiped afterwards.
+    pub successor_sealed: Option<Vec<u8>>,
+    /// Same as the session's end.
+    pub expires_at: OffsetDateTime,
+}
+
+impl fmt::Debug for RefreshToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RefreshToken")
+            .field("session_id", &self.session_id)
+            .field("generation", &self.generation)
+            .field("used_at", &self.used_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A signing key as stored: private material sealed with the master key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    /// Key id (RFC 7638 thumbprint for asymmetric keys).
+    pub kid: String,
+    /// JWS algorithm name.
+    pub alg: String,
+    /// Lifecycle state (DESIGN.md "Keys and rotation").
+    pub state: KeyState,
+    /// PKCS#8 DER (or the HMAC secret), AES-256-GCM sealed with the master key, kid as AAD.
+    pub private_sealed: Vec<u8>,
+    /// When the key was created.
+    pub created_at: OffsetDateTime,
+    /// When it starts (or started) signing.
+    pub activates_at: Option<OffsetDateTime>,
+    /// When it stops (or stopped) signing.
+    pub retires_at: Option<OffsetDateTime>,
+    /// When it leaves JWKS and stops verifying.
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+impl fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A page request over users, ordered by id (UUID v7, so by registration time).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserQuery {
+    /// Return users with ids after this one.
+    pub after: Option<Uuid>,
+    /// At most this many.
+    pub limit: u32,
+    /// Lower-cased prefix of email or username.
+    pub prefix: Option<String>,
+}

@@ -1,0 +1,351 @@
+//! Password hashing (argon2id, PHC strings) on a bounded pool, and the password policy.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use argon2::{Algorithm, Argon2, Params, PasswordHash, Version};
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use tokio::sync::Semaphore;
+
+use crate::error::AuthError;
+use crate::identity::Password;
+
+/// Argon2id cost parameters. Defaults are OWASP's: m=19456 KiB, t=2, p=1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Settings {
+    /// Memory in KiB. Defaults to 19456.
+    pub memory_kib: u32,
+    /// Passes. Defaults to 2.
+    pub iterations: u32,
+    /// Lanes. Defaults to 1.
+    pub parallelism: u32,
+}
+
+impl Default for Argon2Settings {
+    fn default() -> Self {
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+/// The password policy of API.md. Defaults: at least 8 characters, zxcvbn score 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordPolicy {
+    /// Fewest characters accepted. Defaults to 8.
+    pub min_length: usize,
+    /// Lowest zxcvbn score (0-4) accepted; 0 turns the estimator off. Defaults to 2.
+    pub min_strength: u8,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        Self {
+            min_length: 8,
+            min_strength: 2,
+        }
+    }
+}
+
+impl PasswordPolicy {
+    /// Checks a new password; `related` are the user's email, username and
+    /// name, which the password may not equal and which make it weaker.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidInput`] naming `password`, saying why.
+    pub fn check(&self, password: &Password, related: &[&str]) -> Result<(), AuthError> {
+        let text = password.expose();
+        let chars = text.chars().count();
+        if chars < self.min_length {
+            return Err(AuthError::invalid(
+                "password",
+                format!("password must be at least {} characters", self.min_length),
+            ));
+        }
+        if related
+            .iter()
+            .any(|r| !r.is_empty() && r.eq_ignore_ascii_case(text))
+        {
+            return Err(AuthError::invalid(
+                "password",
+                "password must not equal the email or username",
+            ));
+        }
+        if self.min_strength > 0 {
+            let score = u8::from(zxcvbn::zxcvbn(text, related).score());
+            if score < self.min_strength {
+                return Err(AuthError::invalid(
+                    "password",
+                    format!(
+                        "password is too weak (strength {score} of 4, {} required)",
+                        self.min_strength
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The outcome of checking a password against a stored hash.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// Whether the password matched.
+    pub ok: bool,
+    /// When it matched a hash made with other parameters than the configured
+    /// ones: a new hash of the same password to store in its place.
+    pub rehash: Option<String>,
+}
+
+impl std::fmt::Debug for Verified {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verified")
+            .field("ok", &self.ok)
+            .field("rehash", &self.rehash.is_some())
+            .finish()
+    }
+}
+
+/// Hashes and verifies passwords with argon2id, a bounded number at a time.
+///
+/// Each hash takes tens of milliseconds and ~19 MiB, so hashing runs on
+/// blocking threads, never on the async runtime, and at most `concurrency`
+/// hashes run at once: a flood of logins queues here instead of stalling
+/// token checks or exhausting memory.
+#[derive(Debug, Clone)]
+pub struct PasswordHasher {
+    /// Shared so clones use the same pool and queue counter.
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    argon2: Argon2<'static>,
+    params: Params,
+    permits: Semaphore,
+    /// Requests waiting for a permit (for metrics).
+    queued: AtomicUsize,
+    /// A hash of a random password: unknown users are verified against it
+    /// so they cost the same time as known ones.
+    dummy_hash: String,
+}
+
+impl PasswordHasher {
+    /// A hasher with `settings`, running at most `concurrency` (≥ 1) hashes at once.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidInput`] naming `argon2` for parameters argon2 refuses.
+    pub fn new(settings: Argon2Settings, concurrency: usize) -> Result<Self, AuthError> {
+        let params = Params::new(
+            settings.memory_kib,
+            settings.iterations,
+            settings.parallelism,
+            None,
+        )
+        .map_err(|e| AuthError::invalid("argon2", format!("invalid argon2 parameters: {e}")))?;
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+        let dummy_hash = hash_with(&argon2, &crate::secrets::random_token()?)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                argon2,
+                params,
+                permits: Semaphore::new(concurrency.max(1)),
+                queued: AtomicUsize::new(0),
+                dummy_hash,
+            }),
+        })
+    }
+
+    /// How many hash requests are waiting for a free slot.
+    pub fn queue_depth(&self) -> usize {
+        self.inner.queued.load(Ordering::Relaxed)
+    }
+
+    /// Hashes a new password into a PHC string.
+    ///
+    /// # Errors
+    /// [`AuthError::Internal`] if hashing fails.
+    pub async fn hash(&self, password: Password) -> Result<String, AuthError> {
+        self.run(move |inner| hash_with(&inner.argon2, password.expose()))
+            .await
+    }
+
+    /// Checks `password` against a stored PHC string; `None` (unknown user)
+    /// checks against a dummy hash so the time taken does not tell.
+    ///
+    /// # Errors
+    /// [`AuthError::Internal`] if the pool fails.
+    pub async fn verify(
+        &self,
+        password: Password,
+        stored: Option<String>,
+    ) -> Result<Verified, AuthError> {
+        self.run(move |inner| {
+            let known = stored.is_some();
+            let phc = stored.as_deref().unwrap_or(&inner.dummy_hash);
+            let Ok(hash) = PasswordHash::new(phc) else {
+                // A corrupt stored hash must not let anyone in, nor crash.
+                tracing::error!("stored password hash is not a PHC string");
+                return Ok(Verified {
+                    ok: false,
+                    rehash: None,
+                });
+            };
+            let ok = inner
+                .argon2
+                .verify_password(password.expose().as_bytes(), &hash)
+                .is_ok()
+                && known;
+            let current = hash.algorithm.as_str() == "argon2id"
+                && Params::try_from(&hash).is_ok_and(|p| {
+                    p.m_cost() == inner.params.m_cost()
+                        && p.t_cost() == inner.params.t_cost()
+                        && p.p_cost() == inner.params.p_cost()
+                });
+            let rehash = if ok && !current {
+                Some(hash_with(&inner.argon2, password.expose())?)
+            } else {
+                None
+            };
+            Ok(Verified { ok, rehash })
+        })
+        .await
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&Inner) -> Result<T, AuthError> + Send + 'static,
+    ) -> Result<T, AuthError> {
+        self.inner.queued.fetch_add(1, Ordering::Relaxed);
+        let permit = self.inner.permits.acquire().await;
+        self.inner.queued.fetch_sub(1, Ordering::Relaxed);
+        let _permit = permit.map_err(|_| AuthError::Internal("hashing pool closed".into()))?;
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || job(&inner))
+            .await
+            .map_err(|_| AuthError::Internal("hashing task failed".into()))?
+    }
+}
+
+fn hash_with(argon2: &Argon2<'static>, password: &str) -> Result<String, AuthError> {
+    let mut salt = [0u8; 16];
+    SystemRandom::new()
+        .fill(&mut salt)
+        .map_err(|_| AuthError::Internal("random source failed".into()))?;
+    argon2
+        .hash_password_with_salt(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|_| AuthError::Internal("password hashing failed".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small() -> Argon2Settings {
+        Argon2Settings {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        }
+    }
+
+    fn pw(s: &str) -> Password {
+        Password::new(s.to_owned()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_hash_verifies_its_password_and_no_other() {
+        let hasher = PasswordHasher::new(small(), 2).unwrap();
+        let phc = hasher.hash(pw("correct horse battery")).await.unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
+        let good = hasher
+            .verify(pw("correct horse battery"), Some(phc.clone()))
+            .await
+            .unwrap();
+        assert_eq!(
+            good,
+            Verified {
+                ok: true,
+                rehash: None
+            }
+        );
+        let bad = hasher.verify(pw("wrong"), Some(phc)).await.unwrap();
+        assert!(!bad.ok);
+    }
+
+    #[tokio::test]
+    async fn unknown_users_never_verify_even_against_the_dummy() {
+        let hasher = PasswordHasher::new(small(), 1).unwrap();
+        assert!(!hasher.verify(pw("anything"), None).await.unwrap().ok);
+    }
+
+    #[tokio::test]
+    async fn hashes_with_old_parameters_ask_for_a_rehash() {
+        let old = PasswordHasher::new(small(), 1).unwrap();
+        let phc = old.hash(pw("correct horse battery")).await.unwrap();
+        let new = PasswordHasher::new(
+            Argon2Settings {
+                memory_kib: 128,
+                ..small()
+            },
+            1,
+        )
+        .unwrap();
+        let v = new
+            .verify(pw("correct horse battery"), Some(phc))
+            .await
+            .unwrap();
+        assert!(v.ok);
+        let upgraded = v.rehash.unwrap();
+        assert!(upgraded.starts_with("$argon2id$v=19$m=128,t=1,p=1$"));
+        let again = new
+            .verify(pw("correct horse battery"), Some(upgraded))
+            .await
+            .unwrap();
+        assert_eq!(
+            again,
+            Verified {
+                ok: true,
+                rehash: None
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn corrupt_stored_hashes_fail_closed() {
+        let hasher = PasswordHasher::new(small(), 1).unwrap();
+        let v = hasher
+            .verify(pw("x"), Some("not-a-phc".into()))
+            .await
+            .unwrap();
+        assert!(!v.ok);
+    }
+
+    #[test]
+    fn policy_explains_each_refusal() {
+        let policy = PasswordPolicy::default();
+        let err = |p: &str| {
+            policy
+                .check(&pw(p), &["alice@example.com", "alice"])
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err("short").contains("at least 8"));
+        assert!(err("alice@example.com").contains("must not equal"));
+        assert!(err("password").contains("too weak"));
+        assert!(
+            policy
+                .check(&pw("correct horse battery staple"), &["alice"])
+                .is_ok()
+        );
+        let off = PasswordPolicy {
+            min_strength: 0,
+            ..PasswordPolicy::default()
+        };
+        assert!(off.check(&pw("password"), &[]).is_ok());
+    }
+}

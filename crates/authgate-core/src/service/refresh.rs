@@ -1,0 +1,173 @@
+//! Refresh: rotate the refresh token, detect reuse, hand racing callers the same successor.
+
+use time::OffsetDateTime;
+
+use super::register::truncate_to_millis;
+use super::{AuthService, Tokens};
+use crate::error::AuthError;
+use crate::model::{RefreshToken, Session};
+use crate::secrets::{TokenHash, random_token};
+
+/// Longest refresh token looked at; ours are 43 characters.
+const MAX_REFRESH_TOKEN_LEN: usize = 512;
+
+impl AuthService {
+    /// Exchanges a refresh token for a fresh access token and its successor.
+    ///
+    /// The token is rotated atomically: of any number of concurrent calls
+    /// with one token, exactly one creates the successor. The others, and a
+    /// repeat of the parent within the reuse grace window, get the *same*
+    /// successor back (no new branch). Any other use of a rotated token is
+    /// treated as theft: the whole session is revoked.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidGrant`] for unknown, expired, revoked or reused
+    /// tokens and for disabled users; store errors.
+    pub async fn refresh(&self, presented: &str) -> Result<Tokens, AuthError> {
+        if presented.is_empty() || presented.len() > MAX_REFRESH_TOKEN_LEN {
+            return Err(AuthError::InvalidGrant);
+        }
+        let hash = TokenHash::of(presented);
+        let now = truncate_to_millis(self.deps.clock.now());
+        let record = self
+            .deps
+            .sessions
+            .refresh_token(&hash)
+            .await?
+            .ok_or(AuthError::InvalidGrant)?;
+        let session = self.live_session(record.session_id, now).await?;
+        let user = match self.deps.users.user_by_id(session.user_id).await? {
+            Some(user) if user.is_active => user,
+            _ => return Err(AuthError::InvalidGrant),
+        };
+
+        let record = if record.used_at.is_none() {
+            let successor_token = random_token()?;
+            let successor = RefreshToken {
+                hash: TokenHash::of(&successor_token),
+                session_id: session.id,
+                generation: record.generation + 1,
+                issued_at: now,
+                used_at: None,
+                successor: None,
+                successor_sealed: None,
+                expires_at: session.expires_at,
+            };
+            let sealed = self
+                .deps
+                .master
+                .seal(successor_token.as_bytes(), &seal_context(&session, &hash))?;
+            if self
+                .deps
+                .sessions
+                .rotate(&hash, &successor, &sealed, now)
+                .await?
+            {
+                tracing::info!(user_id = %user.id, session_id = %session.id, "token refreshed");
+                return self.tokens(&user, &session, successor_token, now);
+            }
+            // Another refresh with this token won the race: read what it did.
+            self.deps
+                .sessions
+                .refresh_token(&hash)
+                .await?
+                .ok_or(AuthError::InvalidGrant)?
+        } else {
+            record
+        };
+
+        if let Some(successor_token) = self.grace_successor(&record, &session, &hash, now).await? {
+            tracing::info!(user_id = %user.id, session_id = %session.id, "token refreshed within the reuse grace window");
+            return self.tokens(&user, &session, successor_token, now);
+        }
+        // A rotated token came back outside the grace rule: assume it was stolen.
+        if self.deps.sessions.revoke_session(session.id, now).await? {
+            self.remember_revoked(session.id);
+        }
+        tracing::warn!(
+            user_id = %user.id,
+            session_id = %session.id,
+            generation = record.generation,
+            "refresh token reuse detected; session revoked"
+        );
+        Err(AuthError::InvalidGrant)
+    }
+
+    /// The session if it is neither revoked nor expired.
+    async fn live_session(
+        &self,
+        id: uuid::Uuid,
+        now: OffsetDateTime,
+    ) -> Result<Session, AuthError> {
+        match self.deps.sessions.session(id).await? {
+            Some(session) if session.is_live(now) => Ok(session),
+            _ => Err(AuthError::InvalidGrant),
+        }
+    }
+
+    /// The successor to hand back again, when `record` is the immediate
+    /// parent of the session's current token and was used within the grace window.
+    async fn grace_successor(
+        &self,
+        record: &RefreshToken,
+        session: &Session,
+        hash: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<zeroize::Zeroizing<String>>, AuthError> {
+        let (Some(used_at), Some(successor_hash), Some(sealed)) = (
+            record.used_at,
+            record.successor,
+            record.successor_sealed.as_ref(),
+        ) else {
+            return Ok(None);
+        };
+        if now - used_at > self.settings.refresh_reuse_grace {
+            return Ok(None);
+        }
+        // Only the parent of the *current* token: if the successor was itself
+        // rotated, this is an older generation and gets no grace.
+        match self.deps.sessions.refresh_token(&successor_hash).await? {
+            Some(successor) if successor.used_at.is_none() => {}
+            _ => return Ok(None),
+        }
+        let opened = self
+            .deps
+            .master
+            .open(sealed, &seal_context(session, hash))?;
+        let token = String::from_utf8(opened.to_vec())
+            .map_err(|_| AuthError::Internal("sealed successor is not text".into()))?;
+        let token = zeroize::Zeroizing::new(token);
+        if !TokenHash::of(&token).ct_eq(&successor_hash) {
+            return Err(AuthError::Internal(
+                "sealed successor does not match its hash".into(),
+            ));
+        }
+        Ok(Some(token))
+    }
+
+    fn tokens(
+        &self,
+        user: &crate::model::User,
+        session: &Session,
+        refresh_token: zeroize::Zeroizing<String>,
+        now: OffsetDateTime,
+    ) -> Result<Tokens, AuthError> {
+        let (access_token, expires_in) = self.issue_access_token(user, session)?;
+        Ok(Tokens {
+            access_token,
+            expires_in,
+            refresh_token,
+            refresh_expires_in: (session.expires_at - now).whole_seconds(),
+        })
+    }
+}
+
+/// Binds a sealed successor to its session and parent, so it cannot be
+/// moved to another row and opened there.
+fn seal_context(session: &Session, parent: &TokenHash) -> Vec<u8> {
+    let mut context = Vec::with_capacity(16 + 32 + 8);
+    context.extend_from_slice(b"refresh:");
+    context.extend_from_slice(session.id.as_bytes());
+    context.extend_from_slice(&parent.0);
+    context
+}

@@ -1,0 +1,105 @@
+//! Registration: validate, apply the password policy, hash, store.
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::AuthService;
+use crate::error::AuthError;
+use crate::identity::{Email, Password, Username};
+use crate::model::User;
+
+/// Longest display name accepted, in characters.
+const MAX_NAME_CHARS: usize = 200;
+
+/// A registration as the client sent it (already size-bounded by the server).
+#[derive(Debug)]
+pub struct Registration {
+    /// Email address (required).
+    pub email: String,
+    /// The password, wrapped so it cannot be printed.
+    pub password: Password,
+    /// Optional username.
+    pub username: Option<String>,
+    /// Optional display name.
+    pub name: Option<String>,
+}
+
+impl AuthService {
+    /// Registers a user with the default roles.
+    ///
+    /// # Errors
+    /// [`AuthError::RegistrationClosed`], [`AuthError::InvalidInput`] for a
+    /// bad field or password, [`AuthError::Conflict`] when the email or
+    /// username is taken, store errors.
+    pub async fn register(&self, reg: Registration) -> Result<User, AuthError> {
+        if !self.settings.registration_open {
+            return Err(AuthError::RegistrationClosed);
+        }
+        let email = Email::parse(&reg.email)?;
+        let username = reg.username.as_deref().map(Username::parse).transpose()?;
+        let name = reg
+            .name
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty());
+        if name
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > MAX_NAME_CHARS)
+        {
+            return Err(AuthError::invalid(
+                "name",
+                "name is longer than 200 characters",
+            ));
+        }
+        let related: Vec<&str> = [
+            Some(email.as_str()),
+            username.as_ref().map(Username::as_str),
+            name.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        self.settings
+            .password_policy
+            .check(&reg.password, &related)?;
+
+        // Fail fast on a taken email before paying for a hash; the unique
+        // index still decides races.
+        if self
+            .deps
+            .users
+            .user_by_login(email.as_str())
+            .await?
+            .is_some()
+        {
+            return Err(AuthError::Conflict("email"));
+        }
+        if let Some(u) = &username
+            && self.deps.users.user_by_login(u.as_str()).await?.is_some()
+        {
+            return Err(AuthError::Conflict("username"));
+        }
+        let password_hash = self.deps.hasher.hash(reg.password).await?;
+        let now = truncate_to_millis(self.deps.clock.now());
+        let user = User {
+            id: Uuid::now_v7(),
+            email: email.as_str().to_owned(),
+            username: username.map(|u| u.as_str().to_owned()),
+            name,
+            password_hash,
+            roles: self.settings.default_roles.clone(),
+            is_active: true,
+            created_at: now,
+            updated_at: now,
+        };
+        self.deps.users.insert_user(&user).await?;
+        tracing::info!(user_id = %user.id, "user registered");
+        Ok(user)
+    }
+}
+
+/// Stored times are kept to the millisecond; returning the same precision
+/// we store keeps responses and later reads identical.
+pub(crate) fn truncate_to_millis(t: OffsetDateTime) -> OffsetDateTime {
+    t.replace_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000)
+        .unwrap_or(t)
+}

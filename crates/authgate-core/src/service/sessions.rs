@@ -1,0 +1,156 @@
+//! The authenticated caller, and what it may do with its own sessions: /me, logout, list, revoke.
+
+use std::str::FromStr;
+
+use authgate_proto::AccessClaims;
+use uuid::Uuid;
+
+use super::AuthService;
+use crate::error::AuthError;
+use crate::model::{Session, User};
+
+/// The caller of an authenticated request: a verified, unrevoked access token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The user (`sub`).
+    pub user_id: Uuid,
+    /// The session (`sid`).
+    pub session_id: Uuid,
+    /// Roles at issue time.
+    pub roles: Vec<String>,
+    /// The token's `jti`.
+    pub token_id: String,
+}
+
+/// What a logout ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogoutScope {
+    /// The caller's session, and the session of this refresh token if it is also the caller's.
+    Current {
+        /// An optional refresh token sent with the logout.
+        refresh_token: Option<String>,
+    },
+    /// Every session of the user.
+    All,
+}
+
+impl AuthService {
+    /// Turns verified claims into a [`Principal`], refusing revoked sessions.
+    ///
+    /// Signature, time, issuer, audience and type were checked by the
+    /// verifier; this adds what only the auth server knows: whether the
+    /// session was revoked. Tokens without a session (client tokens) or with
+    /// a non-UUID subject are not user tokens: `None`, like revoked ones.
+    pub fn authenticate(&self, claims: &AccessClaims) -> Option<Principal> {
+        let sid = claims.sid?;
+        let user_id = Uuid::from_str(&claims.sub).ok()?;
+        if self.deps.revocations.is_session_revoked(&sid) {
+            return None;
+        }
+        Some(Principal {
+            user_id,
+            session_id: sid,
+            roles: claims.roles.clone(),
+            token_id: claims.jti.clone(),
+        })
+    }
+
+    /// The caller's user record and current session (`GET /me`).
+    ///
+    /// # Errors
+    /// [`AuthError::NotFound`] when the user or session is gone or the session
+    /// is no longer live (the server answers `invalid_token`); store errors.
+    pub async fn me(&self, who: &Principal) -> Result<(User, Session), AuthError> {
+        let now = self.deps.clock.now();
+        let user = self.deps.users.user_by_id(who.user_id).await?;
+        let session = self.deps.sessions.session(who.session_id).await?;
+        match (user, session) {
+            (Some(user), Some(session))
+                if user.is_active && session.is_live(now) && session.user_id == user.id =>
+            {
+                Ok((user, session))
+            }
+            _ => Err(AuthError::NotFound),
+        }
+    }
+
+    /// Logs out: revokes the caller's session (or all of the user's).
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn logout(&self, who: &Principal, scope: LogoutScope) -> Result<(), AuthError> {
+        let now = self.deps.clock.now();
+        let revoked = match scope {
+            LogoutScope::All => {
+                self.deps
+                    .sessions
+                    .revoke_user_sessions(who.user_id, now)
+                    .await?
+            }
+            LogoutScope::Current { refresh_token } => {
+                let mut ids = vec![who.session_id];
+                if let Some(token) = refresh_token.filter(|t| !t.is_empty() && t.len() <= 512) {
+                    let record = self
+                        .deps
+                        .sessions
+                        .refresh_token(&crate::secrets::TokenHash::of(&token))
+                        .await?;
+                    if let Some(record) = record
+                        && self.owns(who, record.session_id).await?
+                    {
+                        ids.push(record.session_id);
+                    }
+                }
+                for id in &ids {
+                    self.deps.sessions.revoke_session(*id, now).await?;
+                }
+                ids
+            }
+        };
+        // The caller's own session may already be gone from the store's "live" set; remember it regardless.
+        self.remember_revoked(who.session_id);
+        for sid in &revoked {
+            self.remember_revoked(*sid);
+        }
+        tracing::info!(user_id = %who.user_id, sessions = revoked.len(), "logout");
+        Ok(())
+    }
+
+    /// The caller's live sessions, newest first.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn sessions(&self, who: &Principal) -> Result<Vec<Session>, AuthError> {
+        Ok(self
+            .deps
+            .sessions
+            .live_sessions(who.user_id, self.deps.clock.now())
+            .await?)
+    }
+
+    /// Revokes one of the caller's sessions.
+    ///
+    /// # Errors
+    /// [`AuthError::NotFound`] when it does not exist or is someone else's; store errors.
+    pub async fn revoke_own_session(&self, who: &Principal, sid: Uuid) -> Result<(), AuthError> {
+        if !self.owns(who, sid).await? {
+            return Err(AuthError::NotFound);
+        }
+        self.deps
+            .sessions
+            .revoke_session(sid, self.deps.clock.now())
+            .await?;
+        self.remember_revoked(sid);
+        tracing::info!(user_id = %who.user_id, session_id = %sid, "session revoked");
+        Ok(())
+    }
+
+    async fn owns(&self, who: &Principal, sid: Uuid) -> Result<bool, AuthError> {
+        Ok(self
+            .deps
+            .sessions
+            .session(sid)
+            .await?
+            .is_some_and(|s| s.user_id == who.user_id))
+    }
+}

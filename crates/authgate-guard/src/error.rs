@@ -1,0 +1,163 @@
+//! The one error type of authgate-guard, with what a server answers for it:
+//! the API.md error code and the RFC 6750 `WWW-Authenticate` value.
+
+use authgate_proto::ErrorCode;
+
+/// `WWW-Authenticate` when no usable Bearer credentials were sent (RFC 6750 §3.1).
+const CHALLENGE: &str = r#"Bearer realm="authgate""#;
+/// `WWW-Authenticate` for a Bearer token (or header) that is not acceptable.
+const INVALID_TOKEN: &str = r#"Bearer realm="authgate", error="invalid_token""#;
+/// `WWW-Authenticate` for a valid token lacking a role or permission.
+const INSUFFICIENT_SCOPE: &str = r#"Bearer realm="authgate", error="insufficient_scope""#;
+
+/// Why a request was not authenticated (or not authorised).
+///
+/// The variant (and [`GuardError::reason`]) is for logs and metrics; clients
+/// get only the code of [`GuardError::error_code`] and the header of
+/// [`GuardError::www_authenticate`]: telling a forger which check failed
+/// helps nobody else.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GuardError {
+    /// No `Authorization` header was sent.
+    #[error("no credentials")]
+    MissingCredentials,
+    /// The `Authorization` header uses another scheme than Bearer (`Basic`, …);
+    /// RFC 6750 §3.1 treats this like sending no credentials.
+    #[error("authorization scheme is not Bearer")]
+    UnsupportedScheme,
+    /// The header is not exactly `Bearer <token68>` (extra spaces, empty or
+    /// invalid token characters, a scheme that is not a token).
+    #[error("malformed authorization header")]
+    MalformedHeader,
+    /// The header is longer than [`MAX_AUTHORIZATION_LEN`](crate::MAX_AUTHORIZATION_LEN);
+    /// nothing of it was parsed.
+    #[error("authorization header is too large")]
+    HeaderTooLarge,
+    /// The token did not verify; the inner error names the first failed check.
+    #[error("invalid token: {0}")]
+    InvalidToken(authgate_jwt::Error),
+    /// The token is valid but lacks the role or permission the route needs.
+    #[error("insufficient scope")]
+    InsufficientScope,
+    /// The verifier configuration is unusable (no audience, empty issuer, …);
+    /// a startup error, never an answer to a request.
+    #[error("invalid verifier configuration: {0}")]
+    InvalidConfig(&'static str),
+}
+
+impl GuardError {
+    /// A short stable label for metrics and logs: `"missing_credentials"`,
+    /// `"malformed_header"`, … and, for a token that did not verify,
+    /// authgate-jwt's reason (`"expired"`, `"bad_signature"`, …).
+    pub const fn reason(&self) -> &'static str {
+        match self {
+            Self::MissingCredentials => "missing_credentials",
+            Self::UnsupportedScheme => "unsupported_scheme",
+            Self::MalformedHeader => "malformed_header",
+            Self::HeaderTooLarge => "header_too_large",
+            Self::InvalidToken(e) => e.reason(),
+            Self::InsufficientScope => "insufficient_scope",
+            Self::InvalidConfig(_) => "invalid_config",
+        }
+    }
+
+    /// The API.md error code to answer with: `invalid_token` (401) for every
+    /// authentication failure, missing credentials included; `insufficient_scope`
+    /// (403); `internal` (500) for a configuration error.
+    pub const fn error_code(&self) -> ErrorCode {
+        match self {
+            Self::MissingCredentials
+            | Self::UnsupportedScheme
+            | Self::MalformedHeader
+            | Self::HeaderTooLarge
+            | Self::InvalidToken(_) => ErrorCode::InvalidToken,
+            Self::InsufficientScope => ErrorCode::InsufficientScope,
+            Self::InvalidConfig(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// The `WWW-Authenticate` value to send (RFC 6750 §3), or `None` for an
+    /// error that is not about the request's credentials.
+    ///
+    /// A bare `Bearer realm="authgate"` when no Bearer credentials were sent
+    /// (RFC 6750 §3.1 forbids an error code then), `error="invalid_token"`
+    /// for any unacceptable header or token, `error="insufficient_scope"`
+    /// for a missing role.
+    pub const fn www_authenticate(&self) -> Option<&'static str> {
+        match self {
+            Self::MissingCredentials | Self::UnsupportedScheme => Some(CHALLENGE),
+            Self::MalformedHeader | Self::HeaderTooLarge | Self::InvalidToken(_) => {
+                Some(INVALID_TOKEN)
+            }
+            Self::InsufficientScope => Some(INSUFFICIENT_SCOPE),
+            Self::InvalidConfig(_) => None,
+        }
+    }
+}
+
+impl From<authgate_jwt::Error> for GuardError {
+    /// Every authgate-jwt error met while verifying is the token's fault.
+    fn from(error: authgate_jwt::Error) -> Self {
+        Self::InvalidToken(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_credentials_get_a_bare_challenge_but_an_invalid_token_body() {
+        let e = GuardError::MissingCredentials;
+        assert_eq!(e.www_authenticate(), Some(r#"Bearer realm="authgate""#));
+        assert_eq!(e.error_code(), ErrorCode::InvalidToken);
+        assert_eq!(e.error_code().http_status(), 401);
+    }
+
+    #[test]
+    fn another_scheme_is_treated_like_no_credentials() {
+        let e = GuardError::UnsupportedScheme;
+        assert_eq!(e.www_authenticate(), Some(r#"Bearer realm="authgate""#));
+        assert_eq!(e.reason(), "unsupported_scheme");
+    }
+
+    #[test]
+    fn header_and_token_failures_say_invalid_token() {
+        for e in [
+            GuardError::MalformedHeader,
+            GuardError::HeaderTooLarge,
+            GuardError::InvalidToken(authgate_jwt::Error::Expired),
+        ] {
+            assert_eq!(
+                e.www_authenticate(),
+                Some(r#"Bearer realm="authgate", error="invalid_token""#)
+            );
+            assert_eq!(e.error_code().http_status(), 401);
+        }
+    }
+
+    #[test]
+    fn insufficient_scope_is_a_403_with_its_own_challenge() {
+        let e = GuardError::InsufficientScope;
+        assert_eq!(
+            e.www_authenticate(),
+            Some(r#"Bearer realm="authgate", error="insufficient_scope""#)
+        );
+        assert_eq!(e.error_code().http_status(), 403);
+    }
+
+    #[test]
+    fn token_failures_reuse_the_jwt_reason() {
+        let e = GuardError::from(authgate_jwt::Error::InvalidSignature);
+        assert_eq!(e.reason(), "bad_signature");
+        assert_eq!(GuardError::HeaderTooLarge.reason(), "header_too_large");
+    }
+
+    #[test]
+    fn a_configuration_error_is_internal_and_has_no_challenge() {
+        let e = GuardError::InvalidConfig("no audience");
+        assert_eq!(e.www_authenticate(), None);
+        assert_eq!(e.error_code().http_status(), 500);
+    }
+}
