@@ -71,7 +71,8 @@ pub(crate) fn decode_slice(
         ([], []) => {}
         ([a, b], [x]) => {
             let (a, b) = (DECODE[usize::from(*a)], DECODE[usize::from(*b)]);
-            seen |= a | b | (b & 0x0f) << 6;
+            // Canonical: the 4 bits past the byte must be zero.
+            seen |= a | b | if b & 0x0f == 0 { 0 } else { 0x80 };
             *x = a << 2 | b >> 4;
         }
         ([a, b, c], [x, y]) => {
@@ -80,7 +81,8 @@ pub(crate) fn decode_slice(
                 DECODE[usize::from(*b)],
                 DECODE[usize::from(*c)],
             );
-            seen |= a | b | c | (c & 0x03) << 6;
+            // Canonical: the 2 bits past the second byte must be zero.
+            seen |= a | b | c | if c & 0x03 == 0 { 0 } else { 0x80 };
             *x = a << 2 | b >> 4;
             *y = b << 4 | c >> 2;
         }
@@ -132,6 +134,27 @@ mod tests {
     fn non_canonical_trailing_bits_are_malformed() {
         // "YR" decodes to "a" too if trailing bits are ignored; only "YQ" is canonical.
         assert!(decode(b"YR", "x").is_err());
+    }
+
+    #[test]
+    fn every_non_canonical_tail_is_malformed() {
+        // Two-character tails carry 4 spare bits, three-character tails 2.
+        for c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" {
+            let two = [b'Q', *c];
+            let three = [b'Q', b'Q', *c];
+            assert_eq!(
+                decode(&two, "x").is_ok(),
+                DECODE[usize::from(*c)] & 0x0f == 0,
+                "{}",
+                *c as char
+            );
+            assert_eq!(
+                decode(&three, "x").is_ok(),
+                DECODE[usize::from(*c)] & 0x03 == 0,
+                "{}",
+                *c as char
+            );
+        }
     }
 
     #[test]

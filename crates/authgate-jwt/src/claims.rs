@@ -278,7 +278,11 @@ pub(crate) fn read_claims<'de, T: Deserialize<'de>>(
         state: registered,
         required,
     })?;
-    de.end()?;
+    if let Err(e) = de.end() {
+        // The object was read, but something follows it: malformed, whatever the claims say.
+        registered.complete = false;
+        return Err(e);
+    }
     Ok(value)
 }
 
@@ -395,9 +399,11 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for ClaimsMap<'_, 'de, '_, A> {
             Member::Aud => {
                 let aud: AudRef<'de> = self.map.next_value()?;
                 let value = match &aud {
-                    AudRef::One(one) => seed.deserialize(value::StrDeserializer::new(one))?,
-                    AudRef::Many(many) => seed.deserialize(value::SeqDeserializer::new(
-                        many.iter().map(|a| a.as_ref()),
+                    AudRef::One(one) => {
+                        seed.deserialize(Present(value::StrDeserializer::new(one)))?
+                    }
+                    AudRef::Many(many) => seed.deserialize(Present(
+                        value::SeqDeserializer::new(many.iter().map(|a| a.as_ref())),
                     ))?,
                 };
                 set_once(&mut state.aud, aud, "aud")?;
@@ -411,14 +417,55 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for ClaimsMap<'_, 'de, '_, A> {
     }
 }
 
+/// Wraps the deserializer of a value that is present (registered claims are
+/// never `null` here): `Option<_>` fields get `visit_some` and newtype
+/// structs `visit_newtype_struct`, which serde's value deserializers, made
+/// for plain values, do not give them.
+struct Present<D>(D);
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for Present<D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_any(visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_enum(name, variants, visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct
+        identifier ignored_any
+    }
+}
+
 /// Hands a string to `T`, borrowed from the input when it had no escapes.
 fn feed_str<'de, S: DeserializeSeed<'de>, E: de::Error>(
     seed: S,
     s: Cow<'de, str>,
 ) -> Result<S::Value, E> {
     match s {
-        Cow::Borrowed(b) => seed.deserialize(value::BorrowedStrDeserializer::new(b)),
-        Cow::Owned(o) => seed.deserialize(value::StringDeserializer::new(o)),
+        Cow::Borrowed(b) => seed.deserialize(Present(value::BorrowedStrDeserializer::new(b))),
+        Cow::Owned(o) => seed.deserialize(Present(value::StringDeserializer::new(o))),
     }
 }
 
@@ -461,15 +508,15 @@ fn feed_date<'de, S: DeserializeSeed<'de>, E: de::Error>(
     let (date, value) = match n {
         Number::Int(v) => (
             numeric_date::from_i64(v),
-            seed.deserialize(value::I64Deserializer::new(v)),
+            seed.deserialize(Present(value::I64Deserializer::new(v))),
         ),
         Number::Uint(v) => (
             numeric_date::from_u64(v),
-            seed.deserialize(value::U64Deserializer::new(v)),
+            seed.deserialize(Present(value::U64Deserializer::new(v))),
         ),
         Number::Float(v) => (
             numeric_date::from_f64(v),
-            seed.deserialize(value::F64Deserializer::new(v)),
+            seed.deserialize(Present(value::F64Deserializer::new(v))),
         ),
     };
     set_once(slot, date?, name)?;

@@ -37,8 +37,13 @@ pub(crate) struct RawHeader<'a> {
     pub(crate) typ: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     pub(crate) kid: Option<Cow<'a, str>>,
-    #[serde(default)]
-    pub(crate) crit: Option<IgnoredAny>,
+    /// Whether a `crit` member is present at all, whatever its value (even `null`).
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) crit: bool,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    IgnoredAny::deserialize(d).map(|_| true)
 }
 
 /// Whether a header `typ` names `expected`, comparing as RFC 7515 §4.1.9 asks:

@@ -24,18 +24,24 @@ pub(crate) struct Parts<'a> {
 
 /// Splits a compact JWS; anything but exactly three parts (a JWE has five) is malformed.
 ///
-/// Only the short ends are scanned (the header from the front, the signature
-/// from the back); a dot left in the payload makes its base64url invalid.
+/// The first and last dots are found from the ends, then the payload is
+/// checked to hold no further dot.
 pub(crate) fn split(token: &[u8]) -> Result<Parts<'_>, Error> {
     let first = token.iter().position(|&b| b == b'.');
     let second = token.iter().rposition(|&b| b == b'.');
     match (first, second) {
-        (Some(first), Some(second)) if first < second => Ok(Parts {
-            header: &token[..first],
-            payload: &token[first + 1..second],
-            signature: &token[second + 1..],
-            signing_input: &token[..second],
-        }),
+        // `contains` on bytes is a memchr: cheap, and it makes 4- and 5-part
+        // tokens (JWE) malformed before any key or signature is looked at.
+        (Some(first), Some(second))
+            if first < second && !token[first + 1..second].contains(&b'.') =>
+        {
+            Ok(Parts {
+                header: &token[..first],
+                payload: &token[first + 1..second],
+                signature: &token[second + 1..],
+                signing_input: &token[..second],
+            })
+        }
         _ => Err(Error::Malformed("a compact JWS has exactly three parts")),
     }
 }
@@ -71,9 +77,12 @@ pub fn verify<T: DeserializeOwned>(
     )?;
     let header =
         std::str::from_utf8(header).map_err(|_| Error::Malformed("header is not UTF-8"))?;
+    if !header.trim_start().starts_with('{') {
+        return Err(Error::Malformed("header is not a JOSE header object"));
+    }
     let header: RawHeader<'_> = serde_json::from_str(header)
         .map_err(|_| Error::Malformed("header is not a JOSE header object"))?;
-    if header.crit.is_some() {
+    if header.crit {
         return Err(Error::CriticalHeader);
     }
     let alg = Algorithm::from_name(&header.alg).ok_or(Error::UnsupportedAlgorithm)?;

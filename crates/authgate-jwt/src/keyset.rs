@@ -84,7 +84,8 @@ impl KeySet {
 
     /// The verifying keys of a JWKS, as a resource server imports them.
     ///
-    /// Keys that are not for signatures, lack a `kid`, or use a key type or
+    /// Keys that are not for signatures, lack a `kid`, are shared secrets
+    /// (`oct`: never trusted from a published document), or use a key type or
     /// curve we do not implement are skipped, so one exotic key does not take
     /// the others down; a supported key with malformed material is an error,
     /// since it means the document is broken.
@@ -94,7 +95,9 @@ impl KeySet {
     pub fn from_jwks(jwks: &JwkSet) -> Result<Self, Error> {
         let mut set = Self::new();
         for jwk in &jwks.keys {
-            if jwk.kid.is_none() {
+            // A shared secret in a JWKS (a public document) would let every
+            // reader forge tokens: such keys are never imported from one.
+            if jwk.kid.is_none() || jwk.kty == "oct" {
                 continue;
             }
             match VerifyingKey::from_jwk(jwk) {

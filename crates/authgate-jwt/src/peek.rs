@@ -29,6 +29,9 @@ pub fn decode_unverified<T: DeserializeOwned>(token: &str) -> Result<Unverified<
     let payload = checked_payload(token)?;
     let parts = split(token.as_bytes())?;
     let header = b64::decode(parts.header, "header is not base64url")?;
+    if header.trim_ascii_start().first() != Some(&b'{') {
+        return Err(Error::Malformed("header is not a JOSE header object"));
+    }
     Ok(Unverified {
         header: serde_json::from_slice(&header)
             .map_err(|_| Error::Malformed("header is not a JOSE header object"))?,

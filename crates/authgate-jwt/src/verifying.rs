@@ -122,7 +122,9 @@ impl VerifyingKey {
     pub(crate) fn from_params(alg: Algorithm, params: PublicParams) -> Result<Self, Error> {
         let key = match &params {
             PublicParams::Rsa { n, e } => {
-                if n.len() < MIN_RSA_BYTES {
+                // Leading zero bytes (which RFC 7518 forbids anyway) do not make a key longer.
+                let significant = n.iter().position(|&b| b != 0).map_or(0, |i| n.len() - i);
+                if significant < MIN_RSA_BYTES {
                     return Err(Error::InvalidKey("RSA keys must have at least 2048 bits"));
                 }
                 ParsedPublicKey::new(verification_alg(alg), der::encode_rsa_public_key(n, e))
