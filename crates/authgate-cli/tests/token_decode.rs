@@ -9,7 +9,10 @@ use authgate_jwt::{Algorithm, SigningKey, sign};
 use serde_json::{Value, json};
 
 fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 fn authgate(args: &[&str], stdin: Option<&str>) -> Output {
@@ -31,7 +34,12 @@ fn authgate(args: &[&str], stdin: Option<&str>) -> Output {
 fn token(exp_offset: i64) -> String {
     let key = SigningKey::generate(Algorithm::EdDSA).unwrap();
     let iat = now();
-    sign(&key, Some("at+jwt"), &json!({"sub": "alice", "iat": iat, "exp": iat + exp_offset})).unwrap()
+    sign(
+        &key,
+        Some("at+jwt"),
+        &json!({"sub": "alice", "iat": iat, "exp": iat + exp_offset}),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -56,7 +64,10 @@ fn an_expired_token_says_how_long_ago() {
 
 #[test]
 fn json_output_is_one_document_and_reads_the_token_from_stdin() {
-    let out = authgate(&["token", "decode", "--json", "-"], Some(&format!("{}\n", token(600))));
+    let out = authgate(
+        &["token", "decode", "--json", "-"],
+        Some(&format!("{}\n", token(600))),
+    );
     assert!(out.status.success());
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["claims"]["sub"], "alice");

@@ -35,6 +35,21 @@ impl AuthService {
         if !self.settings.registration_open {
             return Err(AuthError::RegistrationClosed);
         }
+        let roles = self.settings.default_roles.clone();
+        self.create_user(reg, roles).await
+    }
+
+    /// Creates a user with the given roles, whether or not registration is
+    /// open: for administrators (`authgate user add`). The same validation and
+    /// password policy as [`register`](Self::register) apply.
+    ///
+    /// # Errors
+    /// As [`register`](Self::register), without `RegistrationClosed`.
+    pub async fn create_user(
+        &self,
+        reg: Registration,
+        roles: Vec<String>,
+    ) -> Result<User, AuthError> {
         let email = Email::parse(&reg.email)?;
         let username = reg.username.as_deref().map(Username::parse).transpose()?;
         let name = reg
@@ -86,7 +101,7 @@ impl AuthService {
             username: username.map(|u| u.as_str().to_owned()),
             name,
             password_hash,
-            roles: self.settings.default_roles.clone(),
+            roles,
             is_active: true,
             created_at: now,
             updated_at: now,

@@ -1,0 +1,307 @@
+//! Building the application from settings: stores, keys, services, router,
+//! socket and background upkeep.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use authgate_core::{
+    Argon2Settings, AuthDeps, AuthService, AuthSettings, Clock, Keyring, KeyringSettings,
+    PasswordHasher, PasswordPolicy, RevocationList, SessionStore,
+};
+use authgate_guard::{Verifier, VerifierConfig};
+use authgate_store::SqliteStore;
+use tokio::net::TcpListener;
+use zeroize::Zeroizing;
+
+use crate::config::{RegistrationMode, Settings};
+use crate::master_key::{self, MasterKeySource};
+use crate::state::AppState;
+
+/// What start-up did, for the operator.
+#[derive(Debug, Clone)]
+pub struct StartupReport {
+    /// Where the master key came from.
+    pub master_key: MasterKeySource,
+    /// The database in use.
+    pub database: String,
+    /// The signing key in force.
+    pub signing_kid: String,
+    /// Its algorithm.
+    pub algorithm: String,
+    /// Users registered so far (0 means: create the first admin).
+    pub users: u64,
+}
+
+/// A built server, bound to its port, ready to run.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    report: StartupReport,
+}
+
+/// Why the application could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BuildError(pub String);
+
+impl Application {
+    /// Builds everything `settings` describe, with time from `clock`, and
+    /// binds `server.bind` (port 0 picks a free port, for tests).
+    ///
+    /// # Errors
+    /// [`BuildError`] with a message fit for the operator.
+    pub async fn build(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Self, BuildError> {
+        let (state, report) = build_state(settings, clock).await?;
+        let listener = TcpListener::bind(settings.server.bind)
+            .await
+            .map_err(|e| BuildError(format!("cannot listen on {}: {e}", settings.server.bind)))?;
+        Ok(Self {
+            listener,
+            state,
+            report,
+        })
+    }
+
+    /// The address actually bound.
+    ///
+    /// # Errors
+    /// If the socket has no local address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// What start-up did.
+    pub fn report(&self) -> &StartupReport {
+        &self.report
+    }
+
+    /// The application state (tests reach the service and clock through it).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    ///
+    /// # Errors
+    /// If the server fails.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let upkeep = tokio::spawn(upkeep(self.state.clone()));
+        let app = crate::routes::router(self.state).layer(crate::layers::stack());
+        let result = axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        upkeep.abort();
+        result
+    }
+}
+
+/// Opens the database named by the settings.
+///
+/// # Errors
+/// [`BuildError`] when the URL names a backend this build does not have.
+pub async fn open_store(settings: &Settings) -> Result<(Arc<SqliteStore>, String), BuildError> {
+    let url = settings.storage.database_url.trim();
+    if !url.is_empty() && !url.starts_with("sqlite:") {
+        return Err(BuildError(format!(
+            "storage.database_url: only SQLite is available in this version (got a {} URL)",
+            url.split(':').next().unwrap_or("non-SQLite")
+        )));
+    }
+    let path = match url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        Some(path) if !path.is_empty() => std::path::PathBuf::from(path),
+        _ => settings.storage.data_dir.join("authgate.db"),
+    };
+    create_private_dir(&settings.storage.data_dir)?;
+    let store = SqliteStore::open(&path)
+        .await
+        .map_err(|e| BuildError(format!("cannot open the database {}: {e}", path.display())))?;
+    Ok((Arc::new(store), format!("sqlite:{}", path.display())))
+}
+
+/// The core settings the configuration describes.
+///
+/// # Errors
+/// [`BuildError`] for inconsistent settings.
+pub fn auth_settings(settings: &Settings) -> Result<AuthSettings, BuildError> {
+    let mut auth = AuthSettings::new(settings.issuer());
+    auth.audiences = settings.tokens.audiences.clone();
+    auth.access_ttl = settings.tokens.access_ttl.as_time();
+    auth.refresh_ttl = settings.tokens.refresh_ttl.as_time();
+    auth.refresh_reuse_grace = settings.tokens.refresh_reuse_grace.as_time();
+    auth.leeway = settings.tokens.leeway.as_time();
+    auth.registration_open = settings.registration.mode == RegistrationMode::Open;
+    auth.default_roles = settings.registration.default_roles.clone();
+    auth.password_policy = PasswordPolicy {
+        min_length: settings.passwords.min_length,
+        min_strength: settings.passwords.min_strength.min(4),
+    };
+    if !auth.audiences.contains_key("default") {
+        return Err(BuildError("tokens.audiences must define `default`".into()));
+    }
+    if auth.access_ttl <= time::Duration::ZERO || auth.refresh_ttl <= auth.access_ttl {
+        return Err(BuildError(
+            "tokens.access_ttl must be positive and shorter than tokens.refresh_ttl".into(),
+        ));
+    }
+    Ok(auth)
+}
+
+/// The password hasher the configuration describes, one slot per core.
+///
+/// # Errors
+/// [`BuildError`] for argon2 parameters argon2 refuses.
+pub fn password_hasher(settings: &Settings) -> Result<PasswordHasher, BuildError> {
+    let argon2 = Argon2Settings {
+        memory_kib: settings.passwords.argon2_memory_kib,
+        iterations: settings.passwords.argon2_iterations,
+        parallelism: settings.passwords.argon2_parallelism,
+    };
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    PasswordHasher::new(argon2, cores).map_err(|e| BuildError(e.to_string()))
+}
+
+/// Builds the service layer on the configured stores: what `serve` runs and
+/// what the administration commands use directly.
+///
+/// # Errors
+/// [`BuildError`] with a message fit for the operator.
+pub async fn build_service(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+) -> Result<(AuthService, Arc<Verifier>, StartupReport), BuildError> {
+    let (state, report) = build_state(settings, clock).await?;
+    Ok((state.auth, state.verifier, report))
+}
+
+async fn build_state(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+) -> Result<(AppState, StartupReport), BuildError> {
+    let auth_settings = auth_settings(settings)?;
+    let (store, database) = open_store(settings).await?;
+    let (master, master_source) = master_key::load(settings).map_err(BuildError)?;
+    let algorithm = settings.tokens.algorithm.parse().map_err(|_| {
+        BuildError(format!(
+            "tokens.algorithm: unsupported algorithm {:?}",
+            settings.tokens.algorithm
+        ))
+    })?;
+    let keyring_settings = KeyringSettings {
+        algorithm,
+        hmac_secret: settings
+            .tokens
+            .hmac_secret
+            .is_set()
+            .then(|| Zeroizing::new(settings.tokens.hmac_secret.expose().as_bytes().to_vec())),
+    };
+    let keyring =
+        Keyring::load_or_create(store.as_ref(), &master, &keyring_settings, clock.as_ref())
+            .await
+            .map_err(|e| BuildError(e.to_string()))?;
+    let ring = keyring.ring();
+
+    let mut verifier_config = VerifierConfig::new(
+        auth_settings.issuer.clone(),
+        auth_settings
+            .audience(None)
+            .map_err(|e| BuildError(e.to_string()))?,
+    )
+    .leeway_secs(auth_settings.leeway.whole_seconds());
+    // authgate's own Bearer endpoints accept tokens of any configured audience (API.md).
+    for audience in auth_settings.audiences.values() {
+        verifier_config = verifier_config.audience(audience.clone());
+    }
+    let verifier = Verifier::new(verifier_config, ring.verifying.clone())
+        .map_err(|e| BuildError(e.to_string()))?;
+
+    // Sessions revoked recently may still have live access tokens: remember them.
+    let revocations = Arc::new(RevocationList::new());
+    let horizon = clock.now() - auth_settings.access_ttl - auth_settings.leeway;
+    let forget_after =
+        clock.unix() + (auth_settings.access_ttl + auth_settings.leeway).whole_seconds();
+    for sid in store
+        .revoked_since(horizon)
+        .await
+        .map_err(|e| BuildError(e.to_string()))?
+    {
+        revocations.revoke_session(sid, forget_after);
+    }
+
+    let users = authgate_core::UserStore::count_users(store.as_ref())
+        .await
+        .map_err(|e| BuildError(e.to_string()))?;
+    let report = StartupReport {
+        master_key: master_source,
+        database,
+        signing_kid: ring.signing.kid().unwrap_or_default().to_owned(),
+        algorithm: ring.signing.algorithm().to_string(),
+        users,
+    };
+    let deps = AuthDeps {
+        users: store.clone(),
+        sessions: store.clone(),
+        keyring: Arc::new(keyring),
+        hasher: password_hasher(settings)?,
+        revocations,
+        master: Arc::new(master),
+        clock: clock.clone(),
+    };
+    let auth = AuthService::new(deps, auth_settings).map_err(|e| BuildError(e.to_string()))?;
+    let state = AppState {
+        auth,
+        verifier: Arc::new(verifier),
+        probes: Arc::new(vec![("database", store as Arc<dyn authgate_core::Ping>)]),
+        clock,
+        trusted_proxies: Arc::new(settings.server.trusted_proxies.clone()),
+    };
+    Ok((state, report))
+}
+
+/// Periodic upkeep: wipe sealed refresh successors once their grace window
+/// has closed, and forget revocations whose tokens have all expired.
+async fn upkeep(state: AppState) {
+    let settings = state.auth.settings().clone();
+    let period = Duration::try_from(settings.refresh_reuse_grace)
+        .unwrap_or(Duration::from_secs(10))
+        .max(Duration::from_secs(1));
+    let mut tick = tokio::time::interval(period);
+    loop {
+        tick.tick().await;
+        let now = state.clock.now();
+        let sessions: &dyn SessionStore = state.auth.deps().sessions.as_ref();
+        if let Err(e) = sessions
+            .wipe_sealed_successors(now - settings.refresh_reuse_grace)
+            .await
+        {
+            tracing::warn!(error = %e, "wiping sealed refresh successors failed; will retry");
+        }
+        state.auth.deps().revocations.prune(state.clock.unix());
+    }
+}
+
+fn create_private_dir(dir: &std::path::Path) -> Result<(), BuildError> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir).map_err(|e| {
+        BuildError(format!(
+            "cannot create the data directory {}: {e}",
+            dir.display()
+        ))
+    })
+}

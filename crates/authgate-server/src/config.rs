@@ -1,0 +1,540 @@
+//! The typed configuration of DESIGN.md: defaults, then a TOML file, then
+//! `AUTHGATE_SECTION__KEY` environment variables (passed in, never read here).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use zeroize::Zeroizing;
+
+/// Prefix of configuration environment variables.
+pub const ENV_PREFIX: &str = "AUTHGATE_";
+
+/// Everything the server is configured with. Every key has a safe default.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// `[server]`.
+    pub server: ServerSettings,
+    /// `[storage]`.
+    pub storage: StorageSettings,
+    /// `[tokens]`.
+    pub tokens: TokenSettings,
+    /// `[keys]`.
+    pub keys: KeySettings,
+    /// `[passwords]`.
+    pub passwords: PasswordSettings,
+    /// `[registration]`.
+    pub registration: RegistrationSettings,
+    /// `[roles]`: role → permissions; `admin` always has all.
+    pub roles: BTreeMap<String, Vec<String>>,
+    /// `[rate_limit]`.
+    pub rate_limit: RateLimitSettings,
+    /// `[audit]`.
+    pub audit: AuditSettings,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Listen address. Defaults to `127.0.0.1:8080`.
+    pub bind: SocketAddr,
+    /// Public base URL: default issuer and discovery links. Defaults to `http://127.0.0.1:8080`.
+    pub public_url: String,
+    /// Proxies whose `X-Forwarded-For` is believed. Defaults to none.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: "http://127.0.0.1:8080".into(),
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+/// `[storage]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageSettings {
+    /// Where the SQLite file and a generated master key live. Defaults to `./authgate-data`.
+    pub data_dir: PathBuf,
+    /// Empty for SQLite in `data_dir`. Defaults to empty.
+    pub database_url: String,
+    /// Empty for no Redis. Defaults to empty.
+    pub redis_url: String,
+    /// A file holding the base64 master key. Defaults to `data_dir/master.key`, generated if absent.
+    pub master_key_file: String,
+    /// The base64 master key itself; environment only (`AUTHGATE_STORAGE__MASTER_KEY`).
+    pub master_key: Secret,
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./authgate-data"),
+            database_url: String::new(),
+            redis_url: String::new(),
+            master_key_file: String::new(),
+            master_key: Secret::default(),
+        }
+    }
+}
+
+/// `[tokens]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TokenSettings {
+    /// `iss` of every token; empty means `server.public_url`.
+    pub issuer: String,
+    /// Signing algorithm of new keys. Defaults to `EdDSA`.
+    pub algorithm: String,
+    /// HS* only: the shared secret; environment or `file:/path`, never in the TOML file.
+    pub hmac_secret: Secret,
+    /// Access-token lifetime. Defaults to 15m.
+    pub access_ttl: HumanDuration,
+    /// Absolute session lifetime. Defaults to 30d.
+    pub refresh_ttl: HumanDuration,
+    /// Grace window for a racing second refresh. Defaults to 10s.
+    pub refresh_reuse_grace: HumanDuration,
+    /// Clock skew tolerated by verifiers. Defaults to 60s.
+    pub leeway: HumanDuration,
+    /// Short names → `aud` values; `default` is required. Defaults to `default = "authgate"`.
+    pub audiences: BTreeMap<String, String>,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            issuer: String::new(),
+            algorithm: "EdDSA".into(),
+            hmac_secret: Secret::default(),
+            access_ttl: HumanDuration::minutes(15),
+            refresh_ttl: HumanDuration::days(30),
+            refresh_reuse_grace: HumanDuration(Duration::from_secs(10)),
+            leeway: HumanDuration(Duration::from_secs(60)),
+            audiences: BTreeMap::from([("default".into(), "authgate".into())]),
+        }
+    }
+}
+
+/// `[keys]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KeySettings {
+    /// How often keys rotate. Defaults to 15d.
+    pub rotation_interval: HumanDuration,
+    /// How long a new key is published before it signs. Defaults to 1d.
+    pub publish_lead: HumanDuration,
+}
+
+impl Default for KeySettings {
+    fn default() -> Self {
+        Self {
+            rotation_interval: HumanDuration::days(15),
+            publish_lead: HumanDuration::days(1),
+        }
+    }
+}
+
+/// `[passwords]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordSettings {
+    /// Fewest characters. Defaults to 8.
+    pub min_length: usize,
+    /// zxcvbn score 0-4; 0 turns the check off. Defaults to 2.
+    pub min_strength: u8,
+    /// Argon2id memory in KiB. Defaults to 19456 (OWASP).
+    pub argon2_memory_kib: u32,
+    /// Argon2id passes. Defaults to 2.
+    pub argon2_iterations: u32,
+    /// Argon2id lanes. Defaults to 1.
+    pub argon2_parallelism: u32,
+}
+
+impl Default for PasswordSettings {
+    fn default() -> Self {
+        Self {
+            min_length: 8,
+            min_strength: 2,
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+        }
+    }
+}
+
+/// `[registration]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegistrationSettings {
+    /// `open` or `closed`. Defaults to `open`.
+    pub mode: RegistrationMode,
+    /// Roles of new users. Defaults to `["user"]`.
+    pub default_roles: Vec<String>,
+}
+
+impl Default for RegistrationSettings {
+    fn default() -> Self {
+        Self {
+            mode: RegistrationMode::Open,
+            default_roles: vec!["user".into()],
+        }
+    }
+}
+
+/// Whether anyone may register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegistrationMode {
+    /// Anyone may register.
+    Open,
+    /// Only administrators create users.
+    Closed,
+}
+
+/// `[rate_limit]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitSettings {
+    /// Login attempts per client address per minute. Defaults to 30.
+    pub login_per_ip_per_minute: u32,
+    /// Consecutive failures before an account's logins are delayed. Defaults to 5.
+    pub account_failures_before_delay: u32,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self {
+            login_per_ip_per_minute: 30,
+            account_failures_before_delay: 5,
+        }
+    }
+}
+
+/// `[audit]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditSettings {
+    /// Where events go. Defaults to `["database", "stdout"]`.
+    pub sinks: Vec<String>,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        Self {
+            sinks: vec!["database".into(), "stdout".into()],
+        }
+    }
+}
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl Settings {
+    /// Loads defaults, then the TOML file at `path` (if any), then the
+    /// `AUTHGATE_*` variables among `env`, then resolves `file:` secrets.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for an unreadable file, an unknown key, a bad value,
+    /// or a secret written into the TOML file.
+    pub fn load(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = path {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
+            refuse_secrets_in_file(&text)?;
+            figment = figment.merge(Toml::string(&text));
+        }
+        figment = figment.merge(Serialized::defaults(env_table(env)));
+        let mut settings: Settings = figment.extract().map_err(|e| ConfigError(e.to_string()))?;
+        settings.tokens.hmac_secret = settings.tokens.hmac_secret.resolve_file()?;
+        Ok(settings)
+    }
+
+    /// The issuer in force: `tokens.issuer`, or `server.public_url` when empty.
+    pub fn issuer(&self) -> &str {
+        if self.tokens.issuer.is_empty() {
+            self.server.public_url.trim_end_matches('/')
+        } else {
+            &self.tokens.issuer
+        }
+    }
+
+    /// The configuration as TOML with secrets masked (`authgate config print`).
+    ///
+    /// # Errors
+    /// [`ConfigError`] if serialisation fails.
+    pub fn to_masked_toml(&self) -> Result<String, ConfigError> {
+        toml::to_string_pretty(self).map_err(|e| ConfigError(e.to_string()))
+    }
+}
+
+/// DESIGN.md: secrets come from the environment or a file, never only from the TOML file.
+fn refuse_secrets_in_file(text: &str) -> Result<(), ConfigError> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| ConfigError(e.to_string()))?;
+    let has = |section: &str, key: &str| {
+        table
+            .get(section)
+            .and_then(|s| s.get(key))
+            .and_then(toml::Value::as_str)
+            .is_some_and(|v| !v.is_empty() && !v.starts_with("file:"))
+    };
+    if has("tokens", "hmac_secret") {
+        return Err(ConfigError(
+            "tokens.hmac_secret must come from AUTHGATE_TOKENS__HMAC_SECRET or a file (hmac_secret = \"file:/path\"), not the TOML file".into(),
+        ));
+    }
+    if has("storage", "master_key") {
+        return Err(ConfigError(
+            "storage.master_key must come from AUTHGATE_STORAGE__MASTER_KEY or storage.master_key_file, not the TOML file".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Turns `AUTHGATE_TOKENS__ACCESS_TTL=5m` pairs into a nested table; values
+/// that parse as TOML (`30`, `true`, `["a","b"]`) keep their type, anything
+/// else is a string.
+fn env_table(env: impl IntoIterator<Item = (String, String)>) -> toml::Table {
+    let mut root = toml::Table::new();
+    for (name, raw) in env {
+        let Some(path) = name.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        let keys: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
+        if keys.iter().any(String::is_empty) {
+            continue;
+        }
+        let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or(toml::Value::String(raw));
+        insert_path(&mut root, &keys, value);
+    }
+    root
+}
+
+fn insert_path(table: &mut toml::Table, keys: &[String], value: toml::Value) {
+    match keys {
+        [] => {}
+        [last] => {
+            table.insert(last.clone(), value);
+        }
+        [first, rest @ ..] => {
+            let entry = table
+                .entry(first.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if !entry.is_table() {
+                *entry = toml::Value::Table(toml::Table::new());
+            }
+            if let toml::Value::Table(inner) = entry {
+                insert_path(inner, rest, value);
+            }
+        }
+    }
+}
+
+/// A duration written as `90s`, `15m`, `30d`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HumanDuration(pub Duration);
+
+impl HumanDuration {
+    const fn minutes(m: u64) -> Self {
+        Self(Duration::from_secs(m * 60))
+    }
+
+    const fn days(d: u64) -> Self {
+        Self(Duration::from_secs(d * 86_400))
+    }
+
+    /// As a `time::Duration` for date arithmetic.
+    pub fn as_time(&self) -> time::Duration {
+        time::Duration::try_from(self.0).unwrap_or(time::Duration::MAX)
+    }
+}
+
+impl Serialize for HumanDuration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(self.0).to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for HumanDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(&text)
+            .map(Self)
+            .map_err(|e| serde::de::Error::custom(format!("invalid duration {text:?}: {e}")))
+    }
+}
+
+/// A secret setting: never printed, zeroized on drop, serialised masked.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(Zeroizing<String>);
+
+impl Secret {
+    /// The secret text; empty when unset.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether it is set.
+    pub fn is_set(&self) -> bool {
+        !self.0.is_empty()
+    }
+
+    /// Replaces `file:/path` with the file's trimmed contents.
+    fn resolve_file(self) -> Result<Self, ConfigError> {
+        match self.0.strip_prefix("file:") {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| ConfigError(format!("cannot read secret file {path}: {e}")))?;
+                Ok(Self(Zeroizing::new(text.trim().to_owned())))
+            }
+            None => Ok(self),
+        }
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Self {
+        Self(Zeroizing::new(s))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.is_set() {
+            "Secret([redacted])"
+        } else {
+            "Secret(unset)"
+        })
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(if self.is_set() { "********" } else { "" })
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Self::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_match_design_md() {
+        let s = Settings::load(None, env(&[])).unwrap();
+        assert_eq!(s.server.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.tokens.access_ttl.0, Duration::from_secs(900));
+        assert_eq!(s.tokens.refresh_ttl.0, Duration::from_secs(30 * 86_400));
+        assert_eq!(s.tokens.audiences["default"], "authgate");
+        assert_eq!(s.passwords.argon2_memory_kib, 19_456);
+        assert_eq!(s.issuer(), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn environment_overrides_the_file_with_typed_values() {
+        let dir = std::env::temp_dir().join(format!("authgate-cfg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("authgate.toml");
+        std::fs::write(
+            &file,
+            "[tokens]\naccess_ttl = \"10m\"\nalgorithm = \"ES256\"\n[passwords]\nmin_length = 12\n",
+        )
+        .unwrap();
+        let s = Settings::load(
+            Some(&file),
+            env(&[
+                ("AUTHGATE_TOKENS__ACCESS_TTL", "5m"),
+                ("AUTHGATE_TOKENS__AUDIENCES__API", "https://api.example.com"),
+                ("AUTHGATE_ROLES__SUPPORT", r#"["users:read","audit:read"]"#),
+                ("AUTHGATE_PASSWORDS__MIN_STRENGTH", "0"),
+                ("OTHER_VAR", "ignored"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.tokens.access_ttl.0, Duration::from_secs(300));
+        assert_eq!(s.tokens.algorithm, "ES256");
+        assert_eq!(s.passwords.min_length, 12);
+        assert_eq!(s.passwords.min_strength, 0);
+        assert_eq!(s.tokens.audiences["api"], "https://api.example.com");
+        assert_eq!(s.tokens.audiences["default"], "authgate");
+        assert_eq!(s.roles["support"], vec!["users:read", "audit:read"]);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_errors() {
+        assert!(Settings::load(None, env(&[("AUTHGATE_TOKENS__ACCES_TTL", "5m")])).is_err());
+        assert!(Settings::load(None, env(&[("AUTHGATE_TOKENS__ACCESS_TTL", "soon")])).is_err());
+        assert!(Settings::load(None, env(&[("AUTHGATE_REGISTRATION__MODE", "maybe")])).is_err());
+    }
+
+    #[test]
+    fn secrets_are_refused_in_the_file_and_masked_when_printed() {
+        let dir = std::env::temp_dir().join(format!("authgate-cfg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("authgate.toml");
+        std::fs::write(&file, "[tokens]\nhmac_secret = \"s3cr3t-in-file\"\n").unwrap();
+        let err = Settings::load(Some(&file), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("hmac_secret") && !err.contains("s3cr3t"),
+            "{err}"
+        );
+
+        let secret_file = dir.join("hmac");
+        std::fs::write(&secret_file, "from-a-file-0123456789abcdef0123456789\n").unwrap();
+        let s = Settings::load(
+            None,
+            env(&[
+                (
+                    "AUTHGATE_TOKENS__HMAC_SECRET",
+                    &format!("file:{}", secret_file.display()),
+                ),
+                ("AUTHGATE_STORAGE__MASTER_KEY", "c2VjcmV0LW1hc3Rlci1rZXk="),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            s.tokens.hmac_secret.expose(),
+            "from-a-file-0123456789abcdef0123456789"
+        );
+        let printed = s.to_masked_toml().unwrap();
+        assert!(
+            !printed.contains("from-a-file") && !printed.contains("c2VjcmV0"),
+            "{printed}"
+        );
+        assert!(printed.contains("********"));
+        assert!(!format!("{s:?}").contains("from-a-file"));
+    }
+}

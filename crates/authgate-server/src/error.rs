@@ -1,0 +1,148 @@
+//! The one place errors become HTTP responses in API.md's shape.
+
+use authgate_core::AuthError;
+use authgate_guard::GuardError;
+use authgate_proto::{ErrorBody, ErrorCode};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// An error response: status, `error` code, a description safe to show, and
+/// the RFC 6750 challenge for Bearer failures.
+#[derive(Debug)]
+pub struct ApiError {
+    /// The `error` member, which also decides the status.
+    code: ErrorCode,
+    /// The `error_description` member; never internals.
+    description: String,
+    /// `WWW-Authenticate` for 401/403 on Bearer endpoints.
+    challenge: Option<&'static str>,
+    /// Seconds for `Retry-After` on 429.
+    retry_after: Option<u64>,
+}
+
+impl ApiError {
+    /// An error with `code` and a description.
+    pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
+        Self {
+            code,
+            description: description.into(),
+            challenge: None,
+            retry_after: None,
+        }
+    }
+
+    /// 400 `invalid_request`.
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, description)
+    }
+
+    /// 401 `invalid_token` with `WWW-Authenticate: Bearer realm="authgate", error="invalid_token"`.
+    pub fn invalid_token() -> Self {
+        Self::new(
+            ErrorCode::InvalidToken,
+            "The access token is missing, invalid, expired or revoked.",
+        )
+        .with_challenge(r#"Bearer realm="authgate", error="invalid_token""#)
+    }
+
+    /// 404 `not_found`.
+    pub fn not_found() -> Self {
+        Self::new(ErrorCode::NotFound, "Not found.")
+    }
+
+    /// 500 `internal`; `cause` is logged, never sent.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::new(ErrorCode::Internal, "internal error")
+    }
+
+    /// Adds a `WWW-Authenticate` challenge.
+    #[must_use]
+    pub fn with_challenge(mut self, challenge: &'static str) -> Self {
+        self.challenge = Some(challenge);
+        self
+    }
+
+    /// Adds `Retry-After` (whole seconds, at least 1).
+    #[must_use]
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds.max(1));
+        self
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = ErrorBody::new(self.code, self.description);
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Some(challenge) = self.challenge {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+        }
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::InvalidInput { field, reason } => {
+                Self::invalid_request(format!("{field}: {reason}"))
+            }
+            AuthError::InvalidCredentials => Self::new(
+                ErrorCode::InvalidCredentials,
+                "Invalid email/username or password.",
+            ),
+            AuthError::AccountDisabled => {
+                Self::new(ErrorCode::AccountDisabled, "This account is disabled.")
+            }
+            AuthError::Conflict(what) => Self::new(
+                ErrorCode::Conflict,
+                format!("This {what} is already registered."),
+            ),
+            AuthError::InvalidGrant => Self::new(
+                ErrorCode::InvalidGrant,
+                "The refresh token is invalid, expired, revoked or was already used.",
+            ),
+            AuthError::RegistrationClosed => {
+                Self::new(ErrorCode::InsufficientScope, "Registration is closed.")
+            }
+            AuthError::NotFound => Self::not_found(),
+            AuthError::Unavailable(cause) => {
+                tracing::error!(error = %cause, "store unavailable");
+                Self::new(
+                    ErrorCode::Unavailable,
+                    "A backing store is unavailable; try again shortly.",
+                )
+            }
+            other => Self::internal(&other),
+        }
+    }
+}
+
+impl From<GuardError> for ApiError {
+    fn from(err: GuardError) -> Self {
+        tracing::debug!(reason = err.reason(), "bearer authentication failed");
+        match err {
+            // RFC 6750 §3.1: no credentials (or another scheme) gets a bare challenge.
+            GuardError::MissingCredentials | GuardError::UnsupportedScheme => {
+                Self::new(ErrorCode::InvalidToken, "Authentication is required.")
+                    .with_challenge(r#"Bearer realm="authgate""#)
+            }
+            GuardError::InsufficientScope => {
+                Self::new(ErrorCode::InsufficientScope, "Insufficient scope.")
+                    .with_challenge(r#"Bearer realm="authgate", error="insufficient_scope""#)
+            }
+            _ => Self::invalid_token(),
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! Request extractors that parse at the edge: JSON bodies with API.md's
+//! errors (415, 413, 400 naming the field) and the authenticated caller.
+
+use authgate_core::Principal;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{HeaderMap, header, request::Parts};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The largest request body accepted (API.md: 64 KiB).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A JSON body of type `T`.
+///
+/// A body with another or no `Content-Type` is 415; one over 64 KiB is 413;
+/// malformed JSON, or JSON that does not fit `T`, is 400 naming the field.
+/// Error descriptions never echo the values sent (they may be passwords).
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        if !is_json(req.headers()) {
+            return Err(unsupported_media_type());
+        }
+        let bytes = read_body(req, state).await?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// An optional JSON body: an empty body (any or no content type) is `None`.
+#[derive(Debug)]
+pub struct OptionalJsonBody<T>(pub Option<T>);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionalJsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let json = is_json(req.headers());
+        let bytes = read_body(req, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(None));
+        }
+        if !json {
+            return Err(unsupported_media_type());
+        }
+        parse_json(&bytes).map(|v| Self(Some(v)))
+    }
+}
+
+fn unsupported_media_type() -> ApiError {
+    ApiError::new(
+        authgate_proto::ErrorCode::UnsupportedMediaType,
+        "Content-Type must be application/json.",
+    )
+}
+
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                authgate_proto::ErrorCode::PayloadTooLarge,
+                "The request body is larger than 64 KiB.",
+            )
+        } else {
+            ApiError::invalid_request("The request body could not be read.")
+        }
+    })
+}
+
+/// `application/json`, or any `application/*+json`, with any parameters.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Parses JSON into `T`, describing failures by field and kind only.
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
+    if result.is_ok() && de.end().is_err() {
+        return Err(ApiError::invalid_request(
+            "The request body is not valid JSON.",
+        ));
+    }
+    result.map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        let description = match inner.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                "The request body is not valid JSON.".to_owned()
+            }
+            _ => {
+                let message = inner.to_string();
+                match message
+                    .strip_prefix("missing field `")
+                    .and_then(|m| m.split('`').next())
+                {
+                    Some(field) => format!("{field}: this field is required."),
+                    None if path == "." || path.is_empty() => {
+                        "The request body must be a JSON object.".to_owned()
+                    }
+                    None => format!("{path}: invalid value or type."),
+                }
+            }
+        };
+        ApiError::invalid_request(description)
+    })
+}
+
+/// The caller of a Bearer endpoint: a verified access token whose session is not revoked.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Principal);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = match parts.headers.get(header::AUTHORIZATION) {
+            None => None,
+            Some(value) => Some(value.to_str().map_err(|_| ApiError::invalid_token())?),
+        };
+        let verified = state.verifier.authenticate(header, state.clock.unix())?;
+        state
+            .auth
+            .authenticate(verified.claims())
+            .map(Authenticated)
+            .ok_or_else(ApiError::invalid_token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        email: String,
+        all: Option<bool>,
+    }
+
+    fn describe(json: &str) -> String {
+        format!("{:?}", parse_json::<Body>(json.as_bytes()).unwrap_err())
+    }
+
+    #[test]
+    fn json_errors_name_the_field_and_never_echo_values() {
+        assert!(describe("{").contains("not valid JSON"));
+        assert!(describe("{}").contains("email: this field is required"));
+        let wrong = describe(r#"{"email": "a@b.c", "all": "hunter2-secret"}"#);
+        assert!(wrong.contains("all: invalid value"), "{wrong}");
+        assert!(!wrong.contains("hunter2"), "{wrong}");
+        assert!(describe("[1]").contains("JSON object"));
+        assert!(describe(r#"{"email":"a@b.c"} trailing"#).contains("not valid JSON"));
+    }
+
+    #[test]
+    fn json_content_types_are_recognised_with_parameters() {
+        let mut h = HeaderMap::new();
+        for (ct, ok) in [
+            ("application/json", true),
+            ("Application/JSON; charset=utf-8", true),
+            ("application/merge-patch+json", true),
+            ("text/plain", false),
+            ("application/x-www-form-urlencoded", false),
+        ] {
+            h.insert(header::CONTENT_TYPE, ct.parse().unwrap());
+            assert_eq!(is_json(&h), ok, "{ct}");
+        }
+        h.remove(header::CONTENT_TYPE);
+        assert!(!is_json(&h));
+    }
+}

@@ -1,0 +1,24 @@
+//! authgate-server: the HTTP face of authgate.
+//!
+//! [`Application::build`] turns [`Settings`] into a bound server (stores,
+//! master key, keyring, verifier, router); [`routes::router`] is the router
+//! alone, for tests without a socket. Handlers are thin: they parse at the
+//! edge ([`extract`]), call authgate-core, and map errors in one place
+//! ([`error::ApiError`]).
+
+mod app;
+mod client;
+pub mod config;
+pub mod error;
+pub mod extract;
+mod layers;
+pub mod master_key;
+pub mod routes;
+mod state;
+
+pub use app::{
+    Application, BuildError, StartupReport, auth_settings, build_service, open_store,
+    password_hasher,
+};
+pub use config::Settings;
+pub use state::AppState;

@@ -1,0 +1,54 @@
+//! The routes of API.md, one file per group, assembled into the router.
+
+mod auth;
+mod health;
+mod me;
+mod sessions;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::routing::{delete, get, post};
+
+use crate::error::ApiError;
+use crate::extract::MAX_BODY_BYTES;
+use crate::state::AppState;
+
+/// The router with every route and the 64 KiB body limit, without a socket
+/// (tests can call it directly).
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/auth/register", post(auth::register))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/refresh", post(auth::refresh))
+        .route("/auth/logout", post(auth::logout))
+        .route("/me", get(me::me))
+        .route("/auth/sessions", get(sessions::list))
+        .route("/auth/sessions/{id}", delete(sessions::revoke))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found()
+}
+
+async fn method_not_allowed() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut response =
+        ApiError::invalid_request("Method not allowed on this path.").into_response();
+    *response.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+    response
+}
+
+/// RFC 6749 §5.1: responses carrying tokens must not be cached.
+pub(crate) fn no_store(mut response: axum::response::Response) -> axum::response::Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}

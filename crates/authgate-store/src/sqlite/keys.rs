@@ -1,0 +1,114 @@
+//! [`KeyStore`] on SQLite: the `signing_keys` table.
+
+use async_trait::async_trait;
+use authgate_core::{KeyStore, StoreError, StoreResult, StoredKey};
+use authgate_proto::KeyState;
+
+use super::SqliteStore;
+use super::codec::{corrupt, micros, micros_opt, time_of, time_opt};
+use super::error::map_err;
+
+/// A `signing_keys` row as SQLite returns it, before validation.
+#[derive(sqlx::FromRow)]
+struct KeyRow {
+    /// Key id.
+    kid: String,
+    /// JWS algorithm name.
+    alg: String,
+    /// The serde name of a [`KeyState`].
+    state: String,
+    /// Sealed private material.
+    private_sealed: Vec<u8>,
+    /// Microseconds since the epoch.
+    created_at: i64,
+    /// Microseconds since the epoch.
+    activates_at: Option<i64>,
+    /// Microseconds since the epoch.
+    retires_at: Option<i64>,
+    /// Microseconds since the epoch.
+    expires_at: Option<i64>,
+}
+
+impl TryFrom<KeyRow> for StoredKey {
+    type Error = StoreError;
+
+    fn try_from(row: KeyRow) -> StoreResult<Self> {
+        Ok(StoredKey {
+            state: state_of(&row.state)?,
+            kid: row.kid,
+            alg: row.alg,
+            private_sealed: row.private_sealed,
+            created_at: time_of(row.created_at, "signing_keys.created_at")?,
+            activates_at: time_opt(row.activates_at, "signing_keys.activates_at")?,
+            retires_at: time_opt(row.retires_at, "signing_keys.retires_at")?,
+            expires_at: time_opt(row.expires_at, "signing_keys.expires_at")?,
+        })
+    }
+}
+
+/// `state` as stored: its wire name (`"next"`, `"active"`, …), so the column
+/// reads like the API and a new state needs no change here.
+fn state_text(state: KeyState) -> StoreResult<String> {
+    match serde_json::to_value(state) {
+        Ok(serde_json::Value::String(text)) => Ok(text),
+        _ => Err(StoreError::Other("key state has no name".into())),
+    }
+}
+
+/// The state stored as `text`.
+fn state_of(text: &str) -> StoreResult<KeyState> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|_| corrupt("signing_keys.state", "is not a known key state"))
+}
+
+#[async_trait]
+impl KeyStore for SqliteStore {
+    async fn keys(&self) -> StoreResult<Vec<StoredKey>> {
+        let rows = sqlx::query_as::<_, KeyRow>(
+            "SELECT kid, alg, state, private_sealed, created_at, activates_at, retires_at, \
+             expires_at FROM signing_keys ORDER BY created_at, kid",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.into_iter().map(StoredKey::try_from).collect()
+    }
+
+    async fn insert_key(&self, key: &StoredKey) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO signing_keys (kid, alg, state, private_sealed, created_at, \
+             activates_at, retires_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&key.kid)
+        .bind(&key.alg)
+        .bind(state_text(key.state)?)
+        .bind(&key.private_sealed)
+        .bind(micros(key.created_at)?)
+        .bind(micros_opt(key.activates_at)?)
+        .bind(micros_opt(key.retires_at)?)
+        .bind(micros_opt(key.expires_at)?)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_states_are_stored_by_their_wire_names() {
+        for (state, name) in [
+            (KeyState::Next, "next"),
+            (KeyState::Active, "active"),
+            (KeyState::Retired, "retired"),
+            (KeyState::Expired, "expired"),
+        ] {
+            assert_eq!(state_text(state).unwrap(), name);
+            assert_eq!(state_of(name).unwrap(), state);
+        }
+        assert!(matches!(state_of("Active"), Err(StoreError::Corrupt(_))));
+    }
+}

@@ -1,0 +1,255 @@
+//! [`UserStore`] on SQLite: the `users` table.
+
+use async_trait::async_trait;
+use authgate_core::{StoreResult, User, UserQuery, UserStore};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::codec::{corrupt, micros, time_of, uuid_of, uuid_text};
+use super::error::map_err;
+use super::{BEGIN_WRITE, SqliteStore};
+
+/// The columns every user query selects, in [`UserRow`] order (a macro so
+/// that queries stay `&'static str` through `concat!`).
+macro_rules! user_columns {
+    () => {
+        "id, email, username, name, password_hash, roles, is_active, created_at, updated_at"
+    };
+}
+
+/// The escape character of `list_users`' LIKE patterns (written as `ESCAPE '\'` in its SQL).
+const LIKE_ESCAPE: char = '\\';
+
+/// A `users` row as SQLite returns it, before validation.
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    /// Hyphenated UUID.
+    id: String,
+    /// Lower-cased address.
+    email: String,
+    /// Lower-cased, optional.
+    username: Option<String>,
+    /// Display name.
+    name: Option<String>,
+    /// Argon2id PHC string.
+    password_hash: String,
+    /// JSON array of role names.
+    roles: String,
+    /// 0 or 1.
+    is_active: bool,
+    /// Microseconds since the epoch.
+    created_at: i64,
+    /// Microseconds since the epoch.
+    updated_at: i64,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = authgate_core::StoreError;
+
+    fn try_from(row: UserRow) -> StoreResult<Self> {
+        let roles: Vec<String> = serde_json::from_str(&row.roles)
+            .map_err(|_| corrupt("users.roles", "is not a JSON array of strings"))?;
+        Ok(User {
+            id: uuid_of(&row.id, "users.id")?,
+            email: row.email,
+            username: row.username,
+            name: row.name,
+            password_hash: row.password_hash,
+            roles,
+            is_active: row.is_active,
+            created_at: time_of(row.created_at, "users.created_at")?,
+            updated_at: time_of(row.updated_at, "users.updated_at")?,
+        })
+    }
+}
+
+/// `roles` as the JSON text stored in `users.roles`.
+fn roles_json(roles: &[String]) -> StoreResult<String> {
+    serde_json::to_string(roles)
+        .map_err(|_| authgate_core::StoreError::Other("roles do not serialize".into()))
+}
+
+/// A LIKE pattern matching strings that start with `prefix` literally:
+/// `%`, `_` and the escape character itself are escaped.
+fn like_prefix(prefix: &str) -> String {
+    let mut pattern = String::with_capacity(prefix.len() + 1);
+    for c in prefix.chars() {
+        if matches!(c, '%' | '_') || c == LIKE_ESCAPE {
+            pattern.push(LIKE_ESCAPE);
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+#[async_trait]
+impl UserStore for SqliteStore {
+    async fn insert_user(&self, user: &User) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO users (id, email, username, name, password_hash, roles, is_active, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(uuid_text(user.id))
+        .bind(&user.email)
+        .bind(&user.username)
+        .bind(&user.name)
+        .bind(&user.password_hash)
+        .bind(roles_json(&user.roles)?)
+        .bind(user.is_active)
+        .bind(micros(user.created_at)?)
+        .bind(micros(user.updated_at)?)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn user_by_id(&self, id: Uuid) -> StoreResult<Option<User>> {
+        let sql = concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1");
+        sqlx::query_as::<_, UserRow>(sql)
+            .bind(uuid_text(id))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?
+            .map(User::try_from)
+            .transpose()
+    }
+
+    async fn user_by_login(&self, login: &str) -> StoreResult<Option<User>> {
+        // Emails contain '@' and usernames cannot, so at most one row matches;
+        // the ORDER BY only makes an email match win if that ever changes.
+        let sql = concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE email = $1 OR username = $1 ORDER BY email = $1 DESC LIMIT 1"
+        );
+        sqlx::query_as::<_, UserRow>(sql)
+            .bind(login)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?
+            .map(User::try_from)
+            .transpose()
+    }
+
+    async fn set_password_hash(
+        &self,
+        id: Uuid,
+        hash: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+            .bind(uuid_text(id))
+            .bind(hash)
+            .bind(micros(now)?)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn set_roles(
+        &self,
+        id: Uuid,
+        roles: &[String],
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<User>> {
+        let sql = concat!(
+            "UPDATE users SET roles = $2, updated_at = $3 WHERE id = $1 RETURNING ",
+            user_columns!()
+        );
+        sqlx::query_as::<_, UserRow>(sql)
+            .bind(uuid_text(id))
+            .bind(roles_json(roles)?)
+            .bind(micros(now)?)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?
+            .map(User::try_from)
+            .transpose()
+    }
+
+    async fn set_active(
+        &self,
+        id: Uuid,
+        active: bool,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<(User, Vec<Uuid>)>> {
+        let now = micros(now)?;
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+        let sql = concat!(
+            "UPDATE users SET is_active = $2, updated_at = $3 WHERE id = $1 RETURNING ",
+            user_columns!()
+        );
+        let Some(row) = sqlx::query_as::<_, UserRow>(sql)
+            .bind(uuid_text(id))
+            .bind(active)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?
+        else {
+            tx.rollback().await.map_err(map_err)?;
+            return Ok(None);
+        };
+        let user = User::try_from(row)?;
+        let revoked = if active {
+            Vec::new()
+        } else {
+            let ids: Vec<String> = sqlx::query_scalar(
+                "UPDATE sessions SET revoked_at = $2 \
+                 WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 RETURNING id",
+            )
+            .bind(uuid_text(id))
+            .bind(now)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            ids.iter()
+                .map(|id| uuid_of(id, "sessions.id"))
+                .collect::<StoreResult<_>>()?
+        };
+        tx.commit().await.map_err(map_err)?;
+        Ok(Some((user, revoked)))
+    }
+
+    async fn list_users(&self, query: &UserQuery) -> StoreResult<Vec<User>> {
+        let sql = concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE ($1 IS NULL OR id > $1) \
+              AND ($2 IS NULL OR email LIKE $2 ESCAPE '\\' OR username LIKE $2 ESCAPE '\\') \
+              ORDER BY id LIMIT $3"
+        );
+        let rows = sqlx::query_as::<_, UserRow>(sql)
+            .bind(query.after.map(uuid_text))
+            .bind(query.prefix.as_deref().map(like_prefix))
+            .bind(i64::from(query.limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.into_iter().map(User::try_from).collect()
+    }
+
+    async fn count_users(&self) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        u64::try_from(n).map_err(|_| corrupt("COUNT(*) of users", "is negative"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_prefix;
+
+    #[test]
+    fn like_prefix_escapes_wildcards_and_the_escape_character() {
+        assert_eq!(like_prefix("ann"), "ann%");
+        assert_eq!(like_prefix("a_b%c"), r"a\_b\%c%");
+        assert_eq!(like_prefix(r"a\b"), r"a\\b%");
+        assert_eq!(like_prefix(""), "%");
+    }
+}

@@ -1,0 +1,376 @@
+//! `SessionStore`: sessions, refresh-token chains, rotation under
+//! concurrency, revocation and clean-up.
+
+use std::sync::Arc;
+
+use authgate_core::{RefreshToken, Session, SessionStore, TokenHash, UserStore};
+use uuid::Uuid;
+
+use crate::fixtures::{at, session, token, user};
+
+/// Creates `session` with the first token `"{name}-0"`, returning the session.
+pub(crate) async fn create(sessions: &dyn SessionStore, session: &Session, name: &str) -> Session {
+    let first = token(&format!("{name}-0"), session, 0, session.created_at);
+    sessions.create_session(session, &first).await.unwrap();
+    session.clone()
+}
+
+/// A user with one session (1 h from `at(0)`) and its first token `"s-0"`.
+async fn one_session(
+    users: &dyn UserStore,
+    sessions: &dyn SessionStore,
+) -> (Session, RefreshToken) {
+    let ann = user("ann@example.com", Some("ann"));
+    users.insert_user(&ann).await.unwrap();
+    let s = session(ann.id, at(0), 3600);
+    let first = token("s-0", &s, 0, at(0));
+    sessions.create_session(&s, &first).await.unwrap();
+    (s, first)
+}
+
+pub(crate) async fn created_session_and_first_token_read_back(
+    users: &dyn UserStore,
+    sessions: &dyn SessionStore,
+) {
+    let (s, first) = one_session(users, sessions).await;
+    assert_eq!(sessions.session(s.id).await.unwrap(), Some(s.clone()));
+    assert_eq!(
+        sessions.refresh_token(&first.hash).await.unwrap(),
+        Some(first)
+    );
+    assert_eq!(
+        sessions
+            .refresh_token(&TokenHash::of("unknown"))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(sessions.session(Uuid::now_v7()).await.unwrap(), None);
+    assert_eq!(
+        sessions.live_sessions(s.user_id, at(1)).await.unwrap(),
+        vec![s]
+    );
+    assert_eq!(sessions.count_live_sessions(at(1)).await.unwrap(), 1);
+}
+
+pub(crate) async fn failed_create_session_leaves_no_session_behind(
+    users: &dyn UserStore,
+    sessions: &dyn SessionStore,
+) {
+    let (s, _) = one_session(users, sessions).await;
+    // Same first-token hash as the existing session: the token insert fails.
+    let other = session(s.user_id, at(10), 3600);
+    let clash = token("s-0", &other, 0, at(10));
+    assert!(sessions.create_session(&other, &clash).await.is_err());
+    assert_eq!(sessions.session(other.id).await.unwrap(), None);
+    // A session of an unknown user is refused.
+    let orphan = session(Uuid::now_v7(), at(10), 3600);
+    assert!(
+        sessions
+            .create_session(&orphan, &token("o-0", &orphan, 0, at(10)))
+            .await
+            .is_err()
+    );
+    assert_eq!(sessions.session(orphan.id).await.unwrap(), None);
+    assert_eq!(sessions.count_live_sessions(at(11)).await.unwrap(), 1);
+}
+
+pub(crate) async fn live_sessions_are_unrevoked_unexpired_and_newest_first(
+    users: &dyn UserStore,
+    sessions: &dyn SessionStore,
+) {
+    let ann = user("ann@example.com", None);
+    users.insert_user(&ann).await.unwrap();
+    let old = create(sessions, &session(ann.id, at(0), 3600), "old").await;
+    let new = create(sessions, &session(ann.id, at(100), 3600), "new").await;
+    let short = create(sessions, &session(ann.id, at(50), 100), "short").await;
+    let gone = create(sessions, &session(ann.id, at(60), 3600), "gone").await;
+    sessions.revoke_session(gone.id, at(70)).await.unwrap();
+    assert_eq!(
+        sessions.live_sessions(ann.id, at(120)).await.unwrap(),
+        vec![new.clone(), short.clone(), old.clone()]
+    );
+    // Expiry is exclusive: at expires_at the session is over.
+    assert_eq!(
+        sessions.live_sessions(ann.id, at(150)).await.unwrap(),
+        vec![new, old]
+    );
+    assert_eq!(sessions.count_live_sessions(at(120)).await.unwrap(), 3);
+    assert_eq!(sessions.count_live_sessions(at(150)).await.unwrap(), 2);
+    assert_eq!(sessions.count_live_sessions(at(10_000)).await.unwrap(), 0);
+}
+
+pub(crate) async fn rotate_marks_the_parent_used_inserts_the_successor_and_touches_the_session(
+    users: &dyn UserStore,
+    sessions: &dyn SessionStore,
+) {
+    let (s, first) = one_session(users, sessions).await;
+    let next = token("s-1", &s, 1, at(30));
+    assert!(
+        sessions
+            .rotate(&first.hash, &next, b"sealed s-1", at(30))
+            .await
+            .unwrap()
+    );
+
+    let parent = sessions.refresh_token(&first.hash).await.unwrap().unwrap();
+    assert_eq!(parent.used_at, Some(at(30)));
+    assert_eq!(parent.successor, Some(next.hash));
+    assert_eq!(parent.successor_sealed.as_deref(), Some(&b"sealed s-1"[..]));
+    assert_eq!(parent.generation, 0);
+    assert_eq!(
+        sessions.refresh_token(&next.hash).await.unwrap(),
+        Some(next.clone())
+    );
+    let touched = sessions.session(s.id).await.unwrap().unwrap();
+    assert_eq!(touched.last_used_at, at(30));
+    assert_eq!(touched.created_at, s.created_at);
+
+    // The successor rotates in turn.
+    let third = token("s-2", &s, 2, at(60));
+    assert!(
+        sessions
+            .rotate(&next.hash, &third, b"sealed s-2", at(60))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        sessions.session(s.id).await.unwrap().unwrap().last_used_at,
+        at(60)
+    );
+}
+
+pub(crate) async fn rotating_a_used_parent_again_returns_false_and_changes_nothing(
+    users: &dyn UserStore,
+    sessions: &dyn SessionStore,
+) {
+    let (s, first) = one_session(users, sessions).await;
+    let winner = token("s-1", &s, 1, at(30));
+    assert!(
+        sessions
+            .rotate(&first.hash, &winner, b"sealed winner", at(30))
+            .await
+            .unwrap()
+    );
+    let before = sessions.refresh_token(&first.hash).await.unwrap();
+
+    let loser = token("s-1-again", &s, 1, at(40));
+    assert!(
+        !sessions
+            .rotate(&first.hash, &loser, b"sealed loser", at(40))
+            .await
+            .unwrap()
+    );
+    assert_eq!(sessions.refresh_token(&first.hash).await.unwrap(), before);
+    assert_eq!(sessions.refresh_token(&loser.hash).await.unwrap(), None);
+    assert_eq!(
+        sessions.session(s.id).await.unwrap().unwrap().last_used_at,
+        at(30)
+    );
+}
+
+pub(crate) async fn rotate_refuses_revoked_expired_sessions_and_unknown_parents(
+    users: &dyn UserStore,
+    sessions: &dyn SessionStore,
+) {
+    let (s, first) = one_session(users, sessions).await;
+    // Unknown parent.
+    let next = token("s-1", &s, 1, at(10));
+    assert!(
+        !sessions
+            .rotate(&TokenHash::of("nope"), &next, b"x", at(10))
+            .await
+            .unwrap()
+    );
+    // Expired session (expires_at = at(3600); expiry is exclusive).
+    assert!(
+        !sessions
+            .rotate(&first.hash, &next, b"x", at(3600))
+            .await
+            .unwrap()
+    );
+    assert_eq!(sessions.refresh_token(&next.hash).await.unwrap(), None);
+    assert_eq!(
+        sessions
+            .refresh_token(&first.hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .used_at,
+        None
+    );
+    // Revoked session.
+    assert!(sessions.revoke_session(s.id, at(20)).await.unwrap());
+    assert!(
+        !sessions
+            .rotate(&first.hash, &next, b"x", at(30))
+            .await
+            .unwrap()
+    );
+    let parent = sessions.refresh_token(&first.hash).await.unwrap().unwrap();
+    assert_eq!(parent.used_at, None);
+    assert_eq!(parent.successor, None);
+    assert_eq!(sessions.refresh_token(&next.hash).await.unwrap(), None);
+    assert_eq!(
+        sessions.session(s.id).await.unwrap().unwrap().last_used_at,
+        at(0)
+    );
+}
+
+pub(crate) async fn concurrent_rotations_of_one_parent_have_exactly_one_winner(
+    users: &dyn UserStore,
+    sessions: Arc<dyn SessionStore>,
+) {
+    const RACERS: usize = 20;
+    let (s, first) = one_session(users, sessions.as_ref()).await;
+    let candidates: Vec<RefreshToken> = (0..RACERS)
+        .map(|n| token(&format!("racer-{n}"), &s, 1, at(30)))
+        .collect();
+    let barrier = Arc::new(tokio::sync::Barrier::new(RACERS));
+    let mut tasks = Vec::new();
+    for candidate in candidates.clone() {
+        let (sessions, barrier, parent) = (sessions.clone(), barrier.clone(), first.hash);
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            sessions
+                .rotate(&parent, &candidate, b"sealed", at(30))
+                .await
+        }));
+    }
+    let mut winners = 0;
+    for task in tasks {
+        if task.await.unwrap().unwrap() {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1);
+    let parent = sessions.refresh_token(&first.hash).await.unwrap().unwrap();
+    let chosen = parent.successor.unwrap();
+    for candidate in &candidates {
+        let stored = sessions.refresh_token(&candidate.hash).await.unwrap();
+        assert_eq!(stored.is_some(), candidate.hash == chosen);
+    }
+}
+
+pub(crate) async fn revoke_session_is_idempotent_and_reports_the_first_time(
+    users: &dyn UserStore,
+    sessions: &dyn SessionStore,
+) {
+    let (s, _) = one_session(users, sessions).await;
+    assert!(sessions.revoke_session(s.id, at(10)).await.unwrap());
+    assert!(!sessions.revoke_session(s.id, at(20)).await.unwrap());
+    assert_eq!(
+        sessions.session(s.id).await.unwrap().unwrap().revoked_at,
+        Some(at(10))
+    );
+    assert!(
+        !sessions
+            .revoke_session(Uuid::now_v7(), at(20))
+            .await
+            .unwrap()
+    );
+    assert_eq!(sessions.count_live_sessions(at(30)).await.unwrap(), 0);
+}
+
+pub(crate) async fn revoke_user_sessions_returns_only_the_ones_it_revoked(
+    users: &dyn UserStore,
+    sessions: &dyn SessionStore,
+) {
+    let ann = user("ann@example.com", None);
+    let bob = user("bob@example.com", None);
+    users.insert_user(&ann).await.unwrap();
+    users.insert_user(&bob).await.unwrap();
+    let a1 = create(sessions, &session(ann.id, at(0), 3600), "a1").await;
+    let a2 = create(sessions, &session(ann.id, at(1), 3600), "a2").await;
+    let a3 = create(sessions, &session(ann.id, at(2), 3600), "a3").await;
+    sessions.revoke_session(a3.id, at(5)).await.unwrap();
+    let b1 = create(sessions, &session(bob.id, at(0), 3600), "b1").await;
+
+    let mut ids = sessions.revoke_user_sessions(ann.id, at(10)).await.unwrap();
+    ids.sort();
+    let mut expected = vec![a1.id, a2.id];
+    expected.sort();
+    assert_eq!(ids, expected);
+    assert!(
+        sessions
+            .revoke_user_sessions(ann.id, at(20))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        sessions.session(a3.id).await.unwrap().unwrap().revoked_at,
+        Some(at(5))
+    );
+    assert_eq!(
+        sessions.live_sessions(bob.id, at(20)).await.unwrap(),
+        vec![b1]
+    );
+}
+
+pub(crate) async fn revoked_since_lists_sessions_revoked_at_or_after_the_instant(
+    users: &dyn UserStore,
+    sessions: &dyn SessionStore,
+) {
+    let ann = user("ann@example.com", None);
+    users.insert_user(&ann).await.unwrap();
+    let early = create(sessions, &session(ann.id, at(0), 3600), "early").await;
+    let exact = create(sessions, &session(ann.id, at(0), 3600), "exact").await;
+    let late = create(sessions, &session(ann.id, at(0), 3600), "late").await;
+    create(sessions, &session(ann.id, at(0), 3600), "never").await;
+    sessions.revoke_session(early.id, at(10)).await.unwrap();
+    sessions.revoke_session(exact.id, at(20)).await.unwrap();
+    sessions.revoke_session(late.id, at(30)).await.unwrap();
+
+    let mut ids = sessions.revoked_since(at(20)).await.unwrap();
+    ids.sort();
+    let mut expected = vec![exact.id, late.id];
+    expected.sort();
+    assert_eq!(ids, expected);
+    assert_eq!(sessions.revoked_since(at(0)).await.unwrap().len(), 3);
+    assert!(sessions.revoked_since(at(31)).await.unwrap().is_empty());
+}
+
+pub(crate) async fn wipe_sealed_successors_clears_only_tokens_used_before_the_instant(
+    users: &dyn UserStore,
+    sessions: &dyn SessionStore,
+) {
+    let (s, first) = one_session(users, sessions).await;
+    let second = token("s-1", &s, 1, at(10));
+    let third = token("s-2", &s, 2, at(20));
+    assert!(
+        sessions
+            .rotate(&first.hash, &second, b"sealed s-1", at(10))
+            .await
+            .unwrap()
+    );
+    assert!(
+        sessions
+            .rotate(&second.hash, &third, b"sealed s-2", at(20))
+            .await
+            .unwrap()
+    );
+
+    assert_eq!(
+        sessions.wipe_sealed_successors(at(10)).await.unwrap(),
+        0,
+        "the bound is exclusive"
+    );
+    assert_eq!(sessions.wipe_sealed_successors(at(20)).await.unwrap(), 1);
+    let wiped = sessions.refresh_token(&first.hash).await.unwrap().unwrap();
+    assert_eq!(wiped.successor_sealed, None);
+    assert_eq!(
+        wiped.successor,
+        Some(second.hash),
+        "the chain is kept for reuse detection"
+    );
+    assert_eq!(wiped.used_at, Some(at(10)));
+    let kept = sessions.refresh_token(&second.hash).await.unwrap().unwrap();
+    assert_eq!(kept.successor_sealed.as_deref(), Some(&b"sealed s-2"[..]));
+    assert_eq!(
+        sessions.wipe_sealed_successors(at(20)).await.unwrap(),
+        0,
+        "nothing left to wipe"
+    );
+    assert_eq!(sessions.wipe_sealed_successors(at(100)).await.unwrap(), 1);
+}
