@@ -93,6 +93,14 @@ fn is_json(headers: &HeaderMap) -> bool {
 
 /// Parses JSON into `T`, describing failures by field and kind only.
 pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Every API body is an object; serde would read an array positionally into a struct.
+    match bytes.trim_ascii_start().first() {
+        Some(b'{') => {}
+        Some(b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n') => {
+            return Err(ApiError::invalid_request("The request body must be a JSON object."));
+        }
+        _ => return Err(ApiError::invalid_request("The request body is not valid JSON.")),
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
     if result.is_ok() && de.end().is_err() {
