@@ -269,24 +269,36 @@ async fn build_state(
 }
 
 /// Periodic upkeep: wipe sealed refresh successors once their grace window
-/// has closed, and forget revocations whose tokens have all expired.
+/// has closed, pick up sessions revoked by anyone else sharing the store (an
+/// `authgate user disable` run beside the server, another instance), and
+/// forget revocations whose tokens have all expired.
 async fn upkeep(state: AppState) {
     let settings = state.auth.settings().clone();
     let period = Duration::try_from(settings.refresh_reuse_grace)
         .unwrap_or(Duration::from_secs(10))
-        .max(Duration::from_secs(1));
+        .clamp(Duration::from_secs(1), Duration::from_secs(10));
     let mut tick = tokio::time::interval(period);
+    let mut seen_until = state.clock.now();
     loop {
         tick.tick().await;
         let now = state.clock.now();
-        let sessions: &dyn SessionStore = state.auth.deps().sessions.as_ref();
-        if let Err(e) = sessions
-            .wipe_sealed_successors(now - settings.refresh_reuse_grace)
-            .await
-        {
+        let deps = state.auth.deps();
+        let sessions: &dyn SessionStore = deps.sessions.as_ref();
+        if let Err(e) = sessions.wipe_sealed_successors(now - settings.refresh_reuse_grace).await {
             tracing::warn!(error = %e, "wiping sealed refresh successors failed; will retry");
         }
-        state.auth.deps().revocations.prune(state.clock.unix());
+        // Overlap one period so a revocation committed during the last pass is not missed.
+        match sessions.revoked_since(seen_until - period).await {
+            Ok(revoked) => {
+                let forget_after = state.clock.unix() + (settings.access_ttl + settings.leeway).whole_seconds();
+                for sid in revoked {
+                    deps.revocations.revoke_session(sid, forget_after);
+                }
+                seen_until = now;
+            }
+            Err(e) => tracing::warn!(error = %e, "reading recent revocations failed; will retry"),
+        }
+        deps.revocations.prune(state.clock.unix());
     }
 }
 
