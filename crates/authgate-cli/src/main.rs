@@ -31,6 +31,9 @@ enum Command {
     /// Manage users directly in the configured stores (with or without a running server).
     #[command(subcommand)]
     User(commands::user::UserCommand),
+    /// Manage signing keys directly in the configured stores.
+    #[command(subcommand)]
+    Keys(commands::keys::KeysCommand),
     /// Work with tokens offline: decode them for display.
     #[command(subcommand)]
     Token(commands::token::TokenCommand),
@@ -66,6 +69,7 @@ fn run_async(config: Option<PathBuf>, command: Command) -> anyhow::Result<()> {
             Command::Serve(args) => commands::serve::run(settings, args).await,
             Command::Config(cmd) => commands::config::run(&settings, cmd),
             Command::User(cmd) => commands::user::run(&settings, cmd).await,
+            Command::Keys(cmd) => commands::keys::run(&settings, cmd).await,
             Command::Token(_) => unreachable_token(),
         }
     })

@@ -1,13 +1,15 @@
-//! The signing keyring: the active key that signs access tokens and every key
-//! that may still verify them, loaded from the key store and decrypted with
-//! the master key. (Scheduled rotation arrives with the keys issue.)
+//! The signing keyring and its lifecycle (DESIGN.md "Keys and rotation"):
+//! keys go next → active → retired → expired on a schedule driven by the
+//! Clock; the store's compare-and-swap makes exactly one instance perform
+//! each change, and every instance reloads what the store holds.
 
 use std::str::FromStr;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use authgate_jwt::{Algorithm, KeySet, SigningKey};
+use authgate_jwt::{Algorithm, JwkSet, KeySet, SigningKey};
 use authgate_proto::{KeyInfo, KeyState};
+use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
 use crate::clock::Clock;
@@ -16,21 +18,35 @@ use crate::model::StoredKey;
 use crate::secrets::MasterKey;
 use crate::store::KeyStore;
 
-/// How the deployment signs tokens.
+/// How the deployment signs tokens and rotates its keys.
 #[derive(Clone)]
 pub struct KeyringSettings {
-    /// Algorithm for newly created keys. Defaults to EdDSA.
+    /// Algorithm of newly created keys; a change takes effect at the next rotation. Defaults to EdDSA.
     pub algorithm: Algorithm,
-    /// For HS* only: a shared secret from configuration, used instead of a
-    /// generated one so another service can hold the same secret.
+    /// RSA modulus size for RS*/PS* keys: 2048 or 3072. Defaults to 2048.
+    pub rsa_bits: u32,
+    /// For HS* only: a shared secret from configuration, used as the one
+    /// signing key (it is the operator's and other services hold it, so it
+    /// does not rotate here; generated HMAC secrets do).
     pub hmac_secret: Option<Zeroizing<Vec<u8>>>,
+    /// How long a key signs before the next one takes over. Defaults to 15 days.
+    pub rotation_interval: Duration,
+    /// How long before it signs a new key is published. Defaults to 1 day.
+    pub publish_lead: Duration,
+    /// How long a retired key keeps verifying: access-token lifetime plus
+    /// leeway, so every token it signed expires first. Defaults to 16 minutes.
+    pub verify_window: Duration,
 }
 
 impl Default for KeyringSettings {
     fn default() -> Self {
         Self {
             algorithm: Algorithm::EdDSA,
+            rsa_bits: 2048,
             hmac_secret: None,
+            rotation_interval: Duration::days(15),
+            publish_lead: Duration::days(1),
+            verify_window: Duration::minutes(16),
         }
     }
 }
@@ -39,10 +55,14 @@ impl std::fmt::Debug for KeyringSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyringSettings")
             .field("algorithm", &self.algorithm)
+            .field("rsa_bits", &self.rsa_bits)
             .field(
                 "hmac_secret",
                 &self.hmac_secret.as_ref().map(|_| "[redacted]"),
             )
+            .field("rotation_interval", &self.rotation_interval)
+            .field("publish_lead", &self.publish_lead)
+            .field("verify_window", &self.verify_window)
             .finish()
     }
 }
@@ -60,36 +80,46 @@ pub struct Keyring {
 /// One consistent view of the keys.
 #[derive(Debug)]
 pub struct Ring {
-    /// Signs new access tokens.
+    /// Signs new access tokens: the active key.
     pub signing: SigningKey,
-    /// Verifies tokens: the signing key and any others still valid.
+    /// Verifies tokens: every key that is not expired (next, active, retired).
     pub verifying: KeySet,
-    /// What admins and `authgate keys list` see.
+    /// What admins and `authgate keys list` see, oldest first.
     pub infos: Vec<KeyInfo>,
+    /// The (kid, state) pairs this ring was built from, to tell when the store changed.
+    pub version: Vec<(String, KeyState)>,
+}
+
+impl Ring {
+    /// The JWKS to publish: public keys of next, active and retired keys;
+    /// never an HMAC secret (so empty in HMAC mode).
+    pub fn jwks(&self) -> JwkSet {
+        self.verifying.to_jwks()
+    }
 }
 
 impl Keyring {
-    /// Loads the stored keys, creating and storing an active key on first start.
+    /// Loads the stored keys, creating an active key on first start and
+    /// applying any transition that is due.
     ///
     /// # Errors
     /// [`AuthError::Internal`] with a clear message when a stored key does
-    /// not decrypt with `master` (wrong or corrupted master key): refusing to
-    /// start beats signing with garbage. Store errors as usual.
+    /// not decrypt with `master` (a wrong or corrupted master key): refusing
+    /// to start beats signing with garbage. Store errors as usual.
     pub async fn load_or_create(
         store: &dyn KeyStore,
         master: &MasterKey,
         settings: &KeyringSettings,
         clock: &dyn Clock,
     ) -> Result<Self, AuthError> {
-        let mut stored = store.keys().await?;
-        if !stored.iter().any(|k| k.state == KeyState::Active) {
-            let created = create_key(settings.algorithm, master, clock)?;
-            tracing::info!(kid = %created.kid, alg = %created.alg, "created the first signing key");
-            store.insert_key(&created).await?;
-            stored = store.keys().await?;
+        if settings.hmac_secret.is_some() {
+            return Ok(Self {
+                current: ArcSwap::from_pointee(configured_hmac_ring(settings)?),
+            });
         }
+        let ring = advance(store, master, settings, clock, false).await?;
         Ok(Self {
-            current: ArcSwap::from_pointee(build_ring(&stored, master, settings)?),
+            current: ArcSwap::from_pointee(ring),
         })
     }
 
@@ -97,16 +127,230 @@ impl Keyring {
     pub fn ring(&self) -> Arc<Ring> {
         self.current.load_full()
     }
+
+    /// Applies the transitions due at `clock.now()` (creating, activating,
+    /// retiring, expiring keys), then reloads what the store holds, which
+    /// also picks up changes made by other instances. Returns whether the
+    /// keys in use changed.
+    ///
+    /// # Errors
+    /// Store errors; [`AuthError::Internal`] for keys that do not decrypt.
+    pub async fn tick(
+        &self,
+        store: &dyn KeyStore,
+        master: &MasterKey,
+        settings: &KeyringSettings,
+        clock: &dyn Clock,
+    ) -> Result<bool, AuthError> {
+        if settings.hmac_secret.is_some() {
+            return Ok(false);
+        }
+        let ring = advance(store, master, settings, clock, false).await?;
+        Ok(self.install(ring))
+    }
+
+    /// Rotates now: the `next` key (or a new one if none waits) becomes
+    /// active, the active one retires, and a new `next` is created.
+    ///
+    /// A key created here signs at once without having been published
+    /// ahead; resource servers fetch it on the first unknown `kid`.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidInput`] when signing with a configured HMAC
+    /// secret (rotate it in configuration); store errors.
+    pub async fn rotate_now(
+        &self,
+        store: &dyn KeyStore,
+        master: &MasterKey,
+        settings: &KeyringSettings,
+        clock: &dyn Clock,
+    ) -> Result<(), AuthError> {
+        if settings.hmac_secret.is_some() {
+            return Err(AuthError::invalid(
+                "tokens.hmac_secret",
+                "a configured HMAC secret is rotated in configuration, not here",
+            ));
+        }
+        let ring = advance(store, master, settings, clock, true).await?;
+        self.install(ring);
+        Ok(())
+    }
+
+    fn install(&self, ring: Ring) -> bool {
+        let changed = self.current.load().version != ring.version;
+        if changed {
+            self.current.store(Arc::new(ring));
+        }
+        changed
+    }
 }
 
-/// Generates a key of `alg`, sealed with the master key, active from now.
-fn create_key(
-    alg: Algorithm,
+/// Plans and applies what is due, retrying on a lost race, and returns the
+/// ring built from what the store then holds.
+async fn advance(
+    store: &dyn KeyStore,
     master: &MasterKey,
+    settings: &KeyringSettings,
     clock: &dyn Clock,
+    force: bool,
+) -> Result<Ring, AuthError> {
+    for _ in 0..3 {
+        let stored = store.keys().await?;
+        let now = clock.now();
+        let plan = plan(&stored, now, settings, force);
+        if plan.is_empty() {
+            return build_ring(&stored, master);
+        }
+        let expected: Vec<_> = stored.iter().map(|k| (k.kid.clone(), k.state)).collect();
+        let created = plan
+            .create
+            .iter()
+            .map(|new| create_key(settings, new, master, now))
+            .collect::<Result<Vec<_>, _>>()?;
+        if store.transition(&expected, &plan.updated, &created).await? {
+            for key in &plan.updated {
+                tracing::info!(kid = %key.kid, state = ?key.state, "signing key changed state");
+            }
+            for key in &created {
+                tracing::info!(kid = %key.kid, alg = %key.alg, state = ?key.state, "signing key created");
+            }
+            return build_ring(&store.keys().await?, master);
+        }
+        // Another instance changed the keys first: plan again on what it did.
+    }
+    build_ring(&store.keys().await?, master)
+}
+
+/// A key to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NewKey {
+    pub(crate) state: KeyState,
+    pub(crate) activates_at: OffsetDateTime,
+}
+
+/// What is due: existing keys with new states or dates, keys to create.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Plan {
+    pub(crate) updated: Vec<StoredKey>,
+    pub(crate) create: Vec<NewKey>,
+}
+
+impl Plan {
+    fn is_empty(&self) -> bool {
+        self.updated.is_empty() && self.create.is_empty()
+    }
+}
+
+/// The lifecycle as a pure function of the stored keys and the time.
+///
+/// 1. Retired keys past their `expires_at` expire.
+/// 2. A `next` key whose `activates_at` has come (or any `next`, when
+///    forced) becomes active and the active key retires, verifying for
+///    `verify_window` more; with no active key at all, one is made active.
+/// 3. Once the next rotation is within `publish_lead` (or right after a
+///    forced rotation), a `next` key is created, activating one rotation
+///    interval after the active key did, and never less than `publish_lead`
+///    from now, so caches hold it before it signs.
+pub(crate) fn plan(
+    stored: &[StoredKey],
+    now: OffsetDateTime,
+    s: &KeyringSettings,
+    force: bool,
+) -> Plan {
+    let mut keys = stored.to_vec();
+    let mut changed = vec![false; keys.len()];
+    let mut create = Vec::new();
+
+    for (i, key) in keys.iter_mut().enumerate() {
+        if key.state == KeyState::Retired && key.expires_at.is_some_and(|at| at <= now) {
+            key.state = KeyState::Expired;
+            changed[i] = true;
+        }
+    }
+
+    let active = keys.iter().position(|k| k.state == KeyState::Active);
+    let next = keys
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| k.state == KeyState::Next)
+        .min_by_key(|(_, k)| k.activates_at)
+        .map(|(i, _)| i);
+    let next_due = next.is_some_and(|n| force || keys[n].activates_at.is_none_or(|at| at <= now));
+    let mut active_since = active.and_then(|i| keys[i].activates_at.or(Some(keys[i].created_at)));
+    let rotate = match (active, next) {
+        (None, _) => true,
+        (Some(_), Some(_)) => next_due,
+        (Some(_), None) => force,
+    };
+    if rotate {
+        if let Some(a) = active {
+            let key = &mut keys[a];
+            key.state = KeyState::Retired;
+            key.retires_at = Some(now);
+            key.expires_at = Some(now + s.verify_window);
+            changed[a] = true;
+        }
+        match next.filter(|_| next_due || active.is_none()) {
+            Some(n) => {
+                let key = &mut keys[n];
+                key.state = KeyState::Active;
+                // A forced or late activation is recorded as it happened.
+                let at = key.activates_at.filter(|at| *at <= now).unwrap_or(now);
+                key.activates_at = Some(at);
+                changed[n] = true;
+                active_since = Some(at);
+            }
+            None => {
+                create.push(NewKey {
+                    state: KeyState::Active,
+                    activates_at: now,
+                });
+                active_since = Some(now);
+            }
+        }
+    }
+
+    let next_waiting = keys.iter().any(|k| k.state == KeyState::Next);
+    if let (false, Some(since)) = (next_waiting, active_since) {
+        let scheduled = since + s.rotation_interval;
+        if force || now >= scheduled - s.publish_lead {
+            create.push(NewKey {
+                state: KeyState::Next,
+                activates_at: scheduled.max(now + s.publish_lead),
+            });
+        }
+    }
+
+    let updated = keys
+        .into_iter()
+        .zip(changed)
+        .filter_map(|(key, changed)| changed.then_some(key))
+        .collect();
+    Plan { updated, create }
+}
+
+/// Generates a key of the configured algorithm, sealed with the master key.
+fn create_key(
+    settings: &KeyringSettings,
+    new: &NewKey,
+    master: &MasterKey,
+    now: OffsetDateTime,
 ) -> Result<StoredKey, AuthError> {
-    let key = SigningKey::generate(alg)
-        .map_err(|e| AuthError::Internal(format!("key generation failed: {e}")))?;
+    let alg = settings.algorithm;
+    let generated = if matches!(
+        alg,
+        Algorithm::RS256
+            | Algorithm::RS384
+            | Algorithm::RS512
+            | Algorithm::PS256
+            | Algorithm::PS384
+            | Algorithm::PS512
+    ) {
+        SigningKey::generate_rsa(alg, settings.rsa_bits)
+    } else {
+        SigningKey::generate(alg)
+    };
+    let key = generated.map_err(|e| AuthError::Internal(format!("key generation failed: {e}")))?;
     let (kid, material) = if alg.is_symmetric() {
         // HMAC secrets get a random kid: a thumbprint of a secret would let anyone test guesses of it.
         let kid = format!("hs-{}", &crate::secrets::random_token()?[..16]);
@@ -115,24 +359,19 @@ fn create_key(
         (key.kid().unwrap_or_default().to_owned(), key.to_pkcs8_der())
     };
     let material = material.map_err(|e| AuthError::Internal(format!("key export failed: {e}")))?;
-    let now = clock.now();
     Ok(StoredKey {
         private_sealed: master.seal(&material, kid.as_bytes())?,
         kid,
         alg: alg.as_str().to_owned(),
-        state: KeyState::Active,
+        state: new.state,
         created_at: now,
-        activates_at: Some(now),
+        activates_at: Some(new.activates_at),
         retires_at: None,
         expires_at: None,
     })
 }
 
-fn build_ring(
-    stored: &[StoredKey],
-    master: &MasterKey,
-    settings: &KeyringSettings,
-) -> Result<Ring, AuthError> {
+fn build_ring(stored: &[StoredKey], master: &MasterKey) -> Result<Ring, AuthError> {
     let mut verifying = KeySet::new();
     let mut signing = None;
     let mut infos = Vec::with_capacity(stored.len());
@@ -153,30 +392,47 @@ fn build_ring(
         verifying
             .insert(key.verifying_key().clone())
             .map_err(|e| AuthError::Internal(format!("key {} unusable: {e}", record.kid)))?;
-        // The newest active key signs (there is one; two only after a lost race, and both verify).
         if record.state == KeyState::Active {
             signing = Some(key);
         }
     }
-    let mut signing = signing.ok_or_else(|| AuthError::Internal("no active signing key".into()))?;
-    if let Some(secret) = &settings.hmac_secret {
-        if !settings.algorithm.is_symmetric() {
-            return Err(AuthError::invalid(
-                "tokens.hmac_secret",
-                "hmac_secret is only for HS256/HS384/HS512",
-            ));
-        }
-        signing = SigningKey::from_secret(settings.algorithm, secret)
-            .map_err(|e| AuthError::invalid("tokens.hmac_secret", e.to_string()))?
-            .with_kid(CONFIGURED_HMAC_KID);
-        verifying
-            .insert(signing.verifying_key().clone())
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
-    }
+    let signing = signing.ok_or_else(|| AuthError::Internal("no active signing key".into()))?;
     Ok(Ring {
         signing,
         verifying,
         infos,
+        version: stored.iter().map(|k| (k.kid.clone(), k.state)).collect(),
+    })
+}
+
+fn configured_hmac_ring(settings: &KeyringSettings) -> Result<Ring, AuthError> {
+    let secret: &[u8] = settings.hmac_secret.as_deref().map_or(&[], Vec::as_slice);
+    if !settings.algorithm.is_symmetric() {
+        return Err(AuthError::invalid(
+            "tokens.hmac_secret",
+            "hmac_secret is only for HS256/HS384/HS512",
+        ));
+    }
+    let signing = SigningKey::from_secret(settings.algorithm, secret)
+        .map_err(|e| AuthError::invalid("tokens.hmac_secret", e.to_string()))?
+        .with_kid(CONFIGURED_HMAC_KID);
+    let mut verifying = KeySet::new();
+    verifying
+        .insert(signing.verifying_key().clone())
+        .map_err(|e| AuthError::Internal(e.to_string()))?;
+    Ok(Ring {
+        infos: vec![KeyInfo {
+            kid: CONFIGURED_HMAC_KID.to_owned(),
+            alg: settings.algorithm.as_str().to_owned(),
+            state: KeyState::Active,
+            created_at: None,
+            activates_at: None,
+            retires_at: None,
+            expires_at: None,
+        }],
+        version: vec![(CONFIGURED_HMAC_KID.to_owned(), KeyState::Active)],
+        signing,
+        verifying,
     })
 }
 
@@ -199,3 +455,6 @@ fn open_key(record: &StoredKey, master: &MasterKey) -> Result<SigningKey, AuthEr
     .map_err(|_| unreadable("the decrypted key is invalid"))?;
     Ok(key.with_kid(record.kid.clone()))
 }
+
+#[cfg(test)]
+mod tests;

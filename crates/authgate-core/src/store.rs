@@ -2,6 +2,7 @@
 //! authgate-store; each multi-row change is one transaction inside them.
 
 use async_trait::async_trait;
+use authgate_proto::KeyState;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -116,6 +117,19 @@ pub trait KeyStore: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// [`StoreError::Conflict`] with `"kid"` when the kid exists.
     async fn insert_key(&self, key: &StoredKey) -> StoreResult<()>;
+
+    /// Changes the key set atomically, and only if the stored keys still
+    /// have exactly the `expected` (kid, state) pairs (in any order): the
+    /// compare-and-swap that lets exactly one of several instances perform
+    /// a rotation, the others finding the set changed and reloading it.
+    /// `updated` keys get their state and dates replaced (never their
+    /// material); `inserted` keys are added. Returns whether it applied.
+    async fn transition(
+        &self,
+        expected: &[(String, KeyState)],
+        updated: &[StoredKey],
+        inserted: &[StoredKey],
+    ) -> StoreResult<bool>;
 }
 
 /// Readiness of a backing store.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use authgate_core::{
-    Argon2Settings, AuthDeps, AuthService, AuthSettings, Clock, Keyring, KeyringSettings,
+    Argon2Settings, AuthDeps, AuthService, AuthSettings, Clock, KeyManager, KeyringSettings,
     PasswordHasher, PasswordPolicy, RevocationList, SessionStore,
 };
 use authgate_guard::{Verifier, VerifierConfig};
@@ -171,17 +171,16 @@ pub fn password_hasher(settings: &Settings) -> Result<PasswordHasher, BuildError
     PasswordHasher::new(argon2, cores).map_err(|e| BuildError(e.to_string()))
 }
 
-/// Builds the service layer on the configured stores: what `serve` runs and
-/// what the administration commands use directly.
+/// Builds the application state on the configured stores without a socket:
+/// what `serve` runs, and what the administration commands use directly.
 ///
 /// # Errors
 /// [`BuildError`] with a message fit for the operator.
 pub async fn build_service(
     settings: &Settings,
     clock: Arc<dyn Clock>,
-) -> Result<(AuthService, Arc<Verifier>, StartupReport), BuildError> {
-    let (state, report) = build_state(settings, clock).await?;
-    Ok((state.auth, state.verifier, report))
+) -> Result<(AppState, StartupReport), BuildError> {
+    build_state(settings, clock).await
 }
 
 async fn build_state(
@@ -199,17 +198,36 @@ async fn build_state(
     })?;
     let keyring_settings = KeyringSettings {
         algorithm,
+        rsa_bits: settings.keys.rsa_bits,
         hmac_secret: settings
             .tokens
             .hmac_secret
             .is_set()
             .then(|| Zeroizing::new(settings.tokens.hmac_secret.expose().as_bytes().to_vec())),
+        rotation_interval: settings.keys.rotation_interval.as_time(),
+        publish_lead: settings.keys.publish_lead.as_time(),
+        verify_window: auth_settings.access_ttl + auth_settings.leeway,
     };
-    let keyring =
-        Keyring::load_or_create(store.as_ref(), &master, &keyring_settings, clock.as_ref())
-            .await
-            .map_err(|e| BuildError(e.to_string()))?;
-    let ring = keyring.ring();
+    if !matches!(keyring_settings.rsa_bits, 2048 | 3072 | 4096) {
+        return Err(BuildError(
+            "keys.rsa_bits must be 2048, 3072 or 4096".into(),
+        ));
+    }
+    if keyring_settings.rotation_interval <= keyring_settings.verify_window {
+        return Err(BuildError(
+            "keys.rotation_interval must be longer than tokens.access_ttl + tokens.leeway".into(),
+        ));
+    }
+    let master = Arc::new(master);
+    let keys = KeyManager::load(
+        store.clone(),
+        master.clone(),
+        keyring_settings,
+        clock.clone(),
+    )
+    .await
+    .map_err(|e| BuildError(e.to_string()))?;
+    let ring = keys.ring();
 
     let mut verifier_config = VerifierConfig::new(
         auth_settings.issuer.clone(),
@@ -251,10 +269,10 @@ async fn build_state(
     let deps = AuthDeps {
         users: store.clone(),
         sessions: store.clone(),
-        keyring: Arc::new(keyring),
+        keyring: keys.keyring().clone(),
         hasher: password_hasher(settings)?,
         revocations,
-        master: Arc::new(master),
+        master,
         clock: clock.clone(),
     };
     let auth = AuthService::new(deps, auth_settings).map_err(|e| BuildError(e.to_string()))?;
@@ -262,8 +280,10 @@ async fn build_state(
         auth,
         verifier: Arc::new(verifier),
         probes: Arc::new(vec![("database", store as Arc<dyn authgate_core::Ping>)]),
+        keys,
         clock,
         trusted_proxies: Arc::new(settings.server.trusted_proxies.clone()),
+        public_url: Arc::from(settings.server.public_url.trim_end_matches('/')),
     };
     Ok((state, report))
 }
@@ -284,13 +304,17 @@ async fn upkeep(state: AppState) {
         let now = state.clock.now();
         let deps = state.auth.deps();
         let sessions: &dyn SessionStore = deps.sessions.as_ref();
-        if let Err(e) = sessions.wipe_sealed_successors(now - settings.refresh_reuse_grace).await {
+        if let Err(e) = sessions
+            .wipe_sealed_successors(now - settings.refresh_reuse_grace)
+            .await
+        {
             tracing::warn!(error = %e, "wiping sealed refresh successors failed; will retry");
         }
         // Overlap one period so a revocation committed during the last pass is not missed.
         match sessions.revoked_since(seen_until - period).await {
             Ok(revoked) => {
-                let forget_after = state.clock.unix() + (settings.access_ttl + settings.leeway).whole_seconds();
+                let forget_after =
+                    state.clock.unix() + (settings.access_ttl + settings.leeway).whole_seconds();
                 for sid in revoked {
                     deps.revocations.revoke_session(sid, forget_after);
                 }
@@ -299,6 +323,23 @@ async fn upkeep(state: AppState) {
             Err(e) => tracing::warn!(error = %e, "reading recent revocations failed; will retry"),
         }
         deps.revocations.prune(state.clock.unix());
+        refresh_keys(&state).await;
+    }
+}
+
+/// Applies due key transitions (or picks up another instance's) and hands
+/// a changed key set to the verifier.
+pub(crate) async fn refresh_keys(state: &AppState) {
+    match state.keys.tick().await {
+        Ok(true) => {
+            state.verifier.set_keys(state.keys.ring().verifying.clone());
+            tracing::info!(
+                kid = state.keys.ring().signing.kid().unwrap_or_default(),
+                "signing keys changed"
+            );
+        }
+        Ok(false) => {}
+        Err(e) => tracing::error!(error = %e, "key rotation check failed; will retry"),
     }
 }
 

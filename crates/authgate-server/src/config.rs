@@ -134,6 +134,8 @@ pub struct KeySettings {
     pub rotation_interval: HumanDuration,
     /// How long a new key is published before it signs. Defaults to 1d.
     pub publish_lead: HumanDuration,
+    /// Modulus size of generated RSA keys (RS*/PS*): 2048, 3072 or 4096. Defaults to 2048.
+    pub rsa_bits: u32,
 }
 
 impl Default for KeySettings {
@@ -141,6 +143,7 @@ impl Default for KeySettings {
         Self {
             rotation_interval: HumanDuration::days(15),
             publish_lead: HumanDuration::days(1),
+            rsa_bits: 2048,
         }
     }
 }

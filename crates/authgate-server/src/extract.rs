@@ -97,9 +97,15 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
     match bytes.trim_ascii_start().first() {
         Some(b'{') => {}
         Some(b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n') => {
-            return Err(ApiError::invalid_request("The request body must be a JSON object."));
+            return Err(ApiError::invalid_request(
+                "The request body must be a JSON object.",
+            ));
         }
-        _ => return Err(ApiError::invalid_request("The request body is not valid JSON.")),
+        _ => {
+            return Err(ApiError::invalid_request(
+                "The request body is not valid JSON.",
+            ));
+        }
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);

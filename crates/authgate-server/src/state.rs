@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use authgate_core::{AuthService, Clock, Ping};
+use authgate_core::{AuthService, Clock, KeyManager, Ping};
 use authgate_guard::Verifier;
 
 /// Shared application state; cheap to clone.
@@ -14,8 +14,12 @@ pub struct AppState {
     pub verifier: Arc<Verifier>,
     /// Readiness probes by store name.
     pub probes: Arc<Vec<(&'static str, Arc<dyn Ping>)>>,
+    /// Signing keys and their schedule.
+    pub keys: KeyManager,
     /// The time.
     pub clock: Arc<dyn Clock>,
+    /// `server.public_url` without a trailing slash: discovery links.
+    pub public_url: Arc<str>,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
 }

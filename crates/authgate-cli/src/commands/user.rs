@@ -70,13 +70,14 @@ pub(crate) struct ListArgs {
 }
 
 pub(crate) async fn run(settings: &Settings, cmd: UserCommand) -> Result<()> {
-    let (service, _verifier, _report) = build_service(settings, Arc::new(SystemClock)).await?;
+    let (state, _report) = build_service(settings, Arc::new(SystemClock)).await?;
+    let service = &state.auth;
     match cmd {
-        UserCommand::Add(args) => add(settings, &service, args).await,
-        UserCommand::List(args) => list(&service, args).await,
-        UserCommand::Grant { user, role } => grant(settings, &service, &user, &role).await,
-        UserCommand::Disable { user } => set_active(&service, &user, false).await,
-        UserCommand::Enable { user } => set_active(&service, &user, true).await,
+        UserCommand::Add(args) => add(settings, service, args).await,
+        UserCommand::List(args) => list(service, args).await,
+        UserCommand::Grant { user, role } => grant(settings, service, &user, &role).await,
+        UserCommand::Disable { user } => set_active(service, &user, false).await,
+        UserCommand::Enable { user } => set_active(service, &user, true).await,
     }
 }
 

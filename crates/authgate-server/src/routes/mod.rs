@@ -1,6 +1,7 @@
 //! The routes of API.md, one file per group, assembled into the router.
 
 mod auth;
+mod discovery;
 mod health;
 mod me;
 mod sessions;
@@ -25,6 +26,11 @@ pub fn router(state: AppState) -> Router {
         .route("/me", get(me::me))
         .route("/auth/sessions", get(sessions::list))
         .route("/auth/sessions/{id}", delete(sessions::revoke))
+        .route("/.well-known/jwks.json", get(discovery::jwks))
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::openid_configuration),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(not_found)

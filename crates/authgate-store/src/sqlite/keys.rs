@@ -4,9 +4,9 @@ use async_trait::async_trait;
 use authgate_core::{KeyStore, StoreError, StoreResult, StoredKey};
 use authgate_proto::KeyState;
 
-use super::SqliteStore;
 use super::codec::{corrupt, micros, micros_opt, time_of, time_opt};
 use super::error::map_err;
+use super::{BEGIN_WRITE, SqliteStore};
 
 /// A `signing_keys` row as SQLite returns it, before validation.
 #[derive(sqlx::FromRow)]
@@ -75,23 +75,78 @@ impl KeyStore for SqliteStore {
     }
 
     async fn insert_key(&self, key: &StoredKey) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO signing_keys (kid, alg, state, private_sealed, created_at, \
-             activates_at, retires_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&key.kid)
-        .bind(&key.alg)
-        .bind(state_text(key.state)?)
-        .bind(&key.private_sealed)
-        .bind(micros(key.created_at)?)
-        .bind(micros_opt(key.activates_at)?)
-        .bind(micros_opt(key.retires_at)?)
-        .bind(micros_opt(key.expires_at)?)
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
-        Ok(())
+        insert(&self.pool, key).await
     }
+
+    async fn transition(
+        &self,
+        expected: &[(String, KeyState)],
+        updated: &[StoredKey],
+        inserted: &[StoredKey],
+    ) -> StoreResult<bool> {
+        // BEGIN IMMEDIATE: instances racing a rotation queue on the write
+        // lock; each compares the set the previous one committed.
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT kid, state FROM signing_keys ORDER BY kid")
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        let mut current = rows
+            .into_iter()
+            .map(|(kid, state)| Ok((kid, state_of(&state)?)))
+            .collect::<StoreResult<Vec<_>>>()?;
+        current.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut wanted = expected.to_vec();
+        wanted.sort_by(|a, b| a.0.cmp(&b.0));
+        if current != wanted {
+            tx.rollback().await.map_err(map_err)?;
+            return Ok(false);
+        }
+        for key in updated {
+            let changed = sqlx::query(
+                "UPDATE signing_keys SET state = $2, activates_at = $3, retires_at = $4, \
+                 expires_at = $5 WHERE kid = $1",
+            )
+            .bind(&key.kid)
+            .bind(state_text(key.state)?)
+            .bind(micros_opt(key.activates_at)?)
+            .bind(micros_opt(key.retires_at)?)
+            .bind(micros_opt(key.expires_at)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .rows_affected();
+            if changed != 1 {
+                tx.rollback().await.map_err(map_err)?;
+                return Err(StoreError::Other("a key to update does not exist".into()));
+            }
+        }
+        for key in inserted {
+            insert(&mut *tx, key).await?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(true)
+    }
+}
+
+async fn insert<'e, E: sqlx::SqliteExecutor<'e>>(executor: E, key: &StoredKey) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO signing_keys (kid, alg, state, private_sealed, created_at, \
+         activates_at, retires_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&key.kid)
+    .bind(&key.alg)
+    .bind(state_text(key.state)?)
+    .bind(&key.private_sealed)
+    .bind(micros(key.created_at)?)
+    .bind(micros_opt(key.activates_at)?)
+    .bind(micros_opt(key.retires_at)?)
+    .bind(micros_opt(key.expires_at)?)
+    .execute(executor)
+    .await
+    .map_err(map_err)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,0 +1,95 @@
+//! [`KeyManager`]: the keyring with what it needs to move on (store, master
+//! key, settings, clock), shared by the server's scheduler, the admin API
+//! and the `authgate keys` commands.
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::error::AuthError;
+use crate::keyring::{Keyring, KeyringSettings, Ring};
+use crate::secrets::MasterKey;
+use crate::store::KeyStore;
+
+/// The keyring and the means to advance it.
+#[derive(Debug, Clone)]
+pub struct KeyManager {
+    /// The keys in use.
+    keyring: Arc<Keyring>,
+    /// Where keys live; its compare-and-swap decides races between instances.
+    store: Arc<dyn KeyStore>,
+    /// Seals new keys, opens stored ones.
+    master: Arc<MasterKey>,
+    /// Algorithm and schedule.
+    settings: KeyringSettings,
+    /// The time the schedule follows.
+    clock: Arc<dyn Clock>,
+}
+
+impl KeyManager {
+    /// Loads (or on first start creates) the keys and applies what is due.
+    ///
+    /// # Errors
+    /// As [`Keyring::load_or_create`].
+    pub async fn load(
+        store: Arc<dyn KeyStore>,
+        master: Arc<MasterKey>,
+        settings: KeyringSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, AuthError> {
+        let keyring =
+            Keyring::load_or_create(store.as_ref(), &master, &settings, clock.as_ref()).await?;
+        Ok(Self {
+            keyring: Arc::new(keyring),
+            store,
+            master,
+            settings,
+            clock,
+        })
+    }
+
+    /// The keyring, for signing.
+    pub fn keyring(&self) -> &Arc<Keyring> {
+        &self.keyring
+    }
+
+    /// A snapshot of the keys.
+    pub fn ring(&self) -> Arc<Ring> {
+        self.keyring.ring()
+    }
+
+    /// The schedule in force.
+    pub fn settings(&self) -> &KeyringSettings {
+        &self.settings
+    }
+
+    /// Applies the transitions due now and picks up other instances'
+    /// changes; returns whether the keys in use changed.
+    ///
+    /// # Errors
+    /// As [`Keyring::tick`].
+    pub async fn tick(&self) -> Result<bool, AuthError> {
+        self.keyring
+            .tick(
+                self.store.as_ref(),
+                &self.master,
+                &self.settings,
+                self.clock.as_ref(),
+            )
+            .await
+    }
+
+    /// Rotates now (see [`Keyring::rotate_now`]).
+    ///
+    /// # Errors
+    /// As [`Keyring::rotate_now`].
+    pub async fn rotate_now(&self) -> Result<(), AuthError> {
+        self.keyring
+            .rotate_now(
+                self.store.as_ref(),
+                &self.master,
+                &self.settings,
+                self.clock.as_ref(),
+            )
+            .await
+    }
+}
