@@ -113,8 +113,10 @@ impl From<AuthError> for ApiError {
                 ErrorCode::InvalidGrant,
                 "The refresh token is invalid, expired, revoked or was already used.",
             ),
+            // API.md's insufficient_scope row carries the RFC 6750 challenge.
             AuthError::RegistrationClosed => {
                 Self::new(ErrorCode::InsufficientScope, "Registration is closed.")
+                    .with_challenge(r#"Bearer realm="authgate", error="insufficient_scope""#)
             }
             AuthError::NotFound => Self::not_found(),
             AuthError::Unavailable(cause) => {

@@ -155,6 +155,7 @@ impl FromRequestParts<AppState> for Authenticated {
         state
             .auth
             .authenticate(verified.claims())
+            .await
             .map(Authenticated)
             .ok_or_else(ApiError::invalid_token)
     }

@@ -24,7 +24,7 @@ use crate::store::{SessionStore, UserStore};
 
 pub use login::LoginRequest;
 pub use register::Registration;
-pub use sessions::{LogoutScope, Principal};
+pub use sessions::{LIVENESS_RECHECK, LogoutScope, Principal};
 
 /// Settings of the flows, from `[tokens]`, `[registration]` and `[passwords]`.
 #[derive(Debug, Clone)]

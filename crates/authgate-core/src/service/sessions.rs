@@ -9,6 +9,10 @@ use super::AuthService;
 use crate::error::AuthError;
 use crate::model::{Session, User};
 
+/// How stale a session's "live" status may be: revocations by other
+/// processes sharing the store are honoured within this (DESIGN.md: within a second).
+pub const LIVENESS_RECHECK: time::Duration = time::Duration::seconds(1);
+
 /// The caller of an authenticated request: a verified, unrevoked access token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
@@ -38,14 +42,37 @@ impl AuthService {
     /// Turns verified claims into a [`Principal`], refusing revoked sessions.
     ///
     /// Signature, time, issuer, audience and type were checked by the
-    /// verifier; this adds what only the auth server knows: whether the
-    /// session was revoked. Tokens without a session (client tokens) or with
-    /// a non-UUID subject are not user tokens: `None`, like revoked ones.
-    pub fn authenticate(&self, claims: &AccessClaims) -> Option<Principal> {
+    /// verifier; this adds what only the auth server knows. Revocations made
+    /// through this process are seen at once (the in-process list); those
+    /// made by anyone else sharing the store (another instance, `authgate
+    /// user disable`) within [`LIVENESS_RECHECK`]: the session row is read
+    /// again at most that often per session. If the store cannot be read,
+    /// issued tokens keep verifying (DESIGN.md: a database outage must not
+    /// log everyone out). Tokens without a session (client tokens) or with a
+    /// non-UUID subject are not user tokens: `None`, like revoked ones.
+    pub async fn authenticate(&self, claims: &AccessClaims) -> Option<Principal> {
         let sid = claims.sid?;
         let user_id = Uuid::from_str(&claims.sub).ok()?;
-        if self.deps.revocations.is_session_revoked(&sid) {
+        let revocations = &self.deps.revocations;
+        if revocations.is_session_revoked(&sid) {
             return None;
+        }
+        let now = self.deps.clock.now();
+        let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+        let recheck_ms = LIVENESS_RECHECK.whole_milliseconds() as i64;
+        if !revocations.recently_confirmed(&sid, now_ms, recheck_ms) {
+            match self.deps.sessions.session(sid).await {
+                Ok(Some(session)) if session.is_live(now) && session.user_id == user_id => {
+                    revocations.confirm(sid, now_ms);
+                }
+                Ok(_) => {
+                    self.remember_revoked(sid);
+                    return None;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "session check failed; trusting the token meanwhile")
+                }
+            }
         }
         Some(Principal {
             user_id,
