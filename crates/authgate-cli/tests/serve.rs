@@ -1,0 +1,444 @@
+//! `authgate serve` as an operator runs it: the real binary on a real port
+//! and data directory, killed with SIGKILL and started again; and the `user`
+//! and `config` commands working on the same stores, with or without a
+//! server running.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use authgate_jwt::decode_unverified;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// Strong enough for the default password policy.
+const PASSWORD: &str = "violet-harbor-quantum-47-lantern";
+
+/// How often, and how long apart, to ask `/healthz` before giving up (10 s in all).
+const READY_POLLS: u32 = 200;
+const READY_POLL_INTERVAL: Duration = Duration::from_millis(50);
+
+/// The configuration every run gets: the data directory and cheap argon2.
+fn base_env(data_dir: &Path) -> Vec<(String, String)> {
+    vec![
+        (
+            "AUTHGATE_STORAGE__DATA_DIR".into(),
+            data_dir.display().to_string(),
+        ),
+        ("AUTHGATE_PASSWORDS__ARGON2_MEMORY_KIB".into(), "64".into()),
+        ("AUTHGATE_PASSWORDS__ARGON2_ITERATIONS".into(), "1".into()),
+        ("RUST_LOG".into(), "warn".into()),
+    ]
+}
+
+/// A port that was free a moment ago (bind port 0, read it, let it go).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Runs `authgate args…` to completion, with `stdin` piped in.
+fn authgate(data_dir: &Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_authgate"))
+        .args(args)
+        .envs(base_env(data_dir))
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(input) = stdin {
+        pipe.write_all(input.as_bytes()).unwrap();
+    }
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+/// Runs `authgate args…` and expects success, returning its standard output.
+fn authgate_ok(data_dir: &Path, args: &[&str], stdin: Option<&str>) -> String {
+    let out = authgate(data_dir, args, stdin, &[]);
+    assert!(
+        out.status.success(),
+        "authgate {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A running `authgate serve`; killed when dropped.
+struct Server {
+    /// The process.
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    base_url: String,
+    /// Everything it printed on standard output so far.
+    stdout: Arc<Mutex<String>>,
+    /// Everything it printed on standard error so far (for failure messages).
+    stderr: Arc<Mutex<String>>,
+    /// A client that never goes through a proxy.
+    client: reqwest::Client,
+}
+
+impl Server {
+    /// Starts `authgate serve` on a free port of 127.0.0.1 and waits until
+    /// `/healthz` answers and the start-up summary has been printed.
+    async fn start(data_dir: &Path) -> Self {
+        let port = free_port();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_authgate"))
+            .arg("serve")
+            .envs(base_env(data_dir))
+            .env("AUTHGATE_SERVER__BIND", format!("127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = drain(child.stdout.take().unwrap());
+        let stderr = drain(child.stderr.take().unwrap());
+        let server = Self {
+            child,
+            base_url: format!("http://127.0.0.1:{port}"),
+            stdout,
+            stderr,
+            client: reqwest::Client::builder().no_proxy().build().unwrap(),
+        };
+        server.wait_until_ready().await;
+        server
+    }
+
+    async fn wait_until_ready(&self) {
+        for _ in 0..READY_POLLS {
+            let healthy = self
+                .client
+                .get(format!("{}/healthz", self.base_url))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == StatusCode::OK);
+            if healthy && self.stdout().contains("listening on") {
+                return;
+            }
+            tokio::time::sleep(READY_POLL_INTERVAL).await;
+        }
+        panic!(
+            "authgate serve did not become ready; stdout:\n{}\nstderr:\n{}",
+            self.stdout(),
+            self.stderr.lock().unwrap()
+        );
+    }
+
+    fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    /// SIGKILL: no graceful shutdown, no flushing.
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.base_url))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn get(&self, path: &str, access: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base_url))
+            .bearer_auth(access)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post(
+            "/auth/login",
+            &json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    async fn login_ok(&self, email: &str, password: &str) -> Value {
+        json_of(self.login(email, password).await, StatusCode::OK).await
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Never leave a server behind, even when a test fails.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Collects what a pipe yields, on a thread, so the child never blocks on a full pipe.
+fn drain(pipe: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+    let text = Arc::new(Mutex::new(String::new()));
+    let sink = Arc::clone(&text);
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            let mut sink = sink.lock().unwrap();
+            sink.push_str(&line);
+            sink.push('\n');
+        }
+    });
+    text
+}
+
+/// Checks the status and parses the JSON body, showing the body on failure.
+async fn json_of(response: reqwest::Response, status: StatusCode) -> Value {
+    let url = response.url().clone();
+    let actual = response.status();
+    let text = response.text().await.unwrap();
+    assert_eq!(actual, status, "{url}: {text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The `error` code of an error response with `status`.
+async fn error_of(response: reqwest::Response, status: StatusCode) -> String {
+    json_of(response, status).await["error"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn kid(token: &Value) -> String {
+    decode_unverified::<Value>(token.as_str().unwrap())
+        .unwrap()
+        .header
+        .kid
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_killed_server_starts_again_with_its_users_sessions_and_signing_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let first_words = server.stdout();
+    let key_file = dir.path().join("master.key");
+    assert!(
+        first_words.contains(&format!("master key:  generated {}", key_file.display())),
+        "{first_words}"
+    );
+    assert!(first_words.contains("back it up"), "{first_words}");
+    assert!(first_words.contains("No users yet"), "{first_words}");
+    assert!(
+        first_words
+            .contains("authgate user add --email you@example.com --role admin --password-stdin"),
+        "{first_words}"
+    );
+
+    let body = json!({"email": "alice@example.com", "password": PASSWORD});
+    json_of(
+        server.post("/auth/register", &body).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let login = server.login_ok("alice@example.com", PASSWORD).await;
+    server.kill();
+
+    let server = Server::start(dir.path()).await;
+    let second_words = server.stdout();
+    assert!(
+        second_words.contains(&format!("master key:  {}", key_file.display())),
+        "{second_words}"
+    );
+    assert!(!second_words.contains("generated"), "{second_words}");
+    assert!(!second_words.contains("No users yet"), "{second_words}");
+
+    let me = json_of(
+        server
+            .get("/me", login["access_token"].as_str().unwrap())
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(me["email"], "alice@example.com");
+    let body = json!({"refresh_token": login["refresh_token"]});
+    let refreshed = json_of(server.post("/auth/refresh", &body).await, StatusCode::OK).await;
+    let again = server.login_ok("alice@example.com", PASSWORD).await;
+    assert_eq!(kid(&refreshed["access_token"]), kid(&login["access_token"]));
+    assert_eq!(kid(&again["access_token"]), kid(&login["access_token"]));
+}
+
+#[tokio::test]
+async fn the_first_admin_is_created_from_the_cli_and_logs_in_with_role_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    // Before any server ever ran on this directory.
+    let out = authgate_ok(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "--email",
+            "admin@example.com",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    assert!(out.contains("created admin@example.com"), "{out}");
+
+    let server = Server::start(dir.path()).await;
+    assert!(
+        !server.stdout().contains("No users yet"),
+        "{}",
+        server.stdout()
+    );
+    let login = server.login_ok("admin@example.com", PASSWORD).await;
+    assert_eq!(login["user"]["roles"], json!(["admin"]));
+    // The trailing newline was not part of the password.
+    let error = error_of(
+        server
+            .login("admin@example.com", &format!("{PASSWORD}\n"))
+            .await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert_eq!(error, "invalid_credentials");
+}
+
+#[tokio::test]
+async fn user_list_and_grant_work_on_the_stores_of_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let body = json!({"email": "bob@example.com", "password": PASSWORD, "username": "bob"});
+    json_of(
+        server.post("/auth/register", &body).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    authgate_ok(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "--email",
+            "carol@example.com",
+            "--password-stdin",
+        ],
+        Some(PASSWORD),
+    );
+
+    let listed: Value =
+        serde_json::from_str(&authgate_ok(dir.path(), &["user", "list", "--json"], None)).unwrap();
+    let users = listed["users"].as_array().unwrap();
+    let emails: Vec<&str> = users.iter().map(|u| u["email"].as_str().unwrap()).collect();
+    assert_eq!(emails, ["bob@example.com", "carol@example.com"]);
+    for user in users {
+        assert_eq!(user["roles"], json!(["user"]));
+        assert_eq!(user["is_active"], true);
+        assert!(user.get("password_hash").is_none(), "{user}");
+    }
+
+    let out = authgate_ok(dir.path(), &["user", "grant", "bob", "admin"], None);
+    assert!(out.contains("roles=user,admin"), "{out}");
+    let login = server.login_ok("bob@example.com", PASSWORD).await;
+    assert_eq!(login["user"]["roles"], json!(["user", "admin"]));
+
+    let out = authgate(dir.path(), &["user", "grant", "bob", "wizard"], None, &[]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown role"));
+}
+
+#[tokio::test]
+async fn user_disable_stops_logins_and_refreshes_and_enable_restores_logins() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let body = json!({"email": "dave@example.com", "password": PASSWORD});
+    json_of(
+        server.post("/auth/register", &body).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let login = server.login_ok("dave@example.com", PASSWORD).await;
+
+    let out = authgate_ok(dir.path(), &["user", "disable", "dave@example.com"], None);
+    assert!(out.contains("revoked 1 session(s)"), "{out}");
+    let error = error_of(
+        server.login("dave@example.com", PASSWORD).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_eq!(error, "account_disabled");
+    let body = json!({"refresh_token": login["refresh_token"]});
+    let error = error_of(
+        server.post("/auth/refresh", &body).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert_eq!(error, "invalid_grant");
+
+    authgate_ok(dir.path(), &["user", "enable", "dave@example.com"], None);
+    server.login_ok("dave@example.com", PASSWORD).await;
+}
+
+#[tokio::test]
+async fn user_disable_while_serving_rejects_the_users_access_tokens_everywhere() {
+    // API.md: disabling revokes the user's sessions; a revoked access token is
+    // `invalid_token` on every Bearer endpoint of every instance sharing the stores.
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let body = json!({"email": "erin@example.com", "password": PASSWORD});
+    json_of(
+        server.post("/auth/register", &body).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let login = server.login_ok("erin@example.com", PASSWORD).await;
+    let access = login["access_token"].as_str().unwrap();
+
+    authgate_ok(dir.path(), &["user", "disable", "erin@example.com"], None);
+    for path in ["/me", "/auth/sessions"] {
+        let response = server.get(path, access).await;
+        let challenge = response
+            .headers()
+            .get("www-authenticate")
+            .map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(
+            error_of(response, StatusCode::UNAUTHORIZED).await,
+            "invalid_token",
+            "{path}"
+        );
+        assert_eq!(
+            challenge.as_deref(),
+            Some(r#"Bearer realm="authgate", error="invalid_token""#),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn config_print_masks_the_master_key_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
+    let env = [("AUTHGATE_STORAGE__MASTER_KEY", key)];
+    for args in [&["config", "print"][..], &["config", "print", "--json"]] {
+        let out = authgate(dir.path(), args, None, &env);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(!text.contains(key), "{text}");
+        assert!(!text.contains(&key[..12]), "{text}");
+        assert!(text.contains("********"), "{text}");
+        assert!(text.contains(&dir.path().display().to_string()), "{text}");
+    }
+}

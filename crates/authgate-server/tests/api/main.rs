@@ -1,0 +1,24 @@
+//! authgate-server's integration tests, compiled as one binary.
+//!
+//! Every test starts the real server on a socket through authgate-testkit,
+//! with its own database and a manual clock (no test sleeps), and checks
+//! what API.md promises: status, `error` code, the headers it requires.
+//!
+//! - `flow`: register → login → /me → refresh → logout, and logout's scopes.
+//! - `errors`: the error rows of API.md these endpoints can produce.
+//! - `refresh`: rotation, the reuse grace window, theft detection, racing refreshes.
+//! - `tokens`: forged, expired and misdirected access tokens; audiences.
+//! - `sessions`: listing and revoking one's own sessions.
+//! - `passwords`: the password policy and the argon2 parameter upgrade.
+//! - `accounts`: disabled accounts.
+//! - `restart`: what survives a restart of the server.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod accounts;
+mod errors;
+mod flow;
+mod passwords;
+mod refresh;
+mod restart;
+mod sessions;
+mod tokens;

@@ -1,0 +1,153 @@
+//! GET /auth/sessions and DELETE /auth/sessions/{id}: a user's own sessions.
+
+use authgate_jwt::decode_unverified;
+use authgate_proto::{AccessClaims, LoginResponse, MeResponse, SessionsResponse};
+use authgate_testkit::reqwest::{Method, StatusCode, header};
+use authgate_testkit::{
+    PASSWORD, USER_AGENT, assert_error, assert_invalid_token, expect_json, spawn_app,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+fn sid(access: &str) -> Uuid {
+    decode_unverified::<AccessClaims>(access)
+        .unwrap()
+        .claims
+        .sid
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_session_list_marks_the_callers_session_and_shows_where_each_came_from() {
+    let app = spawn_app().await;
+    let alice = app.new_user().await;
+    let response = app
+        .request(Method::POST, "/auth/login")
+        .header(header::USER_AGENT, "second-browser/2.0")
+        .json(&json!({"email": alice.email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let phone: LoginResponse = expect_json(response, StatusCode::OK).await;
+
+    let list: SessionsResponse =
+        expect_json(app.sessions(&alice.access).await, StatusCode::OK).await;
+    assert_eq!(list.sessions.len(), 2);
+    let mine = list.sessions.iter().find(|s| s.current).unwrap();
+    let other = list.sessions.iter().find(|s| !s.current).unwrap();
+    assert_eq!(mine.id, sid(&alice.access));
+    assert_eq!(other.id, sid(&phone.access_token));
+    assert_eq!(mine.user_agent.as_deref(), Some(USER_AGENT));
+    assert_eq!(other.user_agent.as_deref(), Some("second-browser/2.0"));
+    for session in &list.sessions {
+        assert_eq!(session.ip, Some("127.0.0.1".parse().unwrap()));
+        assert_eq!(
+            session.expires_at - session.created_at,
+            time::Duration::days(30)
+        );
+    }
+    assert_eq!(list.sessions[0].id, other.id, "newest first");
+
+    // Seen from the other session, the other one is current.
+    let list: SessionsResponse =
+        expect_json(app.sessions(&phone.access_token).await, StatusCode::OK).await;
+    let current: Vec<_> = list.sessions.iter().filter(|s| s.current).collect();
+    assert_eq!(current.len(), 1);
+    assert_eq!(current[0].id, sid(&phone.access_token));
+}
+
+#[tokio::test]
+async fn deleting_ones_other_session_ends_it_and_its_tokens() {
+    let app = spawn_app().await;
+    let alice = app.new_user().await;
+    let phone = app.login_ok(&alice.email, PASSWORD).await;
+    let phone_sid = sid(&phone.access_token);
+
+    let response = app
+        .delete_session(&alice.access, &phone_sid.to_string())
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert!(response.bytes().await.unwrap().is_empty());
+
+    assert_invalid_token(app.me(&phone.access_token).await).await;
+    assert_invalid_token(app.sessions(&phone.access_token).await).await;
+    assert_error(
+        app.refresh(&phone.refresh_token).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_grant",
+    )
+    .await;
+
+    // The caller's own session is untouched, and lists only itself.
+    let list: SessionsResponse =
+        expect_json(app.sessions(&alice.access).await, StatusCode::OK).await;
+    assert_eq!(list.sessions.len(), 1);
+    assert!(list.sessions[0].current);
+    app.refresh_ok(&alice.refresh).await;
+}
+
+#[tokio::test]
+async fn deleting_ones_own_current_session_logs_out() {
+    let app = spawn_app().await;
+    let alice = app.new_user().await;
+    let response = app
+        .delete_session(&alice.access, &sid(&alice.access).to_string())
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_invalid_token(app.me(&alice.access).await).await;
+}
+
+#[tokio::test]
+async fn deleting_someone_elses_session_is_not_found_and_leaves_it_alone() {
+    let app = spawn_app().await;
+    let alice = app.new_user().await;
+    let bob = app.new_user().await;
+    assert_error(
+        app.delete_session(&alice.access, &sid(&bob.access).to_string())
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    expect_json::<MeResponse>(app.me(&bob.access).await, StatusCode::OK).await;
+    app.refresh_ok(&bob.refresh).await;
+}
+
+#[tokio::test]
+async fn deleting_a_session_that_does_not_exist_or_is_not_an_id_is_not_found() {
+    let app = spawn_app().await;
+    let alice = app.new_user().await;
+    for id in [
+        Uuid::now_v7().to_string(),
+        "not-a-uuid".to_owned(),
+        "1".to_owned(),
+    ] {
+        assert_error(
+            app.delete_session(&alice.access, &id).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn deleting_a_session_needs_a_valid_access_token() {
+    let app = spawn_app().await;
+    let alice = app.new_user().await;
+    let response = app
+        .request(
+            Method::DELETE,
+            &format!("/auth/sessions/{}", sid(&alice.access)),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    assert_invalid_token(
+        app.delete_session("garbage", &sid(&alice.access).to_string())
+            .await,
+    )
+    .await;
+    expect_json::<MeResponse>(app.me(&alice.access).await, StatusCode::OK).await;
+}
