@@ -280,6 +280,7 @@ async fn build_state(
         auth,
         verifier: Arc::new(verifier),
         probes: Arc::new(vec![("database", store as Arc<dyn authgate_core::Ping>)]),
+        verifier_keys: Arc::new(std::sync::Mutex::new(ring.version.clone())),
         keys,
         clock,
         trusted_proxies: Arc::new(settings.server.trusted_proxies.clone()),
@@ -323,23 +324,7 @@ async fn upkeep(state: AppState) {
             Err(e) => tracing::warn!(error = %e, "reading recent revocations failed; will retry"),
         }
         deps.revocations.prune(state.clock.unix());
-        refresh_keys(&state).await;
-    }
-}
-
-/// Applies due key transitions (or picks up another instance's) and hands
-/// a changed key set to the verifier.
-pub(crate) async fn refresh_keys(state: &AppState) {
-    match state.keys.tick().await {
-        Ok(true) => {
-            state.verifier.set_keys(state.keys.ring().verifying.clone());
-            tracing::info!(
-                kid = state.keys.ring().signing.kid().unwrap_or_default(),
-                "signing keys changed"
-            );
-        }
-        Ok(false) => {}
-        Err(e) => tracing::error!(error = %e, "key rotation check failed; will retry"),
+        state.sync_keys().await;
     }
 }
 

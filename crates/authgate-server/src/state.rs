@@ -1,6 +1,8 @@
 //! What every handler can reach: the service, the verifier, the stores' health, the clock.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use authgate_proto::KeyState;
 
 use authgate_core::{AuthService, Clock, KeyManager, Ping};
 use authgate_guard::Verifier;
@@ -16,6 +18,8 @@ pub struct AppState {
     pub probes: Arc<Vec<(&'static str, Arc<dyn Ping>)>>,
     /// Signing keys and their schedule.
     pub keys: KeyManager,
+    /// The key-set version the verifier holds, so any change reaches it.
+    pub(crate) verifier_keys: Arc<Mutex<Vec<(String, KeyState)>>>,
     /// The time.
     pub clock: Arc<dyn Clock>,
     /// `server.public_url` without a trailing slash: discovery links.
@@ -29,5 +33,41 @@ impl std::fmt::Debug for AppState {
         f.debug_struct("AppState")
             .field("verifier", &self.verifier)
             .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// Applies the key transitions due now (or picks up another instance's)
+    /// and hands the verifier any key set it does not have yet, whatever
+    /// changed it (the schedule, another instance, an in-process rotation).
+    /// The server runs this every few seconds; tests call it after moving
+    /// the clock.
+    pub async fn sync_keys(&self) {
+        if let Err(e) = self.keys.tick().await {
+            tracing::error!(error = %e, "key rotation check failed; will retry");
+        }
+        let ring = self.keys.ring();
+        let mut installed = self
+            .verifier_keys
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if *installed != ring.version {
+            self.verifier.set_keys(ring.verifying.clone());
+            installed.clone_from(&ring.version);
+            tracing::info!(
+                kid = ring.signing.kid().unwrap_or_default(),
+                "signing keys changed"
+            );
+        }
+    }
+
+    /// Rotates the signing keys now and puts the new set in force at once.
+    ///
+    /// # Errors
+    /// As [`KeyManager::rotate_now`].
+    pub async fn rotate_keys(&self) -> Result<(), authgate_core::AuthError> {
+        self.keys.rotate_now().await?;
+        self.sync_keys().await;
+        Ok(())
     }
 }

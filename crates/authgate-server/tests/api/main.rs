@@ -12,11 +12,13 @@
 //! - `passwords`: the password policy and the argon2 parameter upgrade.
 //! - `accounts`: disabled accounts.
 //! - `restart`: what survives a restart of the server.
+//! - `keys`: the signing-key lifecycle, JWKS and discovery, racing instances.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
 mod errors;
 mod flow;
+mod keys;
 mod passwords;
 mod refresh;
 mod restart;
