@@ -330,6 +330,8 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for ObjectVisitor<'_, 'de, '_, V> {
             state: self.state,
             required: self.required,
             current: Member::Other,
+            seen: Vec::with_capacity(16),
+            seen_mask: 0,
         })
     }
 }
@@ -352,6 +354,29 @@ struct ClaimsMap<'a, 'de, 'r, A> {
     state: &'a mut Registered<'de>,
     required: &'r [String],
     current: Member,
+    /// Every claim name read so far, to refuse duplicates.
+    seen: Vec<Cow<'de, str>>,
+    /// One bit per name fingerprint: names are compared only on a fingerprint collision.
+    seen_mask: u64,
+}
+
+impl<'de, A> ClaimsMap<'_, 'de, '_, A> {
+    /// Whether `key` was already read. RFC 7519 §4 lets a parser reject
+    /// duplicate claim names; we do for every name, because which copy a
+    /// reader takes differs between types (`serde_json::Value` keeps the
+    /// last, a struct refuses), and such disagreements are what attackers use.
+    fn is_duplicate(&mut self, key: &Cow<'de, str>) -> bool {
+        let bytes = key.as_bytes();
+        let fingerprint = bytes.len()
+            .wrapping_mul(31)
+            .wrapping_add(usize::from(bytes.first().copied().unwrap_or(0)))
+            .wrapping_add(usize::from(bytes.last().copied().unwrap_or(0)).wrapping_mul(7));
+        let bit = 1u64 << (fingerprint % 64);
+        let duplicate = self.seen_mask & bit != 0 && self.seen.iter().any(|k| k == key);
+        self.seen_mask |= bit;
+        self.seen.push(key.clone());
+        duplicate
+    }
 }
 
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for ClaimsMap<'_, 'de, '_, A> {
@@ -365,6 +390,9 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for ClaimsMap<'_, 'de, '_, A> {
             self.state.complete = true;
             return Ok(None);
         };
+        if self.is_duplicate(&key) {
+            return Err(de::Error::custom("duplicate claim name"));
+        }
         if let Some(i) = self.required.iter().position(|r| *r == key) {
             self.state.present |= 1u64.checked_shl(i as u32).unwrap_or(0);
         }
@@ -590,9 +618,17 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_registered_claims_are_refused() {
+    fn duplicate_claims_of_any_name_are_refused() {
         assert!(registered(r#"{"exp":1,"exp":2}"#).is_err());
         assert!(registered(r#"{"aud":"a","aud":"b"}"#).is_err());
+        assert!(registered(r#"{"sub":"alice","sub":"admin"}"#).is_err());
+        assert!(registered(r#"{"jti":"a","x":1,"jti":"b"}"#).is_err());
+        assert!(registered(r#"{"role":"user","exp":5,"role":"admin"}"#).is_err());
+        // An escaped spelling of the same name is the same name.
+        assert!(registered(r#"{"sub":"a","s\u0075b":"b"}"#).is_err());
+        // Many distinct names whose fingerprints collide are still fine.
+        let many: Vec<String> = (0..100).map(|i| format!("\"c{i}\":{i}")).collect();
+        assert!(registered(&format!("{{{}}}", many.join(","))).is_ok());
     }
 
     #[test]
