@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Prints the results of `cargo bench -p authgate-jwt --bench jwt` as a Markdown table.
+
+Reads criterion's target/criterion/**/new/{benchmark,estimates}.json (the
+latest run of each benchmark). Ratios are of times, so above 1 means authgate
+is faster (jsonwebtoken/authgate, oxitoken/authgate) or slower than the floor
+(authgate/bare).
+
+usage: python3 crates/authgate-jwt/benches/table.py [--median] [CRITERION_DIR]
+"""
+
+import json
+import sys
+from pathlib import Path
+
+LIBRARIES = ["authgate", "jsonwebtoken", "oxitoken", "bare"]
+OPERATIONS = ["verify", "sign"]
+ALGORITHMS = ["HS256", "RS256", "ES256", "EdDSA"]
+
+
+def load(root, stat):
+    """{(operation, algorithm): {library: nanoseconds}} from every new/ result under root."""
+    results = {}
+    for bench in root.glob("**/new/benchmark.json"):
+        meta = json.loads(bench.read_text())
+        estimates = json.loads((bench.parent / "estimates.json").read_text())
+        group = meta.get("group_id", "")
+        if "/" not in group:
+            continue
+        operation, algorithm = group.split("/", 1)
+        results.setdefault((operation, algorithm), {})[meta["function_id"]] = estimates[stat][
+            "point_estimate"
+        ]
+    return results
+
+
+def fmt_time(ns):
+    if ns is None:
+        return "–"
+    for unit, scale in (("ms", 1e6), ("µs", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:.3g} {unit}" if ns / scale < 100 else f"{ns / scale:.0f} {unit}"
+    return f"{ns:.0f} ns"
+
+
+def fmt_ratio(numerator, denominator):
+    if numerator is None or denominator is None:
+        return "–"
+    return f"{numerator / denominator:.2f}×"
+
+
+def main(argv):
+    stat = "median" if "--median" in argv else "mean"
+    paths = [a for a in argv if not a.startswith("--")]
+    default = Path(__file__).resolve().parents[3] / "target" / "criterion"
+    root = Path(paths[0]) if paths else default
+    results = load(root, stat)
+    if not results:
+        sys.exit(f"no criterion results under {root}: run the bench first")
+
+    print(
+        f"| operation | algorithm | authgate ({stat}) | jsonwebtoken | jsonwebtoken/authgate "
+        f"| oxitoken | oxitoken/authgate | bare floor | authgate/bare |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for operation in OPERATIONS:
+        for algorithm in ALGORITHMS:
+            row = results.get((operation, algorithm))
+            if row is None:
+                continue
+            ag, jwt, oxi, bare = (row.get(lib) for lib in LIBRARIES)
+            print(
+                f"| {operation} | {algorithm} | {fmt_time(ag)} | {fmt_time(jwt)} "
+                f"| {fmt_ratio(jwt, ag)} | {fmt_time(oxi)} | {fmt_ratio(oxi, ag)} "
+                f"| {fmt_time(bare)} | {fmt_ratio(ag, bare)} |"
+            )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
