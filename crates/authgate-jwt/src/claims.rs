@@ -365,16 +365,17 @@ impl<'de, A> ClaimsMap<'_, 'de, '_, A> {
     /// duplicate claim names; we do for every name, because which copy a
     /// reader takes differs between types (`serde_json::Value` keeps the
     /// last, a struct refuses), and such disagreements are what attackers use.
-    fn is_duplicate(&mut self, key: &Cow<'de, str>) -> bool {
+    fn is_duplicate(&mut self, key: Cow<'de, str>) -> bool {
         let bytes = key.as_bytes();
-        let fingerprint = bytes.len()
+        let fingerprint = bytes
+            .len()
             .wrapping_mul(31)
             .wrapping_add(usize::from(bytes.first().copied().unwrap_or(0)))
             .wrapping_add(usize::from(bytes.last().copied().unwrap_or(0)).wrapping_mul(7));
         let bit = 1u64 << (fingerprint % 64);
-        let duplicate = self.seen_mask & bit != 0 && self.seen.iter().any(|k| k == key);
+        let duplicate = self.seen_mask & bit != 0 && self.seen.iter().any(|k| *k == key);
         self.seen_mask |= bit;
-        self.seen.push(key.clone());
+        self.seen.push(key);
         duplicate
     }
 }
@@ -390,7 +391,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for ClaimsMap<'_, 'de, '_, A> {
             self.state.complete = true;
             return Ok(None);
         };
-        if self.is_duplicate(&key) {
+        if self.is_duplicate(key.clone()) {
             return Err(de::Error::custom("duplicate claim name"));
         }
         if let Some(i) = self.required.iter().position(|r| *r == key) {
