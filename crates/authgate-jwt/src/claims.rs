@@ -373,7 +373,7 @@ impl<'de, A> ClaimsMap<'_, 'de, '_, A> {
             .wrapping_add(usize::from(bytes.first().copied().unwrap_or(0)))
             .wrapping_add(usize::from(bytes.last().copied().unwrap_or(0)).wrapping_mul(7));
         let bit = 1u64 << (fingerprint % 64);
-        let duplicate = self.seen_mask & bit != 0 && self.seen.iter().any(|k| *k == key);
+        let duplicate = self.seen_mask & bit != 0 && self.seen.contains(&key);
         self.seen_mask |= bit;
         self.seen.push(key);
         duplicate
