@@ -12,6 +12,7 @@ mod keyring;
 mod keys;
 mod model;
 mod password;
+mod records;
 mod revocation;
 mod secrets;
 mod service;
@@ -24,6 +25,7 @@ pub use keyring::{Keyring, KeyringSettings, Ring};
 pub use keys::KeyManager;
 pub use model::{RefreshToken, Session, StoredKey, User, UserQuery};
 pub use password::{Argon2Settings, PasswordHasher, PasswordPolicy, Verified};
+pub use records::{FRESH_FOR, RecordCache};
 pub use revocation::RevocationList;
 pub use secrets::{MasterKey, TOKEN_BYTES, TokenHash, random_token};
 pub use service::{

@@ -7,13 +7,11 @@ use std::sync::{PoisonError, RwLock};
 use uuid::Uuid;
 
 /// Revoked session ids, each kept until every access token of the session
-/// has expired anyway, and sessions recently confirmed live in the store.
+/// has expired anyway.
 #[derive(Debug, Default)]
 pub struct RevocationList {
     /// sid → Unix time after which it can be forgotten.
     sessions: RwLock<HashMap<Uuid, i64>>,
-    /// sid → Unix milliseconds when the store last said it was live.
-    confirmed: RwLock<HashMap<Uuid, i64>>,
 }
 
 impl RevocationList {
@@ -40,34 +38,12 @@ impl RevocationList {
             .contains_key(sid)
     }
 
-    /// Whether the store confirmed `sid` live within `max_age_ms` of `now_ms`.
-    pub fn recently_confirmed(&self, sid: &Uuid, now_ms: i64, max_age_ms: i64) -> bool {
-        self.confirmed
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(sid)
-            .is_some_and(|at| now_ms.saturating_sub(*at) < max_age_ms && *at <= now_ms)
-    }
-
-    /// Records that the store said `sid` is live at `now_ms`.
-    pub fn confirm(&self, sid: Uuid, now_ms: i64) {
-        self.confirmed
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(sid, now_ms);
-    }
-
-    /// Forgets revocations whose tokens have all expired by `now`, and
-    /// liveness confirmations older than a minute.
+    /// Forgets revocations whose tokens have all expired by `now`.
     pub fn prune(&self, now: i64) {
         self.sessions
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .retain(|_, until| *until >= now);
-        self.confirmed
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .retain(|_, at| *at / 1000 + 60 >= now);
     }
 
     /// How many revocations are remembered.
@@ -87,17 +63,6 @@ impl RevocationList {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn liveness_confirmations_expire_and_a_revocation_drops_them() {
-        let list = RevocationList::new();
-        let sid = Uuid::now_v7();
-        list.confirm(sid, 10_000);
-        assert!(list.recently_confirmed(&sid, 10_999, 1_000));
-        assert!(!list.recently_confirmed(&sid, 11_000, 1_000));
-        list.revoke_session(sid, 100);
-        assert!(!list.recently_confirmed(&sid, 10_500, 1_000));
-    }
 
     #[test]
     fn revoked_sessions_are_remembered_until_their_tokens_expire() {

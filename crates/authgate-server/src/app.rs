@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use authgate_core::{
     Argon2Settings, AuthDeps, AuthService, AuthSettings, Clock, KeyManager, KeyringSettings,
-    PasswordHasher, PasswordPolicy, RevocationList, SessionStore,
+    PasswordHasher, PasswordPolicy, RecordCache, RevocationList, SessionStore,
 };
 use authgate_guard::{Verifier, VerifierConfig};
 use authgate_store::SqliteStore;
@@ -272,6 +272,7 @@ async fn build_state(
         keyring: keys.keyring().clone(),
         hasher: password_hasher(settings)?,
         revocations,
+        records: Arc::new(RecordCache::new()),
         master,
         clock: clock.clone(),
     };
@@ -324,6 +325,8 @@ async fn upkeep(state: AppState) {
             Err(e) => tracing::warn!(error = %e, "reading recent revocations failed; will retry"),
         }
         deps.revocations.prune(state.clock.unix());
+        deps.records
+            .prune((state.clock.now().unix_timestamp_nanos() / 1_000_000) as i64);
         state.sync_keys().await;
     }
 }

@@ -18,6 +18,7 @@ use crate::error::AuthError;
 use crate::keyring::Keyring;
 use crate::model::{Session, User};
 use crate::password::{PasswordHasher, PasswordPolicy};
+use crate::records::RecordCache;
 use crate::revocation::RevocationList;
 use crate::secrets::MasterKey;
 use crate::store::{SessionStore, UserStore};
@@ -91,6 +92,8 @@ pub struct AuthDeps {
     pub hasher: PasswordHasher,
     /// Revoked sessions, checked on every request.
     pub revocations: Arc<RevocationList>,
+    /// Recently read users and sessions, so the hot path skips the store.
+    pub records: Arc<RecordCache>,
     /// Seals grace-window successors.
     pub master: Arc<MasterKey>,
     /// The time.
@@ -182,5 +185,6 @@ impl AuthService {
             + self.settings.access_ttl.whole_seconds()
             + self.settings.leeway.whole_seconds();
         self.deps.revocations.revoke_session(sid, forget_after);
+        self.deps.records.forget_session(&sid);
     }
 }

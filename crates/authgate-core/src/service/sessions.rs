@@ -1,6 +1,7 @@
 //! The authenticated caller, and what it may do with its own sessions: /me, logout, list, revoke.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use authgate_proto::AccessClaims;
 use uuid::Uuid;
@@ -11,7 +12,7 @@ use crate::model::{Session, User};
 
 /// How stale a session's "live" status may be: revocations by other
 /// processes sharing the store are honoured within this (DESIGN.md: within a second).
-pub const LIVENESS_RECHECK: time::Duration = time::Duration::seconds(1);
+pub const LIVENESS_RECHECK: time::Duration = crate::records::FRESH_FOR;
 
 /// The caller of an authenticated request: a verified, unrevoked access token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,25 +54,18 @@ impl AuthService {
     pub async fn authenticate(&self, claims: &AccessClaims) -> Option<Principal> {
         let sid = claims.sid?;
         let user_id = Uuid::from_str(&claims.sub).ok()?;
-        let revocations = &self.deps.revocations;
-        if revocations.is_session_revoked(&sid) {
+        if self.deps.revocations.is_session_revoked(&sid) {
             return None;
         }
         let now = self.deps.clock.now();
-        let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
-        let recheck_ms = LIVENESS_RECHECK.whole_milliseconds() as i64;
-        if !revocations.recently_confirmed(&sid, now_ms, recheck_ms) {
-            match self.deps.sessions.session(sid).await {
-                Ok(Some(session)) if session.is_live(now) && session.user_id == user_id => {
-                    revocations.confirm(sid, now_ms);
-                }
-                Ok(_) => {
-                    self.remember_revoked(sid);
-                    return None;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "session check failed; trusting the token meanwhile")
-                }
+        match self.session_record(sid).await {
+            Ok(Some(session)) if session.is_live(now) && session.user_id == user_id => {}
+            Ok(_) => {
+                self.remember_revoked(sid);
+                return None;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "session check failed; trusting the token meanwhile")
             }
         }
         Some(Principal {
@@ -89,16 +83,46 @@ impl AuthService {
     /// is no longer live (the server answers `invalid_token`); store errors.
     pub async fn me(&self, who: &Principal) -> Result<(User, Session), AuthError> {
         let now = self.deps.clock.now();
-        let user = self.deps.users.user_by_id(who.user_id).await?;
-        let session = self.deps.sessions.session(who.session_id).await?;
+        let session = self.session_record(who.session_id).await?;
+        let user = self.user_record(who.user_id).await?;
         match (user, session) {
             (Some(user), Some(session))
                 if user.is_active && session.is_live(now) && session.user_id == user.id =>
             {
-                Ok((user, session))
+                Ok((User::clone(&user), Session::clone(&session)))
             }
             _ => Err(AuthError::NotFound),
         }
+    }
+
+    /// The session, from the record cache when fresh, else from the store.
+    async fn session_record(&self, sid: Uuid) -> Result<Option<Arc<Session>>, AuthError> {
+        let now_ms = self.now_ms();
+        if let Some(session) = self.deps.records.fresh_session(&sid, now_ms) {
+            return Ok(Some(session));
+        }
+        let session = self.deps.sessions.session(sid).await?.map(Arc::new);
+        if let Some(session) = &session {
+            self.deps.records.put_session(Arc::clone(session), now_ms);
+        }
+        Ok(session)
+    }
+
+    /// The user, from the record cache when fresh, else from the store.
+    async fn user_record(&self, id: Uuid) -> Result<Option<Arc<User>>, AuthError> {
+        let now_ms = self.now_ms();
+        if let Some(user) = self.deps.records.fresh_user(&id, now_ms) {
+            return Ok(Some(user));
+        }
+        let user = self.deps.users.user_by_id(id).await?.map(Arc::new);
+        if let Some(user) = &user {
+            self.deps.records.put_user(Arc::clone(user), now_ms);
+        }
+        Ok(user)
+    }
+
+    fn now_ms(&self) -> i64 {
+        (self.deps.clock.now().unix_timestamp_nanos() / 1_000_000) as i64
     }
 
     /// Logs out: revokes the caller's session (or all of the user's).

@@ -230,15 +230,19 @@ async fn two_instances_racing_a_transition_make_exactly_one_key() {
     );
 
     // Both reach the publication lead of the next rotation at once.
-    a.advance(14 * DAY);
-    b.advance(14 * DAY);
+    a.advance(14 * DAY + MINUTE);
+    b.advance(14 * DAY + MINUTE);
+    tokio::join!(a.state.sync_keys(), b.state.sync_keys());
     tokio::join!(a.state.sync_keys(), b.state.sync_keys());
     assert_eq!(states(&a).len(), 2, "{:?}", states(&a));
     assert_eq!(states(&a), states(&b));
 
-    // And the rotation itself.
-    a.advance(DAY);
-    b.advance(DAY);
+    // And the rotation itself, due on both (their test clocks started a few
+    // ms apart, hence the extra minute); then each polls once more, as the
+    // server does, to pick up what the other committed.
+    a.advance(DAY + MINUTE);
+    b.advance(DAY + MINUTE);
+    tokio::join!(a.state.sync_keys(), b.state.sync_keys());
     tokio::join!(a.state.sync_keys(), b.state.sync_keys());
     let after: Vec<KeyState> = states(&a).into_iter().map(|(_, s)| s).collect();
     assert_eq!(after, [KeyState::Retired, KeyState::Active]);
