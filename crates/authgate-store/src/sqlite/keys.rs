@@ -6,7 +6,7 @@ use authgate_proto::KeyState;
 
 use super::codec::{corrupt, micros, micros_opt, time_of, time_opt};
 use super::error::map_err;
-use super::{BEGIN_WRITE, SqliteStore};
+use super::{BEGIN_WRITE, SqliteStore, detached};
 
 /// A `signing_keys` row as SQLite returns it, before validation.
 #[derive(sqlx::FromRow)]
@@ -84,49 +84,56 @@ impl KeyStore for SqliteStore {
         updated: &[StoredKey],
         inserted: &[StoredKey],
     ) -> StoreResult<bool> {
-        // BEGIN IMMEDIATE: instances racing a rotation queue on the write
-        // lock; each compares the set the previous one committed.
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT kid, state FROM signing_keys ORDER BY kid")
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(map_err)?;
-        let mut current = rows
-            .into_iter()
-            .map(|(kid, state)| Ok((kid, state_of(&state)?)))
-            .collect::<StoreResult<Vec<_>>>()?;
-        current.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut wanted = expected.to_vec();
-        wanted.sort_by(|a, b| a.0.cmp(&b.0));
-        if current != wanted {
-            tx.rollback().await.map_err(map_err)?;
-            return Ok(false);
-        }
-        for key in updated {
-            let changed = sqlx::query(
-                "UPDATE signing_keys SET state = $2, activates_at = $3, retires_at = $4, \
-                 expires_at = $5 WHERE kid = $1",
-            )
-            .bind(&key.kid)
-            .bind(state_text(key.state)?)
-            .bind(micros_opt(key.activates_at)?)
-            .bind(micros_opt(key.retires_at)?)
-            .bind(micros_opt(key.expires_at)?)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?
-            .rows_affected();
-            if changed != 1 {
+        let this = self.clone();
+        let (expected, updated, inserted) =
+            (expected.to_vec(), updated.to_vec(), inserted.to_vec());
+        detached(async move {
+            let (expected, updated, inserted) = (&expected[..], &updated[..], &inserted[..]);
+            // BEGIN IMMEDIATE: instances racing a rotation queue on the write
+            // lock; each compares the set the previous one committed.
+            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+            let rows: Vec<(String, String)> =
+                sqlx::query_as("SELECT kid, state FROM signing_keys ORDER BY kid")
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+            let mut current = rows
+                .into_iter()
+                .map(|(kid, state)| Ok((kid, state_of(&state)?)))
+                .collect::<StoreResult<Vec<_>>>()?;
+            current.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut wanted = expected.to_vec();
+            wanted.sort_by(|a, b| a.0.cmp(&b.0));
+            if current != wanted {
                 tx.rollback().await.map_err(map_err)?;
-                return Err(StoreError::Other("a key to update does not exist".into()));
+                return Ok(false);
             }
-        }
-        for key in inserted {
-            insert(&mut *tx, key).await?;
-        }
-        tx.commit().await.map_err(map_err)?;
-        Ok(true)
+            for key in updated {
+                let changed = sqlx::query(
+                    "UPDATE signing_keys SET state = $2, activates_at = $3, retires_at = $4, \
+                     expires_at = $5 WHERE kid = $1",
+                )
+                .bind(&key.kid)
+                .bind(state_text(key.state)?)
+                .bind(micros_opt(key.activates_at)?)
+                .bind(micros_opt(key.retires_at)?)
+                .bind(micros_opt(key.expires_at)?)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?
+                .rows_affected();
+                if changed != 1 {
+                    tx.rollback().await.map_err(map_err)?;
+                    return Err(StoreError::Other("a key to update does not exist".into()));
+                }
+            }
+            for key in inserted {
+                insert(&mut *tx, key).await?;
+            }
+            tx.commit().await.map_err(map_err)?;
+            Ok(true)
+        })
+        .await
     }
 }
 

@@ -58,6 +58,12 @@ const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 /// `KeyStore` and `Ping`.
 ///
 /// Cheap to clone: clones share one connection pool.
+///
+/// Every multi-statement write runs on its own task ([`detached`]): if the
+/// request that started it is dropped (a client that disconnects), the
+/// transaction still commits or rolls back. Cancelling sqlx mid-`BEGIN`
+/// can leave a pooled connection inside a transaction, after which every
+/// write fails until restart (found under load; sqlx issue 3932).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     /// Up to [`MAX_CONNECTIONS`] connections to one database file.
@@ -119,4 +125,14 @@ impl Ping for SqliteStore {
             .map_err(map_err)?;
         Ok(())
     }
+}
+
+/// Runs a transactional write to completion on its own task, whatever
+/// happens to the caller's future (see [`SqliteStore`]).
+pub(crate) async fn detached<T: Send + 'static>(
+    job: impl std::future::Future<Output = StoreResult<T>> + Send + 'static,
+) -> StoreResult<T> {
+    tokio::spawn(job)
+        .await
+        .map_err(|e| StoreError::Other(format!("store task failed: {e}")))?
 }

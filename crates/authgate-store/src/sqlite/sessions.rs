@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::codec::{corrupt, hash_of, micros, micros_opt, time_of, time_opt, uuid_of, uuid_text};
 use super::error::map_err;
-use super::{BEGIN_WRITE, SqliteStore};
+use super::{BEGIN_WRITE, SqliteStore, detached};
 
 /// The columns every session query selects, in [`SessionRow`] order.
 macro_rules! session_columns {
@@ -134,30 +134,36 @@ fn count(n: i64, what: &str) -> StoreResult<u64> {
 #[async_trait]
 impl SessionStore for SqliteStore {
     async fn create_session(&self, session: &Session, first: &RefreshToken) -> StoreResult<()> {
-        if first.session_id != session.id {
-            return Err(StoreError::Other(
-                "the first refresh token belongs to another session".into(),
-            ));
-        }
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
-        sqlx::query(
-            "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, ip, \
-             user_agent, audience, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(uuid_text(session.id))
-        .bind(uuid_text(session.user_id))
-        .bind(micros(session.created_at)?)
-        .bind(micros(session.last_used_at)?)
-        .bind(micros(session.expires_at)?)
-        .bind(&session.ip)
-        .bind(&session.user_agent)
-        .bind(&session.audience)
-        .bind(micros_opt(session.revoked_at)?)
-        .execute(&mut *tx)
+        let this = self.clone();
+        let (session, first) = (session.clone(), first.clone());
+        detached(async move {
+            let (session, first) = (&session, &first);
+            if first.session_id != session.id {
+                return Err(StoreError::Other(
+                    "the first refresh token belongs to another session".into(),
+                ));
+            }
+            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+            sqlx::query(
+                "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, ip, \
+                 user_agent, audience, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(uuid_text(session.id))
+            .bind(uuid_text(session.user_id))
+            .bind(micros(session.created_at)?)
+            .bind(micros(session.last_used_at)?)
+            .bind(micros(session.expires_at)?)
+            .bind(&session.ip)
+            .bind(&session.user_agent)
+            .bind(&session.audience)
+            .bind(micros_opt(session.revoked_at)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            insert_token(&mut *tx, first).await?;
+            tx.commit().await.map_err(map_err)
+        })
         .await
-        .map_err(map_err)?;
-        insert_token(&mut *tx, first).await?;
-        tx.commit().await.map_err(map_err)
     }
 
     async fn session(&self, id: Uuid) -> StoreResult<Option<Session>> {
@@ -211,43 +217,49 @@ impl SessionStore for SqliteStore {
         sealed: &[u8],
         now: OffsetDateTime,
     ) -> StoreResult<bool> {
-        let now = micros(now)?;
-        // BEGIN IMMEDIATE: concurrent rotations queue on the write lock, and
-        // each one's UPDATE sees the previous one's committed used_at.
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
-        let won: Option<String> = sqlx::query_scalar(
-            "UPDATE refresh_tokens SET used_at = $1, successor = $2, successor_sealed = $3 \
-             WHERE hash = $4 AND used_at IS NULL AND expires_at > $1 \
-               AND session_id IN (SELECT id FROM sessions \
-                                  WHERE revoked_at IS NULL AND expires_at > $1) \
-             RETURNING session_id",
-        )
-        .bind(now)
-        .bind(&successor.hash.0[..])
-        .bind(sealed)
-        .bind(&parent.0[..])
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let Some(session_id) = won else {
-            tx.rollback().await.map_err(map_err)?;
-            return Ok(false);
-        };
-        if session_id != uuid_text(successor.session_id) {
-            tx.rollback().await.map_err(map_err)?;
-            return Err(StoreError::Other(
-                "the successor refresh token belongs to another session".into(),
-            ));
-        }
-        insert_token(&mut *tx, successor).await?;
-        sqlx::query("UPDATE sessions SET last_used_at = $2 WHERE id = $1")
-            .bind(&session_id)
+        let this = self.clone();
+        let (parent, successor, sealed) = (*parent, successor.clone(), sealed.to_vec());
+        detached(async move {
+            let (parent, successor, sealed) = (&parent, &successor, &sealed[..]);
+            let now = micros(now)?;
+            // BEGIN IMMEDIATE: concurrent rotations queue on the write lock, and
+            // each one's UPDATE sees the previous one's committed used_at.
+            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+            let won: Option<String> = sqlx::query_scalar(
+                "UPDATE refresh_tokens SET used_at = $1, successor = $2, successor_sealed = $3 \
+                 WHERE hash = $4 AND used_at IS NULL AND expires_at > $1 \
+                   AND session_id IN (SELECT id FROM sessions \
+                                      WHERE revoked_at IS NULL AND expires_at > $1) \
+                 RETURNING session_id",
+            )
             .bind(now)
-            .execute(&mut *tx)
+            .bind(&successor.hash.0[..])
+            .bind(sealed)
+            .bind(&parent.0[..])
+            .fetch_optional(&mut *tx)
             .await
             .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(true)
+            let Some(session_id) = won else {
+                tx.rollback().await.map_err(map_err)?;
+                return Ok(false);
+            };
+            if session_id != uuid_text(successor.session_id) {
+                tx.rollback().await.map_err(map_err)?;
+                return Err(StoreError::Other(
+                    "the successor refresh token belongs to another session".into(),
+                ));
+            }
+            insert_token(&mut *tx, successor).await?;
+            sqlx::query("UPDATE sessions SET last_used_at = $2 WHERE id = $1")
+                .bind(&session_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            tx.commit().await.map_err(map_err)?;
+            Ok(true)
+        })
+        .await
     }
 
     async fn revoke_session(&self, id: Uuid, now: OffsetDateTime) -> StoreResult<bool> {

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::codec::{corrupt, micros, time_of, uuid_of, uuid_text};
 use super::error::map_err;
-use super::{BEGIN_WRITE, SqliteStore};
+use super::{BEGIN_WRITE, SqliteStore, detached};
 
 /// The columns every user query selects, in [`UserRow`] order (a macro so
 /// that queries stay `&'static str` through `concat!`).
@@ -176,42 +176,46 @@ impl UserStore for SqliteStore {
         active: bool,
         now: OffsetDateTime,
     ) -> StoreResult<Option<(User, Vec<Uuid>)>> {
-        let now = micros(now)?;
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
-        let sql = concat!(
-            "UPDATE users SET is_active = $2, updated_at = $3 WHERE id = $1 RETURNING ",
-            user_columns!()
-        );
-        let Some(row) = sqlx::query_as::<_, UserRow>(sql)
-            .bind(uuid_text(id))
-            .bind(active)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?
-        else {
-            tx.rollback().await.map_err(map_err)?;
-            return Ok(None);
-        };
-        let user = User::try_from(row)?;
-        let revoked = if active {
-            Vec::new()
-        } else {
-            let ids: Vec<String> = sqlx::query_scalar(
-                "UPDATE sessions SET revoked_at = $2 \
-                 WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 RETURNING id",
-            )
-            .bind(uuid_text(id))
-            .bind(now)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            ids.iter()
-                .map(|id| uuid_of(id, "sessions.id"))
-                .collect::<StoreResult<_>>()?
-        };
-        tx.commit().await.map_err(map_err)?;
-        Ok(Some((user, revoked)))
+        let this = self.clone();
+        detached(async move {
+            let now = micros(now)?;
+            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+            let sql = concat!(
+                "UPDATE users SET is_active = $2, updated_at = $3 WHERE id = $1 RETURNING ",
+                user_columns!()
+            );
+            let Some(row) = sqlx::query_as::<_, UserRow>(sql)
+                .bind(uuid_text(id))
+                .bind(active)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_err)?
+            else {
+                tx.rollback().await.map_err(map_err)?;
+                return Ok(None);
+            };
+            let user = User::try_from(row)?;
+            let revoked = if active {
+                Vec::new()
+            } else {
+                let ids: Vec<String> = sqlx::query_scalar(
+                    "UPDATE sessions SET revoked_at = $2 \
+                     WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 RETURNING id",
+                )
+                .bind(uuid_text(id))
+                .bind(now)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map_err)?;
+                ids.iter()
+                    .map(|id| uuid_of(id, "sessions.id"))
+                    .collect::<StoreResult<_>>()?
+            };
+            tx.commit().await.map_err(map_err)?;
+            Ok(Some((user, revoked)))
+        })
+        .await
     }
 
     async fn list_users(&self, query: &UserQuery) -> StoreResult<Vec<User>> {

@@ -142,3 +142,33 @@ async fn a_missing_directory_is_unavailable() {
     let err = SqliteStore::open(&path).await.unwrap_err();
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
 }
+
+/// A client that disconnects mid-login drops the request future while the
+/// store is inside a transaction. Under load this once left a pooled
+/// connection inside its transaction, failing every later write; writes now
+/// run to completion on their own task, so abandoned ones leave the store usable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_abandoned_midway_leave_the_store_usable() {
+    let (_dir, store) = open_temp().await;
+    let owner = user("owner@example.com", None);
+    store.insert_user(&owner).await.unwrap();
+    for round in 0..200 {
+        let s = session(owner.id, at(1_000), 3_600);
+        let first = token(&format!("abandoned-{round}"), &s, 0, at(1_000));
+        let write = store.create_session(&s, &first);
+        // Poll it a little, then drop it, as axum does when the client goes away.
+        let _ = tokio::time::timeout(std::time::Duration::from_micros(round % 50), write).await;
+    }
+    // Every later write still works, promptly.
+    for round in 0..20 {
+        let s = session(owner.id, at(2_000), 3_600);
+        let first = token(&format!("after-{round}"), &s, 0, at(2_000));
+        tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            store.create_session(&s, &first),
+        )
+        .await
+        .expect("a write after abandoned ones does not hang")
+        .expect("a write after abandoned ones succeeds");
+    }
+}
