@@ -310,7 +310,8 @@ fn refuse_secrets_in_file(text: &str) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// Turns `AUTHGATE_TOKENS__ACCESS_TTL=5m` pairs into a nested table; values
+/// Turns `AUTHGATE_TOKENS__ACCESS_TTL=5m` pairs into a nested table (names
+/// without a `__` section separator are left alone); values
 /// that parse as TOML (`30`, `true`, `["a","b"]`) keep their type, anything
 /// else is a string.
 fn env_table(env: impl IntoIterator<Item = (String, String)>) -> toml::Table {
@@ -320,7 +321,9 @@ fn env_table(env: impl IntoIterator<Item = (String, String)>) -> toml::Table {
             continue;
         };
         let keys: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
-        if keys.iter().any(String::is_empty) {
+        // Configuration is AUTHGATE_<SECTION>__<KEY>; other AUTHGATE_ variables
+        // (AUTHGATE_TEST_POSTGRES_URL for the test suites, say) are not ours.
+        if keys.len() < 2 || keys.iter().any(String::is_empty) {
             continue;
         }
         let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
@@ -492,6 +495,24 @@ mod tests {
         assert_eq!(s.tokens.audiences["api"], "https://api.example.com");
         assert_eq!(s.tokens.audiences["default"], "authgate");
         assert_eq!(s.roles["support"], vec!["users:read", "audit:read"]);
+    }
+
+    #[test]
+    fn authgate_variables_without_a_section_are_not_configuration() {
+        let s = Settings::load(
+            None,
+            env(&[
+                (
+                    "AUTHGATE_TEST_POSTGRES_URL",
+                    "postgres://postgres@127.0.0.1/test",
+                ),
+                ("AUTHGATE_TEST_REQUIRE_SERVICES", "1"),
+                ("AUTHGATE_BIN", "/tmp/authgate"),
+                ("AUTHGATE_TOKENS__ACCESS_TTL", "5m"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.tokens.access_ttl.0, Duration::from_secs(300));
     }
 
     #[test]
