@@ -29,7 +29,6 @@ pub use records::{FRESH_FOR, RecordCache};
 pub use revocation::RevocationList;
 pub use secrets::{MasterKey, TOKEN_BYTES, TokenHash, random_token};
 pub use service::{
-    AuthDeps, AuthService, AuthSettings, LIVENESS_RECHECK, LoginRequest, LogoutScope, Principal,
-    Registration, Tokens,
+    AuthDeps, AuthService, AuthSettings, LoginRequest, LogoutScope, Principal, Registration, Tokens,
 };
 pub use store::{KeyStore, Ping, SessionStore, StoreResult, UserStore};

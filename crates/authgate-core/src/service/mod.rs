@@ -25,7 +25,7 @@ use crate::store::{SessionStore, UserStore};
 
 pub use login::LoginRequest;
 pub use register::Registration;
-pub use sessions::{LIVENESS_RECHECK, LogoutScope, Principal};
+pub use sessions::{LogoutScope, Principal};
 
 /// Settings of the flows, from `[tokens]`, `[registration]` and `[passwords]`.
 #[derive(Debug, Clone)]

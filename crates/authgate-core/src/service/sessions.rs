@@ -10,10 +10,6 @@ use super::AuthService;
 use crate::error::AuthError;
 use crate::model::{Session, User};
 
-/// How stale a session's "live" status may be: revocations by other
-/// processes sharing the store are honoured within this (DESIGN.md: within a second).
-pub const LIVENESS_RECHECK: time::Duration = crate::records::FRESH_FOR;
-
 /// The caller of an authenticated request: a verified, unrevoked access token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
@@ -46,7 +42,7 @@ impl AuthService {
     /// verifier; this adds what only the auth server knows. Revocations made
     /// through this process are seen at once (the in-process list); those
     /// made by anyone else sharing the store (another instance, `authgate
-    /// user disable`) within [`LIVENESS_RECHECK`]: the session row is read
+    /// user disable`) within [`FRESH_FOR`](crate::FRESH_FOR): the session row is read
     /// again at most that often per session. If the store cannot be read,
     /// issued tokens keep verifying (DESIGN.md: a database outage must not
     /// log everyone out). Tokens without a session (client tokens) or with a
@@ -158,8 +154,12 @@ impl AuthService {
                 ids
             }
         };
-        // The caller's own session may already be gone from the store's "live" set; remember it regardless.
-        self.remember_revoked(who.session_id);
+        // The caller's session is refused from now on even if the store no
+        // longer counted it as live (then it is not among the revoked ones).
+        let mut revoked = revoked;
+        if !revoked.contains(&who.session_id) {
+            revoked.push(who.session_id);
+        }
         for sid in &revoked {
             self.remember_revoked(*sid);
         }

@@ -42,7 +42,11 @@ pub(crate) async fn login(
 ) -> Result<Response, ApiError> {
     let identifier = body
         .identifier()
-        .ok_or_else(|| ApiError::invalid_request("email: an email or a username is required."))?
+        .ok_or_else(|| {
+            ApiError::invalid_request(
+                "email: give an email or a username (two different ones cannot both be used).",
+            )
+        })?
         .to_owned();
     let (tokens, user) = state
         .auth

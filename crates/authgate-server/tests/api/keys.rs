@@ -80,6 +80,7 @@ async fn a_key_walks_every_state_and_tokens_verify_exactly_while_it_does() {
     );
     let after = app.login_ok(&user.email, &user.password).await.access_token;
     assert_eq!(kid_of(&after), k2);
+    assert_eq!(me_status(&app, &after).await, StatusCode::OK);
     assert_eq!(me_status(&app, &late_k1).await, StatusCode::OK);
     assert_eq!(published_kids(&app).await, [k1.clone(), k2.clone()]);
 
@@ -91,7 +92,7 @@ async fn a_key_walks_every_state_and_tokens_verify_exactly_while_it_does() {
 
     // A token k1 signs now (valid times, right claims) fails as an unknown key:
     // the key itself is gone, not just its tokens' lifetimes.
-    let old_ring_key = {
+    let fresh_claims = {
         let mut claims = authgate_jwt::decode_unverified::<serde_json::Value>(&late_k1)
             .unwrap()
             .claims;
@@ -102,7 +103,7 @@ async fn a_key_walks_every_state_and_tokens_verify_exactly_while_it_does() {
         claims
     };
     let retired = retired_signing_key(&app, &k1).await;
-    let forged = authgate_jwt::sign(&retired, Some("at+jwt"), &old_ring_key).unwrap();
+    let forged = authgate_jwt::sign(&retired, Some("at+jwt"), &fresh_claims).unwrap();
     let err = app
         .state
         .verifier
@@ -114,11 +115,10 @@ async fn a_key_walks_every_state_and_tokens_verify_exactly_while_it_does() {
         (kid_of(&fresh), me_status(&app, &fresh).await),
         (k2, StatusCode::OK)
     );
-    let _ = after;
 }
 
-/// Re-opens a stored key through a second keyring load: tests may reach
-/// private material that the server never exposes.
+/// Opens a stored private key with the master key, as only a test may:
+/// the server never exposes key material.
 async fn retired_signing_key(app: &TestApp, kid: &str) -> authgate_jwt::SigningKey {
     let stored = authgate_core::KeyStore::keys(&*open_store(app).await)
         .await
