@@ -53,7 +53,7 @@ impl Application {
     /// # Errors
     /// [`BuildError`] with a message fit for the operator.
     pub async fn build(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Self, BuildError> {
-        let (state, report) = build_state(settings, clock).await?;
+        let (state, report) = build_service(settings, clock).await?;
         let listener = TcpListener::bind(settings.server.bind)
             .await
             .map_err(|e| BuildError(format!("cannot listen on {}: {e}", settings.server.bind)))?;
@@ -108,6 +108,13 @@ impl Application {
 /// # Errors
 /// [`BuildError`] when the URL names a backend this build does not have.
 pub async fn open_store(settings: &Settings) -> Result<(Arc<SqliteStore>, String), BuildError> {
+    if !settings.storage.redis_url.trim().is_empty() {
+        // Accepting it silently would let operators believe instances share
+        // revocations and rate limits; they do not until Redis support lands.
+        return Err(BuildError(
+            "storage.redis_url: Redis is not available in this version; leave it empty".into(),
+        ));
+    }
     let url = settings.storage.database_url.trim();
     if !url.is_empty() && !url.starts_with("sqlite:") {
         return Err(BuildError(format!(
@@ -177,13 +184,6 @@ pub fn password_hasher(settings: &Settings) -> Result<PasswordHasher, BuildError
 /// # Errors
 /// [`BuildError`] with a message fit for the operator.
 pub async fn build_service(
-    settings: &Settings,
-    clock: Arc<dyn Clock>,
-) -> Result<(AppState, StartupReport), BuildError> {
-    build_state(settings, clock).await
-}
-
-async fn build_state(
     settings: &Settings,
     clock: Arc<dyn Clock>,
 ) -> Result<(AppState, StartupReport), BuildError> {
@@ -345,4 +345,20 @@ fn create_private_dir(dir: &std::path::Path) -> Result<(), BuildError> {
             dir.display()
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_redis_url_is_refused_until_redis_is_supported() {
+        let mut settings = Settings::default();
+        settings.storage.data_dir =
+            std::env::temp_dir().join(format!("authgate-{}", uuid::Uuid::new_v4()));
+        settings.storage.redis_url = "redis://127.0.0.1:6379".into();
+        let err = open_store(&settings).await.unwrap_err().to_string();
+        assert!(err.contains("storage.redis_url"), "{err}");
+        assert!(!settings.storage.data_dir.exists(), "nothing was created");
+    }
 }
