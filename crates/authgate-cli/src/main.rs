@@ -31,18 +31,35 @@ enum Command {
     /// Manage users directly in the configured stores (with or without a running server).
     #[command(subcommand)]
     User(commands::user::UserCommand),
+    /// Read the audit trail from the configured database.
+    #[command(subcommand)]
+    Audit(commands::audit::AuditCommand),
+    /// Manage service clients directly in the configured stores.
+    #[command(subcommand)]
+    Client(commands::client::ClientCommand),
     /// Manage signing keys directly in the configured stores.
     #[command(subcommand)]
     Keys(commands::keys::KeysCommand),
     /// Work with tokens offline: decode them for display.
     #[command(subcommand)]
     Token(commands::token::TokenCommand),
+    /// Log in to a running server and keep the session (a 0600 file per server).
+    Login(commands::session::LoginArgs),
+    /// Show who the stored session belongs to (GET /me), refreshing it if needed.
+    Whoami(commands::session::WhoamiArgs),
+    /// End the stored session on the server and delete its credentials.
+    Logout(commands::session::LogoutArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let credentials_dir = credentials_dir();
+    let dir = credentials_dir.as_deref();
     let result = match cli.command {
-        Command::Token(cmd) => commands::token::run(cmd),
+        Command::Token(cmd) => commands::token::run(cmd, dir),
+        Command::Login(args) => run_client(commands::session::login(args, dir)),
+        Command::Whoami(args) => run_client(commands::session::whoami(args, dir)),
+        Command::Logout(args) => run_client(commands::session::logout(args, dir)),
         other => run_async(cli.config, other),
     };
     match result {
@@ -60,7 +77,12 @@ fn main() -> ExitCode {
 
 /// Commands that need the configuration and the async runtime.
 fn run_async(config: Option<PathBuf>, command: Command) -> anyhow::Result<()> {
-    let settings = authgate_server::Settings::load(config.as_deref(), std::env::vars())?;
+    let mut settings = authgate_server::Settings::load(config.as_deref(), std::env::vars())?;
+    if !matches!(command, Command::Serve(_)) {
+        // An administration command's stdout is its answer (a secret shown
+        // once, JSON for scripts): audit events go to the other sinks only.
+        settings.audit.sinks.retain(|sink| sink.trim() != "stdout");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -70,11 +92,36 @@ fn run_async(config: Option<PathBuf>, command: Command) -> anyhow::Result<()> {
             Command::Config(cmd) => commands::config::run(&settings, cmd),
             Command::User(cmd) => commands::user::run(&settings, cmd).await,
             Command::Keys(cmd) => commands::keys::run(&settings, cmd).await,
-            Command::Token(_) => unreachable_token(),
+            Command::Client(cmd) => commands::client::run(&settings, cmd).await,
+            Command::Audit(cmd) => commands::audit::run(&settings, cmd).await,
+            Command::Token(_) | Command::Login(_) | Command::Whoami(_) | Command::Logout(_) => {
+                unreachable_without_configuration()
+            }
         }
     })
 }
 
-fn unreachable_token() -> anyhow::Result<()> {
-    anyhow::bail!("token commands run without configuration")
+fn unreachable_without_configuration() -> anyhow::Result<()> {
+    anyhow::bail!("token and session commands run without configuration")
+}
+
+/// Client commands: no server configuration, a small runtime.
+fn run_client(
+    command: impl std::future::Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(command)
+}
+
+/// Where `authgate login` keeps credentials files: `$AUTHGATE_CREDENTIALS_DIR`,
+/// else `$XDG_CONFIG_HOME/authgate`, else `$HOME/.config/authgate`.
+/// Read here, in `main`, so the library never looks at the environment.
+fn credentials_dir() -> Option<PathBuf> {
+    let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    non_empty("AUTHGATE_CREDENTIALS_DIR")
+        .map(PathBuf::from)
+        .or_else(|| non_empty("XDG_CONFIG_HOME").map(|d| PathBuf::from(d).join("authgate")))
+        .or_else(|| non_empty("HOME").map(|h| PathBuf::from(h).join(".config").join("authgate")))
 }

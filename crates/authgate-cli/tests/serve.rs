@@ -92,10 +92,18 @@ impl Server {
     /// Starts `authgate serve` on a free port of 127.0.0.1 and waits until
     /// `/healthz` answers and the start-up summary has been printed.
     async fn start(data_dir: &Path) -> Self {
+        Self::start_with(data_dir, &[], &[]).await
+    }
+
+    /// Like [`Server::start`], with more arguments to `serve` and more
+    /// environment variables (later ones win).
+    async fn start_with(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
         let port = free_port();
         let mut child = Command::new(env!("CARGO_BIN_EXE_authgate"))
             .arg("serve")
+            .args(args)
             .envs(base_env(data_dir))
+            .envs(env.iter().copied())
             .env("AUTHGATE_SERVER__BIND", format!("127.0.0.1:{port}"))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -441,4 +449,107 @@ async fn config_print_masks_the_master_key_from_the_environment() {
         assert!(text.contains("********"), "{text}");
         assert!(text.contains(&dir.path().display().to_string()), "{text}");
     }
+}
+
+#[tokio::test]
+async fn no_password_or_token_reaches_any_log_line_or_audit_sink() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit_file = dir.path().join("audit.jsonl");
+    let sinks = format!(r#"["database", "stdout", "file:{}"]"#, audit_file.display());
+    let server = Server::start_with(
+        dir.path(),
+        &["--log-json"],
+        &[("RUST_LOG", "trace"), ("AUTHGATE_AUDIT__SINKS", &sinks)],
+    )
+    .await;
+    let password = "Known-Passw0rd-For-The-Log-Test";
+    let email = "logcheck@example.com";
+    let response = server
+        .post(
+            "/auth/register",
+            &json!({"email": email, "password": password}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let wrong = "Wrong-Passw0rd-Also-Secret";
+    assert_eq!(
+        server.login(email, wrong).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let tokens = server.login_ok(email, password).await;
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(server.get("/me", &access).await.status(), StatusCode::OK);
+    let refreshed = json_of(
+        server
+            .post("/auth/refresh", &json!({"refresh_token": refresh}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let access2 = refreshed["access_token"].as_str().unwrap().to_owned();
+    let refresh2 = refreshed["refresh_token"].as_str().unwrap().to_owned();
+    let logout = server
+        .client
+        .post(format!("{}/auth/logout", server.base_url))
+        .bearer_auth(&access2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), StatusCode::OK);
+    // A request with a forged token and one with a password in a malformed body.
+    server
+        .get("/me", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.")
+        .await;
+    server
+        .client
+        .post(format!("{}/auth/login", server.base_url))
+        .header("content-type", "application/json")
+        .body(format!(
+            r#"{{"email": "{email}", "password": "{password}", "#
+        ))
+        .send()
+        .await
+        .unwrap();
+
+    // The audit events reach stdout and the file (the sinks drain asynchronously).
+    let mut file = String::new();
+    for _ in 0..READY_POLLS {
+        file = std::fs::read_to_string(&audit_file).unwrap_or_default();
+        if file.contains("\"logout\"") && server.stdout().contains("\"logout\"") {
+            break;
+        }
+        tokio::time::sleep(READY_POLL_INTERVAL).await;
+    }
+    let stdout = server.stdout();
+    let stderr = server.stderr.lock().unwrap().clone();
+    assert!(
+        file.contains("login.succeeded"),
+        "the file sink wrote events: {file}"
+    );
+    assert!(
+        stdout.contains("login.failed"),
+        "the stdout sink wrote events"
+    );
+    assert!(stderr.lines().count() > 10, "trace logging ran: {stderr}");
+    assert!(
+        stderr
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('{')),
+        "--log-json writes JSON lines"
+    );
+    for (what, secret) in [
+        ("password", password),
+        ("wrong password", wrong),
+        ("access token", access.as_str()),
+        ("refresh token", refresh.as_str()),
+        ("second access token", access2.as_str()),
+        ("second refresh token", refresh2.as_str()),
+    ] {
+        for (sink, text) in [("log", &stderr), ("stdout", &stdout), ("audit file", &file)] {
+            assert!(!text.contains(secret), "the {what} appears in the {sink}");
+        }
+    }
+    // Request ids are on the request's log lines.
+    assert!(stderr.contains("request_id"), "request ids in the logs");
 }

@@ -24,6 +24,16 @@ pub enum AuthError {
     /// A refresh token that is unknown, expired, revoked or reused.
     #[error("invalid grant")]
     InvalidGrant,
+    /// Service-client authentication failed (unknown client or wrong secret).
+    #[error("invalid client")]
+    InvalidClient,
+    /// The caller is authenticated but its roles lack the permission.
+    #[error("insufficient scope")]
+    InsufficientScope,
+    /// Too many login attempts (from the address, or failures on the
+    /// account); try again after this many seconds.
+    #[error("rate limited")]
+    RateLimited(u64),
     /// Registration is closed by configuration.
     #[error("registration is closed")]
     RegistrationClosed,

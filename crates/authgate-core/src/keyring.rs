@@ -12,6 +12,7 @@ use authgate_proto::{KeyInfo, KeyState};
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
+use crate::audit::{AuditLog, Origin};
 use crate::clock::Clock;
 use crate::error::AuthError;
 use crate::model::StoredKey;
@@ -117,7 +118,7 @@ impl Keyring {
                 current: ArcSwap::from_pointee(configured_hmac_ring(settings)?),
             });
         }
-        let ring = advance(store, master, settings, clock, false).await?;
+        let ring = advance(store, master, settings, clock, false, None).await?;
         Ok(Self {
             current: ArcSwap::from_pointee(ring),
         })
@@ -141,11 +142,12 @@ impl Keyring {
         master: &MasterKey,
         settings: &KeyringSettings,
         clock: &dyn Clock,
+        audit: Option<&RotationAudit<'_>>,
     ) -> Result<bool, AuthError> {
         if settings.hmac_secret.is_some() {
             return Ok(false);
         }
-        let ring = advance(store, master, settings, clock, false).await?;
+        let ring = advance(store, master, settings, clock, false, audit).await?;
         Ok(self.install(ring))
     }
 
@@ -164,6 +166,7 @@ impl Keyring {
         master: &MasterKey,
         settings: &KeyringSettings,
         clock: &dyn Clock,
+        audit: Option<&RotationAudit<'_>>,
     ) -> Result<(), AuthError> {
         if settings.hmac_secret.is_some() {
             return Err(AuthError::invalid(
@@ -171,7 +174,7 @@ impl Keyring {
                 "a configured HMAC secret is rotated in configuration, not here",
             ));
         }
-        let ring = advance(store, master, settings, clock, true).await?;
+        let ring = advance(store, master, settings, clock, true, audit).await?;
         self.install(ring);
         Ok(())
     }
@@ -185,6 +188,52 @@ impl Keyring {
     }
 }
 
+/// Who rotates keys and where their `key.rotated` records go: written in
+/// the transaction that puts a new key to signing.
+#[derive(Debug, Clone, Copy)]
+pub struct RotationAudit<'a> {
+    /// The audit log (its database sink, when configured, is written in the
+    /// key transaction; the others after the commit).
+    pub log: &'a AuditLog,
+    /// Who asked (an admin's user id, a client id); `None` for the schedule
+    /// and the command line.
+    pub actor: Option<&'a str>,
+    /// Where the request came from.
+    pub origin: &'a Origin,
+}
+
+impl RotationAudit<'_> {
+    /// The `key.rotated` event of a plan that retires the active key, if it does.
+    fn event_for(
+        &self,
+        stored: &[StoredKey],
+        updated: &[StoredKey],
+        created: &[StoredKey],
+        now: OffsetDateTime,
+        forced: bool,
+    ) -> Option<authgate_proto::AuditEvent> {
+        let old = stored.iter().find(|k| k.state == KeyState::Active)?;
+        let retires = updated
+            .iter()
+            .any(|k| k.kid == old.kid && k.state != KeyState::Active);
+        let new = updated
+            .iter()
+            .chain(created)
+            .find(|k| k.state == KeyState::Active)?;
+        if !retires {
+            return None;
+        }
+        let mut e = crate::audit::event(authgate_proto::AuditKind::KEY_ROTATED, now, self.origin);
+        e.actor_id = self.actor.map(str::to_owned);
+        e.details
+            .insert("active_kid".into(), new.kid.clone().into());
+        e.details
+            .insert("retired_kid".into(), old.kid.clone().into());
+        e.details.insert("scheduled".into(), (!forced).into());
+        Some(e)
+    }
+}
+
 /// Plans and applies what is due, retrying on a lost race, and returns the
 /// ring built from what the store then holds.
 async fn advance(
@@ -193,6 +242,7 @@ async fn advance(
     settings: &KeyringSettings,
     clock: &dyn Clock,
     force: bool,
+    audit: Option<&RotationAudit<'_>>,
 ) -> Result<Ring, AuthError> {
     for _ in 0..3 {
         let stored = store.keys().await?;
@@ -207,7 +257,17 @@ async fn advance(
             .iter()
             .map(|new| create_key(settings, new, master, now))
             .collect::<Result<Vec<_>, _>>()?;
-        if store.transition(&expected, &plan.updated, &created).await? {
+        let event = audit.and_then(|a| a.event_for(&stored, &plan.updated, &created, now, force));
+        let in_transaction = event
+            .as_ref()
+            .filter(|_| audit.is_some_and(|a| a.log.store().is_some()));
+        if store
+            .transition_audited(&expected, &plan.updated, &created, in_transaction)
+            .await?
+        {
+            if let (Some(event), Some(audit)) = (event, audit) {
+                audit.log.record_written(event);
+            }
             for key in &plan.updated {
                 tracing::info!(kid = %key.kid, state = ?key.state, "signing key changed state");
             }

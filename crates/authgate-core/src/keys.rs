@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
+use crate::audit::{AuditLog, Origin};
 use crate::clock::Clock;
 use crate::error::AuthError;
-use crate::keyring::{Keyring, KeyringSettings, Ring};
+use crate::keyring::{Keyring, KeyringSettings, Ring, RotationAudit};
 use crate::secrets::MasterKey;
 use crate::store::KeyStore;
 
@@ -23,6 +24,8 @@ pub struct KeyManager {
     settings: KeyringSettings,
     /// The time the schedule follows.
     clock: Arc<dyn Clock>,
+    /// Where rotations are recorded; `None` records nothing.
+    audit: Option<Arc<AuditLog>>,
 }
 
 impl KeyManager {
@@ -44,7 +47,15 @@ impl KeyManager {
             master,
             settings,
             clock,
+            audit: None,
         })
+    }
+
+    /// Records rotations in `log` (`key.rotated`, in the key transaction).
+    #[must_use]
+    pub fn with_audit(mut self, log: Arc<AuditLog>) -> Self {
+        self.audit = Some(log);
+        self
     }
 
     /// The keyring, for signing.
@@ -68,12 +79,19 @@ impl KeyManager {
     /// # Errors
     /// As [`Keyring::tick`].
     pub async fn tick(&self) -> Result<bool, AuthError> {
+        let origin = Origin::default();
+        let audit = self.audit.as_deref().map(|log| RotationAudit {
+            log,
+            actor: None,
+            origin: &origin,
+        });
         self.keyring
             .tick(
                 self.store.as_ref(),
                 &self.master,
                 &self.settings,
                 self.clock.as_ref(),
+                audit.as_ref(),
             )
             .await
     }
@@ -83,12 +101,29 @@ impl KeyManager {
     /// # Errors
     /// As [`Keyring::rotate_now`].
     pub async fn rotate_now(&self) -> Result<(), AuthError> {
+        self.rotate_now_by(None, &Origin::default()).await
+    }
+
+    /// Rotates now on behalf of `actor` (recorded in `key.rotated`).
+    ///
+    /// # Errors
+    /// As [`Keyring::rotate_now`].
+    pub async fn rotate_now_by(
+        &self,
+        actor: Option<&str>,
+        origin: &Origin,
+    ) -> Result<(), AuthError> {
+        let audit = self
+            .audit
+            .as_deref()
+            .map(|log| RotationAudit { log, actor, origin });
         self.keyring
             .rotate_now(
                 self.store.as_ref(),
                 &self.master,
                 &self.settings,
                 self.clock.as_ref(),
+                audit.as_ref(),
             )
             .await
     }

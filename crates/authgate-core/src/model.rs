@@ -162,3 +162,42 @@ pub struct UserQuery {
     /// Lower-cased prefix of email or username.
     pub prefix: Option<String>,
 }
+
+/// A service client (OAuth 2.0 client-credentials): another program that
+/// gets tokens of its own, with roles like a user.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Client {
+    /// The public identifier (`client_id`, the `sub` of its tokens).
+    pub id: String,
+    /// A human name, for listings and audit records.
+    pub name: String,
+    /// SHA-256 of the secret; the secret itself is shown once and never kept.
+    pub secret_hash: TokenHash,
+    /// Role names; permissions come from configuration.
+    pub roles: Vec<String>,
+    /// When the client was created.
+    pub created_at: OffsetDateTime,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("roles", &self.roles)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A filter over audit events, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Only events about this user.
+    pub user_id: Option<Uuid>,
+    /// Only events of this kind.
+    pub kind: Option<String>,
+    /// Only events at or after this time.
+    pub since: Option<OffsetDateTime>,
+    /// At most this many.
+    pub limit: u32,
+}

@@ -7,7 +7,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::StoreError;
-use crate::model::{RefreshToken, Session, StoredKey, User, UserQuery};
+use authgate_proto::AuditEvent;
+
+use crate::model::{AuditFilter, Client, RefreshToken, Session, StoredKey, User, UserQuery};
 use crate::secrets::TokenHash;
 
 /// Result of a storage call.
@@ -20,7 +22,14 @@ pub trait UserStore: Send + Sync + std::fmt::Debug {
     ///
     /// # Errors
     /// [`StoreError::Conflict`] with `"email"` or `"username"` when taken.
-    async fn insert_user(&self, user: &User) -> StoreResult<()>;
+    async fn insert_user(&self, user: &User) -> StoreResult<()> {
+        self.insert_user_audited(user, None).await
+    }
+
+    /// [`UserStore::insert_user`], appending `audit` (the event recording
+    /// the change) in the same transaction: both happen or neither.
+    async fn insert_user_audited(&self, user: &User, audit: Option<&AuditEvent>)
+    -> StoreResult<()>;
 
     /// The user with `id`.
     async fn user_by_id(&self, id: Uuid) -> StoreResult<Option<User>>;
@@ -38,6 +47,18 @@ pub trait UserStore: Send + Sync + std::fmt::Debug {
         id: Uuid,
         roles: &[String],
         now: OffsetDateTime,
+    ) -> StoreResult<Option<User>> {
+        self.set_roles_audited(id, roles, now, None).await
+    }
+
+    /// [`UserStore::set_roles`], appending `audit` in the same transaction
+    /// (not at all when the user does not exist).
+    async fn set_roles_audited(
+        &self,
+        id: Uuid,
+        roles: &[String],
+        now: OffsetDateTime,
+        audit: Option<&AuditEvent>,
     ) -> StoreResult<Option<User>>;
 
     /// Enables or disables the user. Disabling also revokes every live
@@ -48,6 +69,18 @@ pub trait UserStore: Send + Sync + std::fmt::Debug {
         id: Uuid,
         active: bool,
         now: OffsetDateTime,
+    ) -> StoreResult<Option<(User, Vec<Uuid>)>> {
+        self.set_active_audited(id, active, now, None).await
+    }
+
+    /// [`UserStore::set_active`], appending `audit` in the same transaction
+    /// (not at all when the user does not exist).
+    async fn set_active_audited(
+        &self,
+        id: Uuid,
+        active: bool,
+        now: OffsetDateTime,
+        audit: Option<&AuditEvent>,
     ) -> StoreResult<Option<(User, Vec<Uuid>)>>;
 
     /// A page of users ordered by id.
@@ -87,13 +120,33 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug {
     ) -> StoreResult<bool>;
 
     /// Revokes a session (idempotent); returns whether it was live before.
-    async fn revoke_session(&self, id: Uuid, now: OffsetDateTime) -> StoreResult<bool>;
+    async fn revoke_session(&self, id: Uuid, now: OffsetDateTime) -> StoreResult<bool> {
+        self.revoke_session_audited(id, now, None).await
+    }
+
+    /// [`SessionStore::revoke_session`], appending `audit` in the same transaction.
+    async fn revoke_session_audited(
+        &self,
+        id: Uuid,
+        now: OffsetDateTime,
+        audit: Option<&AuditEvent>,
+    ) -> StoreResult<bool>;
 
     /// Revokes every live session of a user; returns their ids.
     async fn revoke_user_sessions(
         &self,
         user_id: Uuid,
         now: OffsetDateTime,
+    ) -> StoreResult<Vec<Uuid>> {
+        self.revoke_user_sessions_audited(user_id, now, None).await
+    }
+
+    /// [`SessionStore::revoke_user_sessions`], appending `audit` in the same transaction.
+    async fn revoke_user_sessions_audited(
+        &self,
+        user_id: Uuid,
+        now: OffsetDateTime,
+        audit: Option<&AuditEvent>,
     ) -> StoreResult<Vec<Uuid>>;
 
     /// Sessions revoked at or after `since` (to rebuild revocation caches at start).
@@ -104,6 +157,71 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug {
 
     /// How many sessions are live at `now`.
     async fn count_live_sessions(&self, now: OffsetDateTime) -> StoreResult<u64>;
+
+    /// Revokes one access token by its `jti` (idempotent), kept until
+    /// `expires_at`, when the token would have died anyway. For tokens
+    /// without a session (client tokens) and RFC 7009 revocation of one
+    /// access token.
+    async fn revoke_token(
+        &self,
+        jti: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> StoreResult<()> {
+        self.revoke_token_audited(jti, expires_at, now, None).await
+    }
+
+    /// [`SessionStore::revoke_token`], appending `audit` in the same transaction.
+    async fn revoke_token_audited(
+        &self,
+        jti: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+        audit: Option<&AuditEvent>,
+    ) -> StoreResult<()>;
+
+    /// Token ids revoked at or after `since` whose tokens have not expired
+    /// at `now`, with their expiry (to fill revocation caches).
+    async fn revoked_tokens_since(
+        &self,
+        since: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<(String, OffsetDateTime)>>;
+}
+
+/// Service clients.
+#[async_trait]
+pub trait ClientStore: Send + Sync + std::fmt::Debug {
+    /// Inserts a client.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] with `"client_id"` when the id exists.
+    async fn insert_client(&self, client: &Client) -> StoreResult<()> {
+        self.insert_client_audited(client, None).await
+    }
+
+    /// [`ClientStore::insert_client`], appending `audit` in the same transaction.
+    async fn insert_client_audited(
+        &self,
+        client: &Client,
+        audit: Option<&AuditEvent>,
+    ) -> StoreResult<()>;
+
+    /// The client with `id`.
+    async fn client(&self, id: &str) -> StoreResult<Option<Client>>;
+}
+
+/// The append-only audit trail.
+#[async_trait]
+pub trait AuditStore: Send + Sync + std::fmt::Debug {
+    /// Appends an event.
+    async fn append_event(&self, event: &AuditEvent) -> StoreResult<()>;
+
+    /// Events matching `filter`, newest first.
+    async fn events(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>>;
+
+    /// How many events of `kind` happened at or after `since`.
+    async fn count_events(&self, kind: &str, since: OffsetDateTime) -> StoreResult<u64>;
 }
 
 /// Signing keys.
@@ -129,6 +247,19 @@ pub trait KeyStore: Send + Sync + std::fmt::Debug {
         expected: &[(String, KeyState)],
         updated: &[StoredKey],
         inserted: &[StoredKey],
+    ) -> StoreResult<bool> {
+        self.transition_audited(expected, updated, inserted, None)
+            .await
+    }
+
+    /// [`KeyStore::transition`], appending `audit` (the rotation's record)
+    /// in the same transaction when it applies.
+    async fn transition_audited(
+        &self,
+        expected: &[(String, KeyState)],
+        updated: &[StoredKey],
+        inserted: &[StoredKey],
+        audit: Option<&AuditEvent>,
     ) -> StoreResult<bool>;
 }
 

@@ -1,7 +1,7 @@
 //! The one error type of authgate-guard, with what a server answers for it:
 //! the API.md error code and the RFC 6750 `WWW-Authenticate` value.
 
-use authgate_proto::ErrorCode;
+use authgate_proto::{ErrorBody, ErrorCode};
 
 /// `WWW-Authenticate` when no usable Bearer credentials were sent (RFC 6750 §3.1).
 const CHALLENGE: &str = r#"Bearer realm="authgate""#;
@@ -37,9 +37,19 @@ pub enum GuardError {
     /// The token did not verify; the inner error names the first failed check.
     #[error("invalid token: {0}")]
     InvalidToken(authgate_jwt::Error),
+    /// The authorization server says the token is not active (RFC 7662):
+    /// revoked, its session logged out, its user disabled, or unknown to it.
+    #[error("token is not active")]
+    Inactive,
     /// The token is valid but lacks the role or permission the route needs.
     #[error("insufficient scope")]
     InsufficientScope,
+    /// A check that needs the authorization server (introspection, a
+    /// revocation check that fails closed) could not reach it or could not
+    /// read its answer; the reason says which. Answered 503: the token may
+    /// well be good, the client should retry.
+    #[error("authorization server unavailable: {0}")]
+    Unavailable(&'static str),
     /// The verifier configuration is unusable (no audience, empty issuer, …);
     /// a startup error, never an answer to a request.
     #[error("invalid verifier configuration: {0}")]
@@ -57,24 +67,55 @@ impl GuardError {
             Self::MalformedHeader => "malformed_header",
             Self::HeaderTooLarge => "header_too_large",
             Self::InvalidToken(e) => e.reason(),
+            Self::Inactive => "inactive",
             Self::InsufficientScope => "insufficient_scope",
+            Self::Unavailable(_) => "unavailable",
             Self::InvalidConfig(_) => "invalid_config",
         }
     }
 
     /// The API.md error code to answer with: `invalid_token` (401) for every
     /// authentication failure, missing credentials included; `insufficient_scope`
-    /// (403); `internal` (500) for a configuration error.
+    /// (403); `unavailable` (503) when the authorization server could not
+    /// be asked; `internal` (500) for a configuration error.
     pub const fn error_code(&self) -> ErrorCode {
         match self {
             Self::MissingCredentials
             | Self::UnsupportedScheme
             | Self::MalformedHeader
             | Self::HeaderTooLarge
-            | Self::InvalidToken(_) => ErrorCode::InvalidToken,
+            | Self::InvalidToken(_)
+            | Self::Inactive => ErrorCode::InvalidToken,
             Self::InsufficientScope => ErrorCode::InsufficientScope,
+            Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::InvalidConfig(_) => ErrorCode::Internal,
         }
+    }
+
+    /// The HTTP status to answer with: that of [`GuardError::error_code`].
+    pub const fn http_status(&self) -> u16 {
+        self.error_code().http_status()
+    }
+
+    /// The `error_description` to send: one sentence per kind of answer,
+    /// the same for every reason behind it (which check failed is for the
+    /// log, see [`GuardError::reason`]).
+    pub const fn description(&self) -> &'static str {
+        match self {
+            Self::MissingCredentials | Self::UnsupportedScheme => "Authentication is required.",
+            Self::MalformedHeader
+            | Self::HeaderTooLarge
+            | Self::InvalidToken(_)
+            | Self::Inactive => "The access token is missing, invalid, expired or revoked.",
+            Self::InsufficientScope => "Insufficient scope.",
+            Self::Unavailable(_) => "The authorization server is unavailable; try again shortly.",
+            Self::InvalidConfig(_) => "internal error",
+        }
+    }
+
+    /// The API.md error body: `{"error": …, "error_description": …}`.
+    pub fn error_body(&self) -> ErrorBody {
+        ErrorBody::new(self.error_code(), self.description())
     }
 
     /// The `WWW-Authenticate` value to send (RFC 6750 §3), or `None` for an
@@ -87,11 +128,12 @@ impl GuardError {
     pub const fn www_authenticate(&self) -> Option<&'static str> {
         match self {
             Self::MissingCredentials | Self::UnsupportedScheme => Some(CHALLENGE),
-            Self::MalformedHeader | Self::HeaderTooLarge | Self::InvalidToken(_) => {
-                Some(INVALID_TOKEN)
-            }
+            Self::MalformedHeader
+            | Self::HeaderTooLarge
+            | Self::InvalidToken(_)
+            | Self::Inactive => Some(INVALID_TOKEN),
             Self::InsufficientScope => Some(INSUFFICIENT_SCOPE),
-            Self::InvalidConfig(_) => None,
+            Self::Unavailable(_) | Self::InvalidConfig(_) => None,
         }
     }
 }
@@ -152,6 +194,36 @@ mod tests {
         let e = GuardError::from(authgate_jwt::Error::InvalidSignature);
         assert_eq!(e.reason(), "bad_signature");
         assert_eq!(GuardError::HeaderTooLarge.reason(), "header_too_large");
+    }
+
+    #[test]
+    fn an_inactive_token_is_an_invalid_token() {
+        let e = GuardError::Inactive;
+        assert_eq!(e.http_status(), 401);
+        assert_eq!(e.www_authenticate(), Some(INVALID_TOKEN));
+        assert_eq!(e.reason(), "inactive");
+    }
+
+    #[test]
+    fn an_unreachable_authorization_server_is_a_503_without_challenge() {
+        let e = GuardError::Unavailable("introspection timed out");
+        assert_eq!(e.http_status(), 503);
+        assert_eq!(e.error_code(), ErrorCode::Unavailable);
+        assert_eq!(e.www_authenticate(), None);
+    }
+
+    #[test]
+    fn the_body_never_says_which_check_failed() {
+        let expired = GuardError::InvalidToken(authgate_jwt::Error::Expired).error_body();
+        let forged = GuardError::InvalidToken(authgate_jwt::Error::InvalidSignature).error_body();
+        assert_eq!(expired, forged);
+        assert_eq!(
+            serde_json::to_value(&expired).unwrap(),
+            serde_json::json!({
+                "error": "invalid_token",
+                "error_description": "The access token is missing, invalid, expired or revoked."
+            })
+        );
     }
 
     #[test]

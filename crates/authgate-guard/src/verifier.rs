@@ -7,7 +7,7 @@ use authgate_jwt::{KeySet, Validation, VerifyingKey};
 use authgate_proto::AccessClaims;
 
 use crate::cache::{Cached, TokenCache};
-use crate::{CacheStats, GuardError, Principal, VerifierConfig, parse_bearer};
+use crate::{CacheStats, GuardError, Policy, Principal, VerifierConfig, parse_bearer};
 
 /// The header `typ` of access tokens (RFC 9068 §2.1).
 const ACCESS_TOKEN_TYP: &str = "at+jwt";
@@ -125,7 +125,11 @@ impl Verifier {
         principal: Principal,
         now: i64,
     ) -> Result<Principal, GuardError> {
-        match check_time(principal.claims(), self.validation.leeway, now) {
+        let claims = principal.claims();
+        let fresh =
+            self.validation
+                .check_time(Some(claims.exp), Some(claims.nbf), Some(claims.iat), now);
+        match fresh {
             Ok(()) => Ok(principal),
             Err(error) => {
                 // Expired stays expired: free the slot. Not yet valid may
@@ -165,6 +169,39 @@ impl Verifier {
         }
     }
 
+    /// The ids of the keys in force, in the key set's order.
+    pub fn key_ids(&self) -> Vec<String> {
+        self.state
+            .load()
+            .keys
+            .iter()
+            .filter_map(|key| key.kid().map(str::to_owned))
+            .collect()
+    }
+
+    /// [`Verifier::authenticate`] behind a [`Policy`]: `Ok(None)` without
+    /// reading the header when `policy` says `method` on `path` is public,
+    /// the principal otherwise. The synchronous form of
+    /// [`Guard::authenticate_request`](crate::Guard::authenticate_request),
+    /// for services that hold their keys themselves (no fetching, no
+    /// introspection, no revocation check).
+    ///
+    /// # Errors
+    /// As [`Verifier::authenticate`].
+    pub fn authenticate_request(
+        &self,
+        policy: &(impl Policy + ?Sized),
+        method: &str,
+        path: &str,
+        authorization: Option<&str>,
+        now: i64,
+    ) -> Result<Option<Principal>, GuardError> {
+        if policy.should_skip_authentication(method, path) {
+            return Ok(None);
+        }
+        self.authenticate(authorization, now).map(Some)
+    }
+
     /// The cache counters: hits, misses (the cold path), entries, capacity.
     pub fn stats(&self) -> CacheStats {
         self.cache.stats()
@@ -182,21 +219,6 @@ impl std::fmt::Debug for Verifier {
             .field("cache", &self.cache)
             .finish_non_exhaustive()
     }
-}
-
-/// The time checks of authgate-jwt, repeated on a cache hit with the same
-/// arithmetic, so a cached token expires at the same second as a fresh one.
-fn check_time(claims: &AccessClaims, leeway: i64, now: i64) -> Result<(), authgate_jwt::Error> {
-    if now >= claims.exp.saturating_add(leeway) {
-        return Err(authgate_jwt::Error::Expired);
-    }
-    if now.saturating_add(leeway) < claims.nbf {
-        return Err(authgate_jwt::Error::NotYetValid);
-    }
-    if claims.iat > now.saturating_add(leeway) {
-        return Err(authgate_jwt::Error::IssuedInFuture);
-    }
-    Ok(())
 }
 
 /// Whether `key` is in `keys` with the same id, algorithm and public key.

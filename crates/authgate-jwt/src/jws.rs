@@ -141,26 +141,7 @@ fn validate_claims(reg: &Registered<'_>, v: &Validation, now: i64) -> Result<(),
             return Err(Error::MissingClaim(name.clone()));
         }
     }
-    if reg
-        .exp
-        .is_some_and(|exp| now >= exp.saturating_add(v.leeway))
-    {
-        return Err(Error::Expired);
-    }
-    if v.validate_nbf
-        && reg
-            .nbf
-            .is_some_and(|nbf| now.saturating_add(v.leeway) < nbf)
-    {
-        return Err(Error::NotYetValid);
-    }
-    if v.validate_iat
-        && reg
-            .iat
-            .is_some_and(|iat| iat > now.saturating_add(v.leeway))
-    {
-        return Err(Error::IssuedInFuture);
-    }
+    v.check_time(reg.exp, reg.nbf, reg.iat, now)?;
     if let Some(expected) = &v.issuer {
         match &reg.iss {
             None => return Err(Error::MissingClaim("iss".to_owned())),

@@ -1,6 +1,8 @@
 //! What a verified token must also satisfy: time window, issuer, audience,
 //! type, required claims and size. Strict by default (RFC 8725).
 
+use crate::Error;
+
 /// Default leeway for clock skew, in seconds.
 pub const DEFAULT_LEEWAY: i64 = 60;
 
@@ -99,6 +101,37 @@ impl Validation {
         self
     }
 
+    /// The time checks of [`verify`](crate::verify), for claims already
+    /// verified once and checked again later (a cache of verified tokens, an
+    /// introspection answer kept for a while): `exp` with the leeway, then
+    /// `nbf` and `iat` when [`Validation::validate_nbf`] and
+    /// [`Validation::validate_iat`] say so. An absent claim passes, as in
+    /// `verify` (whether it must be present is `required_claims`' business).
+    ///
+    /// One function for both, so a token re-checked from a cache stops being
+    /// accepted at the very second a fresh verification would refuse it.
+    ///
+    /// # Errors
+    /// [`Error::Expired`], [`Error::NotYetValid`] or [`Error::IssuedInFuture`].
+    pub fn check_time(
+        &self,
+        exp: Option<i64>,
+        nbf: Option<i64>,
+        iat: Option<i64>,
+        now: i64,
+    ) -> Result<(), Error> {
+        if exp.is_some_and(|exp| now >= exp.saturating_add(self.leeway)) {
+            return Err(Error::Expired);
+        }
+        if self.validate_nbf && nbf.is_some_and(|nbf| now.saturating_add(self.leeway) < nbf) {
+            return Err(Error::NotYetValid);
+        }
+        if self.validate_iat && iat.is_some_and(|iat| iat > now.saturating_add(self.leeway)) {
+            return Err(Error::IssuedInFuture);
+        }
+        Ok(())
+    }
+
     /// Turns the audience check off, so a token meant for another service is
     /// accepted here. Only for tools that inspect tokens; a service that does
     /// this can be handed tokens minted for any other service.
@@ -106,5 +139,41 @@ impl Validation {
     pub fn insecure_ignore_audience(mut self) -> Self {
         self.ignore_audience = true;
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_time_refuses_at_exp_plus_leeway_and_not_a_second_before() {
+        let v = Validation::new().leeway(60);
+        assert_eq!(v.check_time(Some(1000), None, None, 1059), Ok(()));
+        assert_eq!(
+            v.check_time(Some(1000), None, None, 1060),
+            Err(Error::Expired)
+        );
+    }
+
+    #[test]
+    fn check_time_applies_nbf_and_iat_only_when_asked() {
+        let mut v = Validation::new().leeway(0);
+        assert_eq!(
+            v.check_time(None, Some(11), None, 10),
+            Err(Error::NotYetValid)
+        );
+        assert_eq!(
+            v.check_time(None, None, Some(11), 10),
+            Err(Error::IssuedInFuture)
+        );
+        v.validate_nbf = false;
+        v.validate_iat = false;
+        assert_eq!(v.check_time(None, Some(11), Some(11), 10), Ok(()));
+    }
+
+    #[test]
+    fn check_time_passes_absent_claims() {
+        assert_eq!(Validation::new().check_time(None, None, None, 0), Ok(()));
     }
 }

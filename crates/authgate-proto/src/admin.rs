@@ -9,6 +9,7 @@ use crate::redact::REDACTED;
 use crate::user::PublicUser;
 
 /// Response of `GET /admin/dashboard`: a few counters for the overview page.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DashboardResponse {
     /// Registered users, active or not.
@@ -22,10 +23,12 @@ pub struct DashboardResponse {
 }
 
 /// Query string of `GET /admin/users?limit=&after=&q=`.
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsersQuery {
-    /// How many users to return; defaults to [`UsersQuery::DEFAULT_LIMIT`],
-    /// at most [`UsersQuery::MAX_LIMIT`].
+    /// How many users to return; defaults to 50
+    /// ([`UsersQuery::DEFAULT_LIMIT`]), at most 200 ([`UsersQuery::MAX_LIMIT`]):
+    /// larger values are lowered to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
     /// The `next` cursor of the previous page; absent for the first page.
@@ -52,16 +55,19 @@ impl UsersQuery {
 }
 
 /// Response of `GET /admin/users`: one page of users.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsersPage {
     /// The users of this page.
     pub users: Vec<PublicUser>,
     /// The cursor to pass as `after` for the next page; `null` on the last.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub next: Option<String>,
 }
 
 /// Body of `PUT /admin/users/{id}/roles`: the user's new roles, replacing
 /// the old ones.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetRolesRequest {
     /// The complete set of roles; an unknown role is 400.
@@ -69,6 +75,7 @@ pub struct SetRolesRequest {
 }
 
 /// Where a signing key is in its life: `next → active → retired → expired`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
@@ -84,6 +91,7 @@ pub enum KeyState {
 }
 
 /// A signing key as admins see it: never key material.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyInfo {
     /// The key id, the `kid` of the token headers it signs.
@@ -95,19 +103,24 @@ pub struct KeyInfo {
     /// When the key was created; `null` if unknown (API.md allows any of
     /// the dates to be null).
     #[serde(default, with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub created_at: Option<OffsetDateTime>,
     /// When the key started, or will start, signing; `null` if not planned.
     #[serde(default, with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub activates_at: Option<OffsetDateTime>,
     /// When the key stopped, or will stop, signing; `null` if not planned.
     #[serde(default, with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub retires_at: Option<OffsetDateTime>,
     /// When the key stops verifying and leaves JWKS; `null` if not planned.
     #[serde(default, with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub expires_at: Option<OffsetDateTime>,
 }
 
 /// Response of `GET /admin/keys`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeysResponse {
     /// Every key the server knows, in any state.
@@ -115,6 +128,7 @@ pub struct KeysResponse {
 }
 
 /// Response of `POST /admin/keys/rotate`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RotateKeysResponse {
     /// The key that now signs (the former `next`).
@@ -124,6 +138,7 @@ pub struct RotateKeysResponse {
 }
 
 /// Body of `POST /admin/clients`: a new service client.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateClientRequest {
     /// A name for people to recognise the client by.
@@ -135,6 +150,7 @@ pub struct CreateClientRequest {
 
 /// Response of `POST /admin/clients` (201). The secret is shown only this
 /// once; `Debug` hides it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateClientResponse {
     /// The client's id: its `sub` and `client_id` claim.

@@ -11,6 +11,7 @@ use uuid::Uuid;
 /// One thing that happened, for `GET /admin/audit` and the audit sinks.
 ///
 /// `details` never holds a password, token or secret.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEvent {
     /// The event's id (UUID v7, so ids sort by time).
@@ -35,12 +36,15 @@ pub struct AuditEvent {
     pub session_id: Option<Uuid>,
     /// The client address of the request; `null` when there was none (an
     /// admin command run on the stores directly).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, required = true, example = "127.0.0.1"))]
     pub ip: Option<IpAddr>,
     /// The `User-Agent` of the request; `null` when there was none.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub user_agent: Option<String>,
     /// Event-specific facts, e.g. `{"reason": "bad_password"}`; empty when
     /// there are none.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub details: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -105,6 +109,7 @@ impl fmt::Display for AuditKind {
 }
 
 /// Query string of `GET /admin/audit?user_id=&kind=&since=&limit=`.
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditQuery {
     /// Only events about this user.
@@ -126,6 +131,7 @@ pub struct AuditQuery {
 }
 
 /// Response of `GET /admin/audit`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditResponse {
     /// The matching events, newest first.

@@ -12,6 +12,7 @@ use crate::user::PublicUser;
 ///
 /// The fields are raw input: the server parses and validates them (email
 /// syntax, username pattern, password policy). `Debug` hides the password.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegisterRequest {
     /// The email to register; must be unique (case-insensitively).
@@ -38,6 +39,7 @@ impl fmt::Debug for RegisterRequest {
 }
 
 /// Response of `POST /auth/register` (201).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegisterResponse {
     /// The new user, with the configured default roles.
@@ -49,6 +51,7 @@ pub struct RegisterResponse {
 /// The user may be named by `email` or by `username`, and either
 /// identifier is accepted in either field; [`LoginRequest::identifier`]
 /// picks the one given. `Debug` hides the password.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginRequest {
     /// The email (or username) of the user logging in.
@@ -100,6 +103,7 @@ impl fmt::Debug for LoginRequest {
 }
 
 /// Response of `POST /auth/login` (200). `Debug` hides both tokens.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginResponse {
     /// The signed access token (a JWT) to send as `Authorization: Bearer`.
@@ -130,6 +134,7 @@ impl fmt::Debug for LoginResponse {
 }
 
 /// Body of `POST /auth/refresh`. `Debug` hides the token.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefreshRequest {
     /// The current refresh token; it stops working once used.
@@ -146,6 +151,7 @@ impl fmt::Debug for RefreshRequest {
 
 /// Response of `POST /auth/refresh` (200): the login response without
 /// `user`. `Debug` hides both tokens.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefreshResponse {
     /// The new access token.
@@ -175,6 +181,7 @@ impl fmt::Debug for RefreshResponse {
 /// Body of `POST /auth/logout`; the body itself is optional, and an empty
 /// one (the [`Default`]) logs out the caller's session. `Debug` hides the
 /// token.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogoutRequest {
     /// The session's refresh token, so a client can end the session its
@@ -197,6 +204,7 @@ impl fmt::Debug for LogoutRequest {
 }
 
 /// A response that only says what happened, e.g. `{"message": "Logged out."}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageResponse {
     /// A human-readable sentence.

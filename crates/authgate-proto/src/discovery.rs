@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// The server metadata document (RFC 8414 / OpenID Connect Discovery),
 /// limited to the fields API.md names.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenIdConfiguration {
     /// The `iss` of every token this server issues.

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// It is the OAuth 2.0 error shape, so OAuth clients and our own clients
 /// read errors the same way.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     /// The machine-readable code; clients branch on this, never on the text.
@@ -37,6 +38,7 @@ impl ErrorBody {
 ///
 /// The set is fixed by the contract; the enum is `#[non_exhaustive]` so a
 /// code can be added without breaking matches in other crates.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]

@@ -24,6 +24,9 @@
 //! - claims: [`AccessClaims`] of access tokens and their [`Audience`].
 //! - ops: `/healthz` and `/readyz`.
 //! - token_type: the `"Bearer"` [`TokenType`] of token responses.
+//! - schema (feature `openapi`): OpenAPI schemas for the types with
+//!   hand-written serde; every body type derives `utoipa::ToSchema` (and the
+//!   query types `utoipa::IntoParams`) under that feature.
 
 mod admin;
 mod audit;
@@ -34,6 +37,8 @@ mod error;
 mod oauth;
 mod ops;
 mod redact;
+#[cfg(feature = "openapi")]
+mod schema;
 mod session;
 mod token_type;
 mod user;

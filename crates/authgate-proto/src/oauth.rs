@@ -58,6 +58,7 @@ impl<'de> Deserialize<'de> for GrantType {
 }
 
 /// Body of `POST /oauth/token`. `Debug` hides the secret and the token.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenRequest {
     /// Which grant is requested.
@@ -96,6 +97,7 @@ impl fmt::Debug for TokenRequest {
 
 /// Response of `POST /oauth/token` (RFC 6749 §5.1). `Debug` hides the
 /// tokens.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OAuthTokenResponse {
     /// The signed access token.
@@ -174,6 +176,7 @@ impl<'de> Deserialize<'de> for TokenTypeHint {
 }
 
 /// Body of `POST /oauth/introspect`. `Debug` hides the token and secret.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntrospectRequest {
     /// The access or refresh token to look at.
@@ -201,6 +204,7 @@ impl fmt::Debug for IntrospectRequest {
 }
 
 /// The `token_type` of an active token in an introspection response.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum IntrospectionTokenType {
@@ -216,6 +220,7 @@ pub enum IntrospectionTokenType {
 ///
 /// An inactive token is exactly `{"active": false}`: every other field is
 /// left out when `None`, so nothing is revealed about a bad token.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntrospectionResponse {
     /// Whether the token is valid now: signed by us, unexpired, unrevoked,
@@ -271,6 +276,7 @@ impl IntrospectionResponse {
 
 /// Body of `POST /oauth/revoke` (RFC 7009). `Debug` hides the token and
 /// secret.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RevokeRequest {
     /// The access or refresh token to revoke.

@@ -10,6 +10,7 @@ use crate::user::PublicUser;
 
 /// Response of `GET /me`: the caller as a [`PublicUser`] (its fields at the
 /// top level) plus the session their access token belongs to.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MeResponse {
     /// The caller; flattened, so `id`, `email`, … sit beside `session`.
@@ -20,6 +21,7 @@ pub struct MeResponse {
 }
 
 /// The session of the token that called `GET /me`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CurrentSession {
     /// The session id, the `sid` claim of its tokens.
@@ -33,6 +35,7 @@ pub struct CurrentSession {
 }
 
 /// One of the caller's active sessions, in `GET /auth/sessions`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {
     /// The session id; `DELETE /auth/sessions/{id}` revokes it.
@@ -48,14 +51,17 @@ pub struct SessionInfo {
     pub expires_at: OffsetDateTime,
     /// The `User-Agent` of the login, to recognise the device; `null` when
     /// none was sent.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub user_agent: Option<String>,
     /// The client address of the login; `null` when unknown.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, required = true, example = "127.0.0.1"))]
     pub ip: Option<IpAddr>,
     /// `true` for the session of the token making this request.
     pub current: bool,
 }
 
 /// Response of `GET /auth/sessions`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionsResponse {
     /// The caller's active (unrevoked, unexpired) sessions.

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 /// A user as every endpoint returns it: never a password hash or any other
 /// secret, only what the user and admins may see.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicUser {
     /// The user's id (UUID v7); it is the `sub` of every token they hold.
@@ -14,8 +15,10 @@ pub struct PublicUser {
     pub email: String,
     /// The username, lower-cased and unique; `null` when the user
     /// registered without one (the field is always present).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub username: Option<String>,
     /// The display name; `null` when none was given (always present).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub name: Option<String>,
     /// The user's roles (e.g. `["user"]`); permissions follow from them.
     pub roles: Vec<String>,

@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use authgate_core::{
-    Argon2Settings, AuthDeps, AuthService, AuthSettings, Clock, KeyManager, KeyringSettings,
-    PasswordHasher, PasswordPolicy, RecordCache, RevocationList, SessionStore,
+    Argon2Settings, AuditLog, AuditSink, AuthDeps, AuthService, AuthSettings, Clock, FileSink,
+    KeyManager, KeyringSettings, PasswordHasher, PasswordPolicy, RecordCache, RevocationList,
+    SessionStore, StdoutSink,
 };
-use authgate_guard::{Verifier, VerifierConfig};
-use authgate_store::SqliteStore;
+use authgate_guard::{Permissions, Verifier, VerifierConfig};
+use authgate_store::{PostgresStore, SqliteStore, Store};
 use tokio::net::TcpListener;
 use zeroize::Zeroizing;
 
@@ -91,6 +92,7 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let upkeep = tokio::spawn(upkeep(self.state.clone()));
+        let follow = crate::scaleout::follow(self.state.clone());
         let app = crate::routes::router(self.state).layer(crate::layers::stack());
         let result = axum::serve(
             self.listener,
@@ -99,26 +101,31 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         upkeep.abort();
+        follow.abort();
         result
     }
 }
 
-/// Opens the database named by the settings.
+/// Opens the database named by the settings, choosing the backend by the
+/// scheme of `storage.database_url`: `postgres://` or `postgresql://` is
+/// PostgreSQL; `sqlite:` (or empty: `authgate.db` in `storage.data_dir`) is
+/// SQLite. Returns it with a description for the operator (no password).
 ///
 /// # Errors
-/// [`BuildError`] when the URL names a backend this build does not have.
-pub async fn open_store(settings: &Settings) -> Result<(Arc<SqliteStore>, String), BuildError> {
-    if !settings.storage.redis_url.trim().is_empty() {
-        // Accepting it silently would let operators believe instances share
-        // revocations and rate limits; they do not until Redis support lands.
-        return Err(BuildError(
-            "storage.redis_url: Redis is not available in this version; leave it empty".into(),
-        ));
-    }
+/// [`BuildError`] when the URL names a backend this build does not have,
+/// or the database cannot be opened.
+pub async fn open_store(settings: &Settings) -> Result<(Arc<dyn Store>, String), BuildError> {
     let url = settings.storage.database_url.trim();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let store = PostgresStore::open(url)
+            .await
+            .map_err(|e| BuildError(format!("cannot open the database: {e}")))?;
+        let location = store.location().to_owned();
+        return Ok((Arc::new(store), location));
+    }
     if !url.is_empty() && !url.starts_with("sqlite:") {
         return Err(BuildError(format!(
-            "storage.database_url: only SQLite is available in this version (got a {} URL)",
+            "storage.database_url: expected a sqlite:, postgres:// or postgresql:// URL (got a {} URL)",
             url.split(':').next().unwrap_or("non-SQLite")
         )));
     }
@@ -153,6 +160,17 @@ pub fn auth_settings(settings: &Settings) -> Result<AuthSettings, BuildError> {
         min_length: settings.passwords.min_length,
         min_strength: settings.passwords.min_strength.min(4),
     };
+    let permissions = permissions(settings)?;
+    auth.known_roles = permissions.roles().map(str::to_owned).collect();
+    if let Some(role) = auth
+        .default_roles
+        .iter()
+        .find(|r| !permissions.is_known_role(r))
+    {
+        return Err(BuildError(format!(
+            "registration.default_roles: unknown role {role:?} (define it in [roles])"
+        )));
+    }
     if !auth.audiences.contains_key("default") {
         return Err(BuildError("tokens.audiences must define `default`".into()));
     }
@@ -162,6 +180,78 @@ pub fn auth_settings(settings: &Settings) -> Result<AuthSettings, BuildError> {
         ));
     }
     Ok(auth)
+}
+
+/// The role → permission policy of `[roles]`: `admin` holds everything,
+/// `user` exists (with no administration permission) even when not listed.
+///
+/// # Errors
+/// [`BuildError`] for a malformed role or permission name, or for `user`
+/// given one of the server's administration permissions.
+pub(crate) fn permissions(settings: &Settings) -> Result<Permissions, BuildError> {
+    let valid = |name: &str| {
+        !name.is_empty()
+            && name.len() <= 64
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.:-".contains(&b))
+    };
+    let mut roles = settings.roles.clone();
+    roles.entry("user".to_owned()).or_default();
+    for (role, perms) in &roles {
+        if !valid(role) {
+            return Err(BuildError(format!("roles: invalid role name {role:?}")));
+        }
+        if let Some(p) = perms.iter().find(|p| !valid(p)) {
+            return Err(BuildError(format!(
+                "roles.{role}: invalid permission name {p:?}"
+            )));
+        }
+    }
+    if let Some(p) = roles["user"]
+        .iter()
+        .find(|p| crate::authz::SERVER_PERMISSIONS.contains(&p.as_str()))
+    {
+        return Err(BuildError(format!(
+            "roles.user: the built-in `user` role cannot hold the administration permission {p:?}; \
+             define another role"
+        )));
+    }
+    Ok(Permissions::new(roles))
+}
+
+/// The audit log of `[audit] sinks`: `database`, `stdout`, `file:<path>`.
+///
+/// # Errors
+/// [`BuildError`] for an unknown or repeated sink.
+fn audit_log(
+    settings: &Settings,
+    store: Arc<dyn authgate_core::AuditStore>,
+) -> Result<AuditLog, BuildError> {
+    let mut database = None;
+    let mut others: Vec<Arc<dyn AuditSink>> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for sink in &settings.audit.sinks {
+        let sink = sink.trim();
+        if !seen.insert(sink.to_owned()) {
+            return Err(BuildError(format!("audit.sinks: {sink:?} is listed twice")));
+        }
+        match sink {
+            "database" => database = Some(store.clone()),
+            "stdout" => others.push(Arc::new(StdoutSink)),
+            _ => match sink.strip_prefix("file:") {
+                Some(path) if !path.trim().is_empty() => {
+                    others.push(Arc::new(FileSink::new(path.trim())));
+                }
+                _ => {
+                    return Err(BuildError(format!(
+                        "audit.sinks: unknown sink {sink:?} (use \"database\", \"stdout\" or \"file:/path\")"
+                    )));
+                }
+            },
+        }
+    }
+    Ok(AuditLog::new(database, others))
 }
 
 /// The password hasher the configuration describes, one slot per core.
@@ -188,6 +278,7 @@ pub async fn build_service(
     clock: Arc<dyn Clock>,
 ) -> Result<(AppState, StartupReport), BuildError> {
     let auth_settings = auth_settings(settings)?;
+    let shared = crate::scaleout::open(settings, clock.clone())?;
     let (store, database) = open_store(settings).await?;
     let (master, master_source) = master_key::load(settings).map_err(BuildError)?;
     let algorithm = settings.tokens.algorithm.parse().map_err(|_| {
@@ -219,6 +310,7 @@ pub async fn build_service(
         ));
     }
     let master = Arc::new(master);
+    let audit = Arc::new(audit_log(settings, store.clone())?);
     let keys = KeyManager::load(
         store.clone(),
         master.clone(),
@@ -226,7 +318,8 @@ pub async fn build_service(
         clock.clone(),
     )
     .await
-    .map_err(|e| BuildError(e.to_string()))?;
+    .map_err(|e| BuildError(e.to_string()))?
+    .with_audit(audit.clone());
     let ring = keys.ring();
 
     let mut verifier_config = VerifierConfig::new(
@@ -255,6 +348,13 @@ pub async fn build_service(
     {
         revocations.revoke_session(sid, forget_after);
     }
+    for (jti, expires_at) in store
+        .revoked_tokens_since(horizon, clock.now())
+        .await
+        .map_err(|e| BuildError(e.to_string()))?
+    {
+        revocations.revoke_token(&jti, expires_at.unix_timestamp());
+    }
 
     let users = authgate_core::UserStore::count_users(store.as_ref())
         .await
@@ -269,10 +369,14 @@ pub async fn build_service(
     let deps = AuthDeps {
         users: store.clone(),
         sessions: store.clone(),
+        clients: store.clone(),
+        audit: audit.clone(),
+        limiter: shared.limiter,
         keyring: keys.keyring().clone(),
         hasher: password_hasher(settings)?,
         revocations,
         records: Arc::new(RecordCache::new()),
+        bus: shared.bus,
         master,
         clock: clock.clone(),
     };
@@ -280,8 +384,14 @@ pub async fn build_service(
     let state = AppState {
         auth,
         verifier: Arc::new(verifier),
-        probes: Arc::new(vec![("database", store as Arc<dyn authgate_core::Ping>)]),
+        probes: Arc::new(
+            std::iter::once(("database", store as Arc<dyn authgate_core::Ping>))
+                .chain(shared.redis.map(|redis| ("redis", redis)))
+                .collect(),
+        ),
         verifier_keys: Arc::new(std::sync::Mutex::new(ring.version.clone())),
+        permissions: Arc::new(permissions(settings)?),
+        metrics: crate::metrics::install(),
         keys,
         clock,
         trusted_proxies: Arc::new(settings.server.trusted_proxies.clone()),
@@ -301,6 +411,7 @@ async fn upkeep(state: AppState) {
         .clamp(Duration::from_secs(1), Duration::from_secs(10));
     let mut tick = tokio::time::interval(period);
     let mut seen_until = state.clock.now();
+    let mut seen_tokens_until = seen_until;
     loop {
         tick.tick().await;
         let now = state.clock.now();
@@ -324,7 +435,23 @@ async fn upkeep(state: AppState) {
             }
             Err(e) => tracing::warn!(error = %e, "reading recent revocations failed; will retry"),
         }
+        match sessions
+            .revoked_tokens_since(seen_tokens_until - period, now)
+            .await
+        {
+            Ok(revoked) => {
+                for (jti, expires_at) in revoked {
+                    deps.revocations
+                        .revoke_token(&jti, expires_at.unix_timestamp());
+                }
+                seen_tokens_until = now;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "reading recent token revocations failed; will retry")
+            }
+        }
         deps.revocations.prune(state.clock.unix());
+        deps.limiter.prune().await;
         deps.records
             .prune((state.clock.now().unix_timestamp_nanos() / 1_000_000) as i64);
         state.sync_keys().await;
@@ -352,13 +479,29 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn a_redis_url_is_refused_until_redis_is_supported() {
+    async fn a_redis_url_that_is_not_redis_stops_the_start_without_echoing_it() {
         let mut settings = Settings::default();
         settings.storage.data_dir =
             std::env::temp_dir().join(format!("authgate-{}", uuid::Uuid::new_v4()));
-        settings.storage.redis_url = "redis://127.0.0.1:6379".into();
-        let err = open_store(&settings).await.unwrap_err().to_string();
+        settings.storage.redis_url = "memcached://ann:secret@127.0.0.1:11211".into();
+        let err = build_service(&settings, Arc::new(authgate_core::SystemClock))
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("storage.redis_url"), "{err}");
+        assert!(!err.contains("secret"), "{err}");
+        assert!(!settings.storage.data_dir.exists(), "nothing was created");
+    }
+
+    #[tokio::test]
+    async fn a_database_url_of_another_backend_is_refused_without_echoing_it() {
+        let mut settings = Settings::default();
+        settings.storage.data_dir =
+            std::env::temp_dir().join(format!("authgate-{}", uuid::Uuid::new_v4()));
+        settings.storage.database_url = "mysql://ann:secret@127.0.0.1/authgate".into();
+        let err = open_store(&settings).await.unwrap_err().to_string();
+        assert!(err.contains("storage.database_url"), "{err}");
+        assert!(!err.contains("secret"), "{err}");
         assert!(!settings.storage.data_dir.exists(), "nothing was created");
     }
 }

@@ -39,6 +39,22 @@ impl FromRequestParts<AppState> for ClientInfo {
     }
 }
 
+impl ClientInfo {
+    /// Where the request came from, as the core records it.
+    pub(crate) fn origin(&self) -> authgate_core::Origin {
+        authgate_core::Origin {
+            ip: self.ip,
+            user_agent: self
+                .user_agent
+                .as_ref()
+                .map(|ua| ua.chars().take(MAX_USER_AGENT).collect()),
+        }
+    }
+}
+
+/// Longest `User-Agent` kept in audit records.
+const MAX_USER_AGENT: usize = 256;
+
 /// The peer, unless it is a trusted proxy: then the nearest address in
 /// `X-Forwarded-For` that is not itself a trusted proxy.
 pub(crate) fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {

@@ -61,16 +61,28 @@ impl Default for ServerSettings {
     }
 }
 
-/// `[storage]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `[storage]`. Its `Debug` and its serialised form (`config print`) show
+/// the URLs without their passwords.
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageSettings {
     /// Where the SQLite file and a generated master key live. Defaults to `./authgate-data`.
     pub data_dir: PathBuf,
-    /// Empty for SQLite in `data_dir`. Defaults to empty.
+    /// Empty for SQLite in `data_dir`; `sqlite:PATH` for another file;
+    /// `postgres://…` (or `postgresql://`) for PostgreSQL. Printed without
+    /// its password. Defaults to empty.
+    #[serde(serialize_with = "serialize_masked_url")]
     pub database_url: String,
-    /// Empty for no Redis. Defaults to empty.
+    /// Empty for no Redis (one instance, or instances that poll the
+    /// database); `redis://[:password@]host:port[/db]` to share revocations,
+    /// login limits and change announcements. Printed without its password.
+    /// Defaults to empty.
+    #[serde(serialize_with = "serialize_masked_url")]
     pub redis_url: String,
+    /// Prepended to every Redis key and channel, so that several
+    /// deployments can share one Redis; instances of one deployment must
+    /// use the same. Defaults to `authgate:`.
+    pub redis_prefix: String,
     /// A file holding the base64 master key. Defaults to `data_dir/master.key`, generated if absent.
     pub master_key_file: String,
     /// The base64 master key itself; environment only (`AUTHGATE_STORAGE__MASTER_KEY`).
@@ -83,10 +95,71 @@ impl Default for StorageSettings {
             data_dir: PathBuf::from("./authgate-data"),
             database_url: String::new(),
             redis_url: String::new(),
+            redis_prefix: authgate_store::DEFAULT_REDIS_PREFIX.to_owned(),
             master_key_file: String::new(),
             master_key: Secret::default(),
         }
     }
+}
+
+impl fmt::Debug for StorageSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StorageSettings")
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &mask_url_password(&self.database_url))
+            .field("redis_url", &mask_url_password(&self.redis_url))
+            .field("redis_prefix", &self.redis_prefix)
+            .field("master_key_file", &self.master_key_file)
+            .field("master_key", &self.master_key)
+            .finish()
+    }
+}
+
+/// `url` with the password of its user information (`scheme://user:PASSWORD@host…`)
+/// replaced by `********`; anything else unchanged.
+pub fn mask_url_password(url: &str) -> String {
+    let url = mask_query_password(url);
+    let url = url.as_str();
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let authority_end = url[scheme_end..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| scheme_end + i);
+    let authority = &url[scheme_end..authority_end];
+    let Some(at) = authority.rfind('@') else {
+        return url.to_owned();
+    };
+    let Some(colon) = authority[..at].find(':') else {
+        return url.to_owned();
+    };
+    format!(
+        "{}{}:********{}",
+        &url[..scheme_end],
+        &authority[..colon],
+        &url[scheme_end + at..]
+    )
+}
+
+/// `url` with the value of any `password=` query parameter (libpq accepts
+/// one) replaced by `********`.
+fn mask_query_password(url: &str) -> String {
+    let Some(query) = url.find('?') else {
+        return url.to_owned();
+    };
+    let (head, tail) = url.split_at(query + 1);
+    let pairs: Vec<String> = tail
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=********"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{head}{}", pairs.join("&"))
+}
+
+fn serialize_masked_url<S: Serializer>(url: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&mask_url_password(url))
 }
 
 /// `[tokens]`.
@@ -457,6 +530,38 @@ mod tests {
     }
 
     #[test]
+    fn passwords_in_store_urls_are_masked_when_printed_or_debugged() {
+        let mut s = Settings::load(None, env(&[])).unwrap();
+        s.storage.redis_url = "redis://:hunter2@redis.internal:6379/0".into();
+        s.storage.database_url = "postgres://ann:s3cret@db.internal/authgate".into();
+        let printed = s.to_masked_toml().unwrap();
+        let debugged = format!("{s:?}");
+        for text in [&printed, &debugged] {
+            assert!(
+                !text.contains("hunter2") && !text.contains("s3cret"),
+                "{text}"
+            );
+            assert!(
+                text.contains("redis://:********@redis.internal:6379/0"),
+                "{text}"
+            );
+            assert!(
+                text.contains("postgres://ann:********@db.internal/authgate"),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            mask_url_password("redis://127.0.0.1:6379"),
+            "redis://127.0.0.1:6379"
+        );
+        assert_eq!(mask_url_password("sqlite:/tmp/a@b:c"), "sqlite:/tmp/a@b:c");
+        assert_eq!(
+            mask_url_password("redis://u@h/0?x=a:b@c"),
+            "redis://u@h/0?x=a:b@c"
+        );
+    }
+
+    #[test]
     fn defaults_match_design_md() {
         let s = Settings::load(None, env(&[])).unwrap();
         assert_eq!(s.server.bind.to_string(), "127.0.0.1:8080");
@@ -520,6 +625,32 @@ mod tests {
         assert!(Settings::load(None, env(&[("AUTHGATE_TOKENS__ACCES_TTL", "5m")])).is_err());
         assert!(Settings::load(None, env(&[("AUTHGATE_TOKENS__ACCESS_TTL", "soon")])).is_err());
         assert!(Settings::load(None, env(&[("AUTHGATE_REGISTRATION__MODE", "maybe")])).is_err());
+    }
+
+    #[test]
+    fn passwords_in_store_urls_are_masked_when_printed() {
+        assert_eq!(
+            mask_url_password("postgres://app:s3cret@db:5432/auth?sslmode=require"),
+            "postgres://app:********@db:5432/auth?sslmode=require"
+        );
+        assert_eq!(
+            mask_url_password("redis://:pw@cache:6379/0"),
+            "redis://:********@cache:6379/0"
+        );
+        assert_eq!(
+            mask_url_password("postgres://db/auth?user=app&password=s3cret"),
+            "postgres://db/auth?user=app&password=********"
+        );
+        assert_eq!(
+            mask_url_password("postgres://app@db/auth"),
+            "postgres://app@db/auth"
+        );
+        assert_eq!(mask_url_password(""), "");
+        let mut s = Settings::default();
+        s.storage.database_url = "postgres://app:s3cret@db/auth".into();
+        let printed = s.to_masked_toml().unwrap();
+        assert!(!printed.contains("s3cret"), "{printed}");
+        assert!(printed.contains("postgres://app:********@db/auth"));
     }
 
     #[test]

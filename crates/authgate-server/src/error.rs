@@ -45,6 +45,13 @@ impl ApiError {
         .with_challenge(r#"Bearer realm="authgate", error="invalid_token""#)
     }
 
+    /// 401 `invalid_client` (RFC 6749 §5.2) with a `Basic` challenge, the
+    /// scheme service clients authenticate with.
+    pub fn invalid_client() -> Self {
+        Self::new(ErrorCode::InvalidClient, "Client authentication failed.")
+            .with_challenge(r#"Basic realm="authgate""#)
+    }
+
     /// 404 `not_found`.
     pub fn not_found() -> Self {
         Self::new(ErrorCode::NotFound, "Not found.")
@@ -119,6 +126,13 @@ impl From<AuthError> for ApiError {
                     .with_challenge(r#"Bearer realm="authgate", error="insufficient_scope""#)
             }
             AuthError::NotFound => Self::not_found(),
+            AuthError::InvalidClient => Self::invalid_client(),
+            AuthError::RateLimited(seconds) => Self::new(
+                ErrorCode::RateLimited,
+                "Too many login attempts; try again later.",
+            )
+            .with_retry_after(seconds),
+            AuthError::InsufficientScope => GuardError::InsufficientScope.into(),
             AuthError::Unavailable(cause) => {
                 tracing::error!(error = %cause, "store unavailable");
                 Self::new(
@@ -132,19 +146,14 @@ impl From<AuthError> for ApiError {
 }
 
 impl From<GuardError> for ApiError {
+    /// The guard's own answer (code, description, RFC 6750 challenge): one
+    /// definition for the server and for every resource server.
     fn from(err: GuardError) -> Self {
         tracing::debug!(reason = err.reason(), "bearer authentication failed");
-        match err {
-            // RFC 6750 §3.1: no credentials (or another scheme) gets a bare challenge.
-            GuardError::MissingCredentials | GuardError::UnsupportedScheme => {
-                Self::new(ErrorCode::InvalidToken, "Authentication is required.")
-                    .with_challenge(r#"Bearer realm="authgate""#)
-            }
-            GuardError::InsufficientScope => {
-                Self::new(ErrorCode::InsufficientScope, "Insufficient scope.")
-                    .with_challenge(r#"Bearer realm="authgate", error="insufficient_scope""#)
-            }
-            _ => Self::invalid_token(),
+        let error = Self::new(err.error_code(), err.description());
+        match err.www_authenticate() {
+            Some(challenge) => error.with_challenge(challenge),
+            None => error,
         }
     }
 }

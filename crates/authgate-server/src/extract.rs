@@ -53,6 +53,62 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionalJsonBody<T>
     }
 }
 
+/// The body of an OAuth endpoint: `application/x-www-form-urlencoded` as
+/// RFC 6749 requires, or JSON. A parameter sent twice is 400 (RFC 6749 §3.2);
+/// errors name the parameter, never its value.
+#[derive(Debug)]
+pub struct FormOrJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for FormOrJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| {
+                v.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            });
+        let json = is_json(req.headers());
+        if !form && !json {
+            return Err(ApiError::new(
+                authgate_proto::ErrorCode::UnsupportedMediaType,
+                "Content-Type must be application/x-www-form-urlencoded or application/json.",
+            ));
+        }
+        let bytes = read_body(req, state).await?;
+        if json {
+            return parse_json(&bytes).map(FormOrJson);
+        }
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(&bytes));
+        serde_path_to_error::deserialize(de)
+            .map(FormOrJson)
+            .map_err(|err| {
+                describe_param_error(err.path().to_string(), &err.into_inner().to_string())
+            })
+    }
+}
+
+/// A 400 for a form or query parameter that does not fit, by name only.
+fn describe_param_error(path: String, message: &str) -> ApiError {
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|m| m.split('`').next())
+    {
+        return ApiError::invalid_request(format!("{field}: this parameter is required."));
+    }
+    if let Some(field) = message
+        .strip_prefix("duplicate field `")
+        .and_then(|m| m.split('`').next())
+    {
+        return ApiError::invalid_request(format!("{field}: this parameter was sent twice."));
+    }
+    ApiError::invalid_request(format!("{path}: invalid value."))
+}
+
 fn unsupported_media_type() -> ApiError {
     ApiError::new(
         authgate_proto::ErrorCode::UnsupportedMediaType,
@@ -139,6 +195,25 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
     })
 }
 
+/// A query string of type `T`; one that does not fit is 400 `invalid_request`
+/// naming the parameter, never echoing its value.
+#[derive(Debug)]
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(QueryParams)
+            .map_err(|err| {
+                describe_param_error(err.path().to_string(), &err.into_inner().to_string())
+            })
+    }
+}
+
 /// The caller of a Bearer endpoint: a verified access token whose session is not revoked.
 #[derive(Debug, Clone)]
 pub struct Authenticated(pub Principal);
@@ -147,17 +222,9 @@ impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = match parts.headers.get(header::AUTHORIZATION) {
-            None => None,
-            Some(value) => Some(value.to_str().map_err(|_| ApiError::invalid_token())?),
-        };
-        let verified = state.verifier.authenticate(header, state.clock.unix())?;
-        state
-            .auth
-            .authenticate(verified.claims())
-            .await
-            .map(Authenticated)
-            .ok_or_else(ApiError::invalid_token)
+        let verified = crate::authz::verify_bearer(parts, state)?;
+        let principal = state.auth.authenticate(verified.claims()).await;
+        crate::authz::counted(principal).map(Authenticated)
     }
 }
 

@@ -4,16 +4,21 @@
 //! master key, keyring, verifier, router); [`routes::router`] is the router
 //! alone, for tests without a socket. Handlers are thin: they parse at the
 //! edge ([`extract`]), call authgate-core, and map errors in one place
-//! ([`error::ApiError`]).
+//! ([`error::ApiError`]). [`openapi::ApiDoc`] is the OpenAPI 3.1 document of
+//! every route, generated from the handlers and served at `GET /openapi.json`.
 
 mod app;
+pub mod authz;
 mod client;
 pub mod config;
 pub mod error;
 pub mod extract;
 mod layers;
 pub mod master_key;
+mod metrics;
+pub mod openapi;
 pub mod routes;
+mod scaleout;
 mod state;
 
 pub use app::{

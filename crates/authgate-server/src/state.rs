@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use authgate_proto::KeyState;
 
 use authgate_core::{AuthService, Clock, KeyManager, Ping};
-use authgate_guard::Verifier;
+use authgate_guard::{Permissions, Verifier};
 
 /// Shared application state; cheap to clone.
 #[derive(Clone)]
@@ -16,6 +16,8 @@ pub struct AppState {
     pub verifier: Arc<Verifier>,
     /// Readiness probes by store name.
     pub probes: Arc<Vec<(&'static str, Arc<dyn Ping>)>>,
+    /// What each role may do (`[roles]`; `admin` holds everything).
+    pub permissions: Arc<Permissions>,
     /// Signing keys and their schedule.
     pub keys: KeyManager,
     /// The key-set version the verifier holds, so any change reaches it.
@@ -24,6 +26,9 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// `server.public_url` without a trailing slash: discovery links.
     pub public_url: Arc<str>,
+    /// The Prometheus recorder's handle, for `GET /metrics`; `None` when
+    /// another recorder owns the process.
+    pub(crate) metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
 }
@@ -43,6 +48,8 @@ impl AppState {
     /// The server runs this every few seconds; tests call it after moving
     /// the clock.
     pub async fn sync_keys(&self) {
+        // A rotation applied here is recorded by the key manager (key.rotated,
+        // in the key transaction).
         if let Err(e) = self.keys.tick().await {
             tracing::error!(error = %e, "key rotation check failed; will retry");
         }
@@ -66,7 +73,24 @@ impl AppState {
     /// # Errors
     /// As [`KeyManager::rotate_now`].
     pub async fn rotate_keys(&self) -> Result<(), authgate_core::AuthError> {
-        self.keys.rotate_now().await?;
+        self.rotate_keys_by(None, &authgate_core::Origin::default())
+            .await
+    }
+
+    /// [`AppState::rotate_keys`] on behalf of `actor` (recorded in `key.rotated`).
+    ///
+    /// # Errors
+    /// As [`KeyManager::rotate_now`].
+    pub async fn rotate_keys_by(
+        &self,
+        actor: Option<&str>,
+        origin: &authgate_core::Origin,
+    ) -> Result<(), authgate_core::AuthError> {
+        self.keys.rotate_now_by(actor, origin).await?;
+        self.auth
+            .deps()
+            .bus
+            .publish(authgate_core::Change::KeysChanged);
         self.sync_keys().await;
         Ok(())
     }

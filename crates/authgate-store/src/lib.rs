@@ -2,13 +2,41 @@
 //!
 //! - [`SqliteStore`]: SQLite in WAL mode, the embedded single-instance
 //!   default (module `sqlite`, migrations in `migrations/sqlite/`).
+//! - [`PostgresStore`]: PostgreSQL, shared by several instances (module
+//!   `postgres`, migrations in `migrations/postgres/`).
+//! - [`RedisStore`] (optional, shared by the instances beside PostgreSQL):
+//!   revocations with the remaining lifetime of their tokens, login counters
+//!   ([`RedisLimiter`]) and a pub/sub channel of changes ([`RedisBus`]);
+//!   module `redis`. The database stays the source of truth.
 //!
-//! PostgreSQL (for several instances) will sit beside it as a second module
-//! with its own migrations folder; Redis (revocation cache, rate limits,
-//! pub/sub) after that. Each backend owns its SQL; nothing here is shared but
-//! the traits it implements, so the server picks a backend once at start and
-//! holds it as `Arc<dyn UserStore>` and friends.
+//! Each backend owns its SQL; they share only `common` (detached writes, key
+//! state names, LIKE escaping). The server picks a backend once at start and
+//! holds it as an `Arc<dyn Store>`, which it hands out as `Arc<dyn UserStore>`
+//! and friends.
+//!
+//! The `test-util` feature adds [`testing`]: a fresh PostgreSQL schema per
+//! test and a TCP proxy that can cut a test's link to a backing service.
 
+mod common;
+mod postgres;
+mod redis;
 mod sqlite;
+#[cfg(feature = "test-util")]
+pub mod testing;
 
+use authgate_core::{AuditStore, ClientStore, KeyStore, Ping, SessionStore, UserStore};
+
+pub use postgres::PostgresStore;
+pub use redis::{DEFAULT_REDIS_PREFIX, RedisBus, RedisLimiter, RedisStore};
 pub use sqlite::SqliteStore;
+
+/// Every storage trait the server needs, in one object: what each backend
+/// implements, so that choosing one at start-up yields a single
+/// `Arc<dyn Store>` that coerces to `Arc<dyn UserStore>`, `Arc<dyn KeyStore>`
+/// and so on. A new storage trait joins the list here.
+pub trait Store: UserStore + SessionStore + KeyStore + ClientStore + AuditStore + Ping {}
+
+impl<T: UserStore + SessionStore + KeyStore + ClientStore + AuditStore + Ping + ?Sized> Store
+    for T
+{
+}

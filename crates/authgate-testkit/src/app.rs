@@ -87,7 +87,7 @@ pub async fn spawn_app() -> TestApp {
 /// The defaults are `Settings::load(None, [])` (what an empty environment
 /// gives) with a fresh temporary `storage.data_dir`, `server.bind =
 /// 127.0.0.1:0`, and argon2 at 64 KiB and one pass: the same hashing code,
-/// only cheaper. The password policy keeps its defaults. The clock is a
+/// only cheaper, and the audit sinks `["database"]`. The password policy keeps its defaults. The clock is a
 /// [`ManualClock`] starting at the real time.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = TempDir::new().expect("a temporary data directory");
@@ -97,6 +97,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     settings.server.bind = SocketAddr::from(([127, 0, 0, 1], 0));
     settings.passwords.argon2_memory_kib = 64;
     settings.passwords.argon2_iterations = 1;
+    // Audit events go to the database only: JSON lines on stdout would
+    // flood the test output (the stdout and file sinks have tests of their own).
+    settings.audit.sinks = vec!["database".into()];
     configure(&mut settings);
 
     let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));

@@ -21,15 +21,21 @@
 // better to do than fail the test loudly.
 #![allow(clippy::expect_used, clippy::panic)]
 
+mod admin;
 mod app;
 mod check;
+mod client;
+mod cluster;
 mod requests;
 
+pub use admin::TestClient;
 pub use app::{PASSWORD, TestApp, TestUser, USER_AGENT, spawn_app, spawn_app_with};
 pub use check::{
     BARE_CHALLENGE, ErrorResponse, INVALID_TOKEN_CHALLENGE, assert_error, assert_invalid_token,
     assert_no_store, expect_json,
 };
+pub use client::ServerClock;
+pub use cluster::Cluster;
 /// The HTTP client the helpers use, re-exported so tests name the same
 /// `Response`, `StatusCode` and `header` types without their own dependency.
 pub use reqwest;

@@ -1,6 +1,7 @@
 //! `authgate token …`: offline token inspection.
 
 use std::io::Read;
+use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
@@ -13,29 +14,38 @@ use crate::human;
 #[derive(Debug, Subcommand)]
 pub(crate) enum TokenCommand {
     /// Decode a JWT WITHOUT verifying it: header, claims, dates and whether it has expired.
+    /// Without a token, decodes the access token stored by `authgate login`.
     Decode(DecodeArgs),
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct DecodeArgs {
-    /// The token; `-` reads it from standard input.
-    token: String,
+    /// The token; `-` reads it from standard input; left out, the stored one.
+    token: Option<String>,
+    /// Which stored session, when no token is given.
+    #[command(flatten)]
+    stored: crate::commands::session::Target,
     /// Print one JSON document instead of text.
     #[arg(long)]
     json: bool,
 }
 
-pub(crate) fn run(cmd: TokenCommand) -> Result<()> {
+/// Runs a token command; `credentials_dir` is where `authgate login` keeps
+/// sessions unless `--credentials-dir` says otherwise.
+pub(crate) fn run(cmd: TokenCommand, credentials_dir: Option<&Path>) -> Result<()> {
     match cmd {
-        TokenCommand::Decode(args) => decode(&args),
+        TokenCommand::Decode(args) => decode(&args, credentials_dir),
     }
 }
 
 /// The registered time claims, in display order.
 const TIME_CLAIMS: [&str; 3] = ["iat", "nbf", "exp"];
 
-fn decode(args: &DecodeArgs) -> Result<()> {
-    let token = read_token(&args.token)?;
+fn decode(args: &DecodeArgs, credentials_dir: Option<&Path>) -> Result<()> {
+    let token = match &args.token {
+        Some(arg) => read_token(arg)?,
+        None => args.stored.stored(credentials_dir)?.1.access_token,
+    };
     let decoded = authgate_jwt::decode_unverified::<Map<String, Value>>(&token)
         .context("not a decodable JWT")?;
     let now = unix_now()?;

@@ -4,7 +4,7 @@ use std::io::BufRead;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use authgate_core::{AuthService, Password, Registration, SystemClock, User, UserQuery};
+use authgate_core::{AuthService, Origin, Password, Registration, SystemClock, User, UserQuery};
 use authgate_server::{Settings, build_service};
 use clap::{Args, Subcommand};
 
@@ -72,13 +72,18 @@ pub(crate) struct ListArgs {
 pub(crate) async fn run(settings: &Settings, cmd: UserCommand) -> Result<()> {
     let (state, _report) = build_service(settings, Arc::new(SystemClock)).await?;
     let service = &state.auth;
-    match cmd {
+    let result = match cmd {
         UserCommand::Add(args) => add(settings, service, args).await,
         UserCommand::List(args) => list(service, args).await,
         UserCommand::Grant { user, role } => grant(settings, service, &user, &role).await,
         UserCommand::Disable { user } => set_active(service, &user, false).await,
         UserCommand::Enable { user } => set_active(service, &user, true).await,
-    }
+    };
+    // Queued audit events must reach their sinks before the process ends,
+    // and announcements (a disable) the running instances.
+    service.deps().audit.flush().await;
+    service.deps().bus.flush().await;
+    result
 }
 
 async fn add(settings: &Settings, service: &AuthService, args: AddArgs) -> Result<()> {
@@ -100,6 +105,7 @@ async fn add(settings: &Settings, service: &AuthService, args: AddArgs) -> Resul
                 name: args.name,
             },
             roles,
+            &Origin::default(),
         )
         .await?;
     print_user(&user, args.json, "created")
@@ -147,28 +153,22 @@ async fn grant(settings: &Settings, service: &AuthService, login: &str, role: &s
     if !roles.iter().any(|r| r == role) {
         roles.push(role.to_owned());
     }
-    let now = time::OffsetDateTime::now_utc();
     let updated = service
-        .deps()
-        .users
-        .set_roles(user.id, &roles, now)
-        .await?
-        .context("the user disappeared")?;
+        .set_roles(None, user.id, roles, &Origin::default())
+        .await?;
     print_user(&updated, false, "updated")
 }
 
 async fn set_active(service: &AuthService, login: &str, active: bool) -> Result<()> {
     let user = find(service, login).await?;
-    let now = time::OffsetDateTime::now_utc();
+    // Through the service, so the change is audited; running servers see
+    // the revoked sessions within a second.
     let (updated, revoked) = service
-        .deps()
-        .users
-        .set_active(user.id, active, now)
-        .await?
-        .context("the user disappeared")?;
+        .set_active(None, user.id, active, &Origin::default())
+        .await?;
     print_user(&updated, false, if active { "enabled" } else { "disabled" })?;
     if !active {
-        say(&format!("revoked {} session(s)", revoked.len()));
+        say(&format!("revoked {revoked} session(s)"));
     }
     Ok(())
 }

@@ -1,6 +1,10 @@
 //! Login: check the password (same cost for unknown users), start a session.
 
+use authgate_proto::AuditKind;
 use uuid::Uuid;
+
+use crate::audit::{Origin, detail, event};
+use crate::limits::RetryAfter;
 
 use super::register::truncate_to_millis;
 use super::{AuthService, Tokens};
@@ -37,13 +41,62 @@ impl AuthService {
     /// [`AuthError::AccountDisabled`] when the password was right but the
     /// account is disabled, store errors.
     pub async fn login(&self, req: LoginRequest) -> Result<(Tokens, User), AuthError> {
+        let result = self.login_flow(req).await;
+        let outcome = match &result {
+            Ok(_) => "success",
+            Err(AuthError::InvalidCredentials) => "invalid_credentials",
+            Err(AuthError::AccountDisabled) => "account_disabled",
+            Err(AuthError::RateLimited(_)) => "rate_limited",
+            Err(AuthError::InvalidInput { .. }) => "invalid_request",
+            Err(_) => "error",
+        };
+        metrics::counter!("authgate_logins_total", "outcome" => outcome).increment(1);
+        result
+    }
+
+    async fn login_flow(&self, req: LoginRequest) -> Result<(Tokens, User), AuthError> {
         let audience = self.settings.audience(req.audience.as_deref())?.to_owned();
+        let origin = Origin {
+            ip: req.ip.as_deref().and_then(|ip| ip.parse().ok()),
+            user_agent: req.user_agent.clone(),
+        };
+        // Every attempt from an address counts, whatever its outcome.
+        if let Some(ip) = origin.ip
+            && let Err(RetryAfter(wait)) = self.deps.limiter.attempt_from(ip).await
+        {
+            self.audit_login(
+                AuditKind::LOGIN_RATE_LIMITED,
+                None,
+                None,
+                "address",
+                &origin,
+            )
+            .await;
+            return Err(AuthError::RateLimited(wait));
+        }
         let login = req.identifier.trim().to_lowercase();
         let user = if login.is_empty() || login.len() > 254 {
             None
         } else {
             self.deps.users.user_by_login(&login).await?
         };
+        // Failures count per account whichever identifier was typed; for
+        // unknown users per identifier, so their answers look the same.
+        let account = match &user {
+            Some(user) => user.id.to_string(),
+            None => format!("login:{login}"),
+        };
+        if let Err(RetryAfter(wait)) = self.deps.limiter.check_account(&account).await {
+            self.audit_login(
+                AuditKind::LOGIN_RATE_LIMITED,
+                user.as_ref().map(|u| u.id),
+                None,
+                "account",
+                &origin,
+            )
+            .await;
+            return Err(AuthError::RateLimited(wait));
+        }
         // Unknown users are checked against a dummy hash: same time, same answer.
         let verified = self
             .deps
@@ -52,13 +105,36 @@ impl AuthService {
             .await?;
         let user = match user {
             Some(user) if verified.ok => user,
-            _ => {
+            other => {
                 tracing::info!(reason = "bad_credentials", "login failed");
+                self.deps.limiter.record_failure(&account).await;
+                let reason = if other.is_some() {
+                    "bad_password"
+                } else {
+                    "unknown_user"
+                };
+                self.audit_login(
+                    AuditKind::LOGIN_FAILED,
+                    other.map(|u| u.id),
+                    None,
+                    reason,
+                    &origin,
+                )
+                .await;
                 return Err(AuthError::InvalidCredentials);
             }
         };
+        self.deps.limiter.record_success(&account).await;
         if !user.is_active {
             tracing::info!(user_id = %user.id, reason = "disabled", "login failed");
+            self.audit_login(
+                AuditKind::LOGIN_FAILED,
+                Some(user.id),
+                None,
+                "disabled",
+                &origin,
+            )
+            .await;
             return Err(AuthError::AccountDisabled);
         }
         let now = truncate_to_millis(self.deps.clock.now());
@@ -105,6 +181,14 @@ impl AuthService {
         self.deps.sessions.create_session(&session, &first).await?;
         let (access_token, expires_in) = self.issue_access_token(&user, &session)?;
         tracing::info!(user_id = %user.id, session_id = %session.id, "login succeeded");
+        self.audit_login(
+            AuditKind::LOGIN_SUCCEEDED,
+            Some(user.id),
+            Some(session.id),
+            "",
+            &origin,
+        )
+        .await;
         Ok((
             Tokens {
                 access_token,
@@ -114,5 +198,23 @@ impl AuthService {
             },
             user,
         ))
+    }
+
+    /// Records a login outcome; `reason` (empty for none) says why one failed.
+    async fn audit_login(
+        &self,
+        kind: AuditKind,
+        user_id: Option<Uuid>,
+        session_id: Option<Uuid>,
+        reason: &str,
+        origin: &Origin,
+    ) {
+        let mut e = event(kind, self.deps.clock.now(), origin);
+        e.user_id = user_id;
+        e.session_id = session_id;
+        if !reason.is_empty() {
+            detail(&mut e, "reason", reason);
+        }
+        self.deps.audit.record(e);
     }
 }

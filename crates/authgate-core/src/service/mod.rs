@@ -1,6 +1,8 @@
 //! The authentication service: what the HTTP routes call. One file per flow.
 
+mod admin;
 mod login;
+mod oauth;
 mod refresh;
 mod register;
 mod sessions;
@@ -13,17 +15,21 @@ use time::Duration;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+use crate::audit::AuditLog;
 use crate::clock::Clock;
 use crate::error::AuthError;
 use crate::keyring::Keyring;
+use crate::limits::LoginLimiter;
 use crate::model::{Session, User};
 use crate::password::{PasswordHasher, PasswordPolicy};
 use crate::records::RecordCache;
 use crate::revocation::RevocationList;
 use crate::secrets::MasterKey;
-use crate::store::{SessionStore, UserStore};
+use crate::store::{ClientStore, SessionStore, UserStore};
 
+pub use admin::{Dashboard, NewClient};
 pub use login::LoginRequest;
+pub use oauth::{Caller, ClientToken, IntrospectedAccess, IntrospectedRefresh};
 pub use register::Registration;
 pub use sessions::{LogoutScope, Principal};
 
@@ -47,6 +53,9 @@ pub struct AuthSettings {
     pub registration_open: bool,
     /// Roles given to new users. Defaults to `["user"]`.
     pub default_roles: Vec<String>,
+    /// Every role name an administrator may grant (`admin`, `user` and the
+    /// roles of `[roles]`); others are refused. Defaults to `admin`, `user`.
+    pub known_roles: std::collections::BTreeSet<String>,
     /// What new passwords must satisfy.
     pub password_policy: PasswordPolicy,
 }
@@ -63,6 +72,7 @@ impl AuthSettings {
             leeway: Duration::seconds(60),
             registration_open: true,
             default_roles: vec!["user".to_owned()],
+            known_roles: ["admin", "user"].map(str::to_owned).into(),
             password_policy: PasswordPolicy::default(),
         }
     }
@@ -86,6 +96,12 @@ pub struct AuthDeps {
     pub users: Arc<dyn UserStore>,
     /// Sessions and refresh tokens.
     pub sessions: Arc<dyn SessionStore>,
+    /// Service clients.
+    pub clients: Arc<dyn ClientStore>,
+    /// Where security events are recorded.
+    pub audit: Arc<AuditLog>,
+    /// Login attempt counters (brute-force protection).
+    pub limiter: Arc<dyn LoginLimiter>,
     /// Signing and verifying keys.
     pub keyring: Arc<Keyring>,
     /// Password hashing pool.
@@ -94,6 +110,9 @@ pub struct AuthDeps {
     pub revocations: Arc<RevocationList>,
     /// Recently read users and sessions, so the hot path skips the store.
     pub records: Arc<RecordCache>,
+    /// Announces revocations and user changes to the other instances
+    /// ([`crate::NoBus`] when there are none).
+    pub bus: Arc<dyn crate::bus::ChangeBus>,
     /// Seals grace-window successors.
     pub master: Arc<MasterKey>,
     /// The time.
@@ -178,13 +197,51 @@ impl AuthService {
         Ok((token, ttl))
     }
 
+    /// Queues an audit event of `kind` about `session` (its user and id),
+    /// `fill` adding the details.
+    fn audit_session(
+        &self,
+        kind: authgate_proto::AuditKind,
+        session: &Session,
+        origin: &crate::audit::Origin,
+        fill: impl FnOnce(&mut authgate_proto::AuditEvent),
+    ) {
+        let mut e = crate::audit::event(kind, self.deps.clock.now(), origin);
+        e.user_id = Some(session.user_id);
+        e.session_id = Some(session.id);
+        fill(&mut e);
+        self.deps.audit.record(e);
+    }
+
+    /// The event to append in the transaction of the change it records:
+    /// `Some` when the database is an audit sink. Afterwards the caller hands
+    /// it to [`AuditLog::record_written`] for the other sinks.
+    fn in_transaction<'e>(
+        &self,
+        event: &'e authgate_proto::AuditEvent,
+    ) -> Option<&'e authgate_proto::AuditEvent> {
+        self.deps.audit.store().map(|_| event)
+    }
+
     /// Records a session revocation in the in-process list, kept until its
-    /// last access token has expired.
+    /// last access token has expired, and announces it to the other
+    /// instances (the database already holds it).
     fn remember_revoked(&self, sid: Uuid) {
         let forget_after = self.deps.clock.unix()
             + self.settings.access_ttl.whole_seconds()
             + self.settings.leeway.whole_seconds();
         self.deps.revocations.revoke_session(sid, forget_after);
         self.deps.records.forget_session(&sid);
+        self.deps.bus.publish(crate::bus::Change::SessionRevoked {
+            sid,
+            until: forget_after,
+        });
+    }
+}
+
+/// Counts `n` revocations of `kind` (`session` or `token`) for the metrics.
+pub(crate) fn count_revocations(kind: &'static str, n: usize) {
+    if n > 0 {
+        metrics::counter!("authgate_revocations_total", "kind" => kind).increment(n as u64);
     }
 }

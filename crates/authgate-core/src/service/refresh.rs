@@ -1,9 +1,11 @@
 //! Refresh: rotate the refresh token, detect reuse, hand racing callers the same successor.
 
+use authgate_proto::AuditKind;
 use time::OffsetDateTime;
 
 use super::register::truncate_to_millis;
-use super::{AuthService, Tokens};
+use super::{AuthService, Tokens, count_revocations};
+use crate::audit::{Origin, detail, event};
 use crate::error::AuthError;
 use crate::model::{RefreshToken, Session};
 use crate::secrets::{TokenHash, random_token};
@@ -23,7 +25,18 @@ impl AuthService {
     /// # Errors
     /// [`AuthError::InvalidGrant`] for unknown, expired, revoked or reused
     /// tokens and for disabled users; store errors.
-    pub async fn refresh(&self, presented: &str) -> Result<Tokens, AuthError> {
+    pub async fn refresh(&self, presented: &str, origin: &Origin) -> Result<Tokens, AuthError> {
+        let result = self.refresh_flow(presented, origin).await;
+        let outcome = match &result {
+            Ok(_) => "success",
+            Err(AuthError::InvalidGrant) => "invalid_grant",
+            Err(_) => "error",
+        };
+        metrics::counter!("authgate_refreshes_total", "outcome" => outcome).increment(1);
+        result
+    }
+
+    async fn refresh_flow(&self, presented: &str, origin: &Origin) -> Result<Tokens, AuthError> {
         if presented.is_empty() || presented.len() > MAX_REFRESH_TOKEN_LEN {
             return Err(AuthError::InvalidGrant);
         }
@@ -64,6 +77,7 @@ impl AuthService {
                 .await?
             {
                 tracing::info!(user_id = %user.id, session_id = %session.id, "token refreshed");
+                self.audit_session(AuditKind::TOKEN_REFRESHED, &session, origin, |_| {});
                 return self.tokens(&user, &session, successor_token, now);
             }
             // Another refresh with this token won the race: read what it did.
@@ -78,12 +92,27 @@ impl AuthService {
 
         if let Some(successor_token) = self.grace_successor(&record, &session, &hash, now).await? {
             tracing::info!(user_id = %user.id, session_id = %session.id, "token refreshed within the reuse grace window");
+            self.audit_session(AuditKind::TOKEN_REFRESHED, &session, origin, |e| {
+                detail(e, "grace", true);
+            });
             return self.tokens(&user, &session, successor_token, now);
         }
         // A rotated token came back outside the grace rule: assume it was stolen.
-        if self.deps.sessions.revoke_session(session.id, now).await? {
+        let mut e = event(AuditKind::REFRESH_REUSE_DETECTED, now, origin);
+        e.user_id = Some(session.user_id);
+        e.session_id = Some(session.id);
+        detail(&mut e, "generation", record.generation);
+        if self
+            .deps
+            .sessions
+            .revoke_session_audited(session.id, now, self.in_transaction(&e))
+            .await?
+        {
             self.remember_revoked(session.id);
+            count_revocations("session", 1);
         }
+        self.deps.audit.record_written(e);
+        metrics::counter!("authgate_refresh_reuse_detected_total").increment(1);
         tracing::warn!(
             user_id = %user.id,
             session_id = %session.id,

@@ -1,7 +1,10 @@
 //! Registration: validate, apply the password policy, hash, store.
 
+use authgate_proto::AuditKind;
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+use crate::audit::{Origin, detail, event};
 
 use super::AuthService;
 use crate::error::AuthError;
@@ -31,12 +34,12 @@ impl AuthService {
     /// [`AuthError::RegistrationClosed`], [`AuthError::InvalidInput`] for a
     /// bad field or password, [`AuthError::Conflict`] when the email or
     /// username is taken, store errors.
-    pub async fn register(&self, reg: Registration) -> Result<User, AuthError> {
+    pub async fn register(&self, reg: Registration, origin: &Origin) -> Result<User, AuthError> {
         if !self.settings.registration_open {
             return Err(AuthError::RegistrationClosed);
         }
         let roles = self.settings.default_roles.clone();
-        self.create_user(reg, roles).await
+        self.create_user(reg, roles, origin).await
     }
 
     /// Creates a user with the given roles, whether or not registration is
@@ -49,6 +52,24 @@ impl AuthService {
         &self,
         reg: Registration,
         roles: Vec<String>,
+        origin: &Origin,
+    ) -> Result<User, AuthError> {
+        let result = self.create_user_flow(reg, roles, origin).await;
+        let outcome = match &result {
+            Ok(_) => "success",
+            Err(AuthError::Conflict(_)) => "conflict",
+            Err(AuthError::InvalidInput { .. }) => "invalid_request",
+            Err(_) => "error",
+        };
+        metrics::counter!("authgate_registrations_total", "outcome" => outcome).increment(1);
+        result
+    }
+
+    async fn create_user_flow(
+        &self,
+        reg: Registration,
+        roles: Vec<String>,
+        origin: &Origin,
     ) -> Result<User, AuthError> {
         let email = Email::parse(&reg.email)?;
         let username = reg.username.as_deref().map(Username::parse).transpose()?;
@@ -106,8 +127,15 @@ impl AuthService {
             created_at: now,
             updated_at: now,
         };
-        self.deps.users.insert_user(&user).await?;
+        let mut e = event(AuditKind::USER_REGISTERED, now, origin);
+        e.user_id = Some(user.id);
+        detail(&mut e, "roles", user.roles.clone());
+        self.deps
+            .users
+            .insert_user_audited(&user, self.in_transaction(&e))
+            .await?;
         tracing::info!(user_id = %user.id, "user registered");
+        self.deps.audit.record_written(e);
         Ok(user)
     }
 }

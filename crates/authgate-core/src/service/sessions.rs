@@ -4,7 +4,10 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use authgate_proto::AccessClaims;
+use authgate_proto::AuditKind;
 use uuid::Uuid;
+
+use crate::audit::{Origin, detail, event};
 
 use super::AuthService;
 use crate::error::AuthError;
@@ -50,7 +53,9 @@ impl AuthService {
     pub async fn authenticate(&self, claims: &AccessClaims) -> Option<Principal> {
         let sid = claims.sid?;
         let user_id = Uuid::from_str(&claims.sub).ok()?;
-        if self.deps.revocations.is_session_revoked(&sid) {
+        if self.deps.revocations.is_session_revoked(&sid)
+            || self.deps.revocations.is_token_revoked(&claims.jti)
+        {
             return None;
         }
         let now = self.deps.clock.now();
@@ -92,7 +97,10 @@ impl AuthService {
     }
 
     /// The session, from the record cache when fresh, else from the store.
-    async fn session_record(&self, sid: Uuid) -> Result<Option<Arc<Session>>, AuthError> {
+    pub(super) async fn session_record(
+        &self,
+        sid: Uuid,
+    ) -> Result<Option<Arc<Session>>, AuthError> {
         let now_ms = self.now_ms();
         if let Some(session) = self.deps.records.fresh_session(&sid, now_ms) {
             return Ok(Some(session));
@@ -105,7 +113,7 @@ impl AuthService {
     }
 
     /// The user, from the record cache when fresh, else from the store.
-    async fn user_record(&self, id: Uuid) -> Result<Option<Arc<User>>, AuthError> {
+    pub(super) async fn user_record(&self, id: Uuid) -> Result<Option<Arc<User>>, AuthError> {
         let now_ms = self.now_ms();
         if let Some(user) = self.deps.records.fresh_user(&id, now_ms) {
             return Ok(Some(user));
@@ -125,13 +133,23 @@ impl AuthService {
     ///
     /// # Errors
     /// Store errors.
-    pub async fn logout(&self, who: &Principal, scope: LogoutScope) -> Result<(), AuthError> {
+    pub async fn logout(
+        &self,
+        who: &Principal,
+        scope: LogoutScope,
+        origin: &Origin,
+    ) -> Result<(), AuthError> {
         let now = self.deps.clock.now();
+        let all = matches!(scope, LogoutScope::All);
+        let mut e = event(AuditKind::LOGOUT, now, origin);
+        e.user_id = Some(who.user_id);
+        e.session_id = Some(who.session_id);
+        detail(&mut e, "all", all);
         let revoked = match scope {
             LogoutScope::All => {
                 self.deps
                     .sessions
-                    .revoke_user_sessions(who.user_id, now)
+                    .revoke_user_sessions_audited(who.user_id, now, self.in_transaction(&e))
                     .await?
             }
             LogoutScope::Current { refresh_token } => {
@@ -148,8 +166,17 @@ impl AuthService {
                         ids.push(record.session_id);
                     }
                 }
-                for id in &ids {
-                    self.deps.sessions.revoke_session(*id, now).await?;
+                // The logout is recorded with the caller's own session.
+                for (i, id) in ids.iter().enumerate() {
+                    let audit = if i == 0 {
+                        self.in_transaction(&e)
+                    } else {
+                        None
+                    };
+                    self.deps
+                        .sessions
+                        .revoke_session_audited(*id, now, audit)
+                        .await?;
                 }
                 ids
             }
@@ -164,6 +191,8 @@ impl AuthService {
             self.remember_revoked(*sid);
         }
         tracing::info!(user_id = %who.user_id, sessions = revoked.len(), "logout");
+        super::count_revocations("session", revoked.len());
+        self.deps.audit.record_written(e);
         Ok(())
     }
 
@@ -183,16 +212,29 @@ impl AuthService {
     ///
     /// # Errors
     /// [`AuthError::NotFound`] when it does not exist or is someone else's; store errors.
-    pub async fn revoke_own_session(&self, who: &Principal, sid: Uuid) -> Result<(), AuthError> {
+    pub async fn revoke_own_session(
+        &self,
+        who: &Principal,
+        sid: Uuid,
+        origin: &Origin,
+    ) -> Result<(), AuthError> {
         if !self.owns(who, sid).await? {
             return Err(AuthError::NotFound);
         }
+        let now = self.deps.clock.now();
+        let mut e = event(AuditKind::SESSION_REVOKED, now, origin);
+        e.user_id = Some(who.user_id);
+        e.actor_id = Some(who.user_id.to_string());
+        e.session_id = Some(sid);
+        detail(&mut e, "reason", "user");
         self.deps
             .sessions
-            .revoke_session(sid, self.deps.clock.now())
+            .revoke_session_audited(sid, now, self.in_transaction(&e))
             .await?;
         self.remember_revoked(sid);
         tracing::info!(user_id = %who.user_id, session_id = %sid, "session revoked");
+        super::count_revocations("session", 1);
+        self.deps.audit.record_written(e);
         Ok(())
     }
 

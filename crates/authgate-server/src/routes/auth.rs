@@ -7,24 +7,47 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::no_store;
+use super::{no_store, seconds};
 use crate::client::ClientInfo;
 use crate::error::ApiError;
 use crate::extract::{Authenticated, JsonBody, OptionalJsonBody};
 use crate::state::AppState;
 
+/// Register a user.
+///
+/// New users get the configured default roles. Registration can be closed
+/// in the configuration (`registration.mode = "closed"`).
+#[utoipa::path(
+    post,
+    path = "/auth/register",
+    tag = "auth",
+    request_body(content = proto::RegisterRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The user was registered.", body = proto::RegisterResponse),
+        (status = 400, description = "`invalid_request`: malformed JSON, a missing or invalid email, a username outside `[A-Za-z0-9_.-]{3,64}`, or a password that fails the policy; the description names the field.", body = proto::ErrorBody),
+        (status = 403, description = "`insufficient_scope`: registration is closed.", body = proto::ErrorBody),
+        (status = 409, description = "`conflict`: the email or username is already registered.", body = proto::ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = proto::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = proto::ErrorBody),
+        (status = 503, description = "`unavailable`: a backing store is down; nothing was written.", body = proto::ErrorBody),
+    ),
+)]
 pub(crate) async fn register(
     State(state): State<AppState>,
+    client: ClientInfo,
     JsonBody(body): JsonBody<proto::RegisterRequest>,
 ) -> Result<Response, ApiError> {
     let user = state
         .auth
-        .register(Registration {
-            email: body.email,
-            password: Password::new(body.password)?,
-            username: body.username,
-            name: body.name,
-        })
+        .register(
+            Registration {
+                email: body.email,
+                password: Password::new(body.password)?,
+                username: body.username,
+                name: body.name,
+            },
+            &client.origin(),
+        )
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -35,6 +58,27 @@ pub(crate) async fn register(
         .into_response())
 }
 
+/// Log in with an email or username and a password.
+///
+/// Starts a new session (`sid`) and returns an access token and a refresh
+/// token (`Cache-Control: no-store`).
+#[utoipa::path(
+    post,
+    path = "/auth/login",
+    tag = "auth",
+    request_body(content = proto::LoginRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Logged in: the tokens and the user.", body = proto::LoginResponse),
+        (status = 400, description = "`invalid_request`: malformed JSON, no identifier (or two different ones), or an unknown `audience`; the description names the field.", body = proto::ErrorBody),
+        (status = 401, description = "`invalid_credentials`: unknown user or wrong password (the same body either way).", body = proto::ErrorBody),
+        (status = 403, description = "`account_disabled`: the password is right but the account is disabled.", body = proto::ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = proto::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = proto::ErrorBody),
+        (status = 429, description = "`rate_limited`: too many attempts from this address or on this account.", body = proto::ErrorBody,
+            headers(("Retry-After" = u64, description = "Whole seconds (at least 1) to wait before trying again."))),
+        (status = 503, description = "`unavailable`: a backing store is down; nothing was written.", body = proto::ErrorBody),
+    ),
+)]
 pub(crate) async fn login(
     State(state): State<AppState>,
     client: ClientInfo,
@@ -75,11 +119,33 @@ pub(crate) async fn login(
     Ok(no_store(Json(body).into_response()))
 }
 
+/// Trade a refresh token for new tokens (rotation).
+///
+/// The old refresh token stops working; a rotated one presented again after
+/// the reuse grace window revokes the whole session.
+#[utoipa::path(
+    post,
+    path = "/auth/refresh",
+    tag = "auth",
+    request_body(content = proto::RefreshRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "New tokens; the refresh token was rotated.", body = proto::RefreshResponse),
+        (status = 400, description = "`invalid_request`: malformed JSON or no `refresh_token`.", body = proto::ErrorBody),
+        (status = 401, description = "`invalid_grant`: the refresh token is unknown, expired, revoked or was reused.", body = proto::ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = proto::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = proto::ErrorBody),
+        (status = 503, description = "`unavailable`: a backing store is down; nothing was written.", body = proto::ErrorBody),
+    ),
+)]
 pub(crate) async fn refresh(
     State(state): State<AppState>,
+    client: ClientInfo,
     JsonBody(body): JsonBody<proto::RefreshRequest>,
 ) -> Result<Response, ApiError> {
-    let tokens = state.auth.refresh(&body.refresh_token).await?;
+    let tokens = state
+        .auth
+        .refresh(&body.refresh_token, &client.origin())
+        .await?;
     let body = proto::RefreshResponse {
         access_token: tokens.access_token,
         token_type: proto::TokenType::Bearer,
@@ -90,8 +156,28 @@ pub(crate) async fn refresh(
     Ok(no_store(Json(body).into_response()))
 }
 
+/// Log out: revoke the caller's session, or all of the user's sessions.
+///
+/// The body is optional; without one the current session is revoked.
+#[utoipa::path(
+    post,
+    path = "/auth/logout",
+    tag = "auth",
+    request_body(content = Option<proto::LogoutRequest>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Logged out: `{\"message\": \"Logged out.\"}`.", body = proto::MessageResponse),
+        (status = 400, description = "`invalid_request`: the body is not a valid logout request.", body = proto::ErrorBody),
+        (status = 401, description = "`invalid_token`: the access token is missing, malformed, expired or revoked.", body = proto::ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\"`, with `error=\"invalid_token\"` when a token was sent."))),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = proto::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: a non-empty body that is not `application/json`.", body = proto::ErrorBody),
+        (status = 503, description = "`unavailable`: a backing store is down; nothing was written.", body = proto::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn logout(
     State(state): State<AppState>,
+    client: ClientInfo,
     Authenticated(who): Authenticated,
     OptionalJsonBody(body): OptionalJsonBody<proto::LogoutRequest>,
 ) -> Result<Json<proto::MessageResponse>, ApiError> {
@@ -103,13 +189,8 @@ pub(crate) async fn logout(
             refresh_token: body.refresh_token,
         }
     };
-    state.auth.logout(&who, scope).await?;
+    state.auth.logout(&who, scope, &client.origin()).await?;
     Ok(Json(proto::MessageResponse {
         message: "Logged out.".to_owned(),
     }))
-}
-
-/// A lifetime in seconds for the wire; never negative.
-fn seconds(s: i64) -> u64 {
-    u64::try_from(s).unwrap_or(0)
 }

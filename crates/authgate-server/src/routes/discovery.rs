@@ -14,6 +14,26 @@ use crate::state::AppState;
 /// so a `next` key is in every cache before it signs.
 const MAX_JWKS_AGE_SECS: i64 = 300;
 
+/// The public keys that verify current tokens (RFC 7517).
+///
+/// Every key a resource server may still meet (next, active, and retired but
+/// not expired); empty `keys` when tokens are signed with a shared HMAC
+/// secret. Cacheable (`Cache-Control: public, max-age=…`, `ETag`).
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    operation_id = "jwks",
+    tag = "discovery",
+    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier response.")),
+    responses(
+        (status = 200, description = "The JSON Web Key Set.", body = crate::openapi::Jwks,
+            headers(
+                ("Cache-Control" = String, description = "`public, max-age=…`, never longer than the key publication lead time."),
+                ("ETag" = String, description = "Changes whenever the key set does."),
+            )),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is current."),
+    ),
+)]
 pub(crate) async fn jwks(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -48,6 +68,15 @@ pub(crate) async fn jwks(
     Ok(response)
 }
 
+/// The server metadata (RFC 8414): issuer, endpoints, algorithms, grants.
+#[utoipa::path(
+    get,
+    path = "/.well-known/openid-configuration",
+    tag = "discovery",
+    responses(
+        (status = 200, description = "The metadata document.", body = proto::OpenIdConfiguration),
+    ),
+)]
 pub(crate) async fn openid_configuration(
     State(state): State<AppState>,
 ) -> Json<proto::OpenIdConfiguration> {

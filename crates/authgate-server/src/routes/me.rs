@@ -9,6 +9,19 @@ use crate::error::ApiError;
 use crate::extract::Authenticated;
 use crate::state::AppState;
 
+/// The caller and the session of their access token.
+#[utoipa::path(
+    get,
+    path = "/me",
+    tag = "sessions",
+    responses(
+        (status = 200, description = "The caller (PublicUser fields) and `session`.", body = proto::MeResponse),
+        (status = 401, description = "`invalid_token`: anything but a valid, unrevoked access token of an existing, enabled user.", body = proto::ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\"`, with `error=\"invalid_token\"` when a token was sent."))),
+        (status = 503, description = "`unavailable`: a backing store is down.", body = proto::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn me(
     State(state): State<AppState>,
     Authenticated(who): Authenticated,

@@ -1,15 +1,19 @@
 //! The routes of API.md, one file per group, assembled into the router.
+//! The groups are visible to the crate so `crate::openapi` can list their
+//! handlers' `#[utoipa::path]` descriptions.
 
-mod auth;
-mod discovery;
-mod health;
-mod me;
-mod sessions;
+pub(crate) mod admin;
+pub(crate) mod auth;
+pub(crate) mod discovery;
+pub(crate) mod health;
+pub(crate) mod me;
+pub(crate) mod oauth;
+pub(crate) mod sessions;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
@@ -26,6 +30,19 @@ pub fn router(state: AppState) -> Router {
         .route("/me", get(me::me))
         .route("/auth/sessions", get(sessions::list))
         .route("/auth/sessions/{id}", delete(sessions::revoke))
+        .route("/admin/dashboard", get(admin::dashboard))
+        .route("/admin/users", get(admin::list_users))
+        .route("/admin/users/{id}", get(admin::get_user))
+        .route("/admin/users/{id}/roles", put(admin::set_roles))
+        .route("/admin/users/{id}/disable", post(admin::disable_user))
+        .route("/admin/users/{id}/enable", post(admin::enable_user))
+        .route("/admin/audit", get(admin::audit))
+        .route("/admin/keys", get(admin::keys))
+        .route("/admin/keys/rotate", post(admin::rotate_keys))
+        .route("/admin/clients", post(admin::create_client))
+        .route("/oauth/token", post(oauth::token))
+        .route("/oauth/introspect", post(oauth::introspect))
+        .route("/oauth/revoke", post(oauth::revoke))
         .route("/.well-known/jwks.json", get(discovery::jwks))
         .route(
             "/.well-known/openid-configuration",
@@ -33,9 +50,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(crate::metrics::scrape))
+        .route("/openapi.json", crate::openapi::route())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(crate::metrics::track))
         .with_state(state)
 }
 
@@ -57,4 +77,9 @@ pub(crate) fn no_store(mut response: axum::response::Response) -> axum::response
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     response
+}
+
+/// A lifetime in seconds for the wire; never negative.
+pub(crate) fn seconds(s: i64) -> u64 {
+    u64::try_from(s).unwrap_or(0)
 }

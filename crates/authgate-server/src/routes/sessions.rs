@@ -10,6 +10,20 @@ use crate::error::ApiError;
 use crate::extract::Authenticated;
 use crate::state::AppState;
 
+/// The caller's active sessions.
+#[utoipa::path(
+    get,
+    path = "/auth/sessions",
+    operation_id = "list_sessions",
+    tag = "sessions",
+    responses(
+        (status = 200, description = "The caller's unrevoked, unexpired sessions; `current` marks this token's.", body = proto::SessionsResponse),
+        (status = 401, description = "`invalid_token`: the access token is missing, malformed, expired or revoked.", body = proto::ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\"`, with `error=\"invalid_token\"` when a token was sent."))),
+        (status = 503, description = "`unavailable`: a backing store is down.", body = proto::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Authenticated(who): Authenticated,
@@ -31,13 +45,33 @@ pub(crate) async fn list(
     }))
 }
 
+/// Revoke one of the caller's own sessions.
+#[utoipa::path(
+    delete,
+    path = "/auth/sessions/{id}",
+    operation_id = "revoke_session",
+    tag = "sessions",
+    params(("id" = uuid::Uuid, Path, description = "The session id (`sid`).")),
+    responses(
+        (status = 204, description = "The session was revoked."),
+        (status = 401, description = "`invalid_token`: the access token is missing, malformed, expired or revoked.", body = proto::ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\"`, with `error=\"invalid_token\"` when a token was sent."))),
+        (status = 404, description = "`not_found`: no such session, or not the caller's.", body = proto::ErrorBody),
+        (status = 503, description = "`unavailable`: a backing store is down; nothing was written.", body = proto::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn revoke(
     State(state): State<AppState>,
+    client: crate::client::ClientInfo,
     Authenticated(who): Authenticated,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     // Not a session id at all: no such session (404), never a 400 that tells ids apart.
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found())?;
-    state.auth.revoke_own_session(&who, id).await?;
+    state
+        .auth
+        .revoke_own_session(&who, id, &client.origin())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -131,7 +131,7 @@ async fn retired_signing_key(app: &TestApp, kid: &str) -> authgate_jwt::SigningK
         .with_kid(kid)
 }
 
-async fn open_store(app: &TestApp) -> std::sync::Arc<authgate_store::SqliteStore> {
+async fn open_store(app: &TestApp) -> std::sync::Arc<dyn authgate_store::Store> {
     authgate_server::open_store(&app.settings).await.unwrap().0
 }
 

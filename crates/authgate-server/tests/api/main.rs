@@ -13,13 +13,31 @@
 //! - `accounts`: disabled accounts.
 //! - `restart`: what survives a restart of the server.
 //! - `keys`: the signing-key lifecycle, JWKS and discovery, racing instances.
+//! - `admin`: the administration routes and their permission boundaries.
+//! - `audit`: the audit trail and its sinks.
+//! - `limits`: brute-force protection (account delay, per-address limit, proxies).
+//! - `metrics`: the Prometheus scrape after a scripted flow.
+//! - `oauth`: client credentials, introspection and revocation.
+//! - `openapi`: `GET /openapi.json` against the router and API.md.
+//! - `postgres`: the flow on PostgreSQL, and the database going away and
+//!   coming back (needs `AUTHGATE_TEST_POSTGRES_URL`; skips loudly without).
+//! - `cluster`: two instances sharing PostgreSQL and Redis (needs both
+//!   `AUTHGATE_TEST_POSTGRES_URL` and `AUTHGATE_TEST_REDIS_URL`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
+mod admin;
+mod audit;
+mod cluster;
 mod errors;
 mod flow;
 mod keys;
+mod limits;
+mod metrics;
+mod oauth;
+mod openapi;
 mod passwords;
+mod postgres;
 mod refresh;
 mod restart;
 mod sessions;

@@ -11,6 +11,8 @@
 //! naming the column, never echoing its value.
 
 use authgate_core::{StoreError, StoreResult, TokenHash};
+
+pub(crate) use crate::common::corrupt;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -58,11 +60,6 @@ pub(crate) fn hash_of(bytes: &[u8], column: &str) -> StoreResult<TokenHash> {
     <[u8; 32]>::try_from(bytes)
         .map(TokenHash)
         .map_err(|_| corrupt(column, "is not 32 bytes"))
-}
-
-/// A [`StoreError::Corrupt`] for `column`.
-pub(crate) fn corrupt(column: &str, why: &str) -> StoreError {
-    StoreError::Corrupt(format!("{column} {why}"))
 }
 
 #[cfg(test)]

@@ -81,6 +81,8 @@ fn conflict_target(message: &str) -> Option<&'static str> {
         "users.id" => "user id",
         "sessions.id" => "session id",
         "refresh_tokens.hash" => "refresh token",
+        "clients.id" => "client_id",
+        "audit_events.id" => "audit event id",
         _ => return None,
     })
 }

@@ -2,11 +2,14 @@
 
 use async_trait::async_trait;
 use authgate_core::{KeyStore, StoreError, StoreResult, StoredKey};
+use authgate_proto::AuditEvent;
 use authgate_proto::KeyState;
 
-use super::codec::{corrupt, micros, micros_opt, time_of, time_opt};
+use super::audit::insert_event;
+use super::codec::{micros, micros_opt, time_of, time_opt};
 use super::error::map_err;
-use super::{BEGIN_WRITE, SqliteStore, detached};
+use super::{BEGIN_WRITE, SqliteStore};
+use crate::common::{detached, state_of, state_text};
 
 /// A `signing_keys` row as SQLite returns it, before validation.
 #[derive(sqlx::FromRow)]
@@ -46,21 +49,6 @@ impl TryFrom<KeyRow> for StoredKey {
     }
 }
 
-/// `state` as stored: its wire name (`"next"`, `"active"`, …), so the column
-/// reads like the API and a new state needs no change here.
-fn state_text(state: KeyState) -> StoreResult<String> {
-    match serde_json::to_value(state) {
-        Ok(serde_json::Value::String(text)) => Ok(text),
-        _ => Err(StoreError::Other("key state has no name".into())),
-    }
-}
-
-/// The state stored as `text`.
-fn state_of(text: &str) -> StoreResult<KeyState> {
-    serde_json::from_value(serde_json::Value::String(text.to_owned()))
-        .map_err(|_| corrupt("signing_keys.state", "is not a known key state"))
-}
-
 #[async_trait]
 impl KeyStore for SqliteStore {
     async fn keys(&self) -> StoreResult<Vec<StoredKey>> {
@@ -78,13 +66,14 @@ impl KeyStore for SqliteStore {
         insert(&self.pool, key).await
     }
 
-    async fn transition(
+    async fn transition_audited(
         &self,
         expected: &[(String, KeyState)],
         updated: &[StoredKey],
         inserted: &[StoredKey],
+        audit: Option<&AuditEvent>,
     ) -> StoreResult<bool> {
-        let this = self.clone();
+        let (this, audit) = (self.clone(), audit.cloned());
         let (expected, updated, inserted) =
             (expected.to_vec(), updated.to_vec(), inserted.to_vec());
         detached(async move {
@@ -130,6 +119,9 @@ impl KeyStore for SqliteStore {
             for key in inserted {
                 insert(&mut *tx, key).await?;
             }
+            if let Some(event) = &audit {
+                insert_event(&mut *tx, event).await?;
+            }
             tx.commit().await.map_err(map_err)?;
             Ok(true)
         })
@@ -154,23 +146,4 @@ async fn insert<'e, E: sqlx::SqliteExecutor<'e>>(executor: E, key: &StoredKey) -
     .await
     .map_err(map_err)?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn key_states_are_stored_by_their_wire_names() {
-        for (state, name) in [
-            (KeyState::Next, "next"),
-            (KeyState::Active, "active"),
-            (KeyState::Retired, "retired"),
-            (KeyState::Expired, "expired"),
-        ] {
-            assert_eq!(state_text(state).unwrap(), name);
-            assert_eq!(state_of(name).unwrap(), state);
-        }
-        assert!(matches!(state_of("Active"), Err(StoreError::Corrupt(_))));
-    }
 }

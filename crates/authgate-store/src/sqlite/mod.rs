@@ -1,6 +1,6 @@
 //! SQLite: the embedded, single-instance backend.
 //!
-//! One file per trait (`users`, `sessions`, `keys`); `codec` turns domain
+//! One file per trait (`users`, `sessions`, `keys`, `clients`, `audit`); `codec` turns domain
 //! values into columns and back, `error` turns sqlx errors into
 //! [`StoreError`]s.
 //!
@@ -22,6 +22,8 @@
 //! transaction that reads and then writes can instead fail with `SQLITE_BUSY`
 //! at once when another writer got in between, without waiting.
 
+mod audit;
+mod clients;
 mod codec;
 mod error;
 mod keys;
@@ -55,11 +57,11 @@ const MAX_CONNECTIONS: u32 = 8;
 const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
 /// The SQLite implementation of authgate-core's `UserStore`, `SessionStore`,
-/// `KeyStore` and `Ping`.
+/// `KeyStore`, `ClientStore`, `AuditStore` and `Ping`.
 ///
 /// Cheap to clone: clones share one connection pool.
 ///
-/// Every multi-statement write runs on its own task ([`detached`]): if the
+/// Every multi-statement write runs on its own task (`common::detached`): if the
 /// request that started it is dropped (a client that disconnects), the
 /// transaction still commits or rolls back. Cancelling sqlx mid-`BEGIN`
 /// can leave a pooled connection inside a transaction, after which every
@@ -125,14 +127,4 @@ impl Ping for SqliteStore {
             .map_err(map_err)?;
         Ok(())
     }
-}
-
-/// Runs a transactional write to completion on its own task, whatever
-/// happens to the caller's future (see [`SqliteStore`]).
-pub(crate) async fn detached<T: Send + 'static>(
-    job: impl std::future::Future<Output = StoreResult<T>> + Send + 'static,
-) -> StoreResult<T> {
-    tokio::spawn(job)
-        .await
-        .map_err(|e| StoreError::Other(format!("store task failed: {e}")))?
 }

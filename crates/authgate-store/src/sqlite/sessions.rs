@@ -2,12 +2,15 @@
 
 use async_trait::async_trait;
 use authgate_core::{RefreshToken, Session, SessionStore, StoreError, StoreResult, TokenHash};
+use authgate_proto::AuditEvent;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::audit::insert_event;
 use super::codec::{corrupt, hash_of, micros, micros_opt, time_of, time_opt, uuid_of, uuid_text};
 use super::error::map_err;
-use super::{BEGIN_WRITE, SqliteStore, detached};
+use super::{BEGIN_WRITE, SqliteStore};
+use crate::common::detached;
 
 /// The columns every session query selects, in [`SessionRow`] order.
 macro_rules! session_columns {
@@ -262,35 +265,59 @@ impl SessionStore for SqliteStore {
         .await
     }
 
-    async fn revoke_session(&self, id: Uuid, now: OffsetDateTime) -> StoreResult<bool> {
-        // "Live" here means not yet revoked: an expired session is still
-        // marked revoked, so revoked_since() reports it to caches.
-        let done =
-            sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-                .bind(uuid_text(id))
-                .bind(micros(now)?)
-                .execute(&self.pool)
-                .await
-                .map_err(map_err)?;
-        Ok(done.rows_affected() > 0)
+    async fn revoke_session_audited(
+        &self,
+        id: Uuid,
+        now: OffsetDateTime,
+        audit: Option<&AuditEvent>,
+    ) -> StoreResult<bool> {
+        let (this, audit) = (self.clone(), audit.cloned());
+        detached(async move {
+            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+            // "Live" here means not yet revoked: an expired session is still
+            // marked revoked, so revoked_since() reports it to caches.
+            let done = sqlx::query(
+                "UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+            )
+            .bind(uuid_text(id))
+            .bind(micros(now)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            if let Some(event) = &audit {
+                insert_event(&mut *tx, event).await?;
+            }
+            tx.commit().await.map_err(map_err)?;
+            Ok(done.rows_affected() > 0)
+        })
+        .await
     }
 
-    async fn revoke_user_sessions(
+    async fn revoke_user_sessions_audited(
         &self,
         user_id: Uuid,
         now: OffsetDateTime,
+        audit: Option<&AuditEvent>,
     ) -> StoreResult<Vec<Uuid>> {
-        // One statement, so atomic without an explicit transaction.
-        let ids: Vec<String> = sqlx::query_scalar(
-            "UPDATE sessions SET revoked_at = $2 \
-             WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 RETURNING id",
-        )
-        .bind(uuid_text(user_id))
-        .bind(micros(now)?)
-        .fetch_all(&self.pool)
+        let (this, audit) = (self.clone(), audit.cloned());
+        detached(async move {
+            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+            let ids: Vec<String> = sqlx::query_scalar(
+                "UPDATE sessions SET revoked_at = $2 \
+                 WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 RETURNING id",
+            )
+            .bind(uuid_text(user_id))
+            .bind(micros(now)?)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            if let Some(event) = &audit {
+                insert_event(&mut *tx, event).await?;
+            }
+            tx.commit().await.map_err(map_err)?;
+            session_ids(&ids)
+        })
         .await
-        .map_err(map_err)?;
-        session_ids(&ids)
     }
 
     async fn revoked_since(&self, since: OffsetDateTime) -> StoreResult<Vec<Uuid>> {
@@ -326,5 +353,53 @@ impl SessionStore for SqliteStore {
         .await
         .map_err(map_err)?;
         count(n, "COUNT(*) of live sessions")
+    }
+
+    async fn revoke_token_audited(
+        &self,
+        jti: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+        audit: Option<&AuditEvent>,
+    ) -> StoreResult<()> {
+        let (this, jti, audit) = (self.clone(), jti.to_owned(), audit.cloned());
+        detached(async move {
+            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+            // A second revocation keeps the first one's time (idempotent).
+            sqlx::query(
+                "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (jti) DO NOTHING",
+            )
+            .bind(&jti)
+            .bind(micros(expires_at)?)
+            .bind(micros(now)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            if let Some(event) = &audit {
+                insert_event(&mut *tx, event).await?;
+            }
+            tx.commit().await.map_err(map_err)
+        })
+        .await
+    }
+
+    async fn revoked_tokens_since(
+        &self,
+        since: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<(String, OffsetDateTime)>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT jti, expires_at FROM revoked_tokens \
+             WHERE revoked_at >= $1 AND expires_at > $2 ORDER BY revoked_at, jti",
+        )
+        .bind(micros(since)?)
+        .bind(micros(now)?)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.into_iter()
+            .map(|(jti, exp)| Ok((jti, time_of(exp, "revoked_tokens.expires_at")?)))
+            .collect()
     }
 }

@@ -2,12 +2,15 @@
 
 use async_trait::async_trait;
 use authgate_core::{StoreResult, User, UserQuery, UserStore};
+use authgate_proto::AuditEvent;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::audit::insert_event;
 use super::codec::{corrupt, micros, time_of, uuid_of, uuid_text};
 use super::error::map_err;
-use super::{BEGIN_WRITE, SqliteStore, detached};
+use super::{BEGIN_WRITE, SqliteStore};
+use crate::common::{detached, like_prefix};
 
 /// The columns every user query selects, in [`UserRow`] order (a macro so
 /// that queries stay `&'static str` through `concat!`).
@@ -16,9 +19,6 @@ macro_rules! user_columns {
         "id, email, username, name, password_hash, roles, is_active, created_at, updated_at"
     };
 }
-
-/// The escape character of `list_users`' LIKE patterns (written as `ESCAPE '\'` in its SQL).
-const LIKE_ESCAPE: char = '\\';
 
 /// A `users` row as SQLite returns it, before validation.
 #[derive(sqlx::FromRow)]
@@ -64,45 +64,43 @@ impl TryFrom<UserRow> for User {
 }
 
 /// `roles` as the JSON text stored in `users.roles`.
-fn roles_json(roles: &[String]) -> StoreResult<String> {
+pub(crate) fn roles_json(roles: &[String]) -> StoreResult<String> {
     serde_json::to_string(roles)
         .map_err(|_| authgate_core::StoreError::Other("roles do not serialize".into()))
 }
 
-/// A LIKE pattern matching strings that start with `prefix` literally:
-/// `%`, `_` and the escape character itself are escaped.
-fn like_prefix(prefix: &str) -> String {
-    let mut pattern = String::with_capacity(prefix.len() + 1);
-    for c in prefix.chars() {
-        if matches!(c, '%' | '_') || c == LIKE_ESCAPE {
-            pattern.push(LIKE_ESCAPE);
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
 #[async_trait]
 impl UserStore for SqliteStore {
-    async fn insert_user(&self, user: &User) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO users (id, email, username, name, password_hash, roles, is_active, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(uuid_text(user.id))
-        .bind(&user.email)
-        .bind(&user.username)
-        .bind(&user.name)
-        .bind(&user.password_hash)
-        .bind(roles_json(&user.roles)?)
-        .bind(user.is_active)
-        .bind(micros(user.created_at)?)
-        .bind(micros(user.updated_at)?)
-        .execute(&self.pool)
+    async fn insert_user_audited(
+        &self,
+        user: &User,
+        audit: Option<&AuditEvent>,
+    ) -> StoreResult<()> {
+        let (this, user, audit) = (self.clone(), user.clone(), audit.cloned());
+        detached(async move {
+            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+            sqlx::query(
+                "INSERT INTO users (id, email, username, name, password_hash, roles, is_active, \
+                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(uuid_text(user.id))
+            .bind(&user.email)
+            .bind(&user.username)
+            .bind(&user.name)
+            .bind(&user.password_hash)
+            .bind(roles_json(&user.roles)?)
+            .bind(user.is_active)
+            .bind(micros(user.created_at)?)
+            .bind(micros(user.updated_at)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            if let Some(event) = &audit {
+                insert_event(&mut *tx, event).await?;
+            }
+            tx.commit().await.map_err(map_err)
+        })
         .await
-        .map_err(map_err)?;
-        Ok(())
     }
 
     async fn user_by_id(&self, id: Uuid) -> StoreResult<Option<User>> {
@@ -149,34 +147,48 @@ impl UserStore for SqliteStore {
         Ok(())
     }
 
-    async fn set_roles(
+    async fn set_roles_audited(
         &self,
         id: Uuid,
         roles: &[String],
         now: OffsetDateTime,
+        audit: Option<&AuditEvent>,
     ) -> StoreResult<Option<User>> {
-        let sql = concat!(
-            "UPDATE users SET roles = $2, updated_at = $3 WHERE id = $1 RETURNING ",
-            user_columns!()
-        );
-        sqlx::query_as::<_, UserRow>(sql)
-            .bind(uuid_text(id))
-            .bind(roles_json(roles)?)
-            .bind(micros(now)?)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?
-            .map(User::try_from)
-            .transpose()
+        let (this, roles, audit) = (self.clone(), roles.to_vec(), audit.cloned());
+        detached(async move {
+            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+            let sql = concat!(
+                "UPDATE users SET roles = $2, updated_at = $3 WHERE id = $1 RETURNING ",
+                user_columns!()
+            );
+            let Some(row) = sqlx::query_as::<_, UserRow>(sql)
+                .bind(uuid_text(id))
+                .bind(roles_json(&roles)?)
+                .bind(micros(now)?)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_err)?
+            else {
+                tx.rollback().await.map_err(map_err)?;
+                return Ok(None);
+            };
+            if let Some(event) = &audit {
+                insert_event(&mut *tx, event).await?;
+            }
+            tx.commit().await.map_err(map_err)?;
+            User::try_from(row).map(Some)
+        })
+        .await
     }
 
-    async fn set_active(
+    async fn set_active_audited(
         &self,
         id: Uuid,
         active: bool,
         now: OffsetDateTime,
+        audit: Option<&AuditEvent>,
     ) -> StoreResult<Option<(User, Vec<Uuid>)>> {
-        let this = self.clone();
+        let (this, audit) = (self.clone(), audit.cloned());
         detached(async move {
             let now = micros(now)?;
             let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
@@ -212,6 +224,9 @@ impl UserStore for SqliteStore {
                     .map(|id| uuid_of(id, "sessions.id"))
                     .collect::<StoreResult<_>>()?
             };
+            if let Some(event) = &audit {
+                insert_event(&mut *tx, event).await?;
+            }
             tx.commit().await.map_err(map_err)?;
             Ok(Some((user, revoked)))
         })
@@ -242,18 +257,5 @@ impl UserStore for SqliteStore {
             .await
             .map_err(map_err)?;
         u64::try_from(n).map_err(|_| corrupt("COUNT(*) of users", "is negative"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::like_prefix;
-
-    #[test]
-    fn like_prefix_escapes_wildcards_and_the_escape_character() {
-        assert_eq!(like_prefix("ann"), "ann%");
-        assert_eq!(like_prefix("a_b%c"), r"a\_b\%c%");
-        assert_eq!(like_prefix(r"a\b"), r"a\\b%");
-        assert_eq!(like_prefix(""), "%");
     }
 }

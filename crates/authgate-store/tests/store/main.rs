@@ -3,13 +3,61 @@
 //!
 //! The checks are backend-generic functions over `&dyn UserStore`,
 //! `&dyn SessionStore`, `&dyn KeyStore` and `&dyn Ping` (modules `users`,
-//! `sessions`, `keys`); each backend module (`sqlite`, later `postgres`)
-//! runs every one of them against a fresh database of its own, plus the
-//! checks only that backend needs.
+//! `sessions`, `keys`), listed once in [`generic_checks`]; each backend
+//! module (`sqlite`, `postgres`) runs every one of them against a fresh
+//! database (or schema) of its own, plus the checks only that backend needs.
+//!
+//! The PostgreSQL tests need `AUTHGATE_TEST_POSTGRES_URL` (`.ci/run` sets
+//! it); without it they skip and say so on stderr, unless
+//! `AUTHGATE_TEST_REQUIRE_SERVICES=1` makes them mandatory.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod admin;
+/// Hands every backend-generic check to `$run`, a backend's macro that turns
+/// each `module::check(args);` line into a `#[tokio::test]` on a fresh store
+/// named `s`. A new generic check is added here, once, for every backend.
+macro_rules! generic_checks {
+    ($run:ident) => {
+        $run! { |s|
+            users::inserted_user_is_found_by_id_email_and_username(&s);
+            users::users_without_username_coexist_and_are_found_by_email(&s);
+            users::duplicate_email_is_a_conflict_on_email_and_inserts_nothing(&s);
+            users::duplicate_username_is_a_conflict_on_username_and_inserts_nothing(&s);
+            users::set_roles_and_password_hash_replace_them_and_touch_updated_at(&s);
+            users::disabling_a_user_revokes_their_live_sessions_in_the_same_call(&s, &s);
+            users::list_users_pages_by_id_after_the_cursor(&s);
+            users::list_users_prefix_matches_email_or_username_literally(&s);
+            sessions::created_session_and_first_token_read_back(&s, &s);
+            sessions::failed_create_session_leaves_no_session_behind(&s, &s);
+            sessions::live_sessions_are_unrevoked_unexpired_and_newest_first(&s, &s);
+            sessions::rotate_marks_the_parent_used_inserts_the_successor_and_touches_the_session(&s, &s);
+            sessions::rotating_a_used_parent_again_returns_false_and_changes_nothing(&s, &s);
+            sessions::rotate_refuses_revoked_expired_sessions_and_unknown_parents(&s, &s);
+            sessions::concurrent_rotations_of_one_parent_have_exactly_one_winner(&s, std::sync::Arc::new(s.clone()));
+            sessions::revoke_session_is_idempotent_and_reports_the_first_time(&s, &s);
+            sessions::revoke_user_sessions_returns_only_the_ones_it_revoked(&s, &s);
+            sessions::revoked_since_lists_sessions_revoked_at_or_after_the_instant(&s, &s);
+            sessions::wipe_sealed_successors_clears_only_tokens_used_before_the_instant(&s, &s);
+            sessions::writes_abandoned_midway_leave_the_store_usable(&s, &s);
+            keys::inserted_keys_are_listed_oldest_first_with_every_field(&s);
+            keys::duplicate_kid_is_a_conflict_on_kid(&s);
+            keys::transition_applies_only_to_the_expected_key_set(&s);
+            keys::a_failed_transition_changes_nothing(&s);
+            keys::racing_transitions_from_the_same_set_apply_exactly_once(std::sync::Arc::new(s.clone()));
+            keys::racing_first_key_creations_apply_exactly_once(std::sync::Arc::new(s.clone()));
+            keys::ping_succeeds_on_an_open_store(&s);
+            admin::inserted_client_reads_back_and_ids_are_unique(&s);
+            admin::revoked_tokens_are_listed_until_they_expire(&s);
+            admin::audit_events_read_back_newest_first_and_filter(&s);
+            admin::a_change_and_its_audit_event_commit_or_fail_together(&s, &s, &s);
+        }
+    };
+}
 
 mod fixtures;
 mod keys;
+mod postgres;
+mod redis;
 mod sessions;
 mod sqlite;
 mod users;

@@ -226,6 +226,17 @@ pub(crate) async fn concurrent_rotations_of_one_parent_have_exactly_one_winner(
     let candidates: Vec<RefreshToken> = (0..RACERS)
         .map(|n| token(&format!("racer-{n}"), &s, 1, at(30)))
         .collect();
+    // Reads from every racer at once first, so a pooled store opens its
+    // connections now rather than one per racer during the race.
+    let readers: Vec<_> = (0..RACERS)
+        .map(|_| {
+            let (sessions, parent) = (sessions.clone(), first.hash);
+            tokio::spawn(async move { sessions.refresh_token(&parent).await })
+        })
+        .collect();
+    for reader in readers {
+        reader.await.unwrap().unwrap();
+    }
     let barrier = Arc::new(tokio::sync::Barrier::new(RACERS));
     let mut tasks = Vec::new();
     for candidate in candidates.clone() {
@@ -373,4 +384,37 @@ pub(crate) async fn wipe_sealed_successors_clears_only_tokens_used_before_the_in
         "nothing left to wipe"
     );
     assert_eq!(sessions.wipe_sealed_successors(at(100)).await.unwrap(), 1);
+}
+
+/// A client that disconnects mid-login drops the request future while the
+/// store is inside a transaction. Under load this once left a pooled SQLite
+/// connection inside its transaction, failing every later write; writes now
+/// run to completion on their own task, so abandoned ones leave the store
+/// usable, whatever the backend.
+pub(crate) async fn writes_abandoned_midway_leave_the_store_usable(
+    users: &dyn UserStore,
+    sessions: &dyn SessionStore,
+) {
+    let owner = user("owner@example.com", None);
+    users.insert_user(&owner).await.unwrap();
+    for round in 0..200 {
+        let s = session(owner.id, at(1_000), 3_600);
+        let first = token(&format!("abandoned-{round}"), &s, 0, at(1_000));
+        let write = sessions.create_session(&s, &first);
+        // Poll it a little, then drop it, as axum does when the client goes away.
+        let _ = tokio::time::timeout(std::time::Duration::from_micros(round % 50), write).await;
+    }
+    // Every later write still works, promptly, and reads see it.
+    for round in 0..20 {
+        let s = session(owner.id, at(2_000), 3_600);
+        let first = token(&format!("after-{round}"), &s, 0, at(2_000));
+        tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            sessions.create_session(&s, &first),
+        )
+        .await
+        .expect("a write after abandoned ones does not hang")
+        .expect("a write after abandoned ones succeeds");
+        assert_eq!(sessions.session(s.id).await.unwrap(), Some(s));
+    }
 }

@@ -2,14 +2,13 @@
 //! plus what only a file-backed store has to prove.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use authgate_core::{KeyStore, Ping, SessionStore, StoreError, UserStore};
 use authgate_store::SqliteStore;
 use tempfile::TempDir;
 
 use crate::fixtures::{at, key, session, token, user};
-use crate::{keys, sessions, users};
+use crate::{admin, keys, sessions, users};
 
 /// A store on a new file in its own temporary directory (removed on drop).
 async fn open_temp() -> (TempDir, SqliteStore) {
@@ -34,30 +33,7 @@ macro_rules! sqlite_tests {
     )*};
 }
 
-sqlite_tests! { |s|
-    users::inserted_user_is_found_by_id_email_and_username(&s);
-    users::users_without_username_coexist_and_are_found_by_email(&s);
-    users::duplicate_email_is_a_conflict_on_email_and_inserts_nothing(&s);
-    users::duplicate_username_is_a_conflict_on_username_and_inserts_nothing(&s);
-    users::set_roles_and_password_hash_replace_them_and_touch_updated_at(&s);
-    users::disabling_a_user_revokes_their_live_sessions_in_the_same_call(&s, &s);
-    users::list_users_pages_by_id_after_the_cursor(&s);
-    users::list_users_prefix_matches_email_or_username_literally(&s);
-    sessions::created_session_and_first_token_read_back(&s, &s);
-    sessions::failed_create_session_leaves_no_session_behind(&s, &s);
-    sessions::live_sessions_are_unrevoked_unexpired_and_newest_first(&s, &s);
-    sessions::rotate_marks_the_parent_used_inserts_the_successor_and_touches_the_session(&s, &s);
-    sessions::rotating_a_used_parent_again_returns_false_and_changes_nothing(&s, &s);
-    sessions::rotate_refuses_revoked_expired_sessions_and_unknown_parents(&s, &s);
-    sessions::concurrent_rotations_of_one_parent_have_exactly_one_winner(&s, Arc::new(s.clone()));
-    sessions::revoke_session_is_idempotent_and_reports_the_first_time(&s, &s);
-    sessions::revoke_user_sessions_returns_only_the_ones_it_revoked(&s, &s);
-    sessions::revoked_since_lists_sessions_revoked_at_or_after_the_instant(&s, &s);
-    sessions::wipe_sealed_successors_clears_only_tokens_used_before_the_instant(&s, &s);
-    keys::inserted_keys_are_listed_oldest_first_with_every_field(&s);
-    keys::duplicate_kid_is_a_conflict_on_kid(&s);
-    keys::ping_succeeds_on_an_open_store(&s);
-}
+generic_checks!(sqlite_tests);
 
 #[tokio::test]
 async fn data_survives_closing_and_reopening_the_file() {
@@ -141,34 +117,4 @@ async fn a_missing_directory_is_unavailable() {
     let path = dir.path().join("no-such-dir").join("authgate.db");
     let err = SqliteStore::open(&path).await.unwrap_err();
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
-}
-
-/// A client that disconnects mid-login drops the request future while the
-/// store is inside a transaction. Under load this once left a pooled
-/// connection inside its transaction, failing every later write; writes now
-/// run to completion on their own task, so abandoned ones leave the store usable.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn writes_abandoned_midway_leave_the_store_usable() {
-    let (_dir, store) = open_temp().await;
-    let owner = user("owner@example.com", None);
-    store.insert_user(&owner).await.unwrap();
-    for round in 0..200 {
-        let s = session(owner.id, at(1_000), 3_600);
-        let first = token(&format!("abandoned-{round}"), &s, 0, at(1_000));
-        let write = store.create_session(&s, &first);
-        // Poll it a little, then drop it, as axum does when the client goes away.
-        let _ = tokio::time::timeout(std::time::Duration::from_micros(round % 50), write).await;
-    }
-    // Every later write still works, promptly.
-    for round in 0..20 {
-        let s = session(owner.id, at(2_000), 3_600);
-        let first = token(&format!("after-{round}"), &s, 0, at(2_000));
-        tokio::time::timeout(
-            std::time::Duration::from_secs(5),
-            store.create_session(&s, &first),
-        )
-        .await
-        .expect("a write after abandoned ones does not hang")
-        .expect("a write after abandoned ones succeeds");
-    }
 }

@@ -1,0 +1,135 @@
+//! `authgate audit tail` through the real binary, on the stores directly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn authgate(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_authgate"))
+        .args(args)
+        .env("AUTHGATE_STORAGE__DATA_DIR", dir)
+        .env("AUTHGATE_PASSWORDS__ARGON2_MEMORY_KIB", "64")
+        .env("AUTHGATE_PASSWORDS__ARGON2_ITERATIONS", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(input) = stdin {
+        pipe.write_all(input.as_bytes()).unwrap();
+    }
+    drop(pipe);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn lines(out: &Output) -> Vec<Value> {
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn audit_tail_prints_the_trail_oldest_first_filtered_by_kind_and_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let password = "violet-harbor-quantum-47-lantern\n";
+    for email in ["ann@example.com", "bob@example.com"] {
+        authgate(
+            dir.path(),
+            &["user", "add", "--email", email, "--password-stdin"],
+            Some(password),
+        );
+    }
+    authgate(dir.path(), &["user", "disable", "bob@example.com"], None);
+
+    let all = lines(&authgate(dir.path(), &["audit", "tail", "--json"], None));
+    let kinds: Vec<&str> = all.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["user.registered", "user.registered", "user.disabled"]
+    );
+
+    let disabled = lines(&authgate(
+        dir.path(),
+        &["audit", "tail", "--json", "--kind", "user.disabled"],
+        None,
+    ));
+    assert_eq!(disabled.len(), 1);
+    let bobs = lines(&authgate(
+        dir.path(),
+        &["audit", "tail", "--json", "--user", "bob@example.com"],
+        None,
+    ));
+    assert_eq!(bobs.len(), 2);
+    assert!(bobs.iter().all(|e| e["user_id"] == disabled[0]["user_id"]));
+    let latest = lines(&authgate(
+        dir.path(),
+        &["audit", "tail", "--json", "--limit", "1"],
+        None,
+    ));
+    assert_eq!(latest.len(), 1);
+    assert_eq!(latest[0]["kind"], "user.disabled");
+    // The human format names the kind too, and never the password.
+    let text = String::from_utf8(authgate(dir.path(), &["audit", "tail"], None).stdout).unwrap();
+    assert_eq!(text.lines().count(), 3);
+    assert!(text.contains("user.disabled"));
+    assert!(!text.contains("violet-harbor"));
+}
+
+#[test]
+fn audit_tail_follow_prints_events_recorded_after_it_started() {
+    use std::io::{BufRead, BufReader};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    let password = "violet-harbor-quantum-47-lantern\n";
+    authgate(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "--email",
+            "ann@example.com",
+            "--password-stdin",
+        ],
+        Some(password),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_authgate"))
+        .args(["audit", "tail", "--follow", "--json"])
+        .env("AUTHGATE_STORAGE__DATA_DIR", dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let first: Value =
+        serde_json::from_str(&rx.recv_timeout(Duration::from_secs(20)).unwrap()).unwrap();
+    assert_eq!(first["kind"], "user.registered");
+    authgate(dir.path(), &["user", "disable", "ann@example.com"], None);
+    let next = rx.recv_timeout(Duration::from_secs(20));
+    let _ = child.kill();
+    let _ = child.wait();
+    let next: Value = serde_json::from_str(&next.expect("the new event is printed")).unwrap();
+    assert_eq!(next["kind"], "user.disabled");
+    assert!(rx.try_recv().is_err(), "nothing printed twice");
+}

@@ -1,0 +1,61 @@
+//! `authgate client add` through the real binary, on the stores directly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::Command;
+use std::sync::Arc;
+
+use authgate_core::SystemClock;
+use serde_json::Value;
+
+fn client_add(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_authgate"))
+        .arg("client")
+        .arg("add")
+        .args(args)
+        .env("AUTHGATE_STORAGE__DATA_DIR", dir)
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn client_add_prints_a_secret_once_that_authenticates_the_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = client_add(dir.path(), &["billing", "--role", "user", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = printed["client_id"].as_str().unwrap();
+    let secret = printed["client_secret"].as_str().unwrap();
+    assert_eq!(secret.len(), 43, "256 random bits, base64url");
+
+    let settings = authgate_server::Settings::load(
+        None,
+        [(
+            "AUTHGATE_STORAGE__DATA_DIR".to_owned(),
+            dir.path().display().to_string(),
+        )],
+    )
+    .unwrap();
+    let (state, _) = authgate_server::build_service(&settings, Arc::new(SystemClock))
+        .await
+        .unwrap();
+    let client = state.auth.authenticate_client(id, secret).await.unwrap();
+    assert_eq!(client.name, "billing");
+    assert_eq!(client.roles, ["user"]);
+    assert!(state.auth.authenticate_client(id, "wrong").await.is_err());
+    let stored = state.auth.deps().clients.client(id).await.unwrap().unwrap();
+    assert!(!format!("{stored:?}").contains(secret));
+}
+
+#[test]
+fn client_add_refuses_unknown_roles_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = client_add(dir.path(), &["billing", "--role", "root"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown role"), "{err}");
+    assert!(out.stdout.is_empty(), "no secret printed");
+}

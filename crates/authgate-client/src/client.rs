@@ -1,0 +1,252 @@
+//! [`Client`]: the store, the transport and the refresh logic put together.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use authgate_proto::ErrorBody;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::audit::{AuditKind, AuditLog, AuditRecord};
+use crate::clock::{Clock, SystemClock};
+use crate::error::Error;
+use crate::refresh::Flight;
+use crate::store::AuthStore;
+use crate::transport::{HttpRequest, HttpResponse, Method, Transport};
+
+/// How long before expiry the access token is refreshed: 60 s.
+pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+/// A client of one authgate server for one user session.
+///
+/// Clones share everything (store, audit log, in-flight refresh), so a
+/// program makes one and hands clones to its tasks. Requests that need an
+/// access token refresh it first when less than the refresh margin is
+/// left, and once more after a 401; concurrent refreshes are merged into
+/// one request.
+#[derive(Clone)]
+pub struct Client {
+    /// Shared by every clone, and by a refresh running on behalf of all.
+    pub(crate) inner: Arc<Inner>,
+}
+
+/// The parts of a [`Client`].
+pub(crate) struct Inner {
+    /// How requests reach the server.
+    pub(crate) transport: Arc<dyn Transport>,
+    /// The session's tokens and user.
+    pub(crate) store: AuthStore,
+    /// "Now", for the refresh margin and audit times.
+    pub(crate) clock: Arc<dyn Clock>,
+    /// Refresh when fewer seconds than this are left.
+    pub(crate) refresh_margin: i64,
+    /// Where audit records go (besides `tracing`).
+    pub(crate) audit: AuditLog,
+    /// The refresh in flight, which every caller needing one joins.
+    pub(crate) flight: Mutex<Option<Flight>>,
+}
+
+/// Builds a [`Client`]; every setting has a default.
+#[derive(Debug)]
+pub struct ClientBuilder {
+    /// The transport to send requests with.
+    transport: Arc<dyn Transport>,
+    /// Defaults to a new, empty store.
+    store: AuthStore,
+    /// Defaults to [`SystemClock`].
+    clock: Arc<dyn Clock>,
+    /// Defaults to [`DEFAULT_REFRESH_MARGIN`].
+    refresh_margin: Duration,
+    /// Defaults to an [`AuditLog`] of the latest 100 records.
+    audit: AuditLog,
+}
+
+impl ClientBuilder {
+    /// Uses `store` (for example one a UI already subscribes to).
+    #[must_use]
+    pub fn store(mut self, store: AuthStore) -> Self {
+        self.store = store;
+        self
+    }
+
+    /// Uses `clock` for "now". Defaults to the system clock.
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Refreshes when less than `margin` is left. Defaults to 60 s.
+    #[must_use]
+    pub fn refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = margin;
+        self
+    }
+
+    /// Records audit events into `log` (shared with the caller).
+    #[must_use]
+    pub fn audit_log(mut self, log: AuditLog) -> Self {
+        self.audit = log;
+        self
+    }
+
+    /// The client.
+    pub fn build(self) -> Client {
+        Client {
+            inner: Arc::new(Inner {
+                transport: self.transport,
+                store: self.store,
+                clock: self.clock,
+                refresh_margin: i64::try_from(self.refresh_margin.as_secs()).unwrap_or(i64::MAX),
+                audit: self.audit,
+                flight: Mutex::new(None),
+            }),
+        }
+    }
+}
+
+impl Client {
+    /// A client with every default (new store, system clock, 60 s margin).
+    pub fn new(transport: impl Transport + 'static) -> Self {
+        Self::builder(transport).build()
+    }
+
+    /// A builder for a client sending through `transport`.
+    pub fn builder(transport: impl Transport + 'static) -> ClientBuilder {
+        ClientBuilder {
+            transport: Arc::new(transport),
+            store: AuthStore::new(),
+            clock: Arc::new(SystemClock),
+            refresh_margin: DEFAULT_REFRESH_MARGIN,
+            audit: AuditLog::default(),
+        }
+    }
+
+    /// The store holding this client's session.
+    pub fn store(&self) -> &AuthStore {
+        &self.inner.store
+    }
+
+    /// The audit log this client records into.
+    pub fn audit_log(&self) -> &AuditLog {
+        &self.inner.audit
+    }
+
+    /// "Now" by the client's clock, in Unix seconds.
+    pub fn now(&self) -> i64 {
+        self.inner.clock.now()
+    }
+
+    /// Sends a request without credentials.
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<HttpResponse, Error> {
+        self.inner
+            .transport
+            .send(HttpRequest {
+                method,
+                path: path.to_owned(),
+                bearer: None,
+                body,
+            })
+            .await
+    }
+
+    /// Sends a request with a fresh access token; after a 401 refreshes
+    /// (or takes the token another caller just got) and tries once more.
+    pub(crate) async fn authorized(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<HttpResponse, Error> {
+        let token = self.access_token().await?;
+        let request = HttpRequest {
+            method,
+            path: path.to_owned(),
+            bearer: Some(token.clone()),
+            body,
+        };
+        let response = self.inner.transport.send(request.clone()).await?;
+        if response.status != 401 || self.inner.store.refresh_token().is_none() {
+            return Ok(response);
+        }
+        let token = self.refresh_after(Some(&token)).await?;
+        self.inner
+            .transport
+            .send(HttpRequest {
+                bearer: Some(token),
+                ..request
+            })
+            .await
+    }
+
+    /// Appends an audit record stamped with the client's clock.
+    pub(crate) fn audit(&self, kind: AuditKind, user: Option<String>, detail: Option<String>) {
+        self.inner.audit.record(AuditRecord {
+            at: self.now(),
+            kind,
+            user,
+            detail,
+        });
+    }
+
+    /// The email of the logged-in user, for audit records.
+    pub(crate) fn current_email(&self) -> Option<String> {
+        self.inner.store.user().map(|u| u.email)
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("transport", &self.inner.transport)
+            .field("store", &self.inner.store)
+            .field("refresh_margin", &self.inner.refresh_margin)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A value as a JSON request body.
+pub(crate) fn json_body<T: Serialize>(value: &T) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(value).map_err(|e| Error::UnexpectedResponse {
+        status: 0,
+        reason: format!("request body could not be written: {e}"),
+    })
+}
+
+/// The body of a response with status `expected`, or the API.md error it
+/// carries instead.
+pub(crate) fn parse<T: DeserializeOwned>(
+    response: &HttpResponse,
+    expected: u16,
+) -> Result<T, Error> {
+    check(response, expected)?;
+    serde_json::from_slice(&response.body).map_err(|_| Error::UnexpectedResponse {
+        status: response.status,
+        reason: "the body is not the JSON API.md describes".to_owned(),
+    })
+}
+
+/// `Ok` for status `expected`, else the API.md error the response carries.
+pub(crate) fn check(response: &HttpResponse, expected: u16) -> Result<(), Error> {
+    if response.status == expected {
+        return Ok(());
+    }
+    match serde_json::from_slice::<ErrorBody>(&response.body) {
+        Ok(body) => Err(Error::api(response.status, body, response.retry_after)),
+        Err(_) => Err(Error::UnexpectedResponse {
+            status: response.status,
+            reason: format!("expected {expected} or an API.md error body"),
+        }),
+    }
+}
+
+/// Recovers a poisoned lock: the guarded values are replaced whole.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}

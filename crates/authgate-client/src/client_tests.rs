@@ -1,0 +1,302 @@
+//! The client's refresh, retry and error logic against a fake server.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use authgate_proto::ErrorCode;
+
+use crate::audit::AuditKind;
+use crate::client::Client;
+use crate::error::Error;
+use crate::fake::{ACCESS_TTL, FakeServer, FakeTransport, PASSWORD, RefreshMode};
+use crate::store::AuthChange;
+use crate::transport::{HttpRequest, HttpResponse, Method, Transport};
+
+/// A fake server and a client logged in to it, sharing one clock.
+async fn logged_in() -> (Arc<FakeServer>, Client) {
+    let server = FakeServer::new();
+    let client = Client::builder(FakeTransport(Arc::clone(&server)))
+        .clock(server.clock.clone())
+        .build();
+    client.login("alice@example.com", PASSWORD).await.unwrap();
+    (server, client)
+}
+
+fn kinds(client: &Client) -> Vec<AuditKind> {
+    let mut kinds: Vec<_> = client
+        .audit_log()
+        .latest(100)
+        .iter()
+        .map(|r| r.kind)
+        .collect();
+    kinds.reverse();
+    kinds
+}
+
+#[tokio::test]
+async fn login_fills_the_store_and_records_the_event() {
+    let (server, client) = logged_in().await;
+    assert!(client.store().is_authenticated());
+    assert_eq!(client.store().user().unwrap().email, "alice@example.com");
+    assert_eq!(
+        client.store().refresh_token(),
+        Some(server.current_refresh())
+    );
+    assert_eq!(kinds(&client), [AuditKind::LoginSucceeded]);
+}
+
+#[tokio::test]
+async fn a_refused_login_is_a_typed_error_and_a_failure_record() {
+    let server = FakeServer::new();
+    let client = Client::new(FakeTransport(server));
+    let err = client.login("alice", "wrong").await.unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::InvalidCredentials));
+    assert!(matches!(err, Error::Api { status: 401, .. }));
+    assert!(!client.store().is_authenticated());
+    let record = &client.audit_log().latest(1)[0];
+    assert_eq!(record.kind, AuditKind::LoginFailed);
+    assert_eq!(record.user.as_deref(), Some("alice"));
+    assert_eq!(record.detail.as_deref(), Some("invalid_credentials"));
+}
+
+#[tokio::test]
+async fn a_token_far_from_expiry_is_used_without_refreshing() {
+    let (server, client) = logged_in().await;
+    let before = client.store().token().unwrap();
+    server.clock.advance(ACCESS_TTL - 61);
+    assert_eq!(client.access_token().await.unwrap(), before);
+    client.me().await.unwrap();
+    assert_eq!(server.calls("/auth/refresh"), 0);
+}
+
+#[tokio::test]
+async fn a_token_within_the_margin_is_refreshed_first_and_the_rotation_kept() {
+    let (server, client) = logged_in().await;
+    let old_refresh = client.store().refresh_token().unwrap();
+    server.clock.advance(ACCESS_TTL - 59);
+    client.me().await.unwrap();
+    assert_eq!(server.calls("/auth/refresh"), 1);
+    assert_eq!(server.calls("/me"), 1);
+    let new_refresh = client.store().refresh_token().unwrap();
+    assert_ne!(new_refresh, old_refresh);
+    assert_eq!(new_refresh, server.current_refresh());
+    assert_eq!(
+        kinds(&client),
+        [AuditKind::LoginSucceeded, AuditKind::Refreshed]
+    );
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refreshed_before_the_request() {
+    let (server, client) = logged_in().await;
+    server.clock.advance(ACCESS_TTL + 3600);
+    client.me().await.unwrap();
+    assert_eq!(server.calls("/auth/refresh"), 1);
+    assert_eq!(server.calls("/me"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_callers_with_a_nearly_expired_token_share_one_refresh() {
+    let (server, client) = logged_in().await;
+    server.clock.advance(ACCESS_TTL - 10);
+    server.hold_refresh.store(true, Ordering::SeqCst);
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.access_token().await })
+        })
+        .collect();
+    // Hold the one refresh until every caller is waiting for it.
+    while server.calls("/auth/refresh") == 0 {
+        tokio::task::yield_now().await;
+    }
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+    server.gate.add_permits(50);
+    let mut tokens = Vec::new();
+    for task in tasks {
+        tokens.push(task.await.unwrap().unwrap());
+    }
+    assert_eq!(server.calls("/auth/refresh"), 1);
+    assert!(tokens.iter().all(|t| *t == tokens[0]));
+    assert_eq!(client.store().token().as_ref(), Some(&tokens[0]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_requests_that_meet_a_401_cause_one_refresh() {
+    let (server, client) = logged_in().await;
+    // The server stops accepting the token well before its expiry.
+    server.reject_current_access();
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.me().await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    assert_eq!(server.calls("/auth/refresh"), 1);
+    let me_calls = server.calls("/me");
+    assert!(
+        (51..=100).contains(&me_calls),
+        "at most one retry each: {me_calls}"
+    );
+}
+
+#[tokio::test]
+async fn a_401_is_retried_once_after_a_refresh_and_not_again() {
+    let (server, client) = logged_in().await;
+    server.reject_all.store(true, Ordering::SeqCst);
+    let err = client.me().await.unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::InvalidToken));
+    assert_eq!(server.calls("/me"), 2);
+    assert_eq!(server.calls("/auth/refresh"), 1);
+    assert!(client.store().is_authenticated());
+}
+
+#[tokio::test]
+async fn invalid_grant_logs_the_store_out_and_is_audited() {
+    let (server, client) = logged_in().await;
+    let changes = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = Arc::clone(&changes);
+    let _sub = client
+        .store()
+        .subscribe(move |c| sink.lock().unwrap().push(c.clone()));
+    server.issue(); // the client's refresh token is no longer the current one
+    server.clock.advance(ACCESS_TTL);
+    let err = client.me().await.unwrap_err();
+    assert!(err.is_session_over(), "{err:?}");
+    assert!(!client.store().is_authenticated());
+    assert_eq!(*changes.lock().unwrap(), [AuthChange::LoggedOut]);
+    assert_eq!(
+        client.audit_log().latest(1)[0].kind,
+        AuditKind::SessionExpired
+    );
+    assert_eq!(client.me().await.unwrap_err(), Error::NotAuthenticated);
+}
+
+#[tokio::test]
+async fn a_passing_refresh_failure_keeps_the_session_and_the_still_valid_token() {
+    let (server, client) = logged_in().await;
+    let token = client.store().token().unwrap();
+    *server.refresh_mode.lock().unwrap() = RefreshMode::Unavailable;
+    server.clock.advance(ACCESS_TTL - 30);
+    assert_eq!(client.access_token().await.unwrap(), token);
+    assert!(client.store().is_authenticated());
+    assert_eq!(
+        client.audit_log().latest(1)[0].kind,
+        AuditKind::RefreshFailed
+    );
+    // Once expired, the failure is the caller's error.
+    server.clock.advance(60);
+    let err = client.access_token().await.unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::Unavailable));
+    assert!(client.store().is_authenticated());
+}
+
+#[tokio::test]
+async fn a_refresh_that_ends_after_logout_does_not_log_back_in() {
+    let (server, client) = logged_in().await;
+    server.hold_refresh.store(true, Ordering::SeqCst);
+    let refreshing = tokio::spawn({
+        let client = client.clone();
+        async move { client.refresh().await }
+    });
+    while server.calls("/auth/refresh") == 0 {
+        tokio::task::yield_now().await;
+    }
+    client.store().logout();
+    server.gate.add_permits(1);
+    assert_eq!(refreshing.await.unwrap(), Err(Error::NotAuthenticated));
+    assert!(!client.store().is_authenticated());
+}
+
+#[tokio::test]
+async fn logout_tells_the_server_and_empties_the_store() {
+    let (server, client) = logged_in().await;
+    client.logout().await.unwrap();
+    assert_eq!(server.calls("/auth/logout"), 1);
+    assert!(!client.store().is_authenticated());
+    assert_eq!(client.audit_log().latest(1)[0].kind, AuditKind::LoggedOut);
+    // Logging out twice is harmless and sends nothing.
+    client.logout().await.unwrap();
+    assert_eq!(server.calls("/auth/logout"), 1);
+}
+
+#[tokio::test]
+async fn logout_with_a_session_the_server_already_ended_still_succeeds() {
+    let (server, client) = logged_in().await;
+    server.reject_all.store(true, Ordering::SeqCst);
+    server.issue(); // refresh is refused too: invalid_grant
+    client.logout().await.unwrap();
+    assert!(!client.store().is_authenticated());
+}
+
+#[tokio::test]
+async fn without_a_session_requests_fail_before_reaching_the_server() {
+    let server = FakeServer::new();
+    let client = Client::new(FakeTransport(Arc::clone(&server)));
+    assert_eq!(client.me().await.unwrap_err(), Error::NotAuthenticated);
+    assert_eq!(client.refresh().await.unwrap_err(), Error::NotAuthenticated);
+    assert_eq!(server.calls("/me") + server.calls("/auth/refresh"), 0);
+}
+
+/// Answers every request with the same response.
+#[derive(Debug)]
+struct Canned(HttpResponse);
+
+#[async_trait::async_trait]
+impl Transport for Canned {
+    async fn send(&self, _: HttpRequest) -> Result<HttpResponse, Error> {
+        Ok(self.0.clone())
+    }
+}
+
+#[tokio::test]
+async fn rate_limiting_carries_retry_after() {
+    let client = Client::new(Canned(HttpResponse {
+        status: 429,
+        retry_after: Some(7),
+        body: br#"{"error":"rate_limited","error_description":"Slow down."}"#.to_vec(),
+    }));
+    let err = client.login("alice", "pw").await.unwrap_err();
+    assert_eq!(
+        err,
+        Error::Api {
+            status: 429,
+            code: ErrorCode::RateLimited,
+            description: "Slow down.".into(),
+            retry_after: Some(7),
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_api_md_is_an_unexpected_response() {
+    for (status, body) in [(502, &b"<html>Bad gateway</html>"[..]), (200, &b"{}"[..])] {
+        let client = Client::new(Canned(HttpResponse {
+            status,
+            retry_after: None,
+            body: body.to_vec(),
+        }));
+        let err = client.login("alice", "pw").await.unwrap_err();
+        assert!(
+            matches!(err, Error::UnexpectedResponse { status: s, .. } if s == status),
+            "{err:?}"
+        );
+    }
+}
+
+#[test]
+fn requests_never_show_the_token_or_body_in_debug() {
+    let request = HttpRequest {
+        method: Method::Post,
+        path: "/auth/login".into(),
+        bearer: Some("secret-token".into()),
+        body: Some(br#"{"password":"secret-pw"}"#.to_vec()),
+    };
+    let debug = format!("{request:?}");
+    assert!(!debug.contains("secret"), "{debug}");
+}

@@ -1,0 +1,84 @@
+//! The one error type of the client.
+
+use authgate_proto::{ErrorBody, ErrorCode};
+
+/// What can go wrong talking to an authgate server or keeping its tokens.
+///
+/// `Clone`, because one refresh's outcome is handed to every caller that
+/// waited for it. No variant ever carries a password or a token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server answered with an API.md error body; branch on `code`.
+    #[error("the server refused the request ({status} {code}): {description}")]
+    Api {
+        /// The HTTP status, e.g. 401.
+        status: u16,
+        /// The API.md error code, e.g. [`ErrorCode::InvalidCredentials`].
+        code: ErrorCode,
+        /// The server's human-readable sentence.
+        description: String,
+        /// Whole seconds to wait before trying again (`Retry-After`, with 429).
+        retry_after: Option<u64>,
+    },
+    /// The store holds no access token (or no refresh token where one is
+    /// needed): log in first.
+    #[error("not logged in")]
+    NotAuthenticated,
+    /// The request never got an answer: connection refused, timeout, TLS.
+    #[error("the server could not be reached: {0}")]
+    Transport(String),
+    /// The server answered something that is not what API.md promises.
+    #[error("unexpected response from the server ({status}): {reason}")]
+    UnexpectedResponse {
+        /// The HTTP status received.
+        status: u16,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// The server URL cannot be used (not http/https, not a URL at all).
+    #[error("invalid server URL: {0}")]
+    InvalidUrl(String),
+    /// Reading or writing the credentials file failed.
+    #[error("credentials file {path}: {message}")]
+    Credentials {
+        /// The file (or directory) concerned.
+        path: String,
+        /// What went wrong with it.
+        message: String,
+    },
+}
+
+impl Error {
+    /// The API.md error code, when the server sent one.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            Self::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// Whether the refresh token is no longer any good (`invalid_grant`):
+    /// the session is over and the user must log in again.
+    pub fn is_session_over(&self) -> bool {
+        self.code() == Some(ErrorCode::InvalidGrant)
+    }
+
+    /// The error of an API.md error body received with `status`.
+    pub(crate) fn api(status: u16, body: ErrorBody, retry_after: Option<u64>) -> Self {
+        Self::Api {
+            status,
+            code: body.error,
+            description: body.error_description,
+            retry_after,
+        }
+    }
+
+    /// A credentials-file error about `path`.
+    pub(crate) fn credentials(path: &std::path::Path, message: impl std::fmt::Display) -> Self {
+        Self::Credentials {
+            path: path.display().to_string(),
+            message: message.to_string(),
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! A fake authgate server behind the [`Transport`] trait, for unit tests of
+//! the store, refresh and error logic without a network.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use authgate_jwt::{Algorithm, SigningKey, sign};
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+
+use crate::clock::{Clock, ManualClock};
+use crate::error::Error;
+use crate::store::tests::user;
+use crate::transport::{HttpRequest, HttpResponse, Transport};
+
+/// How long the fake's access tokens live.
+pub(crate) const ACCESS_TTL: i64 = 900;
+
+/// The one password the fake accepts.
+pub(crate) const PASSWORD: &str = "right-password";
+
+/// How the fake answers `POST /auth/refresh`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RefreshMode {
+    /// Rotates the refresh token and issues a new access token.
+    Rotate,
+    /// 503 `unavailable`.
+    Unavailable,
+}
+
+/// The fake server's state, shared with the test through an `Arc`.
+#[derive(Debug)]
+pub(crate) struct FakeServer {
+    /// The server's (and the test client's) clock.
+    pub(crate) clock: Arc<ManualClock>,
+    /// Signs access tokens, so `exp` is a real claim.
+    key: SigningKey,
+    /// Requests received, by path.
+    calls: Mutex<HashMap<String, u32>>,
+    /// The access token `/me` accepts, and the refresh token `/auth/refresh` accepts.
+    current: Mutex<(String, String)>,
+    /// Numbers tokens, so each is distinct.
+    serial: AtomicU64,
+    /// What refresh does.
+    pub(crate) refresh_mode: Mutex<RefreshMode>,
+    /// When set, `/me` answers 401 whatever the token.
+    pub(crate) reject_all: AtomicBool,
+    /// Refresh responses wait for a permit here when `hold_refresh` is set.
+    pub(crate) gate: Semaphore,
+    /// Whether refresh waits at the gate.
+    pub(crate) hold_refresh: AtomicBool,
+}
+
+impl FakeServer {
+    /// A fake at `now` = 1 800 000 000 with no session.
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Self {
+            clock: Arc::new(ManualClock::new(1_800_000_000)),
+            key: SigningKey::generate(Algorithm::HS256).unwrap(),
+            calls: Mutex::new(HashMap::new()),
+            current: Mutex::new((String::new(), String::new())),
+            serial: AtomicU64::new(0),
+            refresh_mode: Mutex::new(RefreshMode::Rotate),
+            reject_all: AtomicBool::new(false),
+            gate: Semaphore::new(0),
+            hold_refresh: AtomicBool::new(false),
+        })
+    }
+
+    /// How many requests reached `path`.
+    pub(crate) fn calls(&self, path: &str) -> u32 {
+        self.calls.lock().unwrap().get(path).copied().unwrap_or(0)
+    }
+
+    /// The refresh token the fake accepts next.
+    pub(crate) fn current_refresh(&self) -> String {
+        self.current.lock().unwrap().1.clone()
+    }
+
+    /// Stops accepting the current access token (as after a key
+    /// compromise), keeping the refresh token.
+    pub(crate) fn reject_current_access(&self) {
+        self.current.lock().unwrap().0 = "no access token is accepted".to_owned();
+    }
+
+    /// Issues a new pair and makes it the current one.
+    pub(crate) fn issue(&self) -> (String, String) {
+        let n = self.serial.fetch_add(1, Ordering::SeqCst);
+        let now = self.clock.now();
+        let access = sign(
+            &self.key,
+            Some("at+jwt"),
+            &json!({"sub": "alice", "iat": now, "exp": now + ACCESS_TTL, "jti": n.to_string()}),
+        )
+        .unwrap();
+        let pair = (access, format!("refresh-{n}"));
+        *self.current.lock().unwrap() = pair.clone();
+        pair
+    }
+
+    fn respond(&self, request: &HttpRequest) -> HttpResponse {
+        let body: Value = request
+            .body
+            .as_deref()
+            .map(|b| serde_json::from_slice(b).unwrap())
+            .unwrap_or(Value::Null);
+        match request.path.as_str() {
+            "/auth/login" if body["password"] == PASSWORD => {
+                let (access, refresh) = self.issue();
+                let user = serde_json::to_value(user(&["user"])).unwrap();
+                ok(
+                    json!({"access_token": access, "token_type": "Bearer", "expires_in": ACCESS_TTL,
+                          "refresh_token": refresh, "refresh_expires_in": 86_400, "user": user}),
+                )
+            }
+            "/auth/login" => error(401, "invalid_credentials"),
+            "/auth/refresh" => {
+                if *self.refresh_mode.lock().unwrap() == RefreshMode::Unavailable {
+                    return error(503, "unavailable");
+                }
+                if body["refresh_token"] != self.current_refresh() {
+                    return error(401, "invalid_grant");
+                }
+                let (access, refresh) = self.issue();
+                ok(
+                    json!({"access_token": access, "token_type": "Bearer", "expires_in": ACCESS_TTL,
+                          "refresh_token": refresh, "refresh_expires_in": 86_400}),
+                )
+            }
+            "/me" | "/auth/logout" => {
+                let current = self.current.lock().unwrap().0.clone();
+                let good = request.bearer.as_deref() == Some(current.as_str())
+                    && !authgate_jwt::is_expired(&current, self.clock.now())
+                    && !self.reject_all.load(Ordering::SeqCst);
+                match (good, request.path.as_str()) {
+                    (false, _) => error(401, "invalid_token"),
+                    (true, "/me") => {
+                        let mut me = serde_json::to_value(user(&["user"])).unwrap();
+                        me["session"] = json!({"id": "0193a5b2-8000-7000-8000-000000000001",
+                            "created_at": "2026-11-22T10:00:00Z", "expires_at": "2026-12-22T10:00:00Z"});
+                        ok(me)
+                    }
+                    (true, _) => ok(json!({"message": "Logged out."})),
+                }
+            }
+            _ => error(404, "not_found"),
+        }
+    }
+}
+
+fn ok(body: Value) -> HttpResponse {
+    HttpResponse {
+        status: 200,
+        retry_after: None,
+        body: serde_json::to_vec(&body).unwrap(),
+    }
+}
+
+fn error(status: u16, code: &str) -> HttpResponse {
+    HttpResponse {
+        status,
+        retry_after: None,
+        body: serde_json::to_vec(&json!({"error": code, "error_description": code})).unwrap(),
+    }
+}
+
+/// The [`Transport`] that hands requests to a [`FakeServer`].
+#[derive(Debug, Clone)]
+pub(crate) struct FakeTransport(pub(crate) Arc<FakeServer>);
+
+#[async_trait]
+impl Transport for FakeTransport {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+        *self
+            .0
+            .calls
+            .lock()
+            .unwrap()
+            .entry(request.path.clone())
+            .or_default() += 1;
+        if request.path == "/auth/refresh" && self.0.hold_refresh.load(Ordering::SeqCst) {
+            self.0.gate.acquire().await.unwrap().forget();
+        }
+        // Let other tasks run between request and response, as a network would.
+        tokio::task::yield_now().await;
+        Ok(self.0.respond(&request))
+    }
+}

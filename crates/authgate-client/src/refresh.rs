@@ -1,0 +1,202 @@
+//! Refreshing the access token: ahead of expiry, after a 401, and only
+//! once however many callers need it at the same time (single flight).
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use authgate_proto::{RefreshRequest, RefreshResponse};
+use futures_util::FutureExt;
+use futures_util::future::{BoxFuture, Shared};
+
+use crate::audit::{AuditKind, AuditLog, AuditRecord};
+use crate::client::{Client, Inner, json_body, lock, parse};
+use crate::clock::Clock;
+use crate::error::Error;
+use crate::store::{AuthStore, Tokens};
+use crate::transport::{HttpRequest, Method, Transport};
+
+/// The outcome every waiter of one refresh shares: the new access token.
+type SharedRefresh = Shared<BoxFuture<'static, Result<String, Error>>>;
+
+/// A refresh in progress.
+pub(crate) struct Flight {
+    /// Tells this flight from a later one when it clears the slot.
+    id: u64,
+    /// The request and the store update; every waiter polls a clone.
+    future: SharedRefresh,
+}
+
+impl fmt::Debug for Flight {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Flight").field("id", &self.id).finish()
+    }
+}
+
+/// Ids of flights, unique within the process.
+static NEXT_FLIGHT: AtomicU64 = AtomicU64::new(0);
+
+impl Client {
+    /// An access token good for at least the refresh margin: the stored one,
+    /// or a new one after a refresh when less than the margin is left.
+    ///
+    /// Without a refresh token the stored token is returned as it is. If a
+    /// proactive refresh fails for a reason that may pass (network, 5xx)
+    /// while the old token has not yet expired, the old token is returned.
+    ///
+    /// # Errors
+    /// [`Error::NotAuthenticated`] when logged out; the refresh's error
+    /// when one was needed and failed (`invalid_grant` also logs the store
+    /// out).
+    pub async fn access_token(&self) -> Result<String, Error> {
+        let store = &self.inner.store;
+        let token = store.token().ok_or(Error::NotAuthenticated)?;
+        let now = self.now();
+        let left = match authgate_jwt::expires_in(&token, now) {
+            Ok(Some(left)) => left,
+            Ok(None) => return Ok(token),
+            Err(_) => 0,
+        };
+        if left >= self.inner.refresh_margin || store.refresh_token().is_none() {
+            return Ok(token);
+        }
+        match self.refresh_after(Some(&token)).await {
+            Err(e) if left > 0 && !e.is_session_over() && e != Error::NotAuthenticated => {
+                tracing::debug!(target: "authgate_client", error = %e, "proactive refresh failed; the current token still works");
+                Ok(token)
+            }
+            other => other,
+        }
+    }
+
+    /// Refreshes now (joining a refresh already in flight) and returns the
+    /// new access token. The rotated refresh token replaces the old one in
+    /// the store.
+    ///
+    /// # Errors
+    /// [`Error::NotAuthenticated`] without a refresh token; the server's
+    /// error otherwise. `invalid_grant` logs the store out.
+    pub async fn refresh(&self) -> Result<String, Error> {
+        self.refresh_after(None).await
+    }
+
+    /// Joins the refresh in flight, or starts one, unless the stored access
+    /// token is no longer `seen`: then another caller has refreshed
+    /// already and its token is returned without a request.
+    pub(crate) async fn refresh_after(&self, seen: Option<&str>) -> Result<String, Error> {
+        let future = {
+            let mut slot = lock(&self.inner.flight);
+            match slot.as_ref() {
+                Some(flight) => flight.future.clone(),
+                None => {
+                    let store = &self.inner.store;
+                    let tokens = store.tokens().ok_or(Error::NotAuthenticated)?;
+                    if seen.is_some_and(|seen| seen != tokens.access) {
+                        return Ok(tokens.access);
+                    }
+                    let refresh_token = tokens.refresh.ok_or(Error::NotAuthenticated)?;
+                    let id = NEXT_FLIGHT.fetch_add(1, Ordering::Relaxed);
+                    // Weak: the slot holds this future, which must not keep
+                    // the client alive if every waiter gives up on it.
+                    let inner = Arc::downgrade(&self.inner);
+                    let refresher = Refresher {
+                        transport: Arc::clone(&self.inner.transport),
+                        store: store.clone(),
+                        clock: Arc::clone(&self.inner.clock),
+                        audit: self.inner.audit.clone(),
+                    };
+                    let epoch = store.epoch();
+                    let future = async move {
+                        let result = refresher.refresh_once(epoch, refresh_token).await;
+                        // The store is updated before the slot is cleared, so a
+                        // caller that finds the slot empty sees the new token.
+                        if let Some(inner) = inner.upgrade() {
+                            clear(&inner, id);
+                        }
+                        result
+                    }
+                    .boxed()
+                    .shared();
+                    *slot = Some(Flight {
+                        id,
+                        future: future.clone(),
+                    });
+                    future
+                }
+            }
+        };
+        future.await
+    }
+}
+
+/// What one refresh needs, owned, so the shared future holds no client.
+struct Refresher {
+    /// Sends the `POST /auth/refresh`.
+    transport: Arc<dyn Transport>,
+    /// Receives the rotated tokens, or the logout after `invalid_grant`.
+    store: AuthStore,
+    /// Stamps the audit record.
+    clock: Arc<dyn Clock>,
+    /// Receives the audit record.
+    audit: AuditLog,
+}
+
+impl Refresher {
+    /// One `POST /auth/refresh` and its effect on the store.
+    async fn refresh_once(&self, epoch: u64, refresh_token: String) -> Result<String, Error> {
+        let user = self.store.user().map(|u| u.email);
+        let outcome = async {
+            let body = json_body(&RefreshRequest { refresh_token })?;
+            let request = HttpRequest {
+                method: Method::Post,
+                path: "/auth/refresh".to_owned(),
+                bearer: None,
+                body: Some(body),
+            };
+            let response = self.transport.send(request).await?;
+            parse::<RefreshResponse>(&response, 200)
+        }
+        .await;
+        let (kind, result) = match outcome {
+            Ok(response) => {
+                let tokens = Tokens::from(response);
+                let access = tokens.access.clone();
+                if !self.store.set_token_in(epoch, tokens) {
+                    // Logged out (or in as someone else) meanwhile.
+                    return Err(Error::NotAuthenticated);
+                }
+                (AuditKind::Refreshed, Ok(access))
+            }
+            Err(e) if e.is_session_over() => {
+                self.store.logout_in(epoch);
+                (AuditKind::SessionExpired, Err(e))
+            }
+            Err(e) => (AuditKind::RefreshFailed, Err(e)),
+        };
+        self.audit.record(AuditRecord {
+            at: self.clock.now(),
+            kind,
+            user,
+            detail: result.as_ref().err().map(failure),
+        });
+        result
+    }
+}
+
+/// Empties the flight slot if it still holds flight `id`.
+fn clear(inner: &Inner, id: u64) {
+    let mut slot = lock(&inner.flight);
+    if slot.as_ref().is_some_and(|flight| flight.id == id) {
+        *slot = None;
+    }
+}
+
+/// A short reason for an audit record: the API.md code, or the error kind.
+pub(crate) fn failure(error: &Error) -> String {
+    match error {
+        Error::Api { code, .. } => code.as_str().to_owned(),
+        Error::NotAuthenticated => "not_authenticated".to_owned(),
+        Error::Transport(_) => "unreachable".to_owned(),
+        _ => "unexpected_response".to_owned(),
+    }
+}

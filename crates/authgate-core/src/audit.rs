@@ -1,0 +1,488 @@
+//! The audit trail: every security event as an [`AuditEvent`], written to
+//! the configured sinks (the database, JSON lines on stdout, a JSONL file).
+//!
+//! Events that record a change (registration, roles, disable, revocation,
+//! key rotation, client creation) are written to the database by the store
+//! in the same transaction as the change; the store methods take them. Every
+//! other event, and every event for the other sinks, goes through a bounded
+//! queue per sink, drained by that sink's own task: a slow, failing or
+//! panicking sink never blocks or fails a login. Its failures are counted and
+//! logged, and it is simply tried again with the next event. When a queue is
+//! full the event is dropped for that sink and counted.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use authgate_proto::{AuditEvent, AuditKind};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::{Mutex, mpsc, oneshot};
+use uuid::Uuid;
+
+use crate::store::AuditStore;
+
+/// Events waiting per sink before new ones are dropped.
+pub const AUDIT_QUEUE_CAPACITY: usize = 10_000;
+
+/// How long [`AuditLog::flush_database`] waits at most.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Where a request came from, for sessions and audit records.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// The client address, as the server believes it (trusted proxies only).
+    pub ip: Option<IpAddr>,
+    /// The `User-Agent`, truncated by the server.
+    pub user_agent: Option<String>,
+}
+
+/// A destination for audit events.
+#[async_trait]
+pub trait AuditSink: Send + Sync + std::fmt::Debug + 'static {
+    /// A short name for metrics and logs (`"database"`, `"stdout"`, `"file"`).
+    fn name(&self) -> &str;
+
+    /// Writes one event.
+    ///
+    /// # Errors
+    /// A description of the failure (never the event's contents).
+    async fn write(&self, event: &AuditEvent) -> Result<(), String>;
+}
+
+/// The database sink: the table `GET /admin/audit` reads.
+#[derive(Debug)]
+pub struct DatabaseSink(pub Arc<dyn AuditStore>);
+
+#[async_trait]
+impl AuditSink for DatabaseSink {
+    fn name(&self) -> &str {
+        "database"
+    }
+
+    async fn write(&self, event: &AuditEvent) -> Result<(), String> {
+        self.0.append_event(event).await.map_err(|e| e.to_string())
+    }
+}
+
+/// JSON lines on standard output, for log collectors.
+#[derive(Debug, Default)]
+pub struct StdoutSink;
+
+#[async_trait]
+impl AuditSink for StdoutSink {
+    fn name(&self) -> &str {
+        "stdout"
+    }
+
+    async fn write(&self, event: &AuditEvent) -> Result<(), String> {
+        let line = json_line(event)?;
+        let mut out = tokio::io::stdout();
+        out.write_all(&line).await.map_err(|e| e.to_string())?;
+        out.flush().await.map_err(|e| e.to_string())
+    }
+}
+
+/// JSON lines appended to a file (created 0600 if missing); reopened after
+/// an error, so a full disk or a rotated file recovers by itself.
+#[derive(Debug)]
+pub struct FileSink {
+    /// The file's path.
+    path: PathBuf,
+    /// The open file; `None` until first use and after an error.
+    file: Mutex<Option<tokio::fs::File>>,
+}
+
+impl FileSink {
+    /// A sink appending to `path`.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            file: Mutex::new(None),
+        }
+    }
+}
+
+#[async_trait]
+impl AuditSink for FileSink {
+    fn name(&self) -> &str {
+        "file"
+    }
+
+    async fn write(&self, event: &AuditEvent) -> Result<(), String> {
+        let line = json_line(event)?;
+        let mut slot = self.file.lock().await;
+        if slot.is_none() {
+            let mut options = tokio::fs::OpenOptions::new();
+            options.create(true).append(true);
+            #[cfg(unix)]
+            options.mode(0o600);
+            *slot = Some(options.open(&self.path).await.map_err(|e| e.to_string())?);
+        }
+        let Some(file) = slot.as_mut() else {
+            return Err("audit file not open".into());
+        };
+        let written = match file.write_all(&line).await {
+            Ok(()) => file.flush().await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = written {
+            *slot = None;
+            return Err(e.to_string());
+        }
+        Ok(())
+    }
+}
+
+/// One event as a JSON line.
+fn json_line(event: &AuditEvent) -> Result<Vec<u8>, String> {
+    let mut line = serde_json::to_vec(event).map_err(|e| e.to_string())?;
+    line.push(b'\n');
+    Ok(line)
+}
+
+/// What a sink's queue carries.
+enum Message {
+    /// An event to write.
+    Event(Arc<AuditEvent>),
+    /// Answered once every earlier message has been handled.
+    Flush(oneshot::Sender<()>),
+}
+
+/// Counters of one sink.
+#[derive(Debug, Default)]
+pub struct SinkCounters {
+    /// Writes that returned an error or panicked.
+    pub failures: AtomicU64,
+    /// Events dropped because the queue was full.
+    pub dropped: AtomicU64,
+}
+
+/// One sink with its queue.
+#[derive(Debug)]
+struct Lane {
+    /// The sink's name.
+    name: String,
+    /// Whether this is the database sink (fed directly by transactional writes).
+    database: bool,
+    /// The queue into the sink's task.
+    queue: mpsc::Sender<Message>,
+    /// Its failures and drops.
+    counters: Arc<SinkCounters>,
+}
+
+/// The audit log of the service.
+#[derive(Debug)]
+pub struct AuditLog {
+    /// The database store, when `database` is among the sinks: change
+    /// events are written by the store in their transaction, queries read it.
+    store: Option<Arc<dyn AuditStore>>,
+    /// Every sink, each with its queue and task.
+    lanes: Vec<Lane>,
+}
+
+impl AuditLog {
+    /// A log over `store` (the database sink, when configured) and the
+    /// `others` sinks. Starts one task per sink: call inside a Tokio runtime.
+    pub fn new(store: Option<Arc<dyn AuditStore>>, others: Vec<Arc<dyn AuditSink>>) -> Self {
+        let mut sinks: Vec<(Arc<dyn AuditSink>, bool)> = Vec::new();
+        if let Some(store) = &store {
+            sinks.push((Arc::new(DatabaseSink(store.clone())), true));
+        }
+        sinks.extend(others.into_iter().map(|s| (s, false)));
+        let lanes = sinks
+            .into_iter()
+            .map(|(sink, database)| spawn_lane(sink, database))
+            .collect();
+        Self { store, lanes }
+    }
+
+    /// A log that records nothing (tools and tests of other parts).
+    pub fn disabled() -> Self {
+        Self {
+            store: None,
+            lanes: Vec::new(),
+        }
+    }
+
+    /// Queues `event` for every sink; never waits, never fails.
+    pub fn record(&self, event: AuditEvent) {
+        self.fan_out(Arc::new(event), true);
+    }
+
+    /// Queues an event whose database copy the store already wrote in the
+    /// change's transaction: only the other sinks get it.
+    pub fn record_written(&self, event: AuditEvent) {
+        self.fan_out(Arc::new(event), false);
+    }
+
+    fn fan_out(&self, event: Arc<AuditEvent>, with_database: bool) {
+        for lane in self.lanes.iter().filter(|l| with_database || !l.database) {
+            if lane.queue.try_send(Message::Event(event.clone())).is_err() {
+                lane.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(sink = %lane.name, kind = %event.kind, "audit queue full; event dropped for this sink");
+            }
+        }
+    }
+
+    /// The database store, when the database is a sink: transactional
+    /// writers put change events there, `GET /admin/audit` reads it.
+    pub fn store(&self) -> Option<&Arc<dyn AuditStore>> {
+        self.store.as_ref()
+    }
+
+    /// Waits (up to 2 s) until the database sink has written every event
+    /// queued before this call, so a query sees this instance's own events.
+    pub async fn flush_database(&self) {
+        if let Some(lane) = self.lanes.iter().find(|l| l.database) {
+            flush_lane(lane).await;
+        }
+    }
+
+    /// Waits (up to 2 s per sink) until every sink has handled every event
+    /// queued before this call.
+    pub async fn flush(&self) {
+        for lane in &self.lanes {
+            flush_lane(lane).await;
+        }
+    }
+
+    /// Failures and drops per sink name, for metrics.
+    pub fn counters(&self) -> BTreeMap<String, Arc<SinkCounters>> {
+        self.lanes
+            .iter()
+            .map(|l| (l.name.clone(), l.counters.clone()))
+            .collect()
+    }
+
+    /// Events that could not be written, over all sinks.
+    pub fn failures(&self) -> u64 {
+        self.lanes
+            .iter()
+            .map(|l| l.counters.failures.load(Ordering::Relaxed))
+            .sum()
+    }
+}
+
+async fn flush_lane(lane: &Lane) {
+    let (done, wait) = oneshot::channel();
+    if lane.queue.send(Message::Flush(done)).await.is_ok() {
+        let _ = tokio::time::timeout(FLUSH_TIMEOUT, wait).await;
+    }
+}
+
+/// Starts the task that drains one sink's queue.
+fn spawn_lane(sink: Arc<dyn AuditSink>, database: bool) -> Lane {
+    let (queue, mut rx) = mpsc::channel::<Message>(AUDIT_QUEUE_CAPACITY);
+    let counters = Arc::new(SinkCounters::default());
+    let name = sink.name().to_owned();
+    let task_counters = counters.clone();
+    tokio::spawn(async move {
+        while let Some(message) = rx.recv().await {
+            match message {
+                Message::Event(event) => {
+                    let writer = sink.clone();
+                    let kind = event.kind.clone();
+                    // Its own task, so a panicking sink is caught and counted.
+                    let outcome = tokio::spawn(async move { writer.write(&event).await }).await;
+                    let failure = match outcome {
+                        Ok(Ok(())) => None,
+                        Ok(Err(e)) => Some(e),
+                        Err(e) if e.is_panic() => Some("the sink panicked".to_owned()),
+                        Err(e) => Some(e.to_string()),
+                    };
+                    if let Some(error) = failure {
+                        task_counters.failures.fetch_add(1, Ordering::Relaxed);
+                        tracing::error!(sink = %sink.name(), kind = %kind, error = %error, "audit event not written");
+                    }
+                }
+                Message::Flush(done) => {
+                    let _ = done.send(());
+                }
+            }
+        }
+    });
+    Lane {
+        name,
+        database,
+        queue,
+        counters,
+    }
+}
+
+/// A new event of `kind` at `at` from `origin`, about nobody yet: the
+/// flows fill in the ids that apply.
+pub fn event(kind: AuditKind, at: OffsetDateTime, origin: &Origin) -> AuditEvent {
+    AuditEvent {
+        id: Uuid::now_v7(),
+        at,
+        kind,
+        user_id: None,
+        actor_id: None,
+        client_id: None,
+        session_id: None,
+        ip: origin.ip,
+        user_agent: origin.user_agent.clone(),
+        details: Map::new(),
+    }
+}
+
+/// Adds one detail to an event (never a secret: callers pass names and counts).
+pub(crate) fn detail(event: &mut AuditEvent, key: &str, value: impl Into<Value>) {
+    event.details.insert(key.to_owned(), value.into());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex as StdMutex;
+
+    #[derive(Debug, Default)]
+    struct Collect(StdMutex<Vec<AuditKind>>);
+
+    #[async_trait]
+    impl AuditSink for Collect {
+        fn name(&self) -> &str {
+            "collect"
+        }
+        async fn write(&self, event: &AuditEvent) -> Result<(), String> {
+            self.0.lock().unwrap().push(event.kind.clone());
+            Ok(())
+        }
+    }
+
+    #[derive(Debug)]
+    struct Failing;
+
+    #[async_trait]
+    impl AuditSink for Failing {
+        fn name(&self) -> &str {
+            "failing"
+        }
+        async fn write(&self, _: &AuditEvent) -> Result<(), String> {
+            Err("disk full".into())
+        }
+    }
+
+    #[derive(Debug)]
+    struct Panicking;
+
+    #[async_trait]
+    impl AuditSink for Panicking {
+        fn name(&self) -> &str {
+            "panicking"
+        }
+        async fn write(&self, _: &AuditEvent) -> Result<(), String> {
+            panic!("a bug in a sink")
+        }
+    }
+
+    fn an_event(kind: AuditKind) -> AuditEvent {
+        event(kind, OffsetDateTime::UNIX_EPOCH, &Origin::default())
+    }
+
+    #[tokio::test]
+    async fn failing_and_panicking_sinks_are_counted_and_do_not_stop_the_others() {
+        let good = Arc::new(Collect::default());
+        let log = AuditLog::new(
+            None,
+            vec![Arc::new(Failing), Arc::new(Panicking), good.clone()],
+        );
+        for kind in [
+            AuditKind::LOGIN_FAILED,
+            AuditKind::LOGIN_SUCCEEDED,
+            AuditKind::LOGOUT,
+        ] {
+            log.record(an_event(kind));
+        }
+        log.flush().await;
+        assert_eq!(
+            *good.0.lock().unwrap(),
+            [
+                AuditKind::LOGIN_FAILED,
+                AuditKind::LOGIN_SUCCEEDED,
+                AuditKind::LOGOUT
+            ]
+        );
+        let counters = log.counters();
+        assert_eq!(counters["failing"].failures.load(Ordering::Relaxed), 3);
+        assert_eq!(counters["panicking"].failures.load(Ordering::Relaxed), 3);
+        assert_eq!(counters["collect"].failures.load(Ordering::Relaxed), 0);
+        assert_eq!(log.failures(), 6);
+        // The panicking sink's task survives: it is still tried with the next event.
+        log.record(an_event(AuditKind::KEY_ROTATED));
+        log.flush().await;
+        assert_eq!(counters["panicking"].failures.load(Ordering::Relaxed), 4);
+        assert_eq!(good.0.lock().unwrap().len(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_sink_that_never_answers_fills_its_queue_without_blocking_the_caller() {
+        #[derive(Debug)]
+        struct Stuck;
+        #[async_trait]
+        impl AuditSink for Stuck {
+            fn name(&self) -> &str {
+                "stuck"
+            }
+            async fn write(&self, _: &AuditEvent) -> Result<(), String> {
+                std::future::pending().await
+            }
+        }
+        let good = Arc::new(Collect::default());
+        let log = AuditLog::new(None, vec![Arc::new(Stuck), good.clone()]);
+        // More than the queue holds: record() must return each time at once.
+        for _ in 0..AUDIT_QUEUE_CAPACITY + 5 {
+            log.record(an_event(AuditKind::LOGIN_FAILED));
+        }
+        let counters = log.counters();
+        assert_eq!(counters["stuck"].dropped.load(Ordering::Relaxed), 5);
+        // The healthy sink gets every event its own queue took.
+        let taken =
+            AUDIT_QUEUE_CAPACITY + 5 - counters["collect"].dropped.load(Ordering::Relaxed) as usize;
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while good.0.lock().unwrap().len() < taken {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("the healthy sink is not held up by the stuck one");
+        assert_eq!(counters["stuck"].failures.load(Ordering::Relaxed), 0);
+    }
+
+    #[tokio::test]
+    async fn record_written_skips_the_database_sink() {
+        #[derive(Debug, Default)]
+        struct Store(StdMutex<usize>);
+        #[async_trait]
+        impl AuditStore for Store {
+            async fn append_event(&self, _: &AuditEvent) -> crate::StoreResult<()> {
+                *self.0.lock().unwrap() += 1;
+                Ok(())
+            }
+            async fn events(&self, _: &crate::AuditFilter) -> crate::StoreResult<Vec<AuditEvent>> {
+                Ok(Vec::new())
+            }
+            async fn count_events(&self, _: &str, _: OffsetDateTime) -> crate::StoreResult<u64> {
+                Ok(0)
+            }
+        }
+        let store = Arc::new(Store::default());
+        let other = Arc::new(Collect::default());
+        let log = AuditLog::new(Some(store.clone()), vec![other.clone()]);
+        log.record(an_event(AuditKind::LOGIN_FAILED));
+        log.record_written(an_event(AuditKind::USER_REGISTERED));
+        log.flush().await;
+        assert_eq!(
+            *store.0.lock().unwrap(),
+            1,
+            "the store wrote the change event itself"
+        );
+        assert_eq!(other.0.lock().unwrap().len(), 2);
+    }
+}

@@ -1,0 +1,260 @@
+//! Administration: the dashboard, users (list, roles, disable/enable),
+//! service clients, and the audit trail. Permission checks happen before
+//! these are called; what they record names the acting [`Caller`].
+
+use authgate_proto::AuditKind;
+use time::Duration;
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use super::AuthService;
+use super::oauth::Caller;
+use crate::audit::{Origin, detail, event};
+use crate::error::AuthError;
+use crate::model::{AuditFilter, Client, User, UserQuery};
+use crate::secrets::{TokenHash, random_token};
+
+/// Longest service-client name.
+const MAX_CLIENT_NAME: usize = 100;
+
+/// The counters of `GET /admin/dashboard`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dashboard {
+    /// Registered users, active or not.
+    pub total_users: u64,
+    /// Sessions neither revoked nor expired.
+    pub active_sessions: u64,
+    /// Signing keys that still verify (next, active, retired).
+    pub active_keys: u64,
+    /// `login.failed` events in the last 24 hours.
+    pub failed_logins_24h: u64,
+}
+
+/// A newly created service client and its secret, shown once.
+pub struct NewClient {
+    /// The stored client (the secret only as a hash).
+    pub client: Client,
+    /// The secret: 256 random bits, base64url. Never stored, never logged.
+    pub secret: Zeroizing<String>,
+}
+
+impl std::fmt::Debug for NewClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewClient")
+            .field("client", &self.client)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthService {
+    /// The dashboard counters. `active_keys` is passed in: the key manager
+    /// owns the keys.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn dashboard(&self, active_keys: u64) -> Result<Dashboard, AuthError> {
+        let now = self.deps.clock.now();
+        self.deps.audit.flush_database().await;
+        let failed_logins_24h = match self.deps.audit.store() {
+            Some(store) => {
+                store
+                    .count_events(AuditKind::LOGIN_FAILED.as_str(), now - Duration::days(1))
+                    .await?
+            }
+            None => 0,
+        };
+        Ok(Dashboard {
+            total_users: self.deps.users.count_users().await?,
+            active_sessions: self.deps.sessions.count_live_sessions(now).await?,
+            active_keys,
+            failed_logins_24h,
+        })
+    }
+
+    /// A page of users.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn list_users(&self, query: &UserQuery) -> Result<Vec<User>, AuthError> {
+        Ok(self.deps.users.list_users(query).await?)
+    }
+
+    /// One user.
+    ///
+    /// # Errors
+    /// [`AuthError::NotFound`]; store errors.
+    pub async fn user(&self, id: Uuid) -> Result<User, AuthError> {
+        self.deps
+            .users
+            .user_by_id(id)
+            .await?
+            .ok_or(AuthError::NotFound)
+    }
+
+    /// Replaces a user's roles (deduplicated, in the order given). `actor`
+    /// is `None` for the command line run by the operator.
+    ///
+    /// Tokens already issued keep the roles they were signed with until they
+    /// expire (at most `tokens.access_ttl`); authgate's own administration
+    /// routes read the current roles, so a demotion takes effect there at once.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidInput`] naming `roles` for an unknown role;
+    /// [`AuthError::NotFound`]; store errors.
+    pub async fn set_roles(
+        &self,
+        actor: Option<&Caller>,
+        id: Uuid,
+        roles: Vec<String>,
+        origin: &Origin,
+    ) -> Result<User, AuthError> {
+        let roles = self.known_roles(roles)?;
+        let now = self.deps.clock.now();
+        let mut e = event(AuditKind::USER_ROLES_CHANGED, now, origin);
+        e.user_id = Some(id);
+        e.actor_id = actor.map(Caller::actor_id);
+        detail(&mut e, "roles", roles.clone());
+        let user = self
+            .deps
+            .users
+            .set_roles_audited(id, &roles, now, self.in_transaction(&e))
+            .await?
+            .ok_or(AuthError::NotFound)?;
+        self.deps.records.forget_user(&id);
+        self.deps
+            .bus
+            .publish(crate::bus::Change::UserChanged { id });
+        self.deps.audit.record_written(e);
+        Ok(user)
+    }
+
+    /// Enables or disables a user (`actor` as for [`AuthService::set_roles`]).
+    /// Returns the user and how many sessions were revoked.
+    /// Disabling revokes every session of the
+    /// user at once (their refresh tokens and access tokens die here and,
+    /// within a second, on every instance).
+    ///
+    /// # Errors
+    /// [`AuthError::NotFound`]; store errors.
+    pub async fn set_active(
+        &self,
+        actor: Option<&Caller>,
+        id: Uuid,
+        active: bool,
+        origin: &Origin,
+    ) -> Result<(User, usize), AuthError> {
+        let now = self.deps.clock.now();
+        let kind = if active {
+            AuditKind::USER_ENABLED
+        } else {
+            AuditKind::USER_DISABLED
+        };
+        let mut e = event(kind, now, origin);
+        e.user_id = Some(id);
+        e.actor_id = actor.map(Caller::actor_id);
+        let (user, revoked) = self
+            .deps
+            .users
+            .set_active_audited(id, active, now, self.in_transaction(&e))
+            .await?
+            .ok_or(AuthError::NotFound)?;
+        for sid in &revoked {
+            self.remember_revoked(*sid);
+        }
+        super::count_revocations("session", revoked.len());
+        self.deps.records.forget_user(&id);
+        self.deps
+            .bus
+            .publish(crate::bus::Change::UserChanged { id });
+        self.deps.audit.record_written(e);
+        Ok((user, revoked.len()))
+    }
+
+    /// Creates a service client with a new 256-bit secret, stored hashed.
+    /// `actor` is `None` for the command line run by the operator.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidInput`] naming `name` (empty, too long, control
+    /// characters) or `roles` (unknown role); store errors.
+    pub async fn create_client(
+        &self,
+        actor: Option<&Caller>,
+        name: &str,
+        roles: Vec<String>,
+        origin: &Origin,
+    ) -> Result<NewClient, AuthError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > MAX_CLIENT_NAME {
+            return Err(AuthError::invalid(
+                "name",
+                format!("must be 1 to {MAX_CLIENT_NAME} characters"),
+            ));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(AuthError::invalid(
+                "name",
+                "must not contain control characters",
+            ));
+        }
+        let roles = self.known_roles(roles)?;
+        let secret = random_token()?;
+        let now = self.deps.clock.now();
+        let client = Client {
+            id: format!("svc_{}", Uuid::new_v4().simple()),
+            name: name.to_owned(),
+            secret_hash: TokenHash::of(&secret),
+            roles,
+            created_at: now,
+        };
+        let mut e = event(AuditKind::CLIENT_CREATED, now, origin);
+        e.client_id = Some(client.id.clone());
+        e.actor_id = actor.map(Caller::actor_id);
+        detail(&mut e, "name", client.name.clone());
+        detail(&mut e, "roles", client.roles.clone());
+        self.deps
+            .clients
+            .insert_client_audited(&client, self.in_transaction(&e))
+            .await?;
+        self.deps.audit.record_written(e);
+        Ok(NewClient { client, secret })
+    }
+
+    /// Audit events, newest first.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn audit_events(
+        &self,
+        filter: &AuditFilter,
+    ) -> Result<Vec<authgate_proto::AuditEvent>, AuthError> {
+        // This instance's queued events first, so a query sees them.
+        self.deps.audit.flush_database().await;
+        match self.deps.audit.store() {
+            Some(store) => Ok(store.events(filter).await?),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Records a security event built by the caller (key rotations, which
+    /// the key manager performs).
+    pub fn record(&self, event: authgate_proto::AuditEvent) {
+        self.deps.audit.record(event);
+    }
+
+    /// `roles` deduplicated, each one known.
+    fn known_roles(&self, roles: Vec<String>) -> Result<Vec<String>, AuthError> {
+        let mut out: Vec<String> = Vec::with_capacity(roles.len());
+        for role in roles {
+            if !self.settings.known_roles.contains(&role) {
+                return Err(AuthError::invalid(
+                    "roles",
+                    format!("unknown role {role:?}"),
+                ));
+            }
+            if !out.contains(&role) {
+                out.push(role);
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,327 @@
+//! [`Introspector`]: asks the authorization server whether a token is
+//! active (RFC 7662, authgate's `POST /oauth/introspect`), with a short
+//! cache of positive answers.
+//!
+//! Two uses: as a guard's key source (the server decides every token; for
+//! services that must not hold keys or must see revocations within seconds)
+//! and as a [`RevocationCheck`](crate::RevocationCheck) after local
+//! verification. Either way a request whose answer is not cached waits on
+//! the network: that is the price of seeing a logout before the token
+//! expires. Only active answers are cached, for at most `cache_ttl_secs`
+//! and never past the token's `exp`; a revocation is therefore seen within
+//! that many seconds. Inactive answers are not cached: they are cheap for an
+//! honest client (it goes to log in again), and caching them would let a
+//! flood of garbage evict the good entries.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use authgate_proto::IntrospectionResponse;
+use base64::Engine as _;
+use quick_cache::sync::Cache;
+use reqwest::{StatusCode, Url};
+use zeroize::Zeroizing;
+
+use crate::GuardError;
+use crate::http_client::{default_client, describe, parse_url, read_bounded};
+
+/// Where and how to introspect. `#[non_exhaustive]`: build it with
+/// [`IntrospectionConfig::new`] and set the public fields.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct IntrospectionConfig {
+    /// The introspection endpoint: authgate's `…/oauth/introspect`. Must be
+    /// `https`, or `http` to a loopback host, unless `insecure_allow_http`.
+    pub endpoint: String,
+    /// This service's client id at the authorization server (`authgate
+    /// client add`); introspection requires client authentication.
+    pub client_id: String,
+    /// The client's secret; wiped from memory on drop, never in `Debug`.
+    pub client_secret: Zeroizing<String>,
+    /// How long an active answer is reused, in seconds: the delay before a
+    /// revocation is seen. Defaults to 10; 0 asks on every request.
+    pub cache_ttl_secs: i64,
+    /// How many active answers are kept at most. Defaults to 10 000.
+    pub cache_capacity: usize,
+    /// Time limit of one introspection request. Defaults to 5 s.
+    pub timeout: Duration,
+    /// Largest introspection response accepted, in bytes. Defaults to 64 KiB.
+    pub max_body_bytes: usize,
+    /// Accepts a plain `http` endpoint on a non-loopback host: the token and
+    /// the client secret then cross the network in clear. Defaults to `false`.
+    pub insecure_allow_http: bool,
+}
+
+impl IntrospectionConfig {
+    /// Introspection at `endpoint` as client `client_id` with `client_secret`,
+    /// with the defaults above.
+    pub fn new(
+        endpoint: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+    ) -> Self {
+        Self {
+            endpoint: endpoint.into(),
+            client_id: client_id.into(),
+            client_secret: Zeroizing::new(client_secret.into()),
+            cache_ttl_secs: 10,
+            cache_capacity: 10_000,
+            timeout: crate::http_client::DEFAULT_HTTP_TIMEOUT,
+            max_body_bytes: 64 * 1024,
+            insecure_allow_http: false,
+        }
+    }
+}
+
+impl fmt::Debug for IntrospectionConfig {
+    /// Everything but the secret.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntrospectionConfig")
+            .field("endpoint", &self.endpoint)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .field("cache_ttl_secs", &self.cache_ttl_secs)
+            .field("cache_capacity", &self.cache_capacity)
+            .field("timeout", &self.timeout)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("insecure_allow_http", &self.insecure_allow_http)
+            .finish()
+    }
+}
+
+/// An active answer as cached.
+#[derive(Clone)]
+struct Answer {
+    /// The server's answer.
+    response: Arc<IntrospectionResponse>,
+    /// Reused while `now` is before this.
+    until: i64,
+}
+
+/// An RFC 7662 introspection client with a cache of active answers; share
+/// it (`Arc`) between a guard and a revocation check if both use it.
+pub struct Introspector {
+    /// The endpoint.
+    endpoint: Url,
+    /// The HTTP client.
+    client: reqwest::Client,
+    /// The `Authorization: Basic …` value (RFC 6749 §2.3.1: id and secret
+    /// form-urlencoded, then base64); built once, wiped on drop.
+    basic: Zeroizing<String>,
+    /// See [`IntrospectionConfig::cache_ttl_secs`].
+    ttl: i64,
+    /// See [`IntrospectionConfig::timeout`].
+    timeout: Duration,
+    /// See [`IntrospectionConfig::max_body_bytes`].
+    max_body: usize,
+    /// Active answers by the full token; `None` when the TTL or capacity is 0.
+    cache: Option<Cache<Box<str>, Answer>>,
+    /// Requests sent to the endpoint.
+    requests: AtomicU64,
+}
+
+impl Introspector {
+    /// An introspector with the default HTTP client (no proxy, no redirects,
+    /// the configured timeout).
+    ///
+    /// # Errors
+    /// [`GuardError::InvalidConfig`] for an endpoint that does not parse or
+    /// is plain `http` to another host, or an empty client id.
+    pub fn new(config: IntrospectionConfig) -> Result<Self, GuardError> {
+        let client = default_client(config.timeout)?;
+        Self::with_client(config, client)
+    }
+
+    /// An introspector sending its requests through `client` (a proxy, extra
+    /// root certificates, …).
+    ///
+    /// # Errors
+    /// As [`Introspector::new`].
+    pub fn with_client(
+        config: IntrospectionConfig,
+        client: reqwest::Client,
+    ) -> Result<Self, GuardError> {
+        let endpoint = parse_url(&config.endpoint, config.insecure_allow_http)?;
+        if config.client_id.is_empty() {
+            return Err(GuardError::InvalidConfig(
+                "introspection needs a client id and secret",
+            ));
+        }
+        let credentials = Zeroizing::new(format!(
+            "{}:{}",
+            form_urlencode(&config.client_id),
+            form_urlencode(&config.client_secret)
+        ));
+        let basic = Zeroizing::new(format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(credentials.as_bytes())
+        ));
+        let cache = (config.cache_ttl_secs > 0 && config.cache_capacity > 0)
+            .then(|| Cache::new(config.cache_capacity));
+        Ok(Self {
+            endpoint,
+            client,
+            basic,
+            ttl: config.cache_ttl_secs.max(0),
+            timeout: config.timeout,
+            max_body: config.max_body_bytes,
+            cache,
+            requests: AtomicU64::new(0),
+        })
+    }
+
+    /// The server's answer for `token` at `now` (Unix seconds): from the
+    /// cache when an active answer for it is still fresh, else by asking.
+    ///
+    /// # Errors
+    /// [`GuardError::Unavailable`] when the endpoint cannot be reached,
+    /// answers an error status (a refused client secret included: that is
+    /// logged as an error, since only the operator can fix it) or an
+    /// unreadable body.
+    pub async fn introspect(
+        &self,
+        token: &str,
+        now: i64,
+    ) -> Result<Arc<IntrospectionResponse>, GuardError> {
+        if let Some(cache) = &self.cache {
+            match cache.get(token) {
+                Some(answer) if now < answer.until => return Ok(answer.response),
+                Some(_) => {
+                    cache.remove(token);
+                }
+                None => {}
+            }
+        }
+        let response = Arc::new(self.ask(token).await?);
+        if let Some(cache) = self.cache.as_ref().filter(|_| response.active) {
+            let until = response
+                .exp
+                .map_or(now + self.ttl, |exp| exp.min(now + self.ttl));
+            let answer = Answer {
+                response: response.clone(),
+                until,
+            };
+            cache.insert(token.into(), answer);
+        }
+        Ok(response)
+    }
+
+    /// How many requests were sent to the endpoint (cache hits send none).
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// One request to the endpoint.
+    async fn ask(&self, token: &str) -> Result<IntrospectionResponse, GuardError> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let response = self
+            .client
+            .post(self.endpoint.clone())
+            .timeout(self.timeout)
+            .header(reqwest::header::AUTHORIZATION, self.basic.as_str())
+            .form(&[("token", token), ("token_type_hint", "access_token")])
+            .send()
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "introspection request failed");
+                GuardError::Unavailable(describe(&e))
+            })?;
+        match response.status() {
+            StatusCode::OK => {}
+            StatusCode::UNAUTHORIZED => {
+                tracing::error!(
+                    endpoint = %self.endpoint,
+                    "the authorization server refused this service's client credentials"
+                );
+                return Err(GuardError::Unavailable(
+                    "the introspection endpoint refused the client credentials",
+                ));
+            }
+            status => {
+                tracing::warn!(endpoint = %self.endpoint, %status, "introspection failed");
+                return Err(GuardError::Unavailable(
+                    "the introspection endpoint answered an error status",
+                ));
+            }
+        }
+        let body = read_bounded(response, self.max_body)
+            .await
+            .map_err(GuardError::Unavailable)?;
+        serde_json::from_slice(&body)
+            .map_err(|_| GuardError::Unavailable("the introspection answer is not RFC 7662 JSON"))
+    }
+}
+
+impl fmt::Debug for Introspector {
+    /// Endpoint and counters; never the credentials or a cached token.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Introspector")
+            .field("endpoint", &self.endpoint.as_str())
+            .field("ttl", &self.ttl)
+            .field("cached", &self.cache.as_ref().map_or(0, Cache::len))
+            .field("requests", &self.requests())
+            .finish_non_exhaustive()
+    }
+}
+
+/// `application/x-www-form-urlencoded` of one value, as RFC 6749 §2.3.1
+/// wants client ids and secrets encoded before they go into Basic auth.
+fn form_urlencode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                out.push(char::from(byte));
+            }
+            b' ' => out.push('+'),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.push('%');
+                out.push(char::from(HEX[usize::from(byte >> 4)]));
+                out.push(char::from(HEX[usize::from(byte & 15)]));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_credentials_are_form_encoded_for_basic_auth() {
+        assert_eq!(form_urlencode("svc-1.a_b*"), "svc-1.a_b*");
+        assert_eq!(form_urlencode("a b:c/é"), "a+b%3Ac%2F%C3%A9");
+    }
+
+    #[test]
+    fn debug_output_hides_the_secret() {
+        let config =
+            IntrospectionConfig::new("https://auth.example/oauth/introspect", "svc", "s3cret");
+        assert!(!format!("{config:?}").contains("s3cret"));
+        let introspector = Introspector::new(config).unwrap();
+        let debug = format!("{introspector:?}");
+        assert!(
+            !debug.contains("s3cret") && !debug.contains("Basic"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn an_endpoint_over_plain_http_to_another_host_is_refused() {
+        let config = IntrospectionConfig::new("http://auth.example/oauth/introspect", "svc", "s");
+        assert!(matches!(
+            Introspector::new(config),
+            Err(GuardError::InvalidConfig(_))
+        ));
+    }
+
+    #[test]
+    fn a_missing_client_id_is_refused() {
+        let config = IntrospectionConfig::new("https://auth.example/oauth/introspect", "", "s");
+        assert!(Introspector::new(config).is_err());
+    }
+}

@@ -1,0 +1,309 @@
+//! Introspection as the key source and as the revocation check, against a
+//! small RFC 7662 endpoint that answers as API.md's `/oauth/introspect`
+//! does (authgate's own endpoint is not on this branch yet).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use authgate_guard::{
+    Guard, GuardError, GuardLayer, IntrospectionConfig, IntrospectionRevocation, Introspector,
+    ManualClock, VerifierConfig,
+};
+use authgate_proto::{Audience, IntrospectionResponse, IntrospectionTokenType};
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use base64::Engine as _;
+use tower::ServiceExt;
+
+use crate::support::*;
+
+const CLIENT_ID: &str = "orders-service";
+const SECRET: &str = "s3cret with spaces & symbols";
+
+/// The endpoint's state: the active tokens and a request counter.
+#[derive(Default)]
+struct Endpoint {
+    active: Mutex<HashMap<String, IntrospectionResponse>>,
+    requests: AtomicUsize,
+}
+
+impl Endpoint {
+    fn activate(&self, token: &str, jti: &str, token_type: IntrospectionTokenType) {
+        let answer = IntrospectionResponse {
+            active: true,
+            sub: Some("0193a5b2-7c3d-7e4f-8a1b-2c3d4e5f6a7b".into()),
+            roles: Some(vec!["user".into()]),
+            token_type: Some(token_type),
+            exp: Some(NOW + 900),
+            iat: Some(NOW),
+            nbf: Some(NOW),
+            iss: Some(ISS.into()),
+            aud: Some(Audience::new(AUD)),
+            jti: Some(jti.into()),
+            ..IntrospectionResponse::default()
+        };
+        self.active.lock().unwrap().insert(token.into(), answer);
+    }
+
+    fn revoke(&self, token: &str) {
+        self.active.lock().unwrap().remove(token);
+    }
+
+    fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+}
+
+async fn introspect(
+    State(endpoint): State<Arc<Endpoint>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    endpoint.requests.fetch_add(1, Ordering::SeqCst);
+    // RFC 6749 §2.3.1: id and secret form-urlencoded, then Basic.
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD
+            .encode("orders-service:s3cret+with+spaces+%26+symbols")
+    );
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(serde_json::json!({"error": "invalid_client", "error_description": "no"})),
+        )
+            .into_response();
+    }
+    let token = form.get("token").cloned().unwrap_or_default();
+    let answer = endpoint.active.lock().unwrap().get(&token).cloned();
+    Json(answer.unwrap_or_else(IntrospectionResponse::inactive)).into_response()
+}
+
+async fn endpoint() -> (Arc<Endpoint>, SocketAddr) {
+    let state = Arc::new(Endpoint::default());
+    let router = Router::new()
+        .route("/oauth/introspect", post(introspect))
+        .with_state(state.clone());
+    (state, serve(router).await)
+}
+
+fn config(address: SocketAddr, secret: &str, ttl: i64) -> IntrospectionConfig {
+    let mut config = IntrospectionConfig::new(
+        format!("http://{address}/oauth/introspect"),
+        CLIENT_ID,
+        secret,
+    );
+    config.cache_ttl_secs = ttl;
+    config
+}
+
+fn introspecting_guard(address: SocketAddr, ttl: i64) -> (Guard, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(NOW));
+    let guard = Guard::builder(VerifierConfig::new(ISS, AUD))
+        .introspection(config(address, SECRET, ttl))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    (guard, clock)
+}
+
+/// A token of the right shape; only the endpoint says whether it is good.
+fn access_token(jti: &str) -> String {
+    token(&key("unknown-to-the-guard"), &claims(jti, &["user"]))
+}
+
+#[tokio::test]
+async fn introspection_decides_and_active_answers_are_reused_for_the_cache_lifetime() {
+    let (endpoint, address) = endpoint().await;
+    let (guard, clock) = introspecting_guard(address, 10);
+    let token = access_token("t1");
+    endpoint.activate(&token, "t1", IntrospectionTokenType::Bearer);
+
+    let principal = guard.authenticate(Some(&bearer(&token))).await.unwrap();
+    assert_eq!(principal.token_id(), "t1");
+    assert!(principal.has_role("user"));
+    guard.authenticate(Some(&bearer(&token))).await.unwrap();
+    clock.advance(9);
+    guard.authenticate(Some(&bearer(&token))).await.unwrap();
+    assert_eq!(endpoint.requests(), 1, "answered from the cache for 10 s");
+    clock.advance(1);
+    guard.authenticate(Some(&bearer(&token))).await.unwrap();
+    assert_eq!(
+        endpoint.requests(),
+        2,
+        "asked again once the answer aged out"
+    );
+}
+
+#[tokio::test]
+async fn a_revocation_is_seen_once_the_cached_answer_ages_out() {
+    let (endpoint, address) = endpoint().await;
+    let (guard, clock) = introspecting_guard(address, 10);
+    let token = access_token("t1");
+    endpoint.activate(&token, "t1", IntrospectionTokenType::Bearer);
+    guard.authenticate(Some(&bearer(&token))).await.unwrap();
+    endpoint.revoke(&token);
+    assert!(
+        guard.authenticate(Some(&bearer(&token))).await.is_ok(),
+        "within the cache lifetime: the documented delay"
+    );
+    clock.advance(10);
+    assert_eq!(
+        guard.authenticate(Some(&bearer(&token))).await,
+        Err(GuardError::Inactive)
+    );
+}
+
+#[tokio::test]
+async fn garbage_and_foreign_tokens_never_reach_the_endpoint() {
+    let (endpoint, address) = endpoint().await;
+    let (guard, _) = introspecting_guard(address, 10);
+    let mut foreign = claims("t1", &[]);
+    foreign["aud"] = "billing".into();
+    let foreign = token(&key("k"), &foreign);
+    let mut expired = claims("t2", &[]);
+    expired["exp"] = (NOW - 3600).into();
+    let expired = token(&key("k"), &expired);
+    for header in [
+        "Bearer garbage".to_owned(),
+        bearer(&foreign),
+        bearer(&expired),
+    ] {
+        for _ in 0..100 {
+            assert!(guard.authenticate(Some(&header)).await.is_err());
+        }
+    }
+    assert_eq!(endpoint.requests(), 0);
+}
+
+#[tokio::test]
+async fn an_active_refresh_token_never_opens_a_resource() {
+    let (endpoint, address) = endpoint().await;
+    let (guard, _) = introspecting_guard(address, 10);
+    let token = access_token("t1");
+    endpoint.activate(&token, "t1", IntrospectionTokenType::RefreshToken);
+    let refused = guard.authenticate(Some(&bearer(&token))).await.unwrap_err();
+    assert_eq!(refused.reason(), "wrong_type");
+}
+
+#[tokio::test]
+async fn an_unreachable_endpoint_is_a_503_not_a_401() {
+    let address = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let (guard, _) = introspecting_guard(address, 10);
+    let token = access_token("t1");
+    let app = Router::new()
+        .fallback(|| async { "reached" })
+        .layer(GuardLayer::new(guard));
+    let response = app
+        .oneshot(request("/x", Some(&bearer(&token))))
+        .await
+        .unwrap();
+    let (status, challenge, body) = read(response).await;
+    assert_eq!((status, challenge), (503, None));
+    assert_eq!(body["error"], "unavailable");
+}
+
+#[tokio::test]
+async fn refused_client_credentials_are_a_503() {
+    let (endpoint, address) = endpoint().await;
+    let clock = Arc::new(ManualClock::new(NOW));
+    let guard = Guard::builder(VerifierConfig::new(ISS, AUD))
+        .introspection(config(address, "wrong", 10))
+        .clock(clock)
+        .build()
+        .unwrap();
+    let token = access_token("t1");
+    endpoint.activate(&token, "t1", IntrospectionTokenType::Bearer);
+    assert!(matches!(
+        guard.authenticate(Some(&bearer(&token))).await,
+        Err(GuardError::Unavailable(_))
+    ));
+}
+
+/// A guard verifying locally with `key`, revocation checked by introspection.
+fn checked_guard(
+    key: &authgate_jwt::SigningKey,
+    introspector: Introspector,
+    fail_open: bool,
+) -> Guard {
+    let check = IntrospectionRevocation::new(Arc::new(introspector)).fail_open(fail_open);
+    Guard::builder(VerifierConfig::new(ISS, AUD))
+        .keys(keyset(&[key]))
+        .clock(Arc::new(ManualClock::new(NOW)))
+        .revocation(Arc::new(check))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_revocation_check_refuses_a_revoked_token_that_still_verifies_locally() {
+    let (endpoint, address) = endpoint().await;
+    let key = key("k1");
+    let token = token(&key, &claims("t1", &["user"]));
+    endpoint.activate(&token, "t1", IntrospectionTokenType::Bearer);
+    let guard = checked_guard(
+        &key,
+        Introspector::new(config(address, SECRET, 0)).unwrap(),
+        false,
+    );
+    assert!(guard.authenticate(Some(&bearer(&token))).await.is_ok());
+    endpoint.revoke(&token);
+    assert_eq!(
+        guard.authenticate(Some(&bearer(&token))).await,
+        Err(GuardError::Inactive),
+        "a cache lifetime of 0 sees the revocation on the next request"
+    );
+    assert!(
+        guard.verifier().unwrap().stats().hits >= 1,
+        "the signature check itself came from the cache"
+    );
+}
+
+#[tokio::test]
+async fn an_answer_about_another_token_does_not_vouch_for_this_one() {
+    let (endpoint, address) = endpoint().await;
+    let key = key("k1");
+    let token = token(&key, &claims("t1", &[]));
+    endpoint.activate(&token, "some-other-jti", IntrospectionTokenType::Bearer);
+    let guard = checked_guard(
+        &key,
+        Introspector::new(config(address, SECRET, 0)).unwrap(),
+        false,
+    );
+    assert_eq!(
+        guard.authenticate(Some(&bearer(&token))).await,
+        Err(GuardError::Inactive)
+    );
+}
+
+#[tokio::test]
+async fn a_revocation_check_fails_closed_unless_told_to_fail_open() {
+    let address = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let key = key("k1");
+    let token = token(&key, &claims("t1", &[]));
+    let closed = checked_guard(
+        &key,
+        Introspector::new(config(address, SECRET, 0)).unwrap(),
+        false,
+    );
+    assert!(matches!(
+        closed.authenticate(Some(&bearer(&token))).await,
+        Err(GuardError::Unavailable(_))
+    ));
+    let open = checked_guard(
+        &key,
+        Introspector::new(config(address, SECRET, 0)).unwrap(),
+        true,
+    );
+    assert!(open.authenticate(Some(&bearer(&token))).await.is_ok());
+}

@@ -1,0 +1,384 @@
+//! The OAuth 2.0 endpoints for services: `/oauth/token` (RFC 6749:
+//! client credentials and refresh), `/oauth/introspect` (RFC 7662) and
+//! `/oauth/revoke` (RFC 7009).
+//!
+//! Any registered service client may introspect or revoke any token: clients
+//! are created by administrators for trusted services (gateways, APIs), and
+//! RFC 7662 leaves this policy to the server. A user may revoke only their
+//! own tokens, with their access token as Bearer.
+
+use authgate_core::{Caller, Client};
+use authgate_proto::{self as proto, IntrospectionResponse, IntrospectionTokenType};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use zeroize::Zeroizing;
+
+use super::{no_store, seconds};
+use crate::client::ClientInfo;
+use crate::error::ApiError;
+use crate::extract::FormOrJson;
+use crate::state::AppState;
+
+/// Longest `Authorization: Basic` value decoded.
+const MAX_BASIC_LEN: usize = 1024;
+
+/// The OAuth 2.0 token endpoint (RFC 6749): `client_credentials` and `refresh_token`.
+///
+/// `client_credentials` needs client authentication, by HTTP Basic
+/// (`client_id:client_secret`) or the `client_id`/`client_secret` fields; it
+/// issues an access token whose `sub` is the client id. `refresh_token`
+/// behaves as `POST /auth/refresh` and needs no client authentication (if
+/// credentials are sent they must be right). Responses carry
+/// `Cache-Control: no-store`.
+#[utoipa::path(
+    post,
+    path = "/oauth/token",
+    operation_id = "oauth_token",
+    tag = "oauth",
+    request_body(content(
+        (proto::TokenRequest = "application/x-www-form-urlencoded"),
+        (proto::TokenRequest = "application/json"),
+    )),
+    responses(
+        (status = 200, description = "The access token (and, for `refresh_token`, the rotated refresh token).", body = proto::OAuthTokenResponse),
+        (status = 400, description = "`invalid_request` (a missing or invalid parameter, a parameter sent twice, both Basic and form credentials, an unknown `audience`) or `unsupported_grant_type`.", body = proto::ErrorBody),
+        (status = 401, description = "`invalid_client`: client authentication failed (`client_credentials`, or wrong credentials sent with `refresh_token`), or `invalid_grant`: the refresh token is unknown, expired, revoked or reused.", body = proto::ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Basic realm=\"authgate\"`."))),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = proto::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is neither `application/x-www-form-urlencoded` nor `application/json`.", body = proto::ErrorBody),
+        (status = 503, description = "`unavailable`: a backing store is down; nothing was written.", body = proto::ErrorBody),
+    ),
+    security((), ("client_basic" = [])),
+)]
+pub(crate) async fn token(
+    State(state): State<AppState>,
+    client_info: ClientInfo,
+    headers: HeaderMap,
+    FormOrJson(body): FormOrJson<proto::TokenRequest>,
+) -> Result<Response, ApiError> {
+    let presented = client_credentials(
+        &headers,
+        body.client_id.as_deref(),
+        body.client_secret.as_deref(),
+    )?;
+    match body.grant_type {
+        proto::GrantType::ClientCredentials => {
+            let Some((id, secret)) = presented else {
+                return Err(ApiError::invalid_client());
+            };
+            let client = state.auth.authenticate_client(&id, &secret).await?;
+            let issued = state.auth.client_token(&client, body.audience.as_deref())?;
+            tracing::info!(client_id = %client.id, "client token issued");
+            let body = proto::OAuthTokenResponse {
+                access_token: issued.access_token,
+                token_type: proto::TokenType::Bearer,
+                expires_in: seconds(issued.expires_in),
+                refresh_token: None,
+                refresh_expires_in: None,
+                scope: None,
+            };
+            Ok(no_store(Json(body).into_response()))
+        }
+        proto::GrantType::RefreshToken => {
+            // Tokens from /auth/login belong to no client, so none is
+            // needed; credentials that are sent must be right all the same.
+            if let Some((id, secret)) = presented {
+                state.auth.authenticate_client(&id, &secret).await?;
+            }
+            let Some(refresh_token) = body.refresh_token.filter(|t| !t.is_empty()) else {
+                return Err(ApiError::invalid_request(
+                    "refresh_token: this parameter is required.",
+                ));
+            };
+            let tokens = state
+                .auth
+                .refresh(&refresh_token, &client_info.origin())
+                .await?;
+            let body = proto::OAuthTokenResponse {
+                access_token: tokens.access_token,
+                token_type: proto::TokenType::Bearer,
+                expires_in: seconds(tokens.expires_in),
+                refresh_token: Some(tokens.refresh_token.to_string()),
+                refresh_expires_in: Some(seconds(tokens.refresh_expires_in)),
+                scope: None,
+            };
+            Ok(no_store(Json(body).into_response()))
+        }
+        _ => Err(ApiError::new(
+            proto::ErrorCode::UnsupportedGrantType,
+            "grant_type: supported grants are client_credentials and refresh_token.",
+        )),
+    }
+}
+
+/// Token introspection (RFC 7662): is an access or refresh token active, and what does it carry?
+///
+/// Client authentication is required, by HTTP Basic or the
+/// `client_id`/`client_secret` fields. A bad token is never an error: the
+/// answer is `{"active": false}`.
+#[utoipa::path(
+    post,
+    path = "/oauth/introspect",
+    operation_id = "introspect_token",
+    tag = "oauth",
+    request_body(content(
+        (proto::IntrospectRequest = "application/x-www-form-urlencoded"),
+        (proto::IntrospectRequest = "application/json"),
+    )),
+    responses(
+        (status = 200, description = "The token's facts when active, else exactly `{\"active\": false}`.", body = proto::IntrospectionResponse),
+        (status = 400, description = "`invalid_request`: no `token`, a parameter sent twice, or both Basic and form credentials.", body = proto::ErrorBody),
+        (status = 401, description = "`invalid_client`: client authentication failed or none was sent.", body = proto::ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Basic realm=\"authgate\"`."))),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = proto::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is neither `application/x-www-form-urlencoded` nor `application/json`.", body = proto::ErrorBody),
+        (status = 503, description = "`unavailable`: a backing store is down; nothing was written.", body = proto::ErrorBody),
+    ),
+    security(("client_basic" = []), ()),
+)]
+pub(crate) async fn introspect(
+    State(state): State<AppState>,
+    client_info: ClientInfo,
+    headers: HeaderMap,
+    FormOrJson(body): FormOrJson<proto::IntrospectRequest>,
+) -> Result<Response, ApiError> {
+    let client = authenticated_client(
+        &state,
+        &headers,
+        body.client_id.as_deref(),
+        body.client_secret.as_deref(),
+    )
+    .await?;
+    let answer = introspection(&state, &body.token).await;
+    state
+        .auth
+        .record_introspection(
+            &client.id,
+            answer.sub.as_deref(),
+            answer.active,
+            &client_info.origin(),
+        )
+        .await;
+    Ok(no_store(Json(answer).into_response()))
+}
+
+/// What RFC 7662 answers for `token`: its facts when active, else only
+/// `{"active": false}` (whatever the reason, even a store error).
+async fn introspection(state: &AppState, token: &str) -> IntrospectionResponse {
+    if looks_like_jwt(token) {
+        let Ok(verified) = state.verifier.verify_token(token, state.clock.unix()) else {
+            return IntrospectionResponse::inactive();
+        };
+        let claims = verified.claims();
+        let Some(extra) = state.auth.introspect_access(claims).await else {
+            return IntrospectionResponse::inactive();
+        };
+        return IntrospectionResponse {
+            active: true,
+            sub: Some(claims.sub.clone()),
+            username: extra.username,
+            client_id: claims.client_id.clone(),
+            roles: Some(claims.roles.clone()),
+            scope: claims.scope.clone(),
+            token_type: Some(IntrospectionTokenType::Bearer),
+            exp: Some(claims.exp),
+            iat: Some(claims.iat),
+            nbf: Some(claims.nbf),
+            iss: Some(claims.iss.clone()),
+            aud: Some(claims.aud.clone()),
+            jti: Some(claims.jti.clone()),
+            sid: claims.sid,
+        };
+    }
+    match state.auth.introspect_refresh(token).await {
+        Ok(Some(r)) => IntrospectionResponse {
+            active: true,
+            sub: Some(r.user_id.to_string()),
+            token_type: Some(IntrospectionTokenType::RefreshToken),
+            exp: Some(r.expires_at),
+            iat: Some(r.issued_at),
+            sid: Some(r.session_id),
+            ..IntrospectionResponse::inactive()
+        },
+        Ok(None) => IntrospectionResponse::inactive(),
+        Err(e) => {
+            tracing::warn!(error = %e, "introspection of a refresh token failed");
+            IntrospectionResponse::inactive()
+        }
+    }
+}
+
+/// Token revocation (RFC 7009) of an access or refresh token.
+///
+/// The caller is a service client (HTTP Basic or the `client_id`/`client_secret`
+/// fields), which may revoke any token, or a user presenting their own access
+/// token as Bearer, who may revoke only their own tokens. Always 200 for a
+/// well-formed request, whether or not the token was valid.
+#[utoipa::path(
+    post,
+    path = "/oauth/revoke",
+    operation_id = "revoke_token",
+    tag = "oauth",
+    request_body(content(
+        (proto::RevokeRequest = "application/x-www-form-urlencoded"),
+        (proto::RevokeRequest = "application/json"),
+    )),
+    responses(
+        (status = 200, description = "Done (or nothing to do): an empty JSON object.", body = Object),
+        (status = 400, description = "`invalid_request`: no `token`, a parameter sent twice, or both Basic and form credentials.", body = proto::ErrorBody),
+        (status = 401, description = "`invalid_client`: client authentication failed: neither client credentials nor a valid Bearer token were sent, or they are wrong.", body = proto::ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Basic realm=\"authgate\"`."))),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = proto::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is neither `application/x-www-form-urlencoded` nor `application/json`.", body = proto::ErrorBody),
+        (status = 503, description = "`unavailable`: a backing store is down; nothing was written.", body = proto::ErrorBody),
+    ),
+    security(("client_basic" = []), ("bearer" = []), ()),
+)]
+pub(crate) async fn revoke(
+    State(state): State<AppState>,
+    client_info: ClientInfo,
+    headers: HeaderMap,
+    FormOrJson(body): FormOrJson<proto::RevokeRequest>,
+) -> Result<Response, ApiError> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "));
+    // The caller: a service client, or the user whose token is the Bearer.
+    let (actor, owner) = if bearer {
+        let header = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let caller = match state.verifier.authenticate(header, state.clock.unix()) {
+            Ok(verified) => state.auth.authenticate_caller(verified.claims()).await,
+            Err(_) => None,
+        };
+        match caller {
+            Some(Caller::User { principal, .. }) => {
+                (principal.user_id.to_string(), Some(principal.user_id))
+            }
+            Some(Caller::Client { client_id, .. }) => (client_id, None),
+            None => return Err(ApiError::invalid_client()),
+        }
+    } else {
+        let client = authenticated_client(
+            &state,
+            &headers,
+            body.client_id.as_deref(),
+            body.client_secret.as_deref(),
+        )
+        .await?;
+        (client.id, None)
+    };
+    if body.token.is_empty() {
+        return Err(ApiError::invalid_request(
+            "token: this parameter is required.",
+        ));
+    }
+    let origin = client_info.origin();
+    if looks_like_jwt(&body.token) {
+        // A token that does not verify is dead already: nothing to do (RFC 7009 §2.2).
+        if let Ok(verified) = state.verifier.verify_token(&body.token, state.clock.unix()) {
+            let owner = owner.map(|o| o.to_string());
+            state
+                .auth
+                .revoke_access(verified.claims(), owner.as_deref(), &actor, &origin)
+                .await?;
+        }
+    } else {
+        state
+            .auth
+            .revoke_refresh(&body.token, owner, &actor, &origin)
+            .await?;
+    }
+    Ok(Json(serde_json::json!({})).into_response())
+}
+
+/// The client authenticated by HTTP Basic or by form fields.
+///
+/// # Errors
+/// 401 `invalid_client` when no credentials were sent or they are wrong;
+/// 400 when both methods were used at once (RFC 6749 §2.3).
+async fn authenticated_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    form_id: Option<&str>,
+    form_secret: Option<&str>,
+) -> Result<Client, ApiError> {
+    let Some((id, secret)) = client_credentials(headers, form_id, form_secret)? else {
+        return Err(ApiError::invalid_client());
+    };
+    Ok(state.auth.authenticate_client(&id, &secret).await?)
+}
+
+/// The client id and secret sent by HTTP Basic (RFC 6749 §2.3.1: each
+/// form-urlencoded, then base64) or as form fields; `None` when neither.
+fn client_credentials(
+    headers: &HeaderMap,
+    form_id: Option<&str>,
+    form_secret: Option<&str>,
+) -> Result<Option<(String, Zeroizing<String>)>, ApiError> {
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() > 6 && v[..6].eq_ignore_ascii_case("basic "));
+    match (basic, form_id) {
+        (Some(_), Some(_)) => Err(ApiError::invalid_request(
+            "client_id: authenticate with HTTP Basic or with form fields, not both.",
+        )),
+        (Some(value), None) => decode_basic(&value[6..])
+            .map(Some)
+            .ok_or_else(ApiError::invalid_client),
+        (None, Some(id)) => Ok(Some((
+            id.to_owned(),
+            Zeroizing::new(form_secret.unwrap_or_default().to_owned()),
+        ))),
+        (None, None) => Ok(None),
+    }
+}
+
+/// `base64(urlencode(id) ":" urlencode(secret))`, decoded.
+fn decode_basic(encoded: &str) -> Option<(String, Zeroizing<String>)> {
+    let encoded = encoded.trim();
+    if encoded.len() > MAX_BASIC_LEN {
+        return None;
+    }
+    let raw = Zeroizing::new(STANDARD.decode(encoded).ok()?);
+    let text = std::str::from_utf8(&raw).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    let id = form_urlencoded::parse(format!("a={id}").as_bytes())
+        .next()?
+        .1
+        .into_owned();
+    let secret = Zeroizing::new(
+        form_urlencoded::parse(format!("a={secret}").as_bytes())
+            .next()?
+            .1
+            .into_owned(),
+    );
+    Some((id, secret))
+}
+
+/// Three base64url parts: a JWS; anything else is treated as opaque.
+fn looks_like_jwt(token: &str) -> bool {
+    token.bytes().filter(|b| *b == b'.').count() == 2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_are_base64_of_urlencoded_parts() {
+        let encoded = STANDARD.encode("svc_1:s%3Acret+x");
+        let (id, secret) = decode_basic(&encoded).unwrap();
+        assert_eq!(id, "svc_1");
+        assert_eq!(secret.as_str(), "s:cret x");
+        assert!(decode_basic("not base64!").is_none());
+        assert!(decode_basic(&STANDARD.encode("no-colon")).is_none());
+    }
+}

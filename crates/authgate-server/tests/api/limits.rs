@@ -1,0 +1,224 @@
+//! Brute-force protection over HTTP: the per-account progressive delay, the
+//! per-address limit, and whose `X-Forwarded-For` is believed.
+
+use std::time::Duration;
+
+use authgate_testkit::reqwest::{StatusCode, header};
+use authgate_testkit::{TestApp, assert_error, spawn_app_with};
+use serde_json::json;
+
+async fn login_from(
+    app: &TestApp,
+    forwarded_for: Option<&str>,
+    id: &str,
+    password: &str,
+) -> authgate_testkit::reqwest::Response {
+    let mut request = app
+        .client
+        .post(app.url("/auth/login"))
+        .json(&json!({"email": id, "password": password}));
+    if let Some(ip) = forwarded_for {
+        request = request.header("x-forwarded-for", ip);
+    }
+    request.send().await.unwrap()
+}
+
+async fn assert_rate_limited(response: authgate_testkit::reqwest::Response, retry_after: u64) {
+    let error = assert_error(response, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    assert_eq!(
+        error
+            .headers
+            .get(header::RETRY_AFTER)
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        retry_after.to_string()
+    );
+}
+
+#[tokio::test]
+async fn an_account_is_delayed_after_five_failures_and_the_delay_doubles() {
+    let app = spawn_app_with(|_| {}).await;
+    let alice = app.new_user().await;
+    for _ in 0..5 {
+        assert_error(
+            app.login(&alice.email, "wrong-password-1").await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    // Delayed: even the right password waits.
+    assert_rate_limited(app.login(&alice.email, &alice.password).await, 1).await;
+    app.advance(Duration::from_secs(1));
+    assert_error(
+        app.login(&alice.email, "wrong-password-1").await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+    assert_rate_limited(app.login(&alice.email, &alice.password).await, 2).await;
+    app.advance(Duration::from_secs(2));
+    // A success resets the count: four more failures are not delayed.
+    assert_eq!(
+        app.login(&alice.email, &alice.password).await.status(),
+        StatusCode::OK
+    );
+    for _ in 0..4 {
+        assert_error(
+            app.login(&alice.email, "wrong-password-1").await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    assert_eq!(
+        app.login(&alice.email, &alice.password).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn the_account_delay_counts_both_identifiers_and_spares_other_accounts() {
+    let app = spawn_app_with(|_| {}).await;
+    app.register_ok(
+        "carol@example.com",
+        authgate_testkit::PASSWORD,
+        Some("carol"),
+    )
+    .await;
+    let bob = app.new_user().await;
+    for id in [
+        "carol",
+        "carol@example.com",
+        "CAROL",
+        "carol",
+        "carol@example.com",
+    ] {
+        assert_error(
+            app.login(id, "wrong-password-1").await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    assert_rate_limited(app.login("carol", authgate_testkit::PASSWORD).await, 1).await;
+    assert_eq!(
+        app.login(&bob.email, &bob.password).await.status(),
+        StatusCode::OK
+    );
+    // Unknown accounts are delayed the same way: no hint that they do not exist.
+    for _ in 0..5 {
+        assert_error(
+            app.login("nobody@example.com", "wrong-password-1").await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    assert_rate_limited(app.login("nobody@example.com", "wrong-password-1").await, 1).await;
+}
+
+#[tokio::test]
+async fn an_address_over_its_limit_gets_429_even_with_the_right_password() {
+    let app = spawn_app_with(|s| s.rate_limit.login_per_ip_per_minute = 3).await;
+    let alice = app.new_user().await; // one login
+    assert_eq!(
+        app.login(&alice.email, &alice.password).await.status(),
+        StatusCode::OK
+    );
+    assert_error(
+        app.login(&alice.email, "wrong-password-1").await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+    assert_rate_limited(app.login(&alice.email, &alice.password).await, 20).await;
+    app.advance(Duration::from_secs(20));
+    assert_eq!(
+        app.login(&alice.email, &alice.password).await.status(),
+        StatusCode::OK
+    );
+    let events = app
+        .state
+        .auth
+        .audit_events(&authgate_core::AuditFilter {
+            kind: Some("login.rate_limited".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].details["reason"], "address");
+    assert_eq!(events[0].ip, Some("127.0.0.1".parse().unwrap()));
+}
+
+#[tokio::test]
+async fn forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy() {
+    let app = spawn_app_with(|s| s.rate_limit.login_per_ip_per_minute = 2).await;
+    // Not trusted: every request counts against 127.0.0.1, whatever it claims.
+    for ip in ["198.51.100.1", "198.51.100.2"] {
+        assert_error(
+            login_from(&app, Some(ip), "x@example.com", "wrong-password-1").await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    assert_rate_limited(
+        login_from(
+            &app,
+            Some("198.51.100.3"),
+            "x@example.com",
+            "wrong-password-1",
+        )
+        .await,
+        30,
+    )
+    .await;
+
+    let app = spawn_app_with(|s| {
+        s.rate_limit.login_per_ip_per_minute = 2;
+        s.server.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    for _ in 0..2 {
+        assert_error(
+            login_from(
+                &app,
+                Some("198.51.100.1"),
+                "x@example.com",
+                "wrong-password-1",
+            )
+            .await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    assert_rate_limited(
+        login_from(
+            &app,
+            Some("198.51.100.1"),
+            "x@example.com",
+            "wrong-password-1",
+        )
+        .await,
+        30,
+    )
+    .await;
+    // Another client behind the same proxy has its own quota.
+    assert_error(
+        login_from(
+            &app,
+            Some("198.51.100.2"),
+            "y@example.com",
+            "wrong-password-1",
+        )
+        .await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+}

@@ -1,0 +1,113 @@
+//! The server on PostgreSQL (`storage.database_url = "postgres://…"`): the
+//! whole flow, and what API.md promises when the database goes away (503
+//! `unavailable`, nothing half-written) and comes back (service resumes
+//! without a restart).
+//!
+//! Each test gets a schema of its own and needs `AUTHGATE_TEST_POSTGRES_URL`;
+//! without it the test skips and says so (or fails, when
+//! `AUTHGATE_TEST_REQUIRE_SERVICES=1`).
+
+use authgate_proto::{LoginResponse, MeResponse, MessageResponse, RefreshResponse};
+use authgate_store::testing::{POSTGRES_URL_VAR, TcpProxy, TestSchema, service_url};
+use authgate_testkit::reqwest::StatusCode;
+use authgate_testkit::{PASSWORD, assert_error, expect_json, spawn_app_with};
+
+/// A fresh schema for `test`, or `None` (the test skips, loudly).
+async fn fresh_schema(test: &str) -> Option<TestSchema> {
+    let url = service_url(POSTGRES_URL_VAR, &format!("api::postgres::{test}"))?;
+    Some(TestSchema::create(&url).await.unwrap())
+}
+
+#[tokio::test]
+async fn a_user_registers_logs_in_reads_me_refreshes_and_logs_out_on_postgres() {
+    let Some(schema) = fresh_schema("a_user_registers_logs_in_on_postgres").await else {
+        return;
+    };
+    let url = schema.url(None).unwrap();
+    let app = spawn_app_with(|settings| settings.storage.database_url = url).await;
+    // Nothing went to the SQLite default.
+    assert!(!app.data_dir.join("authgate.db").exists());
+
+    let user = app
+        .register_ok("alice@example.com", PASSWORD, Some("alice"))
+        .await;
+    let login = app.login_ok("alice", PASSWORD).await;
+    assert_eq!(login.user, user);
+    let me: MeResponse = expect_json(app.me(&login.access_token).await, StatusCode::OK).await;
+    assert_eq!(me.user, user);
+    let sid = me.session.id;
+
+    let refreshed = app.refresh_ok(&login.refresh_token).await;
+    assert_ne!(refreshed.refresh_token, login.refresh_token);
+    let me: MeResponse = expect_json(app.me(&refreshed.access_token).await, StatusCode::OK).await;
+    assert_eq!(me.session.id, sid, "a refresh keeps the session");
+
+    let bye: MessageResponse = expect_json(
+        app.logout(&refreshed.access_token, None).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(bye.message, "Logged out.");
+    assert_error(
+        app.refresh(&refreshed.refresh_token).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_grant",
+    )
+    .await;
+    assert_eq!(
+        app.me(&refreshed.access_token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // A second registration of the same email is a conflict on PostgreSQL too.
+    assert_error(
+        app.register("alice@example.com", PASSWORD, None).await,
+        StatusCode::CONFLICT,
+        "conflict",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_database_answers_503_writes_nothing_and_service_resumes_without_restart() {
+    let Some(schema) = fresh_schema("a_lost_database_answers_503").await else {
+        return;
+    };
+    let proxy = TcpProxy::start(&schema.server().unwrap()).await.unwrap();
+    let url = schema.url(Some(proxy.addr())).unwrap();
+    let app = spawn_app_with(|settings| settings.storage.database_url = url).await;
+    app.register_ok("alice@example.com", PASSWORD, None).await;
+    let login: LoginResponse = app.login_ok("alice@example.com", PASSWORD).await;
+
+    proxy.cut().await;
+    assert_error(
+        app.register("bob@example.com", PASSWORD, None).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+    )
+    .await;
+    assert_error(
+        app.login("alice@example.com", PASSWORD).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+    )
+    .await;
+    assert_error(
+        app.refresh(&login.refresh_token).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+    )
+    .await;
+    assert_eq!(
+        app.get("/readyz").await.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+
+    proxy.restore().await.unwrap();
+    assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+    // The failed registration left nothing behind: bob registers now.
+    app.register_ok("bob@example.com", PASSWORD, None).await;
+    // The failed refresh did not consume the token: it rotates now.
+    let refreshed: RefreshResponse = app.refresh_ok(&login.refresh_token).await;
+    expect_json::<MeResponse>(app.me(&refreshed.access_token).await, StatusCode::OK).await;
+    app.login_ok("alice@example.com", PASSWORD).await;
+}

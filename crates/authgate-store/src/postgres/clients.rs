@@ -1,0 +1,78 @@
+//! [`ClientStore`] on PostgreSQL: the `clients` table.
+
+use async_trait::async_trait;
+use authgate_core::{Client, ClientStore, StoreResult};
+use authgate_proto::AuditEvent;
+use time::OffsetDateTime;
+
+use super::PostgresStore;
+use super::audit::insert_event;
+use super::codec::{hash_of, ts};
+use super::error::map_err;
+use crate::common::detached;
+
+/// A `clients` row as PostgreSQL returns it.
+#[derive(sqlx::FromRow)]
+struct ClientRow {
+    /// The client_id.
+    id: String,
+    /// Display name.
+    name: String,
+    /// SHA-256 of the secret.
+    secret_hash: Vec<u8>,
+    /// Role names.
+    roles: Vec<String>,
+    /// Creation time.
+    created_at: OffsetDateTime,
+}
+
+#[async_trait]
+impl ClientStore for PostgresStore {
+    async fn insert_client_audited(
+        &self,
+        client: &Client,
+        audit: Option<&AuditEvent>,
+    ) -> StoreResult<()> {
+        let (this, client, audit) = (self.clone(), client.clone(), audit.cloned());
+        detached(async move {
+            let mut tx = this.pool.begin().await.map_err(map_err)?;
+            sqlx::query(
+                "INSERT INTO clients (id, name, secret_hash, roles, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&client.id)
+            .bind(&client.name)
+            .bind(client.secret_hash.0.as_slice())
+            .bind(&client.roles)
+            .bind(ts(client.created_at)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            if let Some(event) = &audit {
+                insert_event(&mut *tx, event).await?;
+            }
+            tx.commit().await.map_err(map_err)
+        })
+        .await
+    }
+
+    async fn client(&self, id: &str) -> StoreResult<Option<Client>> {
+        let row = sqlx::query_as::<_, ClientRow>(
+            "SELECT id, name, secret_hash, roles, created_at FROM clients WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        row.map(|row| {
+            Ok(Client {
+                secret_hash: hash_of(&row.secret_hash, "clients.secret_hash")?,
+                id: row.id,
+                name: row.name,
+                roles: row.roles,
+                created_at: row.created_at,
+            })
+        })
+        .transpose()
+    }
+}

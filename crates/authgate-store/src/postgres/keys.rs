@@ -1,0 +1,162 @@
+//! [`KeyStore`] on PostgreSQL: the `signing_keys` table.
+
+use async_trait::async_trait;
+use authgate_core::{KeyStore, StoreError, StoreResult, StoredKey};
+use authgate_proto::AuditEvent;
+use authgate_proto::KeyState;
+use time::OffsetDateTime;
+
+use super::PostgresStore;
+use super::audit::insert_event;
+use super::codec::{ts, ts_opt};
+use super::error::map_err;
+use crate::common::{detached, state_of, state_text};
+
+/// A `signing_keys` row as PostgreSQL returns it, before validation.
+#[derive(sqlx::FromRow)]
+struct KeyRow {
+    /// Key id.
+    kid: String,
+    /// JWS algorithm name.
+    alg: String,
+    /// The serde name of a [`KeyState`].
+    state: String,
+    /// Sealed private material.
+    private_sealed: Vec<u8>,
+    /// Creation time.
+    created_at: OffsetDateTime,
+    /// When it starts (or started) signing.
+    activates_at: Option<OffsetDateTime>,
+    /// When it stops (or stopped) signing.
+    retires_at: Option<OffsetDateTime>,
+    /// When it stops verifying.
+    expires_at: Option<OffsetDateTime>,
+}
+
+impl TryFrom<KeyRow> for StoredKey {
+    type Error = StoreError;
+
+    fn try_from(row: KeyRow) -> StoreResult<Self> {
+        Ok(StoredKey {
+            state: state_of(&row.state)?,
+            kid: row.kid,
+            alg: row.alg,
+            private_sealed: row.private_sealed,
+            created_at: row.created_at,
+            activates_at: row.activates_at,
+            retires_at: row.retires_at,
+            expires_at: row.expires_at,
+        })
+    }
+}
+
+#[async_trait]
+impl KeyStore for PostgresStore {
+    async fn keys(&self) -> StoreResult<Vec<StoredKey>> {
+        let rows = sqlx::query_as::<_, KeyRow>(
+            "SELECT kid, alg, state, private_sealed, created_at, activates_at, retires_at, \
+             expires_at FROM signing_keys ORDER BY created_at, kid",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.into_iter().map(StoredKey::try_from).collect()
+    }
+
+    async fn insert_key(&self, key: &StoredKey) -> StoreResult<()> {
+        // A plain INSERT takes ROW EXCLUSIVE on the table, so it waits for a
+        // transition in progress (see below) rather than slipping under it.
+        insert(&self.pool, key).await
+    }
+
+    async fn transition_audited(
+        &self,
+        expected: &[(String, KeyState)],
+        updated: &[StoredKey],
+        inserted: &[StoredKey],
+        audit: Option<&AuditEvent>,
+    ) -> StoreResult<bool> {
+        let (this, audit) = (self.clone(), audit.cloned());
+        let (expected, updated, inserted) =
+            (expected.to_vec(), updated.to_vec(), inserted.to_vec());
+        detached(async move {
+            let (expected, updated, inserted) = (&expected[..], &updated[..], &inserted[..]);
+            let mut tx = this.pool.begin().await.map_err(map_err)?;
+            // Instances racing a rotation queue on this lock, which conflicts
+            // with itself and with every write to the table but not with
+            // reads. Row locks (SELECT … FOR UPDATE) would not do: with no key
+            // yet, or when the rivals insert different kids, there is no row
+            // to wait on. Under READ COMMITTED the SELECT below takes its
+            // snapshot after the lock is granted, so each instance compares
+            // the set the previous one committed.
+            sqlx::query("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            let rows: Vec<(String, String)> =
+                sqlx::query_as("SELECT kid, state FROM signing_keys ORDER BY kid")
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+            let mut current = rows
+                .into_iter()
+                .map(|(kid, state)| Ok((kid, state_of(&state)?)))
+                .collect::<StoreResult<Vec<_>>>()?;
+            current.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut wanted = expected.to_vec();
+            wanted.sort_by(|a, b| a.0.cmp(&b.0));
+            if current != wanted {
+                tx.rollback().await.map_err(map_err)?;
+                return Ok(false);
+            }
+            for key in updated {
+                let changed = sqlx::query(
+                    "UPDATE signing_keys SET state = $2, activates_at = $3, retires_at = $4, \
+                     expires_at = $5 WHERE kid = $1",
+                )
+                .bind(&key.kid)
+                .bind(state_text(key.state)?)
+                .bind(ts_opt(key.activates_at)?)
+                .bind(ts_opt(key.retires_at)?)
+                .bind(ts_opt(key.expires_at)?)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?
+                .rows_affected();
+                if changed != 1 {
+                    tx.rollback().await.map_err(map_err)?;
+                    return Err(StoreError::Other("a key to update does not exist".into()));
+                }
+            }
+            for key in inserted {
+                insert(&mut *tx, key).await?;
+            }
+            if let Some(event) = &audit {
+                insert_event(&mut *tx, event).await?;
+            }
+            tx.commit().await.map_err(map_err)?;
+            Ok(true)
+        })
+        .await
+    }
+}
+
+/// Inserts one key with `executor` (the pool, or the caller's transaction).
+async fn insert<'e, E: sqlx::PgExecutor<'e>>(executor: E, key: &StoredKey) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO signing_keys (kid, alg, state, private_sealed, created_at, \
+         activates_at, retires_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&key.kid)
+    .bind(&key.alg)
+    .bind(state_text(key.state)?)
+    .bind(&key.private_sealed)
+    .bind(ts(key.created_at)?)
+    .bind(ts_opt(key.activates_at)?)
+    .bind(ts_opt(key.retires_at)?)
+    .bind(ts_opt(key.expires_at)?)
+    .execute(executor)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}

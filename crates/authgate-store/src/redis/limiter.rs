@@ -1,0 +1,213 @@
+//! [`RedisLimiter`]: login limits counted in Redis, so every instance counts
+//! together; the same rules as [`LocalLimiter`], which takes over while
+//! Redis does not answer.
+//!
+//! - Per address: a fixed window per minute, `<prefix>login:ip:<ip>:<minute>`,
+//!   incremented and given its expiry in one Lua script (atomic across
+//!   instances). A fixed window lets a client that times its attempts send
+//!   up to twice the limit across a minute boundary; the in-process limiter
+//!   is smoother (GCRA) but per instance.
+//! - Per account: `<prefix>login:account:<sha256 of the account>`, a hash of consecutive
+//!   `failures` and `locked_until` (Unix ms), updated by one Lua script: the
+//!   delay doubles from 1 s after `failures_before_delay` failures, capped
+//!   at [`MAX_ACCOUNT_DELAY_SECS`], and a success deletes it.
+//!
+//! Time is the caller's [`Clock`] (passed to the scripts), not Redis's, so
+//! tests move it; the keys expire in Redis's own time, long after they stop
+//! mattering.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use ::redis::Script;
+use ::redis::aio::ConnectionManager;
+use async_trait::async_trait;
+use authgate_core::{
+    Clock, LimitSettings, LocalLimiter, LoginLimiter, MAX_ACCOUNT_DELAY_SECS, RetryAfter,
+};
+
+use super::link::RedisStore;
+
+/// What the fallback is, for the log line of an outage.
+const FALLBACK: &str = "login limits are counted per instance meanwhile";
+
+/// How long an address window's counter is kept (ms): its minute and one more.
+const WINDOW_KEPT_MS: i64 = 120_000;
+
+/// How long an account's failures are kept after the last one (ms): a day,
+/// as the in-process limiter does.
+const FAILURES_KEPT_MS: i64 = 24 * 3600 * 1000;
+
+/// KEYS[1] counter; ARGV[1] expiry in ms. Returns the count.
+const COUNT_ATTEMPT: &str = r"
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n
+";
+
+/// KEYS[1] account hash; ARGV: now (ms), threshold, cap (s), expiry (ms).
+/// Returns the failure count.
+const COUNT_FAILURE: &str = r"
+local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
+local threshold = tonumber(ARGV[2])
+if failures >= threshold then
+  local doublings = math.min(failures - threshold, 20)
+  local secs = math.min(2 ^ doublings, tonumber(ARGV[3]))
+  redis.call('HSET', KEYS[1], 'locked_until',
+    string.format('%d', tonumber(ARGV[1]) + secs * 1000))
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return failures
+";
+
+/// The shared [`LoginLimiter`]: counters in Redis, [`LocalLimiter`] while
+/// Redis does not answer.
+pub struct RedisLimiter {
+    /// The connection and key prefix.
+    redis: RedisStore,
+    /// Counts while Redis is down (and only then).
+    local: LocalLimiter,
+    /// The limits.
+    settings: LimitSettings,
+    /// The time, shared with the rest of the server.
+    clock: Arc<dyn Clock>,
+    /// [`COUNT_ATTEMPT`], loaded once per Redis server (EVALSHA).
+    count_attempt: Script,
+    /// [`COUNT_FAILURE`].
+    count_failure: Script,
+}
+
+impl fmt::Debug for RedisLimiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisLimiter")
+            .field("redis", &self.redis)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisLimiter {
+    /// A limiter with `settings` on `redis`, time from `clock`.
+    pub fn new(redis: RedisStore, settings: LimitSettings, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            redis,
+            local: LocalLimiter::new(settings, clock.clone()),
+            settings,
+            clock,
+            count_attempt: Script::new(COUNT_ATTEMPT),
+            count_failure: Script::new(COUNT_FAILURE),
+        }
+    }
+
+    fn now_ms(&self) -> i64 {
+        (self.clock.now().unix_timestamp_nanos() / 1_000_000) as i64
+    }
+
+    fn account_key(&self, account: &str) -> String {
+        // Hashed: for unknown users the account is the typed identifier (an
+        // email), which has no business in Redis key names or its logs.
+        let digest = authgate_core::TokenHash::of(account);
+        let hex: String = digest.0.iter().map(|b| format!("{b:02x}")).collect();
+        self.redis.key(&format!("login:account:{hex}"))
+    }
+}
+
+/// Whole seconds until `until_ms`, at least 1.
+fn retry_after(until_ms: i64, now_ms: i64) -> RetryAfter {
+    let ms = (until_ms - now_ms).max(1) as u64;
+    RetryAfter(ms.div_ceil(1000).max(1))
+}
+
+#[async_trait]
+impl LoginLimiter for RedisLimiter {
+    async fn attempt_from(&self, ip: IpAddr) -> Result<(), RetryAfter> {
+        let limit = i64::from(self.settings.login_per_ip_per_minute);
+        if limit == 0 {
+            return Ok(());
+        }
+        let now = self.now_ms();
+        let minute = now.div_euclid(60_000);
+        let key = self.redis.key(&format!("login:ip:{ip}:{minute}"));
+        let script = &self.count_attempt;
+        let counted = self
+            .redis
+            .run(FALLBACK, |mut conn: ConnectionManager| async move {
+                script
+                    .key(key)
+                    .arg(WINDOW_KEPT_MS)
+                    .invoke_async::<i64>(&mut conn)
+                    .await
+            })
+            .await;
+        match counted {
+            Some(n) if n > limit => Err(retry_after((minute + 1) * 60_000, now)),
+            Some(_) => Ok(()),
+            None => self.local.attempt_from(ip).await,
+        }
+    }
+
+    async fn check_account(&self, account: &str) -> Result<(), RetryAfter> {
+        let key = self.account_key(account);
+        let locked_until = self
+            .redis
+            .run(FALLBACK, |mut conn: ConnectionManager| async move {
+                ::redis::cmd("HGET")
+                    .arg(key)
+                    .arg("locked_until")
+                    .query_async::<Option<i64>>(&mut conn)
+                    .await
+            })
+            .await;
+        let now = self.now_ms();
+        match locked_until {
+            Some(Some(until)) if until > now => Err(retry_after(until, now)),
+            Some(_) => Ok(()),
+            None => self.local.check_account(account).await,
+        }
+    }
+
+    async fn record_failure(&self, account: &str) {
+        if self.settings.failures_before_delay == 0 {
+            return;
+        }
+        let key = self.account_key(account);
+        let (now, threshold) = (self.now_ms(), self.settings.failures_before_delay);
+        let script = &self.count_failure;
+        let counted = self
+            .redis
+            .run(FALLBACK, |mut conn: ConnectionManager| async move {
+                script
+                    .key(key)
+                    .arg(now)
+                    .arg(threshold)
+                    .arg(MAX_ACCOUNT_DELAY_SECS)
+                    .arg(FAILURES_KEPT_MS)
+                    .invoke_async::<i64>(&mut conn)
+                    .await
+            })
+            .await;
+        if counted.is_none() {
+            self.local.record_failure(account).await;
+        }
+    }
+
+    async fn record_success(&self, account: &str) {
+        // Both: failures counted locally during an outage are forgotten too.
+        self.local.record_success(account).await;
+        let key = self.account_key(account);
+        self.redis
+            .run(FALLBACK, |mut conn: ConnectionManager| async move {
+                ::redis::cmd("DEL")
+                    .arg(key)
+                    .query_async::<()>(&mut conn)
+                    .await
+            })
+            .await;
+    }
+
+    async fn prune(&self) {
+        // Redis forgets by itself (every key has an expiry).
+        self.local.prune().await;
+    }
+}

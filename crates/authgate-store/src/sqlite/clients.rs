@@ -1,0 +1,85 @@
+//! [`ClientStore`] on SQLite: the `clients` table.
+
+use async_trait::async_trait;
+use authgate_core::{Client, ClientStore, StoreResult};
+use authgate_proto::AuditEvent;
+
+use super::audit::insert_event;
+use super::codec::{corrupt, hash_of, micros, time_of};
+use super::error::map_err;
+use super::users::roles_json;
+use super::{BEGIN_WRITE, SqliteStore};
+use crate::common::detached;
+
+/// A `clients` row as SQLite returns it, before validation.
+#[derive(sqlx::FromRow)]
+struct ClientRow {
+    /// The client_id.
+    id: String,
+    /// Display name.
+    name: String,
+    /// SHA-256 of the secret.
+    secret_hash: Vec<u8>,
+    /// JSON array of role names.
+    roles: String,
+    /// Microseconds since the epoch.
+    created_at: i64,
+}
+
+impl TryFrom<ClientRow> for Client {
+    type Error = authgate_core::StoreError;
+
+    fn try_from(row: ClientRow) -> StoreResult<Self> {
+        Ok(Client {
+            roles: serde_json::from_str(&row.roles)
+                .map_err(|_| corrupt("clients.roles", "is not a JSON array of strings"))?,
+            secret_hash: hash_of(&row.secret_hash, "clients.secret_hash")?,
+            created_at: time_of(row.created_at, "clients.created_at")?,
+            id: row.id,
+            name: row.name,
+        })
+    }
+}
+
+#[async_trait]
+impl ClientStore for SqliteStore {
+    async fn insert_client_audited(
+        &self,
+        client: &Client,
+        audit: Option<&AuditEvent>,
+    ) -> StoreResult<()> {
+        let (this, client, audit) = (self.clone(), client.clone(), audit.cloned());
+        detached(async move {
+            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+            sqlx::query(
+                "INSERT INTO clients (id, name, secret_hash, roles, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&client.id)
+            .bind(&client.name)
+            .bind(client.secret_hash.0.as_slice())
+            .bind(roles_json(&client.roles)?)
+            .bind(micros(client.created_at)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            if let Some(event) = &audit {
+                insert_event(&mut *tx, event).await?;
+            }
+            tx.commit().await.map_err(map_err)
+        })
+        .await
+    }
+
+    async fn client(&self, id: &str) -> StoreResult<Option<Client>> {
+        sqlx::query_as::<_, ClientRow>(
+            "SELECT id, name, secret_hash, roles, created_at FROM clients WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?
+        .map(Client::try_from)
+        .transpose()
+    }
+}

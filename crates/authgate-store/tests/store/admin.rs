@@ -1,0 +1,230 @@
+//! `ClientStore`, token revocations (`SessionStore::revoke_token`) and `AuditStore`.
+
+use authgate_core::{
+    AuditFilter, AuditStore, Client, ClientStore, SessionStore, StoreError, TokenHash,
+};
+use authgate_proto::{AuditEvent, AuditKind};
+use uuid::Uuid;
+
+use crate::fixtures::{T0, at};
+
+fn client(id: &str) -> Client {
+    Client {
+        id: id.to_owned(),
+        name: format!("service {id}"),
+        secret_hash: TokenHash::of("secret"),
+        roles: vec!["support".to_owned()],
+        created_at: T0,
+    }
+}
+
+fn event(kind: AuditKind, user: Option<Uuid>, secs: i64) -> AuditEvent {
+    let mut details = serde_json::Map::new();
+    details.insert("reason".into(), "bad_password".into());
+    AuditEvent {
+        id: Uuid::now_v7(),
+        at: at(secs),
+        kind,
+        user_id: user,
+        actor_id: Some("admin-1".into()),
+        client_id: Some("svc".into()),
+        session_id: Some(Uuid::now_v7()),
+        ip: Some("203.0.113.9".parse().unwrap()),
+        user_agent: Some("tests/1".into()),
+        details,
+    }
+}
+
+pub(crate) async fn inserted_client_reads_back_and_ids_are_unique(store: &dyn ClientStore) {
+    assert_eq!(store.client("svc").await.unwrap(), None);
+    store.insert_client(&client("svc")).await.unwrap();
+    assert_eq!(store.client("svc").await.unwrap(), Some(client("svc")));
+    let mut again = client("svc");
+    again.name = "other".into();
+    let err = store.insert_client(&again).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict("client_id")), "{err:?}");
+    assert_eq!(
+        store.client("svc").await.unwrap().unwrap().name,
+        "service svc"
+    );
+}
+
+pub(crate) async fn revoked_tokens_are_listed_until_they_expire(store: &dyn SessionStore) {
+    store.revoke_token("t1", at(900), at(10)).await.unwrap();
+    store.revoke_token("t2", at(100), at(20)).await.unwrap();
+    // Idempotent: the second revocation of t1 changes nothing.
+    store.revoke_token("t1", at(5000), at(30)).await.unwrap();
+    assert_eq!(
+        store.revoked_tokens_since(at(0), at(50)).await.unwrap(),
+        vec![("t1".to_owned(), at(900)), ("t2".to_owned(), at(100))]
+    );
+    assert_eq!(
+        store.revoked_tokens_since(at(15), at(50)).await.unwrap(),
+        vec![("t2".to_owned(), at(100))]
+    );
+    assert_eq!(
+        store.revoked_tokens_since(at(0), at(100)).await.unwrap(),
+        vec![("t1".to_owned(), at(900))],
+        "an expired token needs no revocation record"
+    );
+}
+
+pub(crate) async fn audit_events_read_back_newest_first_and_filter(store: &dyn AuditStore) {
+    let ann = Uuid::now_v7();
+    let bob = Uuid::now_v7();
+    let first = event(AuditKind::LOGIN_FAILED, Some(ann), 0);
+    let second = event(AuditKind::LOGIN_SUCCEEDED, Some(ann), 10);
+    let third = event(AuditKind::LOGIN_FAILED, Some(bob), 20);
+    let mut bare = event(AuditKind::KEY_ROTATED, None, 30);
+    bare.actor_id = None;
+    bare.client_id = None;
+    bare.session_id = None;
+    bare.ip = None;
+    bare.user_agent = None;
+    bare.details.clear();
+    for e in [&first, &second, &third, &bare] {
+        store.append_event(e).await.unwrap();
+    }
+    let all = |limit| AuditFilter {
+        limit,
+        ..AuditFilter::default()
+    };
+    assert_eq!(
+        store.events(&all(10)).await.unwrap(),
+        vec![bare.clone(), third.clone(), second.clone(), first.clone()]
+    );
+    assert_eq!(
+        store.events(&all(2)).await.unwrap(),
+        vec![bare, third.clone()]
+    );
+    let anns = AuditFilter {
+        user_id: Some(ann),
+        ..all(10)
+    };
+    assert_eq!(
+        store.events(&anns).await.unwrap(),
+        vec![second, first.clone()]
+    );
+    let failed = AuditFilter {
+        kind: Some("login.failed".into()),
+        ..all(10)
+    };
+    assert_eq!(
+        store.events(&failed).await.unwrap(),
+        vec![third.clone(), first]
+    );
+    let recent = AuditFilter {
+        since: Some(at(20)),
+        kind: Some("login.failed".into()),
+        ..all(10)
+    };
+    assert_eq!(store.events(&recent).await.unwrap(), vec![third]);
+    assert_eq!(store.count_events("login.failed", at(0)).await.unwrap(), 2);
+    assert_eq!(store.count_events("login.failed", at(1)).await.unwrap(), 1);
+    assert_eq!(store.count_events("logout", at(0)).await.unwrap(), 0);
+}
+
+/// A change and the audit event recording it are one transaction: when the
+/// event cannot be written (here: its id is taken), the change is not made.
+pub(crate) async fn a_change_and_its_audit_event_commit_or_fail_together(
+    users: &dyn authgate_core::UserStore,
+    sessions: &dyn SessionStore,
+    audit: &dyn AuditStore,
+) {
+    let taken = event(AuditKind::LOGIN_FAILED, None, 0);
+    audit.append_event(&taken).await.unwrap();
+    let ann = crate::fixtures::user("ann@example.com", Some("ann"));
+
+    let err = users
+        .insert_user_audited(&ann, Some(&taken))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict("audit event id")),
+        "{err:?}"
+    );
+    assert_eq!(
+        users.user_by_id(ann.id).await.unwrap(),
+        None,
+        "no user without its record"
+    );
+
+    let registered = event(AuditKind::USER_REGISTERED, Some(ann.id), 1);
+    users
+        .insert_user_audited(&ann, Some(&registered))
+        .await
+        .unwrap();
+    assert!(users.user_by_id(ann.id).await.unwrap().is_some());
+
+    let roles = vec!["admin".to_owned()];
+    assert!(
+        users
+            .set_roles_audited(ann.id, &roles, at(2), Some(&taken))
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        users.user_by_id(ann.id).await.unwrap().unwrap().roles,
+        ["user"]
+    );
+
+    let s = crate::fixtures::session(ann.id, at(0), 3600);
+    sessions
+        .create_session(&s, &crate::fixtures::token("t-0", &s, 0, at(0)))
+        .await
+        .unwrap();
+    assert!(
+        sessions
+            .revoke_session_audited(s.id, at(3), Some(&taken))
+            .await
+            .is_err()
+    );
+    assert!(
+        sessions
+            .session(s.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_none()
+    );
+    assert!(
+        users
+            .set_active_audited(ann.id, false, at(3), Some(&taken))
+            .await
+            .is_err()
+    );
+    assert!(users.user_by_id(ann.id).await.unwrap().unwrap().is_active);
+    assert!(
+        sessions
+            .session(s.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_none()
+    );
+
+    let disabled = event(AuditKind::USER_DISABLED, Some(ann.id), 4);
+    let (_, revoked) = users
+        .set_active_audited(ann.id, false, at(4), Some(&disabled))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(revoked, [s.id]);
+    let kinds: Vec<_> = audit
+        .events(&AuditFilter {
+            user_id: Some(ann.id),
+            limit: 10,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [AuditKind::USER_DISABLED, AuditKind::USER_REGISTERED]
+    );
+}

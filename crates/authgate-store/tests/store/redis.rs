@@ -1,0 +1,311 @@
+//! The Redis backend: login counters shared by instances with the rules of
+//! the in-process limiter, announcements that reach the other instances
+//! (and catch-up after a lost link), and what happens while Redis is down
+//! (every call falls back at once, the probe says so) and when it is back.
+//!
+//! Each test uses a key prefix of its own and needs `AUTHGATE_TEST_REDIS_URL`
+//! (see `testing::service_url`).
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use authgate_core::{
+    Change, ChangeBus, Clock, LimitSettings, LoginLimiter, MAX_ACCOUNT_DELAY_SECS, ManualClock,
+    Ping, RetryAfter,
+};
+use authgate_store::testing::{REDIS_URL_VAR, TcpProxy, redis_prefix, service_url};
+use authgate_store::{RedisBus, RedisLimiter, RedisStore};
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+/// The bound on "at once" for an announcement between two processes.
+const WITHIN: Duration = Duration::from_secs(1);
+
+/// The Redis URL for `test`, or `None` (the test skips, loudly).
+fn redis_url(test: &str) -> Option<String> {
+    service_url(REDIS_URL_VAR, &format!("redis::{test}"))
+}
+
+fn clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(OffsetDateTime::now_utc()))
+}
+
+fn limiter(redis: &RedisStore, clock: &Arc<ManualClock>, per_ip: u32) -> RedisLimiter {
+    let settings = LimitSettings {
+        login_per_ip_per_minute: per_ip,
+        failures_before_delay: 5,
+    };
+    RedisLimiter::new(redis.clone(), settings, clock.clone())
+}
+
+fn secs(n: i64) -> time::Duration {
+    time::Duration::seconds(n)
+}
+
+/// The next change on `changes`, waiting at most [`WITHIN`].
+async fn next(changes: &mut mpsc::Receiver<Change>) -> Option<Change> {
+    tokio::time::timeout(WITHIN, changes.recv()).await.ok()?
+}
+
+/// Whether `wanted` arrives on `changes` within [`WITHIN`] (other changes,
+/// such as subscription probes, are skipped).
+async fn hears(changes: &mut mpsc::Receiver<Change>, wanted: &Change) -> bool {
+    let deadline = tokio::time::Instant::now() + WITHIN;
+    while let Ok(Some(change)) = tokio::time::timeout_at(deadline, changes.recv()).await {
+        if change == *wanted {
+            return true;
+        }
+    }
+    false
+}
+
+/// A subscription of `bus`, once it is listening (an announcement made
+/// before that would be missed by pub/sub, like any late subscriber's).
+async fn subscribed(bus: &RedisBus, redis: &RedisStore) -> mpsc::Receiver<Change> {
+    let (sink, mut changes) = mpsc::channel(64);
+    bus.subscribe(sink);
+    // A revocation the subscription reads back proves it is listening.
+    let probe = Uuid::now_v7();
+    let probe_bus = RedisBus::new(redis.clone(), clock());
+    probe_bus.publish(Change::SessionRevoked {
+        sid: probe,
+        until: OffsetDateTime::now_utc().unix_timestamp() + 60,
+    });
+    probe_bus.flush().await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Some(Change::SessionRevoked { sid, .. }) = next(&mut changes).await
+            && sid == probe
+        {
+            return changes;
+        }
+    }
+    panic!("the subscription never heard the probe");
+}
+
+#[tokio::test]
+async fn instances_share_the_per_address_limit() {
+    let Some(url) = redis_url("instances_share_the_per_address_limit") else {
+        return;
+    };
+    let prefix = redis_prefix();
+    let (a, b) = (
+        RedisStore::open(&url, &prefix).unwrap(),
+        RedisStore::open(&url, &prefix).unwrap(),
+    );
+    let clock = clock();
+    let (la, lb) = (limiter(&a, &clock, 10), limiter(&b, &clock, 10));
+    let ip: IpAddr = "203.0.113.7".parse().unwrap();
+    for i in 0..10 {
+        let on = if i % 2 == 0 { &la } else { &lb };
+        assert_eq!(on.attempt_from(ip).await, Ok(()), "attempt {i}");
+    }
+    assert!(la.attempt_from(ip).await.is_err(), "the 11th, on A");
+    assert!(lb.attempt_from(ip).await.is_err(), "the 12th, on B");
+    let other: IpAddr = "203.0.113.8".parse().unwrap();
+    assert_eq!(
+        lb.attempt_from(other).await,
+        Ok(()),
+        "addresses are separate"
+    );
+    clock.advance(secs(60));
+    assert_eq!(
+        la.attempt_from(ip).await,
+        Ok(()),
+        "a new minute, a new quota"
+    );
+}
+
+#[tokio::test]
+async fn the_account_delay_follows_the_local_rules_across_instances() {
+    let Some(url) = redis_url("the_account_delay_follows_the_local_rules") else {
+        return;
+    };
+    let prefix = redis_prefix();
+    let redis = RedisStore::open(&url, &prefix).unwrap();
+    let clock = clock();
+    let (a, b) = (limiter(&redis, &clock, 0), limiter(&redis, &clock, 0));
+    for _ in 0..4 {
+        a.record_failure("alice").await;
+        assert_eq!(b.check_account("alice").await, Ok(()));
+    }
+    b.record_failure("alice").await;
+    assert_eq!(a.check_account("alice").await, Err(RetryAfter(1)));
+    clock.advance(secs(1));
+    assert_eq!(a.check_account("alice").await, Ok(()));
+    a.record_failure("alice").await;
+    assert_eq!(b.check_account("alice").await, Err(RetryAfter(2)));
+    assert_eq!(
+        b.check_account("bob").await,
+        Ok(()),
+        "accounts are separate"
+    );
+
+    for _ in 0..40 {
+        a.record_failure("alice").await;
+        clock.advance(secs(MAX_ACCOUNT_DELAY_SECS as i64));
+    }
+    b.record_failure("alice").await;
+    assert_eq!(
+        a.check_account("alice").await,
+        Err(RetryAfter(MAX_ACCOUNT_DELAY_SECS)),
+        "capped at 15 minutes"
+    );
+    b.record_success("alice").await;
+    assert_eq!(a.check_account("alice").await, Ok(()), "a success resets");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_announcement_reaches_the_other_instance_and_not_its_sender() {
+    let Some(url) = redis_url("an_announcement_reaches_the_other_instance") else {
+        return;
+    };
+    let prefix = redis_prefix();
+    let redis = RedisStore::open(&url, &prefix).unwrap();
+    let (a, b) = (
+        RedisBus::new(redis.clone(), clock()),
+        RedisBus::new(redis.clone(), clock()),
+    );
+    let mut on_a = subscribed(&a, &redis).await;
+    let mut on_b = subscribed(&b, &redis).await;
+
+    let user = Uuid::now_v7();
+    let started = Instant::now();
+    a.publish(Change::UserChanged { id: user });
+    assert!(hears(&mut on_b, &Change::UserChanged { id: user }).await);
+    assert!(started.elapsed() < WITHIN);
+    a.publish(Change::KeysChanged);
+    assert!(hears(&mut on_b, &Change::KeysChanged).await);
+    // A heard B's subscription probe, but none of its own announcements.
+    while let Some(change) = next(&mut on_a).await {
+        assert!(
+            matches!(change, Change::SessionRevoked { .. }),
+            "A does not hear itself: {change:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocations_are_kept_for_the_tokens_remaining_lifetime_and_replayed_to_late_subscribers() {
+    let Some(url) = redis_url("revocations_are_kept_and_replayed") else {
+        return;
+    };
+    let prefix = redis_prefix();
+    let redis = RedisStore::open(&url, &prefix).unwrap();
+    let clock = clock();
+    let a = RedisBus::new(redis.clone(), clock.clone());
+    let sid = Uuid::now_v7();
+    let until = clock.unix() + 900;
+    a.publish(Change::SessionRevoked { sid, until });
+    a.publish(Change::TokenRevoked {
+        jti: "jti-1".into(),
+        until: clock.unix() + 30,
+    });
+    // Already past its expiry: nothing to keep.
+    a.publish(Change::TokenRevoked {
+        jti: "jti-old".into(),
+        until: clock.unix() - 1,
+    });
+    a.flush().await;
+
+    let mut conn = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let ttl: i64 = redis::cmd("TTL")
+        .arg(format!("{prefix}revoked:session:{sid}"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!((890..=900).contains(&ttl), "ttl {ttl}");
+    let ttl: i64 = redis::cmd("TTL")
+        .arg(format!("{prefix}revoked:token:jti-1"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!((20..=30).contains(&ttl), "ttl {ttl}");
+
+    // An instance subscribing now (a restart, a lost link) learns them.
+    let b = RedisBus::new(redis.clone(), clock.clone());
+    let (sink, mut on_b) = mpsc::channel(64);
+    b.subscribe(sink);
+    let mut heard = vec![next(&mut on_b).await, next(&mut on_b).await];
+    heard.sort_by_key(|c| matches!(c, Some(Change::TokenRevoked { .. })));
+    assert_eq!(
+        heard,
+        [
+            Some(Change::SessionRevoked { sid, until }),
+            Some(Change::TokenRevoked {
+                jti: "jti-1".into(),
+                until: clock.unix() + 30
+            })
+        ]
+    );
+    assert_eq!(next(&mut on_b).await, None, "nothing expired is replayed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_redis_is_down_calls_fall_back_at_once_and_it_reconnects_by_itself() {
+    let Some(url) = redis_url("while_redis_is_down_calls_fall_back") else {
+        return;
+    };
+    let server = {
+        let info = redis::Client::open(url.as_str()).unwrap();
+        info.get_connection_info().addr().to_string()
+    };
+    let proxy = TcpProxy::start(&server).await.unwrap();
+    let prefix = redis_prefix();
+    let via = format!("redis://{}", proxy.addr());
+    let redis = RedisStore::open(&via, &prefix).unwrap();
+    let clock = clock();
+    let limits = limiter(&redis, &clock, 3);
+    let bus = RedisBus::new(redis.clone(), clock.clone());
+    let mut changes = subscribed(&bus, &RedisStore::open(&url, &prefix).unwrap()).await;
+    redis.ping().await.unwrap();
+    assert!(!redis.is_degraded());
+
+    proxy.cut().await;
+    assert!(redis.ping().await.is_err(), "the probe says Redis is down");
+    let ip: IpAddr = "203.0.113.9".parse().unwrap();
+    let started = Instant::now();
+    for _ in 0..3 {
+        assert_eq!(limits.attempt_from(ip).await, Ok(()));
+    }
+    assert!(
+        limits.attempt_from(ip).await.is_err(),
+        "the local limiter counts meanwhile"
+    );
+    bus.publish(Change::KeysChanged);
+    bus.flush().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "nothing waits long on a dead Redis: {:?}",
+        started.elapsed()
+    );
+    assert!(redis.is_degraded());
+
+    proxy.restore().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while redis.ping().await.is_err() {
+        assert!(Instant::now() < deadline, "Redis is reachable again");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!redis.is_degraded());
+    // The subscription came back by itself: an announcement made through
+    // another connection reaches it again.
+    let other = RedisBus::new(RedisStore::open(&url, &prefix).unwrap(), clock.clone());
+    let user = Uuid::now_v7();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        other.publish(Change::UserChanged { id: user });
+        if let Some(Change::UserChanged { id }) = next(&mut changes).await
+            && id == user
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the subscription resumed");
+    }
+}

@@ -1,0 +1,115 @@
+//! A guard built while authgate is down retries on its schedule and serves
+//! as soon as authgate is up; no restart of the service is needed.
+
+use std::sync::Arc;
+
+use authgate_guard::{Clock, Guard, GuardError, ManualClock, SystemClock, VerifierConfig};
+use authgate_testkit::spawn_app_with;
+use tower::ServiceExt;
+
+use crate::support::*;
+
+const ISSUER: &str = "https://auth.test";
+
+#[tokio::test]
+async fn a_guard_started_before_authgate_retries_and_serves_once_it_is_up() {
+    // A port nobody listens on yet; authgate will take it later.
+    let address = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let clock = Arc::new(ManualClock::new(SystemClock.now()));
+    let guard = Guard::builder(VerifierConfig::new(ISSUER, AUDIENCE))
+        .jwks_url(format!("http://{address}/.well-known/jwks.json"))
+        .jwks_settings(manual_settings())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let jwks = guard.jwks().unwrap();
+    let router = resource_server::app(guard.clone());
+
+    assert!(matches!(jwks.tick().await, Err(GuardError::Unavailable(_))));
+    assert!(
+        matches!(jwks.tick().await, Ok(false)),
+        "the retry waits its turn"
+    );
+    let down = jwks.status();
+    assert_eq!((down.consecutive_failures, down.fetched_at), (1, None));
+    assert_eq!(down.refresh_at, clock.now() + 1);
+    let (status, ..) = read(
+        router
+            .clone()
+            .oneshot(request("/api/me", Some("Bearer a.b.c")))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 401, "no keys yet: every token is refused");
+
+    let app = spawn_app_with(|s| {
+        s.server.bind = address;
+        s.tokens.issuer = ISSUER.into();
+    })
+    .await;
+    let user = app.new_user().await;
+    clock.set(app.now().unix_timestamp());
+    clock.advance(1);
+    assert_eq!(jwks.tick().await, Ok(true), "the retry finds authgate up");
+    let (status, _, me) = read(
+        router
+            .oneshot(request("/api/me", Some(&bearer(&user.access))))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(me["sub"], user.user.id.to_string());
+    assert_eq!(jwks.status().consecutive_failures, 0);
+}
+
+#[tokio::test]
+async fn without_a_scheduled_retry_the_first_token_after_authgate_comes_up_loads_the_keys() {
+    let address = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let proxy = CountingProxy::start(&format!("http://{address}")).await;
+    let clock = Arc::new(ManualClock::new(SystemClock.now()));
+    let guard = Guard::builder(VerifierConfig::new(ISSUER, AUDIENCE))
+        .jwks_url(proxy.jwks_url())
+        .jwks_settings(manual_settings())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+
+    let app = spawn_app_with(|s| {
+        s.server.bind = address;
+        s.tokens.issuer = ISSUER.into();
+    })
+    .await;
+    let user = app.new_user().await;
+    // The guard holds no keys and never fetched: the first token fetches.
+    clock.set(app.now().unix_timestamp());
+    assert!(
+        guard
+            .authenticate(Some(&bearer(&user.access)))
+            .await
+            .is_ok()
+    );
+    let status = guard.jwks().unwrap().status();
+    assert_eq!((status.requests, status.unknown_kid_refetches), (1, 1));
+    assert_eq!(proxy.jwks_requests(), 1);
+
+    // Authgate unreachable again: refreshes fail, the keys held keep verifying.
+    proxy.set_upstream("http://127.0.0.1:1");
+    clock.set(status.refresh_at);
+    assert!(guard.jwks().unwrap().tick().await.is_err());
+    assert_eq!(proxy.jwks_requests(), 2);
+    assert!(
+        guard
+            .authenticate(Some(&bearer(&user.access)))
+            .await
+            .is_ok()
+    );
+    assert_eq!(guard.jwks().unwrap().status().key_ids.len(), 1);
+}
