@@ -76,6 +76,10 @@ const CONFIGURED_HMAC_KID: &str = "hmac-configured";
 pub struct Keyring {
     /// Readers take a snapshot without locking.
     current: ArcSwap<Ring>,
+    /// Held from reading the store to installing the ring built from it, so
+    /// a scheduled tick that read the store before a rotation cannot
+    /// install its older ring over the rotation's.
+    advancing: tokio::sync::Mutex<()>,
 }
 
 /// One consistent view of the keys.
@@ -116,11 +120,13 @@ impl Keyring {
         if settings.hmac_secret.is_some() {
             return Ok(Self {
                 current: ArcSwap::from_pointee(configured_hmac_ring(settings)?),
+                advancing: tokio::sync::Mutex::new(()),
             });
         }
         let ring = advance(store, master, settings, clock, false, None).await?;
         Ok(Self {
             current: ArcSwap::from_pointee(ring),
+            advancing: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -147,6 +153,7 @@ impl Keyring {
         if settings.hmac_secret.is_some() {
             return Ok(false);
         }
+        let _advancing = self.advancing.lock().await;
         let ring = advance(store, master, settings, clock, false, audit).await?;
         Ok(self.install(ring))
     }
@@ -174,6 +181,7 @@ impl Keyring {
                 "a configured HMAC secret is rotated in configuration, not here",
             ));
         }
+        let _advancing = self.advancing.lock().await;
         let ring = advance(store, master, settings, clock, true, audit).await?;
         self.install(ring);
         Ok(())

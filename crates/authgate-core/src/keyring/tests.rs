@@ -174,3 +174,118 @@ fn a_lone_next_key_is_promoted_whatever_its_date() {
     assert_eq!(plan.updated[0].state, KeyState::Active);
     assert!(plan.create.iter().all(|k| k.state != KeyState::Active));
 }
+
+/// Keys in memory, with a compare-and-swap like the real stores, and a
+/// gate that can hold one `keys()` call after it has read.
+#[derive(Debug, Default)]
+struct HeldStore {
+    keys: std::sync::Mutex<Vec<StoredKey>>,
+    hold_next_read: std::sync::Mutex<Option<tokio::sync::oneshot::Receiver<()>>>,
+    reading: tokio::sync::Notify,
+}
+
+#[async_trait::async_trait]
+impl KeyStore for HeldStore {
+    async fn keys(&self) -> crate::store::StoreResult<Vec<StoredKey>> {
+        let read = self.keys.lock().unwrap().clone();
+        let gate = self.hold_next_read.lock().unwrap().take();
+        if let Some(gate) = gate {
+            self.reading.notify_one();
+            let _ = gate.await;
+        }
+        Ok(read)
+    }
+
+    async fn insert_key(&self, key: &StoredKey) -> crate::store::StoreResult<()> {
+        self.keys.lock().unwrap().push(key.clone());
+        Ok(())
+    }
+
+    async fn transition_audited(
+        &self,
+        expected: &[(String, KeyState)],
+        updated: &[StoredKey],
+        inserted: &[StoredKey],
+        _audit: Option<&authgate_proto::AuditEvent>,
+    ) -> crate::store::StoreResult<bool> {
+        let mut keys = self.keys.lock().unwrap();
+        let same = keys.len() == expected.len()
+            && keys
+                .iter()
+                .all(|k| expected.contains(&(k.kid.clone(), k.state)));
+        if !same {
+            return Ok(false);
+        }
+        for u in updated {
+            if let Some(slot) = keys.iter_mut().find(|k| k.kid == u.kid) {
+                *slot = u.clone();
+            }
+        }
+        keys.extend(inserted.iter().cloned());
+        Ok(true)
+    }
+}
+
+/// A keyring over a [`HeldStore`], shared by the tasks of a test.
+#[derive(Debug)]
+struct Held {
+    store: HeldStore,
+    ring: Keyring,
+    master: MasterKey,
+    settings: KeyringSettings,
+    clock: crate::ManualClock,
+}
+
+#[tokio::test]
+async fn a_tick_that_read_the_keys_before_a_rotation_does_not_undo_it() {
+    let store = HeldStore::default();
+    let master = MasterKey::from_bytes(&[7; 32]).unwrap();
+    let clock = crate::ManualClock::new(OffsetDateTime::now_utc());
+    let settings = settings();
+    let ring = Keyring::load_or_create(&store, &master, &settings, &clock)
+        .await
+        .unwrap();
+    let held = std::sync::Arc::new(Held {
+        store,
+        ring,
+        master,
+        settings,
+        clock,
+    });
+
+    // A scheduled tick reads the keys and is held there...
+    let (release, gate) = tokio::sync::oneshot::channel();
+    *held.store.hold_next_read.lock().unwrap() = Some(gate);
+    let tick = tokio::spawn({
+        let h = held.clone();
+        async move {
+            h.ring
+                .tick(&h.store, &h.master, &h.settings, &h.clock, None)
+                .await
+                .unwrap()
+        }
+    });
+    held.store.reading.notified().await;
+
+    // ...while an admin rotates; then the tick goes on with what it read.
+    let rotate = tokio::spawn({
+        let h = held.clone();
+        async move {
+            h.ring
+                .rotate_now(&h.store, &h.master, &h.settings, &h.clock, None)
+                .await
+                .unwrap()
+        }
+    });
+    tokio::task::yield_now().await;
+    release.send(()).unwrap();
+    tick.await.unwrap();
+    rotate.await.unwrap();
+
+    let stored = held.store.keys().await.unwrap();
+    assert_eq!(states(&stored).len(), 3, "active, retired and next");
+    let active = stored.iter().find(|k| k.state == KeyState::Active).unwrap();
+    assert_eq!(held.ring.ring().signing.kid(), Some(active.kid.as_str()));
+    let version: Vec<_> = stored.iter().map(|k| (k.kid.clone(), k.state)).collect();
+    assert_eq!(held.ring.ring().version, version);
+}
