@@ -53,11 +53,13 @@ impl AppState {
         if let Err(e) = self.keys.tick().await {
             tracing::error!(error = %e, "key rotation check failed; will retry");
         }
-        let ring = self.keys.ring();
         let mut installed = self
             .verifier_keys
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        // Read under the lock: a snapshot taken before it could be older
+        // than one another caller has installed meanwhile.
+        let ring = self.keys.ring();
         if *installed != ring.version {
             self.verifier.set_keys(ring.verifying.clone());
             installed.clone_from(&ring.version);
