@@ -15,18 +15,6 @@ pub(crate) fn encode(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Sextet value of each byte in the URL-safe alphabet; 0xff for anything else.
-const DECODE: [u8; 256] = {
-    let mut table = [0xff_u8; 256];
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut i = 0;
-    while i < 64 {
-        table[alphabet[i] as usize] = i as u8;
-        i += 1;
-    }
-    table
-};
-
 /// How many bytes `input` decodes to, or `None` for an impossible length.
 fn decoded_len(input: &[u8]) -> Option<usize> {
     let tail = match input.len() % 4 {
@@ -42,56 +30,21 @@ fn decoded_len(input: &[u8]) -> Option<usize> {
 ///
 /// Padding, characters outside the URL-safe alphabet and non-zero trailing
 /// bits are all rejected: two spellings of one token must not both verify.
-/// Hand-written because the verify path decodes every token and this is
-/// measurably faster than a general-purpose engine (see the crate README).
+/// The verify path decodes every byte of every token, so this uses a SIMD
+/// decoder (`base64-simd`, strict mode); it measured about 0.15 µs faster
+/// per access token than a scalar table (see the crate README).
 pub(crate) fn decode_slice(
     input: &[u8],
     out: &mut [u8],
     what: &'static str,
 ) -> Result<usize, Error> {
     let len = decoded_len(input).ok_or(Error::Malformed(what))?;
+    // Checked here: the decoder asserts that the output is large enough.
     let out = out.get_mut(..len).ok_or(Error::Malformed(what))?;
-    // Valid sextets are below 64; OR-ing every one shows whether any was invalid.
-    let mut seen = 0u8;
-    let mut chunks = input.chunks_exact(4);
-    let mut outs = out.chunks_exact_mut(3);
-    for (c, o) in (&mut chunks).zip(&mut outs) {
-        let (a, b, c, d) = (
-            DECODE[usize::from(c[0])],
-            DECODE[usize::from(c[1])],
-            DECODE[usize::from(c[2])],
-            DECODE[usize::from(c[3])],
-        );
-        seen |= a | b | c | d;
-        let n = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
-        o.copy_from_slice(&n.to_be_bytes()[1..]);
-    }
-    let tail_out = outs.into_remainder();
-    match (chunks.remainder(), tail_out) {
-        ([], []) => {}
-        ([a, b], [x]) => {
-            let (a, b) = (DECODE[usize::from(*a)], DECODE[usize::from(*b)]);
-            // Canonical: the 4 bits past the byte must be zero.
-            seen |= a | b | if b & 0x0f == 0 { 0 } else { 0x80 };
-            *x = a << 2 | b >> 4;
-        }
-        ([a, b, c], [x, y]) => {
-            let (a, b, c) = (
-                DECODE[usize::from(*a)],
-                DECODE[usize::from(*b)],
-                DECODE[usize::from(*c)],
-            );
-            // Canonical: the 2 bits past the second byte must be zero.
-            seen |= a | b | c | if c & 0x03 == 0 { 0 } else { 0x80 };
-            *x = a << 2 | b >> 4;
-            *y = b << 4 | c >> 2;
-        }
-        _ => return Err(Error::Malformed(what)),
-    }
-    if seen >= 64 {
-        return Err(Error::Malformed(what));
-    }
-    Ok(len)
+    let decoded = base64_simd::URL_SAFE_NO_PAD
+        .decode(input, base64_simd::Out::from_slice(out))
+        .map_err(|_| Error::Malformed(what))?;
+    Ok(decoded.len())
 }
 
 /// Decodes unpadded, canonical base64url into a new vector.
@@ -139,18 +92,19 @@ mod tests {
     #[test]
     fn every_non_canonical_tail_is_malformed() {
         // Two-character tails carry 4 spare bits, three-character tails 2.
-        for c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" {
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        for (sextet, c) in alphabet.iter().enumerate() {
             let two = [b'Q', *c];
             let three = [b'Q', b'Q', *c];
             assert_eq!(
                 decode(&two, "x").is_ok(),
-                DECODE[usize::from(*c)] & 0x0f == 0,
+                sextet & 0x0f == 0,
                 "{}",
                 *c as char
             );
             assert_eq!(
                 decode(&three, "x").is_ok(),
-                DECODE[usize::from(*c)] & 0x03 == 0,
+                sextet & 0x03 == 0,
                 "{}",
                 *c as char
             );
