@@ -132,8 +132,8 @@ struct Inner {
     permits: Semaphore,
     /// Argon2 working memory, one buffer per slot, reused: allocating and
     /// faulting in ~19 MiB of fresh pages per hash cost ~15% of a login's
-    /// CPU. Each buffer is zeroized after every use, because leftover blocks
-    /// would let guesses of that password be tested at Blake2b speed.
+    /// CPU. What a hash leaves behind is wiped only when it is a cheap
+    /// oracle for guessing the password (see [`wipe_if_cheap_oracle`]).
     buffers: Mutex<Vec<Vec<Block>>>,
     /// How many hashes may run at once (and so how many buffers are kept).
     slots: usize,
@@ -165,7 +165,6 @@ impl PasswordHasher {
             &crate::secrets::random_token()?,
             &mut blocks,
         )?;
-        blocks.zeroize();
         Ok(Self {
             inner: Arc::new(Inner {
                 argon2,
@@ -255,7 +254,6 @@ impl PasswordHasher {
                 .pop()
                 .unwrap_or_default();
             let result = job(&inner, &mut blocks);
-            blocks.zeroize();
             // At most one buffer per slot is kept: memory stays slots × m KiB.
             let mut pool = inner.buffers.lock().unwrap_or_else(PoisonError::into_inner);
             if pool.len() < inner.slots {
@@ -277,6 +275,22 @@ fn working_memory<'b>(blocks: &'b mut Vec<Block>, params: &Params) -> &'b mut [B
     &mut blocks[..needed]
 }
 
+/// Wipes the working memory a hash with `params` left, if it could test
+/// password guesses more cheaply than the stored hash can.
+///
+/// Every block left over was last written by the final pass, and argon2
+/// (v1.3) computes a pass's blocks from the whole previous pass. So with
+/// `t >= 2` checking a guess against any leftover block costs at least
+/// `(t-1)/t` of a full hash: no better an oracle than the stored hash, and
+/// the next hash overwrites it all. With `t = 1` the first blocks cost a
+/// few Blake2b calls each, so that buffer is zeroized. (Wiping 19 MiB after
+/// every login was 3-4% of its CPU.)
+fn wipe_if_cheap_oracle(blocks: &mut [Block], params: &Params) {
+    if params.t_cost() < 2 {
+        blocks.iter_mut().for_each(Zeroize::zeroize);
+    }
+}
+
 /// Hashes `password` with a fresh salt into a PHC string, in `blocks`.
 fn hash_with(
     argon2: &Argon2<'static>,
@@ -290,14 +304,16 @@ fn hash_with(
         .fill(&mut salt)
         .map_err(|_| AuthError::Internal("random source failed".into()))?;
     let mut out = [0u8; 32];
-    argon2
+    let hashed = argon2
         .hash_password_into_with_memory(
             password.as_bytes(),
             &salt,
             &mut out,
             working_memory(blocks, params),
         )
-        .map_err(|_| AuthError::Internal(FAILED.into()))?;
+        .map_err(|_| AuthError::Internal(FAILED.into()));
+    wipe_if_cheap_oracle(blocks, params);
+    hashed?;
     let phc = PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),
@@ -335,6 +351,7 @@ fn verify_with(hash: &PasswordHash, password: &str, blocks: &mut Vec<Block>) -> 
             working_memory(blocks, &params),
         )
         .is_ok();
+    wipe_if_cheap_oracle(blocks, &params);
     let ok = computed && constant_time::verify_slices_are_equal(&out, expected.as_bytes()).is_ok();
     out.zeroize();
     ok
@@ -407,7 +424,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn working_memory_is_kept_per_slot_and_wiped_after_use() {
+    async fn working_memory_is_kept_per_slot_and_wiped_after_a_single_pass() {
         let hasher = PasswordHasher::new(small(), 2).unwrap();
         let (a, b, c) = tokio::join!(
             hasher.hash(pw("correct horse battery")),
@@ -422,6 +439,35 @@ mod tests {
             pool.iter()
                 .flatten()
                 .all(|blk| blk.as_ref() == zero.as_ref())
+        );
+    }
+
+    #[tokio::test]
+    async fn working_memory_of_two_passes_is_left_for_the_next_hash() {
+        let two_passes = Argon2Settings {
+            iterations: 2,
+            ..small()
+        };
+        let hasher = PasswordHasher::new(two_passes, 1).unwrap();
+        let phc = hasher.hash(pw("correct horse battery")).await.unwrap();
+        let after_hash: Vec<Block> = hasher.inner.buffers.lock().unwrap()[0].clone();
+        let zero = Block::new();
+        assert!(after_hash.iter().any(|blk| blk.as_ref() != zero.as_ref()));
+        // The next use overwrites every block: nothing of the first hash
+        // reaches another password's computation.
+        assert!(
+            !hasher
+                .verify(pw("another password"), Some(phc))
+                .await
+                .unwrap()
+                .ok
+        );
+        let after_verify = &hasher.inner.buffers.lock().unwrap()[0];
+        assert!(
+            after_hash
+                .iter()
+                .zip(after_verify.iter())
+                .all(|(a, b)| a.as_ref() != b.as_ref())
         );
     }
 
