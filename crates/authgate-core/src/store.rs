@@ -94,7 +94,18 @@ pub trait UserStore: Send + Sync + std::fmt::Debug {
 #[async_trait]
 pub trait SessionStore: Send + Sync + std::fmt::Debug {
     /// Creates a session with its first refresh token, in one transaction.
-    async fn create_session(&self, session: &Session, first: &RefreshToken) -> StoreResult<()>;
+    async fn create_session(&self, session: &Session, first: &RefreshToken) -> StoreResult<()> {
+        self.create_session_audited(session, first, None).await
+    }
+
+    /// [`SessionStore::create_session`], appending `audit` (the login's
+    /// record) in the same transaction.
+    async fn create_session_audited(
+        &self,
+        session: &Session,
+        first: &RefreshToken,
+        audit: Option<&AuditEvent>,
+    ) -> StoreResult<()>;
 
     /// The session with `id`.
     async fn session(&self, id: Uuid) -> StoreResult<Option<Session>>;

@@ -178,17 +178,17 @@ impl AuthService {
             successor_sealed: None,
             expires_at: session.expires_at,
         };
-        self.deps.sessions.create_session(&session, &first).await?;
+        // The success is recorded with the session it created: one commit.
+        let mut e = event(AuditKind::LOGIN_SUCCEEDED, self.deps.clock.now(), &origin);
+        e.user_id = Some(user.id);
+        e.session_id = Some(session.id);
+        self.deps
+            .sessions
+            .create_session_audited(&session, &first, self.in_transaction(&e))
+            .await?;
         let (access_token, expires_in) = self.issue_access_token(&user, &session)?;
         tracing::info!(user_id = %user.id, session_id = %session.id, "login succeeded");
-        self.audit_login(
-            AuditKind::LOGIN_SUCCEEDED,
-            Some(user.id),
-            Some(session.id),
-            "",
-            &origin,
-        )
-        .await;
+        self.deps.audit.record_written(e);
         Ok((
             Tokens {
                 access_token,

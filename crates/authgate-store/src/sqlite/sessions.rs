@@ -136,9 +136,14 @@ fn count(n: i64, what: &str) -> StoreResult<u64> {
 
 #[async_trait]
 impl SessionStore for SqliteStore {
-    async fn create_session(&self, session: &Session, first: &RefreshToken) -> StoreResult<()> {
+    async fn create_session_audited(
+        &self,
+        session: &Session,
+        first: &RefreshToken,
+        audit: Option<&AuditEvent>,
+    ) -> StoreResult<()> {
         let this = self.clone();
-        let (session, first) = (session.clone(), first.clone());
+        let (session, first, audit) = (session.clone(), first.clone(), audit.cloned());
         detached(async move {
             let (session, first) = (&session, &first);
             if first.session_id != session.id {
@@ -164,6 +169,9 @@ impl SessionStore for SqliteStore {
             .await
             .map_err(map_err)?;
             insert_token(&mut *tx, first).await?;
+            if let Some(event) = &audit {
+                insert_event(&mut *tx, event).await?;
+            }
             tx.commit().await.map_err(map_err)
         })
         .await

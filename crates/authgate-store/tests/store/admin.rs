@@ -169,10 +169,26 @@ pub(crate) async fn a_change_and_its_audit_event_commit_or_fail_together(
     );
 
     let s = crate::fixtures::session(ann.id, at(0), 3600);
+    let first = crate::fixtures::token("t-0", &s, 0, at(0));
+    assert!(
+        sessions
+            .create_session_audited(&s, &first, Some(&taken))
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        sessions.session(s.id).await.unwrap(),
+        None,
+        "no session without its login record"
+    );
+    assert_eq!(sessions.refresh_token(&first.hash).await.unwrap(), None);
+    let mut logged_in = event(AuditKind::LOGIN_SUCCEEDED, Some(ann.id), 2);
+    logged_in.session_id = Some(s.id);
     sessions
-        .create_session(&s, &crate::fixtures::token("t-0", &s, 0, at(0)))
+        .create_session_audited(&s, &first, Some(&logged_in))
         .await
         .unwrap();
+    assert!(sessions.session(s.id).await.unwrap().is_some());
     assert!(
         sessions
             .revoke_session_audited(s.id, at(3), Some(&taken))
@@ -225,6 +241,10 @@ pub(crate) async fn a_change_and_its_audit_event_commit_or_fail_together(
         .collect();
     assert_eq!(
         kinds,
-        [AuditKind::USER_DISABLED, AuditKind::USER_REGISTERED]
+        [
+            AuditKind::USER_DISABLED,
+            AuditKind::LOGIN_SUCCEEDED,
+            AuditKind::USER_REGISTERED
+        ]
     );
 }
