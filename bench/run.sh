@@ -381,11 +381,10 @@ TABLE=$(python3 "$BENCH_DIR/report.py" "$OUT" --connections "$CONNS" --cores "$C
   --paced-rate "$PACED_RATE" --login-load-connections "$LOGIN_LOAD_CONNS")
 printf '%s\n' "$TABLE"
 
-{
-  echo "# authgate load benchmark: results"
-  echo
-  echo "Written by \`bench/run.sh\` (see bench/README.md); each run overwrites this file."
-  echo
+# Only this script's section of RESULTS.md is replaced: the scale-out
+# section (bench/scaleout.sh) and anything else outside the markers stays.
+SECTION=$(
+  echo "<!-- run:begin (written by bench/run.sh) -->"
   echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
   echo "- command: \`$COMMAND\`"
   echo "- machine: nproc = $CORES, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(uname -sr); load average before the report: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -394,5 +393,20 @@ printf '%s\n' "$TABLE"
   echo "- wrk -t1 -c$CONNS --latency on 127.0.0.1, ${S} s runs (cold /me runs ${COLD_S} s), $REPEAT repeats, medians; wrk shares the $CORES cores with the server"
   echo
   echo "$TABLE"
-} >"$BENCH_DIR/RESULTS.md"
+  echo "<!-- run:end -->"
+)
+python3 - "$BENCH_DIR/RESULTS.md" "$SECTION" <<'EOF'
+import os, re, sys
+path, section = sys.argv[1], sys.argv[2]
+title = "# authgate load benchmark: results\n\nWritten by `bench/run.sh` and `bench/scaleout.sh` (see bench/README.md); each replaces only its own section.\n"
+text = open(path).read() if os.path.exists(path) else title
+ours = re.compile(r"<!-- run:begin.*?<!-- run:end -->", re.S)
+if ours.search(text):
+    text = ours.sub(lambda _: section, text)
+else:
+    # A file from before the markers: its run text goes, the scale-out section stays.
+    scaleout = re.search(r"<!-- scaleout:begin.*?<!-- scaleout:end -->", text, re.S)
+    text = title + "\n" + section + "\n" + ("\n" + scaleout.group(0) + "\n" if scaleout else "")
+open(path, "w").write(text)
+EOF
 log "wrote bench/RESULTS.md"
