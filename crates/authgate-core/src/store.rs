@@ -166,6 +166,14 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug {
     /// Wipes sealed successors of tokens used before `before` (the grace window has closed).
     async fn wipe_sealed_successors(&self, before: OffsetDateTime) -> StoreResult<u64>;
 
+    /// Deletes up to `limit` sessions that expired or were revoked before
+    /// `before` (their refresh tokens go with them) and up to `limit`
+    /// access-token revocations whose tokens expired before it: rows that
+    /// can no longer change any answer. Returns how many sessions and
+    /// revocations went; the caller repeats while that is non-zero, so no
+    /// single transaction grows with the backlog.
+    async fn purge_ended(&self, before: OffsetDateTime, limit: u32) -> StoreResult<u64>;
+
     /// How many sessions are live at `now`.
     async fn count_live_sessions(&self, now: OffsetDateTime) -> StoreResult<u64>;
 

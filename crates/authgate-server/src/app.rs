@@ -402,8 +402,9 @@ pub async fn build_service(
 
 /// Periodic upkeep: wipe sealed refresh successors once their grace window
 /// has closed, pick up sessions revoked by anyone else sharing the store (an
-/// `authgate user disable` run beside the server, another instance), and
-/// forget revocations whose tokens have all expired.
+/// `authgate user disable` run beside the server, another instance), forget
+/// revocations whose tokens have all expired, and now and then delete the
+/// sessions and revocations that ended long ago.
 async fn upkeep(state: AppState) {
     let settings = state.auth.settings().clone();
     let period = Duration::try_from(settings.refresh_reuse_grace)
@@ -412,9 +413,14 @@ async fn upkeep(state: AppState) {
     let mut tick = tokio::time::interval(period);
     let mut seen_until = state.clock.now();
     let mut seen_tokens_until = seen_until;
+    let mut purged_at = seen_until;
     loop {
         tick.tick().await;
         let now = state.clock.now();
+        if now - purged_at >= crate::state::PURGE_PERIOD {
+            state.purge_ended().await;
+            purged_at = now;
+        }
         let deps = state.auth.deps();
         let sessions: &dyn SessionStore = deps.sessions.as_ref();
         if let Err(e) = sessions

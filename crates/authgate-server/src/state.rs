@@ -7,6 +7,16 @@ use authgate_proto::KeyState;
 use authgate_core::{AuthService, Clock, KeyManager, Ping};
 use authgate_guard::{Permissions, Verifier};
 
+/// How long ended sessions and expired revocations are kept before
+/// [`AppState::purge_ended`] deletes them.
+pub(crate) const PURGE_RETENTION: time::Duration = time::Duration::days(1);
+/// How often the server purges.
+pub(crate) const PURGE_PERIOD: time::Duration = time::Duration::minutes(10);
+/// Rows per purge transaction, so the SQLite write lock is held briefly.
+const PURGE_BATCH: u32 = 1000;
+/// Batches per purge run; what is left waits for the next period.
+const PURGE_MAX_BATCHES: usize = 100;
+
 /// Shared application state; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -68,6 +78,37 @@ impl AppState {
                 "signing keys changed"
             );
         }
+    }
+
+    /// Deletes sessions, refresh tokens and access-token revocations that
+    /// ended more than [`PURGE_RETENTION`] (or one access-token lifetime,
+    /// if longer) ago, in batches; returns how many sessions and
+    /// revocations went. The server runs this every [`PURGE_PERIOD`]; tests
+    /// call it after moving the clock.
+    ///
+    /// The retention keeps every row an answer can still depend on: a
+    /// revoked session's access tokens die within one lifetime, and instances
+    /// read revocations back only for that long.
+    pub async fn purge_ended(&self) -> u64 {
+        let settings = self.auth.settings();
+        let retention = PURGE_RETENTION.max(settings.access_ttl + settings.leeway);
+        let before = self.clock.now() - retention;
+        let sessions = self.auth.deps().sessions.clone();
+        let mut purged = 0;
+        for _ in 0..PURGE_MAX_BATCHES {
+            match sessions.purge_ended(before, PURGE_BATCH).await {
+                Ok(0) => break,
+                Ok(n) => purged += n,
+                Err(e) => {
+                    tracing::warn!(error = %e, "purging ended sessions failed; will retry");
+                    break;
+                }
+            }
+        }
+        if purged > 0 {
+            tracing::info!(purged, "purged ended sessions and revocations");
+        }
+        purged
     }
 
     /// Rotates the signing keys now and puts the new set in force at once.

@@ -151,3 +151,39 @@ async fn deleting_a_session_needs_a_valid_access_token() {
     .await;
     expect_json::<MeResponse>(app.me(&alice.access).await, StatusCode::OK).await;
 }
+
+#[tokio::test]
+async fn sessions_that_ended_over_a_day_ago_are_purged_with_their_tokens() {
+    let app = spawn_app().await;
+    let (gone, kept) = (app.new_user().await, app.new_user().await);
+    assert_eq!(
+        app.logout(&gone.access, None).await.status(),
+        StatusCode::OK
+    );
+    let sessions = app.state.auth.deps().sessions.clone();
+    let (gone_sid, kept_sid) = (sid(&gone.access), sid(&kept.access));
+
+    // A revoked session stays while its access tokens could still be shown.
+    app.advance(std::time::Duration::from_secs(3600));
+    assert_eq!(app.state.purge_ended().await, 0);
+    assert!(sessions.session(gone_sid).await.unwrap().is_some());
+
+    app.advance(std::time::Duration::from_secs(86_400));
+    // The server's own upkeep may purge first (it runs every few seconds
+    // and purges once ten minutes of its clock have passed): either way
+    // the session is gone after this call.
+    let purged = app.state.purge_ended().await;
+    assert!(purged <= 1, "{purged}");
+    assert_eq!(sessions.session(gone_sid).await.unwrap(), None);
+    // Its refresh token is gone too: presenting it is an unknown token.
+    assert_error(
+        app.refresh(&gone.refresh).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_grant",
+    )
+    .await;
+
+    // A live session (30 days of refresh) is untouched and still refreshes.
+    assert!(sessions.session(kept_sid).await.unwrap().is_some());
+    assert_eq!(app.refresh(&kept.refresh).await.status(), StatusCode::OK);
+}

@@ -338,6 +338,37 @@ impl SessionStore for PostgresStore {
         Ok(done.rows_affected())
     }
 
+    async fn purge_ended(&self, before: OffsetDateTime, limit: u32) -> StoreResult<u64> {
+        let before = ts(before)?;
+        let limit = i64::from(limit);
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        // Two conditions, each served by its own index (live sessions by
+        // expiry, revoked ones by revocation time).
+        let sessions = sqlx::query(
+            "DELETE FROM sessions WHERE id IN (\
+             SELECT id FROM sessions WHERE revoked_at IS NULL AND expires_at < $1 \
+             UNION ALL \
+             SELECT id FROM sessions WHERE revoked_at < $1 \
+             LIMIT $2)",
+        )
+        .bind(before)
+        .bind(limit)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let tokens = sqlx::query(
+            "DELETE FROM revoked_tokens WHERE jti IN (\
+             SELECT jti FROM revoked_tokens WHERE expires_at < $1 LIMIT $2)",
+        )
+        .bind(before)
+        .bind(limit)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(sessions.rows_affected() + tokens.rows_affected())
+    }
+
     async fn count_live_sessions(&self, now: OffsetDateTime) -> StoreResult<u64> {
         let n: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL AND expires_at > $1",

@@ -38,6 +38,7 @@ macro_rules! generic_checks {
             sessions::revoke_user_sessions_returns_only_the_ones_it_revoked(&s, &s);
             sessions::revoked_since_lists_sessions_revoked_at_or_after_the_instant(&s, &s);
             sessions::wipe_sealed_successors_clears_only_tokens_used_before_the_instant(&s, &s);
+            sessions::purge_ended_deletes_only_what_ended_before_the_instant(&s, &s);
             sessions::writes_abandoned_midway_leave_the_store_usable(&s, &s);
             keys::inserted_keys_are_listed_oldest_first_with_every_field(&s);
             keys::duplicate_kid_is_a_conflict_on_kid(&s);

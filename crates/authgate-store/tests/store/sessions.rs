@@ -386,6 +386,79 @@ pub(crate) async fn wipe_sealed_successors_clears_only_tokens_used_before_the_in
     assert_eq!(sessions.wipe_sealed_successors(at(100)).await.unwrap(), 1);
 }
 
+pub(crate) async fn purge_ended_deletes_only_what_ended_before_the_instant(
+    users: &dyn UserStore,
+    sessions: &dyn SessionStore,
+) {
+    let ann = user("ann@example.com", Some("ann"));
+    users.insert_user(&ann).await.unwrap();
+    // Sessions of an hour from t=0: `expired` ends at 3600, `revoked` is
+    // revoked at 100, `recent` is revoked at 5000, `live` runs to 3600 + 10000.
+    let mut made = Vec::new();
+    for (name, ttl) in [
+        ("expired", 3600),
+        ("revoked", 3600),
+        ("recent", 3600),
+        ("live", 13_600),
+    ] {
+        let s = session(ann.id, at(0), ttl);
+        let first = token(&format!("{name}-0"), &s, 0, at(0));
+        sessions.create_session(&s, &first).await.unwrap();
+        made.push((s, first));
+    }
+    let [
+        (expired, expired_token),
+        (revoked, revoked_token),
+        (recent, _),
+        (live, live_token),
+    ] = <[_; 4]>::try_from(made).unwrap();
+    assert!(sessions.revoke_session(revoked.id, at(100)).await.unwrap());
+    assert!(sessions.revoke_session(recent.id, at(5000)).await.unwrap());
+    sessions
+        .revoke_token("old-jti", at(1000), at(10))
+        .await
+        .unwrap();
+    sessions
+        .revoke_token("new-jti", at(9000), at(10))
+        .await
+        .unwrap();
+
+    // At 4000: `expired` ended at 3600 and `revoked` at 100; the rest did not.
+    assert_eq!(
+        sessions.purge_ended(at(4000), 1).await.unwrap(),
+        2,
+        "one session and one revocation: the limit applies to each"
+    );
+    assert_eq!(sessions.purge_ended(at(4000), 100).await.unwrap(), 1);
+    assert_eq!(sessions.purge_ended(at(4000), 100).await.unwrap(), 0);
+
+    for (gone, its_token) in [(&expired, &expired_token), (&revoked, &revoked_token)] {
+        assert_eq!(sessions.session(gone.id).await.unwrap(), None);
+        assert_eq!(
+            sessions.refresh_token(&its_token.hash).await.unwrap(),
+            None,
+            "its refresh tokens went with it"
+        );
+    }
+    assert!(sessions.session(recent.id).await.unwrap().is_some());
+    assert!(sessions.session(live.id).await.unwrap().is_some());
+    assert!(
+        sessions
+            .refresh_token(&live_token.hash)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let kept: Vec<_> = sessions
+        .revoked_tokens_since(at(0), at(0))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(jti, _)| jti)
+        .collect();
+    assert_eq!(kept, ["new-jti"]);
+}
+
 /// A client that disconnects mid-login drops the request future while the
 /// store is inside a transaction. Under load this once left a pooled SQLite
 /// connection inside its transaction, failing every later write; writes now
