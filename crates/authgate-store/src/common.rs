@@ -1,9 +1,25 @@
 //! What every SQL backend shares: running writes to completion on their own
-//! task, key states as text, literal LIKE prefixes and the "corrupt column"
-//! error. Column encodings differ per backend and live in each `codec`.
+//! task, key states as text, literal LIKE prefixes, the purge statements and
+//! the "corrupt column" error. Column encodings differ per backend and live in each `codec`.
 
 use authgate_core::{StoreError, StoreResult};
 use authgate_proto::KeyState;
+
+/// Deletes up to `$2` sessions that expired (`$1` the bound) or were revoked
+/// before `$1`; their refresh tokens go by `ON DELETE CASCADE`. Two
+/// conditions, each served by its own index (live sessions by expiry,
+/// revoked ones by revocation time). The same SQL on both backends.
+pub(crate) const PURGE_SESSIONS: &str = "DELETE FROM sessions WHERE id IN (\
+     SELECT id FROM sessions WHERE revoked_at IS NULL AND expires_at < $1 \
+     UNION ALL \
+     SELECT id FROM sessions WHERE revoked_at < $1 \
+     LIMIT $2)";
+
+/// Deletes up to `$2` access-token revocations whose tokens expired before
+/// `$1`. The table is small (one row per revoked access token, for at most
+/// its lifetime plus a day), so it has no index on `expires_at`.
+pub(crate) const PURGE_REVOKED_TOKENS: &str = "DELETE FROM revoked_tokens WHERE jti IN (\
+     SELECT jti FROM revoked_tokens WHERE expires_at < $1 LIMIT $2)";
 
 /// The escape character of `list_users`' LIKE patterns (written as
 /// `ESCAPE '\'` in each backend's SQL).

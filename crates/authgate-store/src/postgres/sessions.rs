@@ -10,7 +10,7 @@ use super::PostgresStore;
 use super::audit::insert_event;
 use super::codec::{count, hash_of, ts, ts_opt};
 use super::error::map_err;
-use crate::common::detached;
+use crate::common::{PURGE_REVOKED_TOKENS, PURGE_SESSIONS, detached};
 
 /// The columns every session query selects, in [`SessionRow`] order.
 macro_rules! session_columns {
@@ -342,29 +342,18 @@ impl SessionStore for PostgresStore {
         let before = ts(before)?;
         let limit = i64::from(limit);
         let mut tx = self.pool.begin().await.map_err(map_err)?;
-        // Two conditions, each served by its own index (live sessions by
-        // expiry, revoked ones by revocation time).
-        let sessions = sqlx::query(
-            "DELETE FROM sessions WHERE id IN (\
-             SELECT id FROM sessions WHERE revoked_at IS NULL AND expires_at < $1 \
-             UNION ALL \
-             SELECT id FROM sessions WHERE revoked_at < $1 \
-             LIMIT $2)",
-        )
-        .bind(before)
-        .bind(limit)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let tokens = sqlx::query(
-            "DELETE FROM revoked_tokens WHERE jti IN (\
-             SELECT jti FROM revoked_tokens WHERE expires_at < $1 LIMIT $2)",
-        )
-        .bind(before)
-        .bind(limit)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
+        let sessions = sqlx::query(PURGE_SESSIONS)
+            .bind(before)
+            .bind(limit)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let tokens = sqlx::query(PURGE_REVOKED_TOKENS)
+            .bind(before)
+            .bind(limit)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
         Ok(sessions.rows_affected() + tokens.rows_affected())
     }

@@ -10,7 +10,7 @@ use super::audit::insert_event;
 use super::codec::{corrupt, hash_of, micros, micros_opt, time_of, time_opt, uuid_of, uuid_text};
 use super::error::map_err;
 use super::{BEGIN_WRITE, SqliteStore};
-use crate::common::detached;
+use crate::common::{PURGE_REVOKED_TOKENS, PURGE_SESSIONS, detached};
 
 /// The columns every session query selects, in [`SessionRow`] order.
 macro_rules! session_columns {
@@ -356,29 +356,18 @@ impl SessionStore for SqliteStore {
         let before = micros(before)?;
         let limit = i64::from(limit);
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
-        // Two conditions, each served by its own index (live sessions by
-        // expiry, revoked ones by revocation time).
-        let sessions = sqlx::query(
-            "DELETE FROM sessions WHERE id IN (\
-             SELECT id FROM sessions WHERE revoked_at IS NULL AND expires_at < $1 \
-             UNION ALL \
-             SELECT id FROM sessions WHERE revoked_at < $1 \
-             LIMIT $2)",
-        )
-        .bind(before)
-        .bind(limit)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let tokens = sqlx::query(
-            "DELETE FROM revoked_tokens WHERE jti IN (\
-             SELECT jti FROM revoked_tokens WHERE expires_at < $1 LIMIT $2)",
-        )
-        .bind(before)
-        .bind(limit)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
+        let sessions = sqlx::query(PURGE_SESSIONS)
+            .bind(before)
+            .bind(limit)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let tokens = sqlx::query(PURGE_REVOKED_TOKENS)
+            .bind(before)
+            .bind(limit)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
         Ok(sessions.rows_affected() + tokens.rows_affected())
     }
