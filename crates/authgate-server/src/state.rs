@@ -81,10 +81,10 @@ impl AppState {
     }
 
     /// Deletes sessions, refresh tokens and access-token revocations that
-    /// ended more than [`PURGE_RETENTION`] (or one access-token lifetime,
-    /// if longer) ago, in batches; returns how many sessions and
-    /// revocations went. The server runs this every [`PURGE_PERIOD`]; tests
-    /// call it after moving the clock.
+    /// ended more than a day (or one access-token lifetime, if longer) ago,
+    /// in batches; returns how many sessions and revocations went. The
+    /// server runs this every ten minutes; tests call it after moving the
+    /// clock.
     ///
     /// The retention keeps every row an answer can still depend on: a
     /// revoked session's access tokens die within one lifetime, and instances
