@@ -2,11 +2,12 @@
 //! together; the same rules as [`LocalLimiter`], which takes over while
 //! Redis does not answer.
 //!
-//! - Per address: a fixed window per minute, `<prefix>login:ip:<ip>:<minute>`,
-//!   incremented and given its expiry in one Lua script (atomic across
-//!   instances). A fixed window lets a client that times its attempts send
-//!   up to twice the limit across a minute boundary; the in-process limiter
-//!   is smoother (GCRA) but per instance.
+//! - Per address: GCRA, as the in-process limiter (governor) does: the
+//!   theoretical arrival time in `<prefix>login:ip:<ip>`, advanced by one
+//!   emission interval (a minute ÷ the limit) per attempt in one Lua script
+//!   (atomic across instances). A burst of the whole limit is allowed, then
+//!   one attempt per interval; unlike a fixed window, timing attempts around
+//!   a minute boundary gains nothing.
 //! - Per account: `<prefix>login:account:<sha256 of the account>`, a hash of consecutive
 //!   `failures` and `locked_until` (Unix ms), updated by one Lua script: the
 //!   delay doubles from 1 s after `failures_before_delay` failures, capped
@@ -32,18 +33,31 @@ use super::link::RedisStore;
 /// What the fallback is, for the log line of an outage.
 const FALLBACK: &str = "login limits are counted per instance meanwhile";
 
-/// How long an address window's counter is kept (ms): its minute and one more.
-const WINDOW_KEPT_MS: i64 = 120_000;
+/// The per-address limit's period (ms): a minute.
+const WINDOW_MS: f64 = 60_000.0;
 
 /// How long an account's failures are kept after the last one (ms): a day,
 /// as the in-process limiter does.
 const FAILURES_KEPT_MS: i64 = 24 * 3600 * 1000;
 
-/// KEYS[1] counter; ARGV[1] expiry in ms. Returns the count.
+/// GCRA. KEYS[1] the theoretical arrival time (ms); ARGV: now (ms), the
+/// emission interval (ms), the burst window (ms: limit × interval).
+/// Returns 0 when the attempt is allowed (and counted), else the ms to
+/// wait. The key lives a minute past its arrival time in Redis's own
+/// time, so a caller's clock that stands still (tests) is never undercut.
 const COUNT_ATTEMPT: &str = r"
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return n
+local now = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local window = tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local next_tat = tat + interval
+if next_tat - now > window then
+  return math.ceil(next_tat - now - window)
+end
+redis.call('SET', KEYS[1], string.format('%.3f', next_tat),
+  'PX', math.ceil(next_tat - now) + 60000)
+return 0
 ";
 
 /// KEYS[1] account hash; ARGV: now (ms), threshold, cap (s), expiry (ms).
@@ -122,26 +136,28 @@ fn retry_after(until_ms: i64, now_ms: i64) -> RetryAfter {
 #[async_trait]
 impl LoginLimiter for RedisLimiter {
     async fn attempt_from(&self, ip: IpAddr) -> Result<(), RetryAfter> {
-        let limit = i64::from(self.settings.login_per_ip_per_minute);
+        let limit = self.settings.login_per_ip_per_minute;
         if limit == 0 {
             return Ok(());
         }
         let now = self.now_ms();
-        let minute = now.div_euclid(60_000);
-        let key = self.redis.key(&format!("login:ip:{ip}:{minute}"));
+        let interval = WINDOW_MS / f64::from(limit);
+        let key = self.redis.key(&format!("login:ip:{ip}"));
         let script = &self.count_attempt;
-        let counted = self
+        let waited = self
             .redis
             .run(FALLBACK, |mut conn: ConnectionManager| async move {
                 script
                     .key(key)
-                    .arg(WINDOW_KEPT_MS)
+                    .arg(now)
+                    .arg(interval)
+                    .arg(WINDOW_MS)
                     .invoke_async::<i64>(&mut conn)
                     .await
             })
             .await;
-        match counted {
-            Some(n) if n > limit => Err(retry_after((minute + 1) * 60_000, now)),
+        match waited {
+            Some(wait_ms) if wait_ms > 0 => Err(retry_after(now + wait_ms, now)),
             Some(_) => Ok(()),
             None => self.local.attempt_from(ip).await,
         }

@@ -119,6 +119,31 @@ async fn instances_share_the_per_address_limit() {
 }
 
 #[tokio::test]
+async fn the_per_address_limit_refills_evenly_and_a_minute_boundary_gains_nothing() {
+    let Some(url) = redis_url("the_per_address_limit_refills_evenly") else {
+        return;
+    };
+    let redis = RedisStore::open(&url, &redis_prefix()).unwrap();
+    let clock = clock();
+    let limits = limiter(&redis, &clock, 10);
+    let ip: IpAddr = "198.51.100.4".parse().unwrap();
+    // Just before a minute ends (by the clock), the whole burst...
+    let into_minute = clock.now().unix_timestamp().rem_euclid(60);
+    clock.advance(secs(59 - into_minute));
+    for i in 0..10 {
+        assert_eq!(limits.attempt_from(ip).await, Ok(()), "attempt {i}");
+    }
+    // ...then, one second later in a new minute, no second burst: a fixed
+    // window would allow ten more here. One attempt per 6 s refills.
+    assert_eq!(limits.attempt_from(ip).await, Err(RetryAfter(6)));
+    clock.advance(secs(2));
+    assert_eq!(limits.attempt_from(ip).await, Err(RetryAfter(4)));
+    clock.advance(secs(4));
+    assert_eq!(limits.attempt_from(ip).await, Ok(()));
+    assert_eq!(limits.attempt_from(ip).await, Err(RetryAfter(6)));
+}
+
+#[tokio::test]
 async fn the_account_delay_follows_the_local_rules_across_instances() {
     let Some(url) = redis_url("the_account_delay_follows_the_local_rules") else {
         return;
