@@ -73,15 +73,7 @@ pub(crate) async fn token(
             let client = state.auth.authenticate_client(&id, &secret).await?;
             let issued = state.auth.client_token(&client, body.audience.as_deref())?;
             tracing::info!(client_id = %client.id, "client token issued");
-            let body = proto::OAuthTokenResponse {
-                access_token: issued.access_token,
-                token_type: proto::TokenType::Bearer,
-                expires_in: seconds(issued.expires_in),
-                refresh_token: None,
-                refresh_expires_in: None,
-                scope: None,
-            };
-            Ok(no_store(Json(body).into_response()))
+            Ok(token_response(issued.access_token, issued.expires_in, None))
         }
         proto::GrantType::RefreshToken => {
             // Tokens from /auth/login belong to no client, so none is
@@ -98,21 +90,37 @@ pub(crate) async fn token(
                 .auth
                 .refresh(&refresh_token, &client_info.origin())
                 .await?;
-            let body = proto::OAuthTokenResponse {
-                access_token: tokens.access_token,
-                token_type: proto::TokenType::Bearer,
-                expires_in: seconds(tokens.expires_in),
-                refresh_token: Some(tokens.refresh_token.to_string()),
-                refresh_expires_in: Some(seconds(tokens.refresh_expires_in)),
-                scope: None,
-            };
-            Ok(no_store(Json(body).into_response()))
+            let refresh = (tokens.refresh_token.to_string(), tokens.refresh_expires_in);
+            Ok(token_response(
+                tokens.access_token,
+                tokens.expires_in,
+                Some(refresh),
+            ))
         }
         _ => Err(ApiError::new(
             proto::ErrorCode::UnsupportedGrantType,
             "grant_type: supported grants are client_credentials and refresh_token.",
         )),
     }
+}
+
+/// The RFC 6749 §5.1 answer of either grant, sent `no-store`; `refresh`
+/// is the rotated refresh token and its lifetime, for `refresh_token`.
+fn token_response(
+    access_token: String,
+    expires_in: i64,
+    refresh: Option<(String, i64)>,
+) -> Response {
+    let (refresh_token, refresh_expires_in) = refresh.unzip();
+    let body = proto::OAuthTokenResponse {
+        access_token,
+        token_type: proto::TokenType::Bearer,
+        expires_in: seconds(expires_in),
+        refresh_token,
+        refresh_expires_in: refresh_expires_in.map(seconds),
+        scope: None,
+    };
+    no_store(Json(body).into_response())
 }
 
 /// Token introspection (RFC 7662): is an access or refresh token active, and what does it carry?
