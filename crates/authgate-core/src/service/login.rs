@@ -1,6 +1,8 @@
 //! Login: check the password (same cost for unknown users), start a session.
 
 use authgate_proto::AuditKind;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use uuid::Uuid;
 
 use crate::audit::{Origin, detail, event};
@@ -64,14 +66,7 @@ impl AuthService {
         if let Some(ip) = origin.ip
             && let Err(RetryAfter(wait)) = self.deps.limiter.attempt_from(ip).await
         {
-            self.audit_login(
-                AuditKind::LOGIN_RATE_LIMITED,
-                None,
-                None,
-                "address",
-                &origin,
-            )
-            .await;
+            self.audit_login(AuditKind::LOGIN_RATE_LIMITED, None, "address", &origin);
             return Err(AuthError::RateLimited(wait));
         }
         let login = req.identifier.trim().to_lowercase();
@@ -81,20 +76,20 @@ impl AuthService {
             self.deps.users.user_by_login(&login).await?
         };
         // Failures count per account whichever identifier was typed; for
-        // unknown users per identifier, so their answers look the same.
+        // unknown users per identifier, so their answers look the same. The
+        // identifier is hashed: a key of fixed size however long the typed
+        // text (up to the 64 KiB body), and no typed emails kept in memory.
         let account = match &user {
             Some(user) => user.id.to_string(),
-            None => format!("login:{login}"),
+            None => format!("login:{}", URL_SAFE_NO_PAD.encode(TokenHash::of(&login).0)),
         };
         if let Err(RetryAfter(wait)) = self.deps.limiter.check_account(&account).await {
             self.audit_login(
                 AuditKind::LOGIN_RATE_LIMITED,
                 user.as_ref().map(|u| u.id),
-                None,
                 "account",
                 &origin,
-            )
-            .await;
+            );
             return Err(AuthError::RateLimited(wait));
         }
         // Unknown users are checked against a dummy hash: same time, same answer.
@@ -116,25 +111,16 @@ impl AuthService {
                 self.audit_login(
                     AuditKind::LOGIN_FAILED,
                     other.map(|u| u.id),
-                    None,
                     reason,
                     &origin,
-                )
-                .await;
+                );
                 return Err(AuthError::InvalidCredentials);
             }
         };
         self.deps.limiter.record_success(&account).await;
         if !user.is_active {
             tracing::info!(user_id = %user.id, reason = "disabled", "login failed");
-            self.audit_login(
-                AuditKind::LOGIN_FAILED,
-                Some(user.id),
-                None,
-                "disabled",
-                &origin,
-            )
-            .await;
+            self.audit_login(AuditKind::LOGIN_FAILED, Some(user.id), "disabled", &origin);
             return Err(AuthError::AccountDisabled);
         }
         let now = truncate_to_millis(self.deps.clock.now());
@@ -201,17 +187,9 @@ impl AuthService {
     }
 
     /// Records a login outcome; `reason` (empty for none) says why one failed.
-    async fn audit_login(
-        &self,
-        kind: AuditKind,
-        user_id: Option<Uuid>,
-        session_id: Option<Uuid>,
-        reason: &str,
-        origin: &Origin,
-    ) {
+    fn audit_login(&self, kind: AuditKind, user_id: Option<Uuid>, reason: &str, origin: &Origin) {
         let mut e = event(kind, self.deps.clock.now(), origin);
         e.user_id = user_id;
-        e.session_id = session_id;
         if !reason.is_empty() {
             detail(&mut e, "reason", reason);
         }
