@@ -269,11 +269,17 @@ impl AuditLog {
     }
 }
 
+/// Waits until the lane has written what was queued before, for at most
+/// [`FLUSH_TIMEOUT`] in all: a full queue behind a stuck sink must not hold
+/// the caller either.
 async fn flush_lane(lane: &Lane) {
     let (done, wait) = oneshot::channel();
-    if lane.queue.send(Message::Flush(done)).await.is_ok() {
-        let _ = tokio::time::timeout(FLUSH_TIMEOUT, wait).await;
-    }
+    let _ = tokio::time::timeout(FLUSH_TIMEOUT, async {
+        if lane.queue.send(Message::Flush(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    })
+    .await;
 }
 
 /// Starts the task that drains one sink's queue.

@@ -131,10 +131,14 @@ impl ChangeBus for RedisBus {
     }
 
     async fn flush(&self) {
+        // One bound for both waits: the queue may be full behind a stuck send.
         let (done, finished) = oneshot::channel();
-        if self.queue.send(Op::Flush(done)).await.is_ok() {
-            let _ = tokio::time::timeout(FLUSH_TIMEOUT, finished).await;
-        }
+        let _ = tokio::time::timeout(FLUSH_TIMEOUT, async {
+            if self.queue.send(Op::Flush(done)).await.is_ok() {
+                let _ = finished.await;
+            }
+        })
+        .await;
     }
 }
 
