@@ -339,23 +339,28 @@ impl SessionStore for PostgresStore {
     }
 
     async fn purge_ended(&self, before: OffsetDateTime, limit: u32) -> StoreResult<u64> {
-        let before = ts(before)?;
-        let limit = i64::from(limit);
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
-        let sessions = sqlx::query(PURGE_SESSIONS)
-            .bind(before)
-            .bind(limit)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        let tokens = sqlx::query(PURGE_REVOKED_TOKENS)
-            .bind(before)
-            .bind(limit)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(sessions.rows_affected() + tokens.rows_affected())
+        // Detached like every transactional write: shutdown may drop the upkeep.
+        let this = self.clone();
+        detached(async move {
+            let before = ts(before)?;
+            let limit = i64::from(limit);
+            let mut tx = this.pool.begin().await.map_err(map_err)?;
+            let sessions = sqlx::query(PURGE_SESSIONS)
+                .bind(before)
+                .bind(limit)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            let tokens = sqlx::query(PURGE_REVOKED_TOKENS)
+                .bind(before)
+                .bind(limit)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            tx.commit().await.map_err(map_err)?;
+            Ok(sessions.rows_affected() + tokens.rows_affected())
+        })
+        .await
     }
 
     async fn count_live_sessions(&self, now: OffsetDateTime) -> StoreResult<u64> {
