@@ -224,7 +224,8 @@ async fn introspection(state: &AppState, token: &str) -> IntrospectionResponse {
 ///
 /// The caller is a service client (HTTP Basic or the `client_id`/`client_secret`
 /// fields), which may revoke any token, or a user presenting their own access
-/// token as Bearer, who may revoke only their own tokens. Always 200 for a
+/// token as Bearer, who may revoke only their own tokens (a client's access
+/// token as Bearer is `invalid_client`). Always 200 for a
 /// well-formed request, whether or not the token was valid.
 #[utoipa::path(
     post,
@@ -252,16 +253,20 @@ pub(crate) async fn revoke(
     headers: HeaderMap,
     FormOrJson(body): FormOrJson<proto::RevokeRequest>,
 ) -> Result<Response, ApiError> {
-    let bearer = headers
+    let authorization = headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "));
-    // The caller: a service client, or the user whose token is the Bearer.
+        .and_then(|v| v.to_str().ok());
+    let bearer =
+        authorization.is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "));
+    // The caller: a service client by its credentials, or the user whose
+    // token is the Bearer. A client's own access token is not accepted as
+    // a Bearer here: it travels to every API the client calls, and any of
+    // them could replay it to revoke other people's sessions.
     let (actor, owner) = if bearer {
-        let header = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let caller = match state.verifier.authenticate(header, state.clock.unix()) {
+        let caller = match state
+            .verifier
+            .authenticate(authorization, state.clock.unix())
+        {
             Ok(verified) => state.auth.authenticate_caller(verified.claims()).await,
             Err(_) => None,
         };
@@ -269,8 +274,7 @@ pub(crate) async fn revoke(
             Some(Caller::User { principal, .. }) => {
                 (principal.user_id.to_string(), Some(principal.user_id))
             }
-            Some(Caller::Client { client_id, .. }) => (client_id, None),
-            None => return Err(ApiError::invalid_client()),
+            Some(Caller::Client { .. }) | None => return Err(ApiError::invalid_client()),
         }
     } else {
         let client = authenticated_client(

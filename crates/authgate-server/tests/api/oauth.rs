@@ -384,6 +384,17 @@ async fn a_user_may_revoke_their_own_tokens_with_their_bearer_but_not_others() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(app.me(&bob.access).await.status(), StatusCode::OK);
     app.refresh_ok(&bob.refresh).await;
+    // A service client's access token is no Bearer here: any API it was
+    // sent to could otherwise replay it to end other people's sessions.
+    let client = app.new_client(&[]).await;
+    let client_access = app.client_token(&client).await;
+    assert_error(
+        revoke(client_access, bob.refresh.clone()).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+    )
+    .await;
+    app.refresh_ok(&bob.refresh).await;
     // Her own refresh token: her session ends.
     let response = revoke(alice.access.clone(), alice.refresh.clone()).await;
     assert_eq!(response.status(), StatusCode::OK);
