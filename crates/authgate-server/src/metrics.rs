@@ -107,7 +107,7 @@ pub(crate) async fn track(request: Request, next: Next) -> Response {
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = request.method().as_str().to_owned();
+    let method = method_label(request.method());
     let start = Instant::now();
     let response = next.run(request).await;
     metrics::histogram!(
@@ -118,6 +118,23 @@ pub(crate) async fn track(request: Request, next: Next) -> Response {
     )
     .record(start.elapsed().as_secs_f64());
     response
+}
+
+/// The method as a label: the standard ones by name, any other as
+/// `other`. HTTP allows any token as a method, so labelling by the raw
+/// name would let unauthenticated clients mint series without end.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }
 
 /// Records one Bearer check: `ok`, or the reason it was rejected.
@@ -181,4 +198,17 @@ pub(crate) async fn scrape(State(state): State<AppState>) -> Response {
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_outside_the_standard_set_share_one_label() {
+        let made_up = axum::http::Method::from_bytes(b"FOO1").unwrap();
+        assert_eq!(method_label(&made_up), "other");
+        assert_eq!(method_label(&axum::http::Method::POST), "POST");
+        assert_eq!(method_label(&axum::http::Method::CONNECT), "other");
+    }
 }
