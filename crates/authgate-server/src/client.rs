@@ -13,7 +13,8 @@ use crate::state::AppState;
 pub(crate) struct ClientInfo {
     /// The client address as far as it can be trusted.
     pub ip: Option<IpAddr>,
-    /// The `User-Agent` header, if it was valid text.
+    /// The `User-Agent` header, if it was valid text, cut to
+    /// [`MAX_USER_AGENT`] characters: it reaches sessions and audit records.
     pub user_agent: Option<String>,
 }
 
@@ -34,7 +35,7 @@ impl FromRequestParts<AppState> for ClientInfo {
                 .headers
                 .get(header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
+                .map(|ua| ua.chars().take(MAX_USER_AGENT).collect()),
         })
     }
 }
@@ -44,15 +45,12 @@ impl ClientInfo {
     pub(crate) fn origin(&self) -> authgate_core::Origin {
         authgate_core::Origin {
             ip: self.ip,
-            user_agent: self
-                .user_agent
-                .as_ref()
-                .map(|ua| ua.chars().take(MAX_USER_AGENT).collect()),
+            user_agent: self.user_agent.clone(),
         }
     }
 }
 
-/// Longest `User-Agent` kept in audit records.
+/// Longest `User-Agent` kept in sessions and audit records.
 const MAX_USER_AGENT: usize = 256;
 
 /// The peer, unless it is a trusted proxy: then the nearest address in

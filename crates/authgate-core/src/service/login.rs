@@ -60,7 +60,11 @@ impl AuthService {
         let audience = self.settings.audience(req.audience.as_deref())?.to_owned();
         let origin = Origin {
             ip: req.ip.as_deref().and_then(|ip| ip.parse().ok()),
-            user_agent: req.user_agent.clone(),
+            // Cut once: the session and every login record keep this copy.
+            user_agent: req
+                .user_agent
+                .as_deref()
+                .map(|ua| ua.chars().take(MAX_USER_AGENT).collect()),
         };
         // Every attempt from an address counts, whatever its outcome.
         if let Some(ip) = origin.ip
@@ -147,9 +151,7 @@ impl AuthService {
             last_used_at: now,
             expires_at: now + self.settings.refresh_ttl,
             ip: req.ip,
-            user_agent: req
-                .user_agent
-                .map(|ua| ua.chars().take(MAX_USER_AGENT).collect()),
+            user_agent: origin.user_agent.clone(),
             audience,
             revoked_at: None,
         };

@@ -193,6 +193,38 @@ async fn rate_limited_logins_are_recorded() {
 }
 
 #[tokio::test]
+async fn login_records_keep_at_most_256_characters_of_the_user_agent() {
+    let app = spawn_app_with(|_| {}).await;
+    let user = app.new_user().await;
+    let long = "a".repeat(20_000);
+    for password in [user.password.as_str(), "wrong-password-1"] {
+        app.request(Method::POST, "/auth/login")
+            .header("user-agent", &long)
+            .json(&json!({"email": user.email, "password": password}))
+            .send()
+            .await
+            .unwrap();
+    }
+    // new_user's own login sent the test agent; these two sent `long`.
+    let kept: Vec<_> = events(&app)
+        .await
+        .into_iter()
+        .filter(|e| e.user_id == Some(user.user.id))
+        .filter(|e| {
+            e.user_agent
+                .as_deref()
+                .is_some_and(|ua| ua.starts_with("aaaa"))
+        })
+        .map(|e| (e.kind.as_str().to_owned(), e.user_agent))
+        .collect();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    for (kind, ua) in kept {
+        assert!(kind.starts_with("login."), "{kind}");
+        assert_eq!(ua.as_deref(), Some(&long[..256]), "{kind}");
+    }
+}
+
+#[tokio::test]
 async fn the_file_sink_writes_json_lines() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.jsonl");
