@@ -58,16 +58,21 @@ impl ReqwestTransport {
     /// [`Error::InvalidUrl`], or [`Error::Transport`] if no TLS client can
     /// be built.
     pub fn new(server: &str) -> Result<Self, Error> {
+        // No redirects: a 307/308 would resend the body (a password, a
+        // refresh token) to wherever the Location points.
         let client = HttpClient::builder()
             .user_agent(USER_AGENT)
             .timeout(REQUEST_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Transport(e.to_string()))?;
         Self::with_client(server, client)
     }
 
     /// A transport to `server` through a client configured by the caller
-    /// (proxies, certificates, timeouts).
+    /// (proxies, certificates, timeouts). Build it with
+    /// `redirect(Policy::none())` as [`ReqwestTransport::new`] does: a
+    /// followed 307/308 resends a password or refresh token elsewhere.
     ///
     /// # Errors
     /// [`Error::InvalidUrl`].

@@ -133,3 +133,35 @@ async fn an_unreachable_server_is_a_transport_error_and_a_failed_login() {
     assert_eq!(record.kind, AuditKind::LoginFailed);
     assert_eq!(record.detail.as_deref(), Some("unreachable"));
 }
+
+#[tokio::test]
+async fn a_redirect_is_not_followed_so_the_password_goes_nowhere_else() {
+    use std::io::{Read, Write};
+    // Where a hostile or misconfigured server would send the body on.
+    let elsewhere = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    elsewhere.set_nonblocking(true).unwrap();
+    let target = format!("http://{}/steal", elsewhere.local_addr().unwrap());
+    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", server.local_addr().unwrap());
+    let answering = std::thread::spawn(move || {
+        let (mut conn, _) = server.accept().unwrap();
+        let mut request = [0u8; 4096];
+        let _ = conn.read(&mut request).unwrap();
+        let reply = format!(
+            "HTTP/1.1 307 Temporary Redirect\r\nLocation: {target}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        conn.write_all(reply.as_bytes()).unwrap();
+    });
+    let transport = authgate_client::ReqwestTransport::new(&url).unwrap();
+    let client = authgate_client::Client::new(transport);
+    let err = client.login("alice", PASSWORD).await.unwrap_err();
+    answering.join().unwrap();
+    assert!(!err.to_string().contains(PASSWORD), "{err}");
+    assert!(
+        matches!(
+            elsewhere.accept(),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
+        ),
+        "the redirect target was contacted"
+    );
+}
