@@ -37,6 +37,12 @@ pub(crate) fn default_client(timeout: Duration) -> Result<reqwest::Client, Guard
 /// network can be replaced by anyone on the path.
 pub(crate) fn parse_url(url: &str, allow_http: bool) -> Result<Url, GuardError> {
     let url = Url::parse(url).map_err(|_| GuardError::InvalidConfig("the URL does not parse"))?;
+    // The URL is logged and shown in status: credentials must not be in it.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(GuardError::InvalidConfig(
+            "credentials do not belong in the URL",
+        ));
+    }
     match url.scheme() {
         "https" => Ok(url),
         "http" if allow_http || is_loopback(&url) => Ok(url),
@@ -119,6 +125,21 @@ mod tests {
         assert!(parse_url("http://auth.example/x", false).is_err());
         assert!(parse_url("http://10.0.0.1/x", false).is_err());
         assert!(parse_url("http://auth.example/x", true).is_ok());
+    }
+
+    #[test]
+    fn urls_with_credentials_are_refused() {
+        for url in [
+            "https://svc:s3cret@auth.example/.well-known/jwks.json",
+            "https://svc@auth.example/x",
+        ] {
+            assert!(matches!(
+                parse_url(url, false),
+                Err(GuardError::InvalidConfig(
+                    "credentials do not belong in the URL"
+                ))
+            ));
+        }
     }
 
     #[test]
