@@ -90,6 +90,16 @@ pub async fn spawn_app() -> TestApp {
 /// only cheaper, and the audit sinks `["database"]`. The password policy keeps its defaults. The clock is a
 /// [`ManualClock`] starting at the real time.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+    spawn_app_on_clock(configure, clock).await
+}
+
+/// [`spawn_app_with`] on a given clock (instances of one [`crate::Cluster`]
+/// share theirs, as real instances share the time).
+pub(crate) async fn spawn_app_on_clock(
+    configure: impl FnOnce(&mut Settings),
+    clock: Arc<ManualClock>,
+) -> TestApp {
     let dir = TempDir::new().expect("a temporary data directory");
     let mut settings =
         Settings::load(None, Vec::<(String, String)>::new()).expect("the default settings load");
@@ -102,7 +112,6 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     settings.audit.sinks = vec!["database".into()];
     configure(&mut settings);
 
-    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
     let client = reqwest::Client::builder()
         // A proxy from the environment must not see (or swallow) loopback traffic.
         .no_proxy()

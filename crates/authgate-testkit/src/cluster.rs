@@ -6,17 +6,20 @@
 //! on stderr that the test skips (or fails the test when
 //! `AUTHGATE_TEST_REQUIRE_SERVICES=1`), like every service test.
 
-use authgate_core::MasterKey;
+use std::sync::Arc;
+
+use authgate_core::{ManualClock, MasterKey};
 use authgate_server::Settings;
 use authgate_store::testing::{
     POSTGRES_URL_VAR, REDIS_URL_VAR, TestSchema, redis_prefix, service_url,
 };
 
-use crate::app::{TestApp, spawn_app_with};
+use crate::app::{TestApp, spawn_app_on_clock};
 
 /// The shared stores of a few test servers: a fresh schema, a key prefix of
-/// their own, and one master key (each instance must open the signing keys
-/// the others sealed).
+/// their own, one master key (each instance must open the signing keys the
+/// others sealed) and one clock: moving any instance's time moves them all,
+/// and no instance runs ahead by however long the others took to start.
 #[derive(Debug)]
 pub struct Cluster {
     /// The schema every instance uses; dropped (with its data) last.
@@ -29,6 +32,8 @@ pub struct Cluster {
     pub redis_prefix: String,
     /// `storage.master_key` (base64) of every instance.
     master_key: String,
+    /// The time of every instance.
+    pub clock: Arc<ManualClock>,
 }
 
 impl Cluster {
@@ -48,6 +53,7 @@ impl Cluster {
             redis_url,
             redis_prefix: redis_prefix(),
             master_key: master_key.to_string(),
+            clock: Arc::new(ManualClock::new(time::OffsetDateTime::now_utc())),
         })
     }
 
@@ -59,8 +65,8 @@ impl Cluster {
         settings.storage.master_key = self.master_key.clone().into();
     }
 
-    /// One more instance on the shared stores (its own port, data
-    /// directory and test clock).
+    /// One more instance on the shared stores and clock (its own port and
+    /// data directory).
     pub async fn spawn(&self) -> TestApp {
         self.spawn_with(|_| {}).await
     }
@@ -68,10 +74,13 @@ impl Cluster {
     /// Like [`Cluster::spawn`], with `configure` applied after the shared
     /// settings (another Redis URL through a proxy, other limits, no Redis).
     pub async fn spawn_with(&self, configure: impl FnOnce(&mut Settings)) -> TestApp {
-        spawn_app_with(|settings| {
-            self.configure(settings);
-            configure(settings);
-        })
+        spawn_app_on_clock(
+            |settings| {
+                self.configure(settings);
+                configure(settings);
+            },
+            self.clock.clone(),
+        )
         .await
     }
 }
