@@ -157,12 +157,12 @@ pub(crate) async fn a_change_and_its_audit_event_commit_or_fail_together(
     assert!(users.user_by_id(ann.id).await.unwrap().is_some());
 
     let roles = vec!["admin".to_owned()];
-    assert!(
+    assert!(matches!(
         users
             .set_roles_audited(ann.id, &roles, at(2), Some(&taken))
-            .await
-            .is_err()
-    );
+            .await,
+        Err(StoreError::Conflict("audit event id"))
+    ));
     assert_eq!(
         users.user_by_id(ann.id).await.unwrap().unwrap().roles,
         ["user"]
@@ -170,12 +170,12 @@ pub(crate) async fn a_change_and_its_audit_event_commit_or_fail_together(
 
     let s = crate::fixtures::session(ann.id, at(0), 3600);
     let first = crate::fixtures::token("t-0", &s, 0, at(0));
-    assert!(
+    assert!(matches!(
         sessions
             .create_session_audited(&s, &first, Some(&taken))
-            .await
-            .is_err()
-    );
+            .await,
+        Err(StoreError::Conflict("audit event id"))
+    ));
     assert_eq!(
         sessions.session(s.id).await.unwrap(),
         None,
@@ -189,12 +189,12 @@ pub(crate) async fn a_change_and_its_audit_event_commit_or_fail_together(
         .await
         .unwrap();
     assert!(sessions.session(s.id).await.unwrap().is_some());
-    assert!(
+    assert!(matches!(
         sessions
             .revoke_session_audited(s.id, at(3), Some(&taken))
-            .await
-            .is_err()
-    );
+            .await,
+        Err(StoreError::Conflict("audit event id"))
+    ));
     assert!(
         sessions
             .session(s.id)
@@ -204,12 +204,12 @@ pub(crate) async fn a_change_and_its_audit_event_commit_or_fail_together(
             .revoked_at
             .is_none()
     );
-    assert!(
+    assert!(matches!(
         users
             .set_active_audited(ann.id, false, at(3), Some(&taken))
-            .await
-            .is_err()
-    );
+            .await,
+        Err(StoreError::Conflict("audit event id"))
+    ));
     assert!(users.user_by_id(ann.id).await.unwrap().unwrap().is_active);
     assert!(
         sessions
