@@ -143,7 +143,8 @@ impl Guard {
     /// # Errors
     /// [`GuardError::InvalidToken`] naming the first failed check,
     /// [`GuardError::Inactive`] when the server says the token is revoked,
-    /// [`GuardError::Unavailable`] when it could not be asked.
+    /// [`GuardError::Unavailable`] when it could not be asked, or when no
+    /// JWKS fetch has succeeded yet and the token names a key we lack.
     pub async fn verify_token(&self, token: &str) -> Result<Principal, GuardError> {
         let now = self.inner.clock.now();
         let principal = match &self.inner.source {
@@ -151,6 +152,11 @@ impl Guard {
                 Err(GuardError::InvalidToken(JwtError::UnknownKey)) => match jwks {
                     Some(jwks) if jwks.unknown_kid().await => {
                         verifier.verify_token(token, self.inner.clock.now())?
+                    }
+                    // No keys were ever loaded: 503, not a 401 that would
+                    // make clients drop good sessions.
+                    Some(jwks) if !jwks.has_fetched() => {
+                        return Err(GuardError::Unavailable("no signing keys loaded yet"));
                     }
                     _ => return Err(GuardError::InvalidToken(JwtError::UnknownKey)),
                 },

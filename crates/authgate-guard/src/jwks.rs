@@ -241,6 +241,12 @@ impl JwksSource {
         u64::try_from(left).unwrap_or(0).max(1)
     }
 
+    /// Whether a fetch has ever succeeded: before that, a token's unknown
+    /// key says nothing about the token, only that the keys are missing.
+    pub(crate) fn has_fetched(&self) -> bool {
+        self.schedule().fetched_at.is_some()
+    }
+
     /// Where things stand.
     pub(crate) fn status(&self) -> JwksStatus {
         let schedule = self.schedule().clone();

@@ -44,7 +44,27 @@ async fn a_guard_started_before_authgate_retries_and_serves_once_it_is_up() {
             .unwrap(),
     )
     .await;
-    assert_eq!(status, 401, "no keys yet: every token is refused");
+    assert_eq!(
+        status, 401,
+        "a malformed token is refused whatever the keys"
+    );
+    // A well-formed token cannot be judged without keys: 503, so clients
+    // retry instead of dropping a session that may be good.
+    let signer = authgate_jwt::SigningKey::generate(authgate_jwt::Algorithm::EdDSA)
+        .unwrap()
+        .with_kid("not-loaded-yet");
+    let claims = serde_json::json!({"iss": ISSUER, "sub": "u", "exp": clock.now() + 60});
+    let token = authgate_jwt::sign(&signer, Some("at+jwt"), &claims).unwrap();
+    let (status, _, body) = read(
+        router
+            .clone()
+            .oneshot(request("/api/me", Some(&bearer(&token))))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"], "unavailable");
 
     let app = spawn_app_with(|s| {
         s.server.bind = address;
@@ -52,8 +72,10 @@ async fn a_guard_started_before_authgate_retries_and_serves_once_it_is_up() {
     })
     .await;
     let user = app.new_user().await;
-    clock.set(app.now().unix_timestamp());
-    clock.advance(1);
+    // That token's key lookup was one more failed fetch: the retry backs off.
+    let retry_at = jwks.status().refresh_at;
+    assert_eq!(jwks.status().consecutive_failures, 2);
+    clock.set(app.now().unix_timestamp().max(retry_at));
     assert_eq!(jwks.tick().await, Ok(true), "the retry finds authgate up");
     let (status, _, me) = read(
         router
