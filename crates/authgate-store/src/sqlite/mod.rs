@@ -96,6 +96,11 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            // sqlx pings every connection it hands out by default, to catch
+            // dropped network links. An embedded database file has no link
+            // to drop, and each ping is a round trip to the connection's
+            // worker thread: two of them on every login, one on every /me.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(map_err)?;
