@@ -330,8 +330,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for ObjectVisitor<'_, 'de, '_, V> {
             state: self.state,
             required: self.required,
             current: Member::Other,
-            seen: Vec::with_capacity(16),
-            seen_mask: 0,
+            seen: SeenNames::default(),
         })
     }
 }
@@ -355,9 +354,47 @@ struct ClaimsMap<'a, 'de, 'r, A> {
     required: &'r [String],
     current: Member,
     /// Every claim name read so far, to refuse duplicates.
-    seen: Vec<Cow<'de, str>>,
+    seen: SeenNames<'de>,
+}
+
+/// Claim names read so far. Up to [`INLINE_NAMES`] names without escapes
+/// are kept inline, the rest in a vector: real tokens need no allocation.
+struct SeenNames<'de> {
+    inline: [&'de str; INLINE_NAMES],
+    inline_len: usize,
+    spilled: Vec<Cow<'de, str>>,
     /// One bit per name fingerprint: names are compared only on a fingerprint collision.
-    seen_mask: u64,
+    mask: u64,
+}
+
+/// Names a [`SeenNames`] keeps without allocating; access tokens carry 8-12 claims.
+const INLINE_NAMES: usize = 16;
+
+impl Default for SeenNames<'_> {
+    fn default() -> Self {
+        Self {
+            inline: [""; INLINE_NAMES],
+            inline_len: 0,
+            spilled: Vec::new(),
+            mask: 0,
+        }
+    }
+}
+
+impl<'de> SeenNames<'de> {
+    fn contains(&self, name: &str) -> bool {
+        self.inline[..self.inline_len].contains(&name) || self.spilled.iter().any(|s| s == name)
+    }
+
+    fn push(&mut self, name: Cow<'de, str>) {
+        match name {
+            Cow::Borrowed(name) if self.inline_len < INLINE_NAMES => {
+                self.inline[self.inline_len] = name;
+                self.inline_len += 1;
+            }
+            name => self.spilled.push(name),
+        }
+    }
 }
 
 impl<'de, A> ClaimsMap<'_, 'de, '_, A> {
@@ -373,8 +410,8 @@ impl<'de, A> ClaimsMap<'_, 'de, '_, A> {
             .wrapping_add(usize::from(bytes.first().copied().unwrap_or(0)))
             .wrapping_add(usize::from(bytes.last().copied().unwrap_or(0)).wrapping_mul(7));
         let bit = 1u64 << (fingerprint % 64);
-        let duplicate = self.seen_mask & bit != 0 && self.seen.contains(&key);
-        self.seen_mask |= bit;
+        let duplicate = self.seen.mask & bit != 0 && self.seen.contains(&key);
+        self.seen.mask |= bit;
         self.seen.push(key);
         duplicate
     }

@@ -6,6 +6,8 @@ use std::borrow::Cow;
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
+use crate::Algorithm;
+
 /// A token's JOSE header, as read without verification.
 ///
 /// `alg` is kept as the raw string so that tools can display tokens with
@@ -44,6 +46,64 @@ pub(crate) struct RawHeader<'a> {
 
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     IgnoredAny::deserialize(d).map(|_| true)
+}
+
+/// The header authgate writes: `alg`, then `typ` and `kid` when given.
+#[derive(Serialize)]
+struct HeaderOut<'a> {
+    alg: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    typ: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kid: Option<&'a str>,
+}
+
+/// The JSON header [`sign`](crate::sign) writes for a key of `alg` and `kid`.
+pub(crate) fn header_json(alg: Algorithm, typ: Option<&str>, kid: Option<&str>) -> Vec<u8> {
+    // Three string fields: serialising cannot fail.
+    serde_json::to_vec(&HeaderOut {
+        alg: alg.as_str(),
+        typ,
+        kid,
+    })
+    .unwrap_or_default()
+}
+
+/// The `typ` values whose headers a key knows in advance: none, `JWT`, and
+/// `at+jwt` (RFC 9068 access tokens, what authgate issues).
+const KNOWN_TYPS: [Option<&str>; 3] = [None, Some("JWT"), Some("at+jwt")];
+
+/// The encoded headers authgate signs with one key, so that verification
+/// can recognise them by a byte comparison instead of decoding and parsing.
+///
+/// A match means the header holds exactly `alg`, `kid` and this `typ`, no
+/// `crit` and nothing else: what parsing it would have found. Any other
+/// header, however equivalent, goes through the full parse.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct KnownHeaders {
+    encoded: Vec<(Box<[u8]>, Option<&'static str>)>,
+}
+
+impl KnownHeaders {
+    pub(crate) fn new(alg: Algorithm, kid: Option<&str>) -> Self {
+        let encoded = KNOWN_TYPS
+            .iter()
+            .map(|&typ| {
+                let mut b64 = String::new();
+                crate::b64::encode_into(&header_json(alg, typ, kid), &mut b64);
+                (b64.into_bytes().into_boxed_slice(), typ)
+            })
+            .collect();
+        Self { encoded }
+    }
+
+    /// The `typ` of `segment` if it is one of these headers.
+    pub(crate) fn typ_of(&self, segment: &[u8]) -> Option<Option<&'static str>> {
+        self.encoded
+            .iter()
+            .find(|(known, _)| **known == *segment)
+            .map(|(_, typ)| *typ)
+    }
 }
 
 /// Whether a header `typ` names `expected`, comparing as RFC 7515 §4.1.9 asks:

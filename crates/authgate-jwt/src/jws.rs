@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::claims::{Registered, read_claims};
-use crate::header::{RawHeader, typ_matches};
+use crate::header::{RawHeader, header_json, typ_matches};
 use crate::{Algorithm, Error, KeyResolver, SigningKey, Validation, b64};
 
 // Parts up to these decoded sizes are decoded on the stack; larger ones (up
@@ -68,28 +68,24 @@ pub fn verify<T: DeserializeOwned>(
     }
     let parts = split(token.as_bytes())?;
 
-    let (mut stack, mut heap) = ([0u8; HEADER_STACK_LEN], Vec::new());
-    let header = b64::decode_part(
-        parts.header,
-        &mut stack,
-        &mut heap,
-        "header is not base64url",
-    )?;
-    let header =
-        std::str::from_utf8(header).map_err(|_| Error::Malformed("header is not UTF-8"))?;
-    if !header.trim_start().starts_with('{') {
-        return Err(Error::Malformed("header is not a JOSE header object"));
-    }
-    let header: RawHeader<'_> = serde_json::from_str(header)
-        .map_err(|_| Error::Malformed("header is not a JOSE header object"))?;
-    if header.crit {
-        return Err(Error::CriticalHeader);
-    }
-    let alg = Algorithm::from_name(&header.alg).ok_or(Error::UnsupportedAlgorithm)?;
-    let key = keys.resolve(header.kid.as_deref())?;
-    if key.algorithm() != alg {
-        return Err(Error::AlgorithmMismatch);
-    }
+    // Headers authgate wrote with one of these keys are known byte for byte;
+    // anything else is decoded and parsed.
+    // Buffers for a parsed header, filled only on that path.
+    let (mut header_stack, mut header_heap);
+    let parsed: RawHeader<'_>;
+    let (key, typ) = match keys.resolve_known_header(parts.header) {
+        Some((key, typ)) => (key, typ),
+        None => {
+            (header_stack, header_heap) = ([0u8; HEADER_STACK_LEN], Vec::new());
+            parsed = parse_header(parts.header, &mut header_stack, &mut header_heap)?;
+            let alg = Algorithm::from_name(&parsed.alg).ok_or(Error::UnsupportedAlgorithm)?;
+            let key = keys.resolve(parsed.kid.as_deref())?;
+            if key.algorithm() != alg {
+                return Err(Error::AlgorithmMismatch);
+            }
+            (key, parsed.typ.as_deref())
+        }
+    };
 
     let (mut stack, mut heap) = ([0u8; SIGNATURE_STACK_LEN], Vec::new());
     let signature = b64::decode_part(
@@ -101,7 +97,7 @@ pub fn verify<T: DeserializeOwned>(
     key.verify_signature(parts.signing_input, signature)?;
 
     if let Some(expected) = &validation.typ {
-        match &header.typ {
+        match typ {
             Some(typ) if typ_matches(typ, expected) => {}
             _ => return Err(Error::InvalidType),
         }
@@ -131,6 +127,26 @@ pub fn verify<T: DeserializeOwned>(
             "claims are not a JSON object with well-typed registered claims",
         )),
     }
+}
+
+/// Decodes and parses a header segment; `crit` in any form is refused.
+fn parse_header<'b>(
+    segment: &[u8],
+    stack: &'b mut [u8],
+    heap: &'b mut Vec<u8>,
+) -> Result<RawHeader<'b>, Error> {
+    let header = b64::decode_part(segment, stack, heap, "header is not base64url")?;
+    let header =
+        std::str::from_utf8(header).map_err(|_| Error::Malformed("header is not UTF-8"))?;
+    if !header.trim_start().starts_with('{') {
+        return Err(Error::Malformed("header is not a JOSE header object"));
+    }
+    let header: RawHeader<'_> = serde_json::from_str(header)
+        .map_err(|_| Error::Malformed("header is not a JOSE header object"))?;
+    if header.crit {
+        return Err(Error::CriticalHeader);
+    }
+    Ok(header)
 }
 
 /// Applies `validation` to the registered claims read from a token.
@@ -163,16 +179,6 @@ fn validate_claims(reg: &Registered<'_>, v: &Validation, now: i64) -> Result<(),
     Ok(())
 }
 
-/// The header authgate writes: `alg`, then `typ` and `kid` when given.
-#[derive(Serialize)]
-struct HeaderOut<'a> {
-    alg: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    typ: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    kid: Option<&'a str>,
-}
-
 /// Signs `claims` with `key` into a compact JWS.
 ///
 /// The header gets the key's `alg` and `kid`, and `typ` when given: `Some("at+jwt")`
@@ -186,12 +192,7 @@ pub fn sign<T: Serialize + ?Sized>(
     typ: Option<&str>,
     claims: &T,
 ) -> Result<String, Error> {
-    let header = serde_json::to_vec(&HeaderOut {
-        alg: key.algorithm().as_str(),
-        typ,
-        kid: key.kid(),
-    })
-    .map_err(|_| Error::Serialize)?;
+    let header = header_json(key.algorithm(), typ, key.kid());
     let payload = serde_json::to_vec(claims).map_err(|_| Error::Serialize)?;
     if payload.first() != Some(&b'{') {
         return Err(Error::Serialize);

@@ -14,6 +14,18 @@ pub trait KeyResolver {
     /// [`Error::MissingKeyId`] when a kid is needed and absent,
     /// [`Error::UnknownKey`] when no key has it.
     fn resolve(&self, kid: Option<&str>) -> Result<&VerifyingKey, Error>;
+
+    /// The key, and the header's `typ`, when `segment` (a token's encoded
+    /// header) is byte for byte one that authgate's [`sign`](crate::sign)
+    /// writes with one of these keys; `None` makes verification decode and
+    /// parse the header instead, with the same outcome, only slower.
+    ///
+    /// The default knows no header. Implement it by asking your keys'
+    /// [`VerifyingKey::header_typ`].
+    fn resolve_known_header(&self, segment: &[u8]) -> Option<(&VerifyingKey, Option<&str>)> {
+        let _ = segment;
+        None
+    }
 }
 
 impl KeyResolver for VerifyingKey {
@@ -24,6 +36,10 @@ impl KeyResolver for VerifyingKey {
             (Some(wanted), Some(own)) if wanted != own => Err(Error::UnknownKey),
             _ => Ok(self),
         }
+    }
+
+    fn resolve_known_header(&self, segment: &[u8]) -> Option<(&VerifyingKey, Option<&str>)> {
+        self.header_typ(segment).map(|typ| (self, typ))
     }
 }
 
@@ -121,5 +137,11 @@ impl KeyResolver for KeySet {
     fn resolve(&self, kid: Option<&str>) -> Result<&VerifyingKey, Error> {
         let kid = kid.ok_or(Error::MissingKeyId)?;
         self.get(kid).ok_or(Error::UnknownKey)
+    }
+
+    fn resolve_known_header(&self, segment: &[u8]) -> Option<(&VerifyingKey, Option<&str>)> {
+        self.keys
+            .iter()
+            .find_map(|key| key.header_typ(segment).map(|typ| (key, typ)))
     }
 }

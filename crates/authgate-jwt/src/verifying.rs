@@ -8,6 +8,7 @@ use aws_lc_rs::signature::{self, ParsedPublicKey, VerificationAlgorithm};
 
 use crate::algorithm::Family;
 use crate::der;
+use crate::header::KnownHeaders;
 use crate::{Algorithm, Error};
 
 /// Smallest RSA modulus we accept, in bytes (2048 bits; RFC 7518 §3.3).
@@ -26,6 +27,8 @@ pub struct VerifyingKey {
     kid: Option<Box<str>>,
     /// The parsed key, ready for the crypto library.
     inner: Inner,
+    /// The headers authgate signs with this `alg` and `kid`, encoded.
+    known_headers: KnownHeaders,
 }
 
 #[derive(Clone)]
@@ -147,14 +150,25 @@ impl VerifyingKey {
             alg,
             kid: None,
             inner,
+            known_headers: KnownHeaders::new(alg, None),
         }
     }
 
     /// Sets the key id published in JWKS and matched against token headers.
     #[must_use]
     pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
-        self.kid = Some(kid.into().into_boxed_str());
+        let kid = kid.into();
+        self.known_headers = KnownHeaders::new(self.alg, Some(&kid));
+        self.kid = Some(kid.into_boxed_str());
         self
+    }
+
+    /// The `typ` of an encoded token header when it is byte for byte one
+    /// that [`sign`](crate::sign) writes with this key's `alg` and `kid`
+    /// (`typ` absent, `JWT` or `at+jwt`), so verification can skip parsing
+    /// it. `None` for any other header, which is then parsed.
+    pub fn header_typ(&self, segment: &[u8]) -> Option<Option<&'static str>> {
+        self.known_headers.typ_of(segment)
     }
 
     /// The algorithm this key verifies.

@@ -32,6 +32,9 @@ pub(crate) struct Fixture {
     pub(crate) alg: Algorithm,
     /// The one token every verifier checks, signed by authgate.
     pub(crate) token: String,
+    /// The same claims signed by jsonwebtoken, whose header spells the same
+    /// fields in another order: authgate parses it instead of recognising it.
+    pub(crate) foreign_token: String,
     pub(crate) claims: AccessClaims,
     signing: SigningKey,
     validation: Validation,
@@ -86,11 +89,12 @@ impl Fixture {
             .with_issued_at_validator()
             .build();
 
-        let fixture = Self {
+        let mut fixture = Self {
             alg,
             bare_input: bare_input.as_bytes().to_vec(),
             bare_signature: bare_signature.unwrap(),
             token,
+            foreign_token: String::new(),
             claims,
             signing,
             validation: Validation::new().issuer(ISS).audience(AUD).typ(TYP),
@@ -107,6 +111,27 @@ impl Fixture {
             oxi_pipeline,
             bare_key,
         };
+        fixture.foreign_token = fixture.jsonwebtoken_sign(&fixture.claims);
+        assert!(
+            fixture
+                .signing
+                .verifying_key()
+                .header_typ(fixture.token.split('.').next().unwrap().as_bytes())
+                .is_some(),
+            "authgate's own header must be the recognised one"
+        );
+        assert!(
+            fixture
+                .signing
+                .verifying_key()
+                .header_typ(fixture.foreign_token.split('.').next().unwrap().as_bytes())
+                .is_none(),
+            "jsonwebtoken's header must take the parsing path"
+        );
+        assert_eq!(
+            fixture.authgate_verify(&fixture.foreign_token).unwrap(),
+            fixture.claims
+        );
         fixture.check();
         fixture
     }

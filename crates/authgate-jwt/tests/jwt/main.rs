@@ -5,6 +5,7 @@
 
 mod claims;
 mod formats;
+mod headers;
 mod interop;
 mod keys;
 mod malformed;

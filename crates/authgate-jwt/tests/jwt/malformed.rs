@@ -329,3 +329,32 @@ fn a_duplicate_exp_is_malformed_whichever_copy_comes_first() {
         r#"{"iss":"https://auth.example","aud":"https://api.example","aud":"https://other.example","exp":9999999999}"#,
     ));
 }
+
+#[test]
+fn a_duplicate_is_malformed_however_the_name_is_spelt_and_however_many_claims() {
+    let body = r#""iss":"https://auth.example","aud":"https://api.example","exp":9999999999"#;
+    // One copy escaped: the same name once decoded.
+    assert_malformed(&hs256_raw(
+        HEADER,
+        &format!(r#"{{{body},"sid":"a","s\u0069d":"b"}}"#),
+    ));
+    assert_malformed(&hs256_raw(
+        HEADER,
+        &format!(r#"{{{body},"s\u0069d":"a","sid":"b"}}"#),
+    ));
+    // Past the first sixteen names, and between an early and a late one.
+    let many: String = (0..40).map(|i| format!(r#","c{i}":{i}"#)).collect();
+    for dup in [
+        r#","c39":0"#,
+        r#","c3":0"#,
+        r#","iss":"https://auth.example""#,
+    ] {
+        assert_malformed(&hs256_raw(HEADER, &format!("{{{body}{many}{dup}}}")));
+    }
+    // The same forty distinct names are fine.
+    let claims = check(&hs256_raw(HEADER, &format!("{{{body}{many}}}"))).unwrap();
+    assert_eq!(
+        (claims["c0"].clone(), claims["c39"].clone()),
+        (0.into(), 39.into())
+    );
+}
