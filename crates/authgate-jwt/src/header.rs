@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
-use crate::Algorithm;
+use crate::{Algorithm, Error};
 
 /// A token's JOSE header, as read without verification.
 ///
@@ -59,14 +59,17 @@ struct HeaderOut<'a> {
 }
 
 /// The JSON header [`sign`](crate::sign) writes for a key of `alg` and `kid`.
-pub(crate) fn header_json(alg: Algorithm, typ: Option<&str>, kid: Option<&str>) -> Vec<u8> {
-    // Three string fields: serialising cannot fail.
+pub(crate) fn header_json(
+    alg: Algorithm,
+    typ: Option<&str>,
+    kid: Option<&str>,
+) -> Result<Vec<u8>, Error> {
     serde_json::to_vec(&HeaderOut {
         alg: alg.as_str(),
         typ,
         kid,
     })
-    .unwrap_or_default()
+    .map_err(|_| Error::Serialize)
 }
 
 /// The `typ` values whose headers a key knows in advance: none, `JWT`, and
@@ -86,12 +89,15 @@ pub(crate) struct KnownHeaders {
 
 impl KnownHeaders {
     pub(crate) fn new(alg: Algorithm, kid: Option<&str>) -> Self {
+        // A header that cannot be written is simply not known (and `sign`
+        // refuses to write it).
         let encoded = KNOWN_TYPS
             .iter()
-            .map(|&typ| {
+            .filter_map(|&typ| {
+                let json = header_json(alg, typ, kid).ok()?;
                 let mut b64 = String::new();
-                crate::b64::encode_into(&header_json(alg, typ, kid), &mut b64);
-                (b64.into_bytes().into_boxed_slice(), typ)
+                crate::b64::encode_into(&json, &mut b64);
+                Some((b64.into_bytes().into_boxed_slice(), typ))
             })
             .collect();
         Self { encoded }

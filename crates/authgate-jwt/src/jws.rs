@@ -192,7 +192,7 @@ pub fn sign<T: Serialize + ?Sized>(
     typ: Option<&str>,
     claims: &T,
 ) -> Result<String, Error> {
-    let header = header_json(key.algorithm(), typ, key.kid());
+    let header = header_json(key.algorithm(), typ, key.kid())?;
     let payload = serde_json::to_vec(claims).map_err(|_| Error::Serialize)?;
     if payload.first() != Some(&b'{') {
         return Err(Error::Serialize);
