@@ -86,7 +86,8 @@ impl<P: Permission> FromRequestParts<AppState> for Authorized<P> {
 /// The caller of a Bearer request, user or client, verified and unrevoked.
 pub(crate) async fn bearer_caller(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
     let verified = verify_bearer(parts, state)?;
-    let caller = state.auth.authenticate_caller(verified.claims()).await;
+    // A store error is 503 `unavailable`: the caller's powers cannot be confirmed.
+    let caller = state.auth.authenticate_caller(verified.claims()).await?;
     counted(caller)
 }
 

@@ -106,39 +106,46 @@ pub struct IntrospectedRefresh {
 
 impl AuthService {
     /// The caller of an administration or OAuth endpoint, from verified
-    /// claims: a user token whose session is live, or a token of a client
-    /// that still exists; `None` for anything revoked or unknown.
-    pub async fn authenticate_caller(&self, claims: &AccessClaims) -> Option<Caller> {
+    /// claims: a user token whose session is live and whose user is enabled
+    /// (with the user's roles now, not the token's), or a token of a client
+    /// that still exists (with its roles now); `None` for anything revoked
+    /// or unknown.
+    ///
+    /// # Errors
+    /// Store errors: the caller cannot be confirmed, so nothing is granted
+    /// on the token's word alone (a disabled user or a deleted client keeps
+    /// no powers while the database is unreachable).
+    pub async fn authenticate_caller(
+        &self,
+        claims: &AccessClaims,
+    ) -> Result<Option<Caller>, AuthError> {
         if claims.sid.is_some() {
-            let principal = self.authenticate(claims).await?;
-            let roles = match self.user_record(principal.user_id).await {
-                Ok(Some(user)) if user.is_active => user.roles.clone(),
-                Ok(_) => return None,
-                Err(e) => {
-                    tracing::warn!(error = %e, "user check failed; using the token's roles");
-                    principal.roles.clone()
-                }
+            let Some(principal) = self.authenticate_strictly(claims).await? else {
+                return Ok(None);
             };
-            return Some(Caller::User { principal, roles });
+            return Ok(match self.user_record(principal.user_id).await? {
+                Some(user) if user.is_active => Some(Caller::User {
+                    roles: user.roles.clone(),
+                    principal,
+                }),
+                _ => None,
+            });
         }
         if self.deps.revocations.is_token_revoked(&claims.jti) {
-            return None;
+            return Ok(None);
         }
-        let client_id = claims.client_id.as_deref().filter(|c| *c == claims.sub)?;
-        match self.deps.clients.client(client_id).await {
-            Ok(Some(client)) => Some(Caller::Client {
+        let Some(client_id) = claims.client_id.as_deref().filter(|c| *c == claims.sub) else {
+            return Ok(None);
+        };
+        Ok(self
+            .deps
+            .clients
+            .client(client_id)
+            .await?
+            .map(|client| Caller::Client {
                 client_id: client.id,
                 roles: client.roles,
-            }),
-            Ok(None) => None,
-            Err(e) => {
-                tracing::warn!(error = %e, "client check failed; using the token's roles");
-                Some(Caller::Client {
-                    client_id: client_id.to_owned(),
-                    roles: claims.roles.clone(),
-                })
-            }
-        }
+            }))
     }
 
     /// Authenticates a service client by id and secret (RFC 6749 §2.3.1).
@@ -212,9 +219,18 @@ impl AuthService {
 
     /// Whether verified access-token claims are still active (RFC 7662):
     /// not revoked, their session live, their user enabled (or their client
-    /// still registered). `None` when inactive.
+    /// still registered). `None` when inactive, and when that cannot be
+    /// confirmed (a store error): a token is never reported active on its
+    /// own word.
     pub async fn introspect_access(&self, claims: &AccessClaims) -> Option<IntrospectedAccess> {
-        match self.authenticate_caller(claims).await? {
+        let caller = match self.authenticate_caller(claims).await {
+            Ok(caller) => caller?,
+            Err(e) => {
+                tracing::warn!(error = %e, "introspection could not check the token; inactive");
+                return None;
+            }
+        };
+        match caller {
             Caller::User { principal, .. } => {
                 let user = self.user_record(principal.user_id).await.ok()??;
                 user.is_active.then(|| IntrospectedAccess {

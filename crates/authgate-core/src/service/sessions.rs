@@ -51,27 +51,51 @@ impl AuthService {
     /// log everyone out). Tokens without a session (client tokens) or with a
     /// non-UUID subject are not user tokens: `None`, like revoked ones.
     pub async fn authenticate(&self, claims: &AccessClaims) -> Option<Principal> {
-        let sid = claims.sid?;
-        let user_id = Uuid::from_str(&claims.sub).ok()?;
+        match self.authenticate_strictly(claims).await {
+            Ok(principal) => principal,
+            Err(e) => {
+                tracing::warn!(error = %e, "session check failed; trusting the token meanwhile");
+                Self::principal(claims)
+            }
+        }
+    }
+
+    /// As [`authenticate`](Self::authenticate), but a session that cannot
+    /// be read is an error rather than trusted: for callers that grant more
+    /// than the token holder's own data (administration, revocation).
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn authenticate_strictly(
+        &self,
+        claims: &AccessClaims,
+    ) -> Result<Option<Principal>, AuthError> {
+        let Some(principal) = Self::principal(claims) else {
+            return Ok(None);
+        };
+        let sid = principal.session_id;
         if self.deps.revocations.is_session_revoked(&sid)
             || self.deps.revocations.is_token_revoked(&claims.jti)
         {
-            return None;
+            return Ok(None);
         }
         let now = self.deps.clock.now();
-        match self.session_record(sid).await {
-            Ok(Some(session)) if session.is_live(now) && session.user_id == user_id => {}
-            Ok(_) => {
-                self.remember_revoked(sid);
-                return None;
+        match self.session_record(sid).await? {
+            Some(session) if session.is_live(now) && session.user_id == principal.user_id => {
+                Ok(Some(principal))
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "session check failed; trusting the token meanwhile")
+            _ => {
+                self.remember_revoked(sid);
+                Ok(None)
             }
         }
+    }
+
+    /// The principal the claims name, if they are a user token's.
+    fn principal(claims: &AccessClaims) -> Option<Principal> {
         Some(Principal {
-            user_id,
-            session_id: sid,
+            session_id: claims.sid?,
+            user_id: Uuid::from_str(&claims.sub).ok()?,
             roles: claims.roles.clone(),
             token_id: claims.jti.clone(),
         })

@@ -311,6 +311,7 @@ pub(crate) async fn audit(
             headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\"`, with `error=\"invalid_token\"` when a token was sent."))),
         (status = 403, description = "`insufficient_scope`: the caller's roles lack `keys:read`.", body = proto::ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\", error=\"insufficient_scope\"`."))),
+        (status = 503, description = "`unavailable`: the database does not answer, so the caller's roles cannot be confirmed.", body = proto::ErrorBody),
     ),
     security(("bearer" = ["keys:read"])),
 )]

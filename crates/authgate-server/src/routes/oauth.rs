@@ -267,7 +267,7 @@ pub(crate) async fn revoke(
             .verifier
             .authenticate(authorization, state.clock.unix())
         {
-            Ok(verified) => state.auth.authenticate_caller(verified.claims()).await,
+            Ok(verified) => state.auth.authenticate_caller(verified.claims()).await?,
             Err(_) => None,
         };
         match caller {

@@ -111,3 +111,36 @@ async fn a_lost_database_answers_503_writes_nothing_and_service_resumes_without_
     expect_json::<MeResponse>(app.me(&refreshed.access_token).await, StatusCode::OK).await;
     app.login_ok("alice@example.com", PASSWORD).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_routes_answer_503_not_the_tokens_roles_while_the_database_is_away() {
+    let Some(schema) = fresh_schema("admin_routes_answer_503_while_away").await else {
+        return;
+    };
+    let proxy = TcpProxy::start(&schema.server().unwrap()).await.unwrap();
+    let url = schema.url(Some(proxy.addr())).unwrap();
+    let app = spawn_app_with(|settings| settings.storage.database_url = url).await;
+    let admin = app.new_user_with_roles(&["admin"]).await;
+    let bearer = format!("Bearer {}", admin.access);
+    assert_eq!(
+        app.get_with_auth("/admin/keys", &bearer).await.status(),
+        StatusCode::OK
+    );
+
+    proxy.cut().await;
+    // Past the second for which a user record read is reused: the admin's
+    // roles must come from the database, which does not answer.
+    app.advance(std::time::Duration::from_secs(2));
+    assert_error(
+        app.get_with_auth("/admin/keys", &bearer).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+    )
+    .await;
+
+    proxy.restore().await.unwrap();
+    assert_eq!(
+        app.get_with_auth("/admin/keys", &bearer).await.status(),
+        StatusCode::OK
+    );
+}
