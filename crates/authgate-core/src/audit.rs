@@ -343,6 +343,74 @@ pub(crate) fn detail(event: &mut AuditEvent, key: &str, value: impl Into<Value>)
     event.details.insert(key.to_owned(), value.into());
 }
 
+/// Which refused logins reach the audit trail: the first per address or
+/// account in each minute, and the next one after it with how many were
+/// left out in between (`suppressed`).
+///
+/// A refusal costs its sender almost nothing, while an audit record is a
+/// database write; recording every one would let a flood of refused
+/// attempts turn into a flood of writes (and an audit table that grows
+/// without bound). The metrics still count every refusal.
+#[derive(Debug, Default)]
+pub(crate) struct RefusalThrottle {
+    seen: std::sync::Mutex<Refusals>,
+}
+
+#[derive(Debug, Default)]
+struct Refusals {
+    /// Key → (start of its minute, refusals left out since).
+    keys: std::collections::HashMap<String, (i64, u64)>,
+    /// The same for every key that found the map full: a flood from more
+    /// addresses or accounts than are tracked still gets one record a minute.
+    overflow: Option<(i64, u64)>,
+    /// When full keys were last swept for ended minutes (at most once a second).
+    swept_ms: i64,
+}
+
+/// How long one refusal per key stands for the others (ms).
+const REFUSAL_WINDOW_MS: i64 = 60_000;
+
+/// Keys tracked at most; beyond, refusals share one overflow key.
+const MAX_REFUSAL_KEYS: usize = 10_000;
+
+/// `Some(left out since the last record)` when the window of `slot` has
+/// ended (or never began), restarting it at `now_ms`; else counts one more.
+fn admit_in(slot: &mut (i64, u64), now_ms: i64) -> Option<u64> {
+    if now_ms.saturating_sub(slot.0) < REFUSAL_WINDOW_MS {
+        slot.1 += 1;
+        return None;
+    }
+    let left_out = slot.1;
+    *slot = (now_ms, 0);
+    Some(left_out)
+}
+
+impl RefusalThrottle {
+    /// `Some(refusals left out since the last record)` when the refusal for
+    /// `key` at `now_ms` is to be recorded, `None` when it is left out.
+    pub(crate) fn admit(&self, key: &str, now_ms: i64) -> Option<u64> {
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let seen = &mut *seen;
+        if let Some(slot) = seen.keys.get_mut(key) {
+            return admit_in(slot, now_ms);
+        }
+        if seen.keys.len() >= MAX_REFUSAL_KEYS && now_ms - seen.swept_ms >= 1_000 {
+            seen.swept_ms = now_ms;
+            seen.keys
+                .retain(|_, (start, _)| now_ms.saturating_sub(*start) < REFUSAL_WINDOW_MS);
+        }
+        if seen.keys.len() >= MAX_REFUSAL_KEYS {
+            let slot = seen.overflow.get_or_insert((i64::MIN, 0));
+            return admit_in(slot, now_ms);
+        }
+        seen.keys.insert(key.to_owned(), (now_ms, 0));
+        Some(0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -490,5 +558,40 @@ mod tests {
             "the store wrote the change event itself"
         );
         assert_eq!(other.0.lock().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn one_refusal_per_key_and_minute_is_recorded_with_the_count_left_out() {
+        let throttle = RefusalThrottle::default();
+        assert_eq!(throttle.admit("address:203.0.113.1", 0), Some(0));
+        for at in [1, 1_000, 59_999] {
+            assert_eq!(throttle.admit("address:203.0.113.1", at), None);
+        }
+        assert_eq!(
+            throttle.admit("account:alice", 500),
+            Some(0),
+            "keys are separate"
+        );
+        assert_eq!(throttle.admit("address:203.0.113.1", 60_000), Some(3));
+        assert_eq!(throttle.admit("address:203.0.113.1", 60_001), None);
+        assert_eq!(throttle.admit("address:203.0.113.1", 200_000), Some(1));
+    }
+
+    #[test]
+    fn a_full_throttle_folds_new_keys_into_one_record_a_minute() {
+        let throttle = RefusalThrottle::default();
+        for i in 0..MAX_REFUSAL_KEYS {
+            assert_eq!(throttle.admit(&format!("k{i}"), 0), Some(0));
+        }
+        assert_eq!(
+            throttle.admit("one more", 1),
+            Some(0),
+            "the overflow's first"
+        );
+        assert_eq!(throttle.admit("and another", 2), None);
+        assert_eq!(throttle.admit("one more", 3), None);
+        // A minute on, the old keys make room again.
+        assert_eq!(throttle.admit("one more", REFUSAL_WINDOW_MS), Some(0));
+        assert_eq!(throttle.admit("one more", REFUSAL_WINDOW_MS + 1), None);
     }
 }

@@ -31,7 +31,10 @@ pub use error::{AuthError, StoreError};
 pub use identity::{Email, MAX_PASSWORD_CHARS, Password, Username};
 pub use keyring::{Keyring, KeyringSettings, Ring, RotationAudit};
 pub use keys::KeyManager;
-pub use limits::{LimitSettings, LocalLimiter, LoginLimiter, MAX_ACCOUNT_DELAY_SECS, RetryAfter};
+pub use limits::{
+    ATTEMPT_RESERVATION_SECS, Attempt, LimitSettings, LocalLimiter, LoginLimiter,
+    MAX_ACCOUNT_DELAY_SECS, RetryAfter, address_bucket, attempts_allowed,
+};
 pub use model::{AuditFilter, Client, RefreshToken, Session, StoredKey, User, UserQuery};
 pub use password::{Argon2Settings, PasswordHasher, PasswordPolicy, Verified};
 pub use records::{FRESH_FOR, RecordCache};

@@ -10,6 +10,14 @@
 //! `failures_before_delay` consecutive failures and is capped at 15 minutes,
 //! reset by a successful login. Attempts refused while delayed do not count,
 //! so a third party cannot grow a victim's delay beyond the cap.
+//!
+//! A delay only starts once a failure is recorded, after the password hash
+//! (tens of milliseconds). Checking first and counting afterwards would let
+//! a burst of concurrent guesses all pass the check before the first
+//! failure lands. So an attempt is a reservation: an account has at most as
+//! many attempts in flight as failures remain before its delay (and one at
+//! a time once delayed), each counted as soon as it ends; more are refused
+//! like a delayed attempt. Sequential logins never notice.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -21,6 +29,8 @@ use async_trait::async_trait;
 use governor::clock::Clock as GovernorClock;
 use governor::nanos::Nanos;
 use governor::{Quota, RateLimiter};
+
+use uuid::Uuid;
 
 use crate::clock::Clock;
 
@@ -55,6 +65,69 @@ impl Default for LimitSettings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryAfter(pub u64);
 
+/// How long an attempt's reservation lasts if it is never recorded (a
+/// process that died mid-login): long past any real login, short enough
+/// that a leak does not keep an account's owner out for long.
+pub const ATTEMPT_RESERVATION_SECS: u64 = 60;
+
+/// A login attempt in flight on an account, from
+/// [`LoginLimiter::begin_attempt`] until it is recorded or abandoned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    /// Names the reservation; 0 for an attempt nothing was reserved for
+    /// (the delay is off).
+    pub id: u64,
+    /// Set by a shared limiter when its in-process fallback holds the
+    /// reservation (the shared store did not answer).
+    pub fallback: bool,
+}
+
+impl Attempt {
+    /// An attempt with a fresh random id (unique across instances).
+    pub fn new() -> Self {
+        Self {
+            id: Uuid::now_v7().as_u64_pair().1 | 1,
+            fallback: false,
+        }
+    }
+
+    /// An attempt that reserved nothing: recording it only counts the outcome.
+    pub const UNTRACKED: Self = Self {
+        id: 0,
+        fallback: false,
+    };
+}
+
+impl Default for Attempt {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The address whose per-address limit an attempt from `ip` counts
+/// against: IPv4 addresses as they are, IPv6 by their /64, which is what
+/// one subscriber (or one cloud instance) gets; counting each IPv6 address
+/// alone would give a single host 2^64 quotas. IPv4-mapped IPv6 addresses
+/// count as the IPv4 address.
+pub fn address_bucket(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(std::net::Ipv6Addr::from_bits(
+                v6.to_bits() & !((1u128 << 64) - 1),
+            )),
+        },
+    }
+}
+
+/// How many attempts on an account may be in flight at once after
+/// `failures` consecutive failures: as many as remain before the delay
+/// starts, and one once it has.
+pub fn attempts_allowed(failures: u32, threshold: u32) -> usize {
+    threshold.saturating_sub(failures).max(1) as usize
+}
+
 /// Counts login attempts and failures.
 #[async_trait]
 pub trait LoginLimiter: Send + Sync + fmt::Debug {
@@ -62,14 +135,21 @@ pub trait LoginLimiter: Send + Sync + fmt::Debug {
     /// over its limit.
     async fn attempt_from(&self, ip: IpAddr) -> Result<(), RetryAfter>;
 
-    /// Refuses while `account` is delayed after failures.
-    async fn check_account(&self, account: &str) -> Result<(), RetryAfter>;
+    /// Starts an attempt on `account`: refused while the account is delayed
+    /// after failures, or while [`attempts_allowed`] attempts are already in
+    /// flight. The attempt must end in [`record_failure`](Self::record_failure),
+    /// [`record_success`](Self::record_success) or [`abandon`](Self::abandon);
+    /// one that never does expires after [`ATTEMPT_RESERVATION_SECS`].
+    async fn begin_attempt(&self, account: &str) -> Result<Attempt, RetryAfter>;
 
-    /// Records a failed login for `account`.
-    async fn record_failure(&self, account: &str);
+    /// Ends `attempt` on `account` as a failed login.
+    async fn record_failure(&self, account: &str, attempt: Attempt);
 
-    /// Records a successful login for `account`: its failures are forgotten.
-    async fn record_success(&self, account: &str);
+    /// Ends `attempt` on `account` as a successful login: its failures are forgotten.
+    async fn record_success(&self, account: &str, attempt: Attempt);
+
+    /// Ends `attempt` without an outcome (the request failed or went away).
+    async fn abandon(&self, account: &str, attempt: Attempt);
 
     /// Forgets what no longer matters (called periodically).
     async fn prune(&self) {}
@@ -96,8 +176,8 @@ type IpLimiter = RateLimiter<
     governor::middleware::NoOpMiddleware<Nanos>,
 >;
 
-/// One account's failures.
-#[derive(Debug, Clone, Copy)]
+/// One account's failures and attempts in flight.
+#[derive(Debug, Clone, Default)]
 struct AccountState {
     /// Consecutive failures since the last success.
     failures: u32,
@@ -105,6 +185,21 @@ struct AccountState {
     locked_until_ms: i64,
     /// Unix milliseconds of the last failure, for pruning.
     last_failure_ms: i64,
+    /// Attempts in flight: (id, Unix milliseconds when the reservation lapses).
+    in_flight: Vec<(u64, i64)>,
+}
+
+impl AccountState {
+    /// Whether the state says nothing worth keeping.
+    fn is_idle(&self) -> bool {
+        self.failures == 0 && self.in_flight.is_empty()
+    }
+
+    fn release(&mut self, attempt: Attempt) {
+        if let Some(at) = self.in_flight.iter().position(|(id, _)| *id == attempt.id) {
+            self.in_flight.swap_remove(at);
+        }
+    }
 }
 
 /// The in-process [`LoginLimiter`]: governor's GCRA per address, a map of
@@ -146,6 +241,21 @@ impl LocalLimiter {
         (self.clock.now().unix_timestamp_nanos() / 1_000_000) as i64
     }
 
+    fn accounts(&self) -> std::sync::MutexGuard<'_, HashMap<String, AccountState>> {
+        self.accounts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Forgets accounts whose failures no longer delay anything and that
+    /// have nothing in flight, to make room for another.
+    fn make_room(accounts: &mut HashMap<String, AccountState>, now: i64) {
+        let horizon = now - (MAX_ACCOUNT_DELAY_SECS * 1000) as i64;
+        accounts.retain(|_, s| {
+            s.last_failure_ms > horizon
+                || s.locked_until_ms > now
+                || s.in_flight.iter().any(|(_, lapses)| *lapses > now)
+        });
+    }
+
     /// The delay after `failures` consecutive failures, in milliseconds.
     fn delay_ms(&self, failures: u32) -> i64 {
         let threshold = self.settings.failures_before_delay;
@@ -176,36 +286,49 @@ impl LoginLimiter for LocalLimiter {
         })
     }
 
-    async fn check_account(&self, account: &str) -> Result<(), RetryAfter> {
-        let now = self.now_ms();
-        let accounts = self.accounts.lock().unwrap_or_else(PoisonError::into_inner);
-        match accounts.get(account) {
-            Some(state) if state.locked_until_ms > now => {
-                Err(retry_after(state.locked_until_ms, now))
-            }
-            _ => Ok(()),
+    async fn begin_attempt(&self, account: &str) -> Result<Attempt, RetryAfter> {
+        let threshold = self.settings.failures_before_delay;
+        if threshold == 0 {
+            return Ok(Attempt::UNTRACKED);
         }
+        let now = self.now_ms();
+        let mut accounts = self.accounts();
+        if accounts.len() >= MAX_TRACKED_ACCOUNTS && !accounts.contains_key(account) {
+            Self::make_room(&mut accounts, now);
+            if accounts.len() >= MAX_TRACKED_ACCOUNTS {
+                tracing::warn!("too many accounts with failed logins to track; not counting more");
+                return Ok(Attempt::UNTRACKED);
+            }
+        }
+        let state = accounts.entry(account.to_owned()).or_default();
+        state.in_flight.retain(|(_, lapses)| *lapses > now);
+        if state.locked_until_ms > now {
+            return Err(retry_after(state.locked_until_ms, now));
+        }
+        if state.in_flight.len() >= attempts_allowed(state.failures, threshold) {
+            return Err(RetryAfter(1));
+        }
+        let attempt = Attempt::new();
+        let lapses = now + (ATTEMPT_RESERVATION_SECS * 1000) as i64;
+        state.in_flight.push((attempt.id, lapses));
+        Ok(attempt)
     }
 
-    async fn record_failure(&self, account: &str) {
+    async fn record_failure(&self, account: &str, attempt: Attempt) {
         if self.settings.failures_before_delay == 0 {
             return;
         }
         let now = self.now_ms();
-        let mut accounts = self.accounts.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut accounts = self.accounts();
         if accounts.len() >= MAX_TRACKED_ACCOUNTS && !accounts.contains_key(account) {
-            let horizon = now - (MAX_ACCOUNT_DELAY_SECS * 1000) as i64;
-            accounts.retain(|_, s| s.last_failure_ms > horizon || s.locked_until_ms > now);
+            Self::make_room(&mut accounts, now);
             if accounts.len() >= MAX_TRACKED_ACCOUNTS {
                 tracing::warn!("too many accounts with failed logins to track; not counting more");
                 return;
             }
         }
-        let state = accounts.entry(account.to_owned()).or_insert(AccountState {
-            failures: 0,
-            locked_until_ms: 0,
-            last_failure_ms: now,
-        });
+        let state = accounts.entry(account.to_owned()).or_default();
+        state.release(attempt);
         state.failures = state.failures.saturating_add(1);
         state.last_failure_ms = now;
         let delay = self.delay_ms(state.failures);
@@ -214,11 +337,26 @@ impl LoginLimiter for LocalLimiter {
         }
     }
 
-    async fn record_success(&self, account: &str) {
-        self.accounts
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(account);
+    async fn record_success(&self, account: &str, attempt: Attempt) {
+        let mut accounts = self.accounts();
+        if let Some(state) = accounts.get_mut(account) {
+            state.release(attempt);
+            state.failures = 0;
+            state.locked_until_ms = 0;
+            if state.is_idle() {
+                accounts.remove(account);
+            }
+        }
+    }
+
+    async fn abandon(&self, account: &str, attempt: Attempt) {
+        let mut accounts = self.accounts();
+        if let Some(state) = accounts.get_mut(account) {
+            state.release(attempt);
+            if state.is_idle() {
+                accounts.remove(account);
+            }
+        }
     }
 
     async fn prune(&self) {
@@ -229,10 +367,12 @@ impl LoginLimiter for LocalLimiter {
         let now = self.now_ms();
         // A day without failures forgets the count (the delay has long passed).
         let horizon = now - 24 * 3600 * 1000;
-        self.accounts
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .retain(|_, s| s.last_failure_ms > horizon || s.locked_until_ms > now);
+        self.accounts().retain(|_, s| {
+            s.in_flight.retain(|(_, lapses)| *lapses > now);
+            (s.failures > 0 && s.last_failure_ms > horizon)
+                || s.locked_until_ms > now
+                || !s.in_flight.is_empty()
+        });
     }
 }
 
@@ -258,41 +398,142 @@ mod tests {
         time::Duration::seconds(n)
     }
 
+    /// A failed login on `account`, as the service makes it.
+    async fn fail(l: &LocalLimiter, account: &str) {
+        let attempt = l.begin_attempt(account).await.unwrap();
+        l.record_failure(account, attempt).await;
+    }
+
+    /// A successful login on `account`.
+    async fn succeed(l: &LocalLimiter, account: &str) {
+        let attempt = l.begin_attempt(account).await.unwrap();
+        l.record_success(account, attempt).await;
+    }
+
+    /// Whether an attempt on `account` would start now (it is abandoned at once).
+    async fn check(l: &LocalLimiter, account: &str) -> Result<(), RetryAfter> {
+        let attempt = l.begin_attempt(account).await?;
+        l.abandon(account, attempt).await;
+        Ok(())
+    }
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64_and_mapped_ones_as_ipv4() {
+        let bucket = |s: &str| address_bucket(s.parse().unwrap()).to_string();
+        assert_eq!(bucket("203.0.113.7"), "203.0.113.7");
+        assert_eq!(bucket("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::");
+        assert_eq!(bucket("2001:db8:1:2::1"), "2001:db8:1:2::");
+        assert_ne!(bucket("2001:db8:1:3::1"), bucket("2001:db8:1:2::1"));
+        assert_eq!(bucket("::ffff:203.0.113.7"), "203.0.113.7");
+    }
+
+    #[tokio::test]
+    async fn concurrent_attempts_cannot_outrun_the_delay() {
+        let (clock, l) = limiter(0, 5);
+        let mut in_flight = Vec::new();
+        for _ in 0..5 {
+            in_flight.push(l.begin_attempt("alice").await.unwrap());
+        }
+        assert_eq!(l.begin_attempt("alice").await, Err(RetryAfter(1)));
+        assert!(
+            l.begin_attempt("bob").await.is_ok(),
+            "accounts are separate"
+        );
+        for attempt in in_flight {
+            l.record_failure("alice", attempt).await;
+        }
+        assert_eq!(
+            check(&l, "alice").await,
+            Err(RetryAfter(1)),
+            "five failures: delayed"
+        );
+        clock.advance(secs(1));
+        // Delayed accounts get one attempt at a time.
+        let one = l.begin_attempt("alice").await.unwrap();
+        assert_eq!(l.begin_attempt("alice").await, Err(RetryAfter(1)));
+        l.record_failure("alice", one).await;
+        assert_eq!(check(&l, "alice").await, Err(RetryAfter(2)));
+    }
+
+    #[tokio::test]
+    async fn attempts_in_flight_are_what_failures_remain_before_the_delay() {
+        let (_clock, l) = limiter(0, 5);
+        for _ in 0..3 {
+            fail(&l, "alice").await;
+        }
+        let a = l.begin_attempt("alice").await.unwrap();
+        let b = l.begin_attempt("alice").await.unwrap();
+        assert_ne!(a, b);
+        assert_eq!(l.begin_attempt("alice").await, Err(RetryAfter(1)));
+        // An abandoned attempt frees its place and counts nothing.
+        l.abandon("alice", a).await;
+        let c = l.begin_attempt("alice").await.unwrap();
+        // A success forgets the failures, not the other attempts in flight.
+        l.record_success("alice", b).await;
+        let mut more = Vec::new();
+        for _ in 0..4 {
+            more.push(l.begin_attempt("alice").await.unwrap());
+        }
+        assert_eq!(
+            l.begin_attempt("alice").await,
+            Err(RetryAfter(1)),
+            "c and 4 more"
+        );
+        l.record_failure("alice", c).await;
+        for attempt in more {
+            l.abandon("alice", attempt).await;
+        }
+        assert_eq!(
+            check(&l, "alice").await,
+            Ok(()),
+            "one failure since the success"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reservation_never_ended_lapses() {
+        let (clock, l) = limiter(0, 1);
+        let _lost = l.begin_attempt("alice").await.unwrap();
+        assert_eq!(check(&l, "alice").await, Err(RetryAfter(1)));
+        clock.advance(secs(ATTEMPT_RESERVATION_SECS as i64 - 1));
+        assert_eq!(check(&l, "alice").await, Err(RetryAfter(1)));
+        clock.advance(secs(1));
+        assert_eq!(check(&l, "alice").await, Ok(()));
+        l.prune().await;
+        assert!(l.accounts().is_empty(), "nothing left to remember");
+    }
+
     #[tokio::test]
     async fn the_delay_starts_after_the_threshold_and_doubles() {
         let (clock, l) = limiter(0, 5);
         for _ in 0..4 {
-            l.record_failure("alice").await;
-            assert_eq!(l.check_account("alice").await, Ok(()));
+            fail(&l, "alice").await;
+            assert_eq!(check(&l, "alice").await, Ok(()));
         }
-        l.record_failure("alice").await;
-        assert_eq!(l.check_account("alice").await, Err(RetryAfter(1)));
+        fail(&l, "alice").await;
+        assert_eq!(check(&l, "alice").await, Err(RetryAfter(1)));
         clock.advance(secs(1));
-        assert_eq!(l.check_account("alice").await, Ok(()));
-        l.record_failure("alice").await;
-        assert_eq!(l.check_account("alice").await, Err(RetryAfter(2)));
+        assert_eq!(check(&l, "alice").await, Ok(()));
+        fail(&l, "alice").await;
+        assert_eq!(check(&l, "alice").await, Err(RetryAfter(2)));
         clock.advance(secs(2));
-        l.record_failure("alice").await;
-        assert_eq!(l.check_account("alice").await, Err(RetryAfter(4)));
+        fail(&l, "alice").await;
+        assert_eq!(check(&l, "alice").await, Err(RetryAfter(4)));
         clock.advance(secs(3));
-        assert_eq!(l.check_account("alice").await, Err(RetryAfter(1)));
-        assert_eq!(
-            l.check_account("bob").await,
-            Ok(()),
-            "accounts are separate"
-        );
+        assert_eq!(check(&l, "alice").await, Err(RetryAfter(1)));
+        assert_eq!(check(&l, "bob").await, Ok(()), "accounts are separate");
     }
 
     #[tokio::test]
     async fn the_delay_is_capped_at_fifteen_minutes() {
         let (clock, l) = limiter(0, 5);
         for _ in 0..40 {
-            l.record_failure("alice").await;
+            fail(&l, "alice").await;
             clock.advance(secs(MAX_ACCOUNT_DELAY_SECS as i64));
         }
-        l.record_failure("alice").await;
+        fail(&l, "alice").await;
         assert_eq!(
-            l.check_account("alice").await,
+            check(&l, "alice").await,
             Err(RetryAfter(MAX_ACCOUNT_DELAY_SECS))
         );
     }
@@ -300,16 +541,16 @@ mod tests {
     #[tokio::test]
     async fn a_success_resets_the_count() {
         let (_clock, l) = limiter(0, 2);
-        l.record_failure("alice").await;
-        l.record_success("alice").await;
-        l.record_failure("alice").await;
+        fail(&l, "alice").await;
+        succeed(&l, "alice").await;
+        fail(&l, "alice").await;
         assert_eq!(
-            l.check_account("alice").await,
+            check(&l, "alice").await,
             Ok(()),
             "one failure since the success"
         );
-        l.record_failure("alice").await;
-        assert_eq!(l.check_account("alice").await, Err(RetryAfter(1)));
+        fail(&l, "alice").await;
+        assert_eq!(check(&l, "alice").await, Err(RetryAfter(1)));
     }
 
     #[tokio::test]
@@ -317,10 +558,10 @@ mod tests {
         let (_clock, l) = limiter(0, 0);
         let ip: IpAddr = "203.0.113.1".parse().unwrap();
         for _ in 0..100 {
-            l.record_failure("alice").await;
+            fail(&l, "alice").await;
             assert_eq!(l.attempt_from(ip).await, Ok(()));
         }
-        assert_eq!(l.check_account("alice").await, Ok(()));
+        assert_eq!(check(&l, "alice").await, Ok(()));
     }
 
     #[tokio::test]

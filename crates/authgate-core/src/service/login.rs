@@ -1,19 +1,26 @@
 //! Login: check the password (same cost for unknown users), start a session.
 
+use std::sync::Arc;
+
 use authgate_proto::AuditKind;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use uuid::Uuid;
 
 use crate::audit::{Origin, detail, event};
-use crate::limits::RetryAfter;
+use crate::limits::{ATTEMPT_RESERVATION_SECS, Attempt, LoginLimiter, RetryAfter, address_bucket};
 
 use super::register::truncate_to_millis;
 use super::{AuthService, Tokens};
-use crate::error::AuthError;
+use crate::error::{AuthError, StoreError};
 use crate::identity::Password;
 use crate::model::{RefreshToken, Session, User};
 use crate::secrets::{TokenHash, random_token};
+
+/// Longest a login waits for its password check (queue and hash) before it
+/// is answered 503: half an attempt's reservation.
+const MAX_HASH_WAIT: std::time::Duration =
+    std::time::Duration::from_secs(ATTEMPT_RESERVATION_SECS / 2);
 
 /// Longest `User-Agent` kept with a session.
 const MAX_USER_AGENT: usize = 256;
@@ -31,6 +38,48 @@ pub struct LoginRequest {
     pub ip: Option<String>,
     /// Client `User-Agent`, for the session list.
     pub user_agent: Option<String>,
+}
+
+/// An attempt begun on the login limiter: ended by [`failed`](Self::failed)
+/// or [`succeeded`](Self::succeeded), and abandoned if dropped before (a
+/// store error, or a client that went away while its hash was queued), so
+/// its reservation never has to wait for its expiry.
+struct InFlight {
+    limiter: Arc<dyn LoginLimiter>,
+    account: String,
+    attempt: Option<Attempt>,
+}
+
+impl InFlight {
+    // The attempt is cleared only once recorded: if the request goes away
+    // during the call, dropping still abandons it (a second release of the
+    // same reservation does nothing).
+    async fn failed(mut self) {
+        if let Some(attempt) = self.attempt {
+            self.limiter.record_failure(&self.account, attempt).await;
+            self.attempt = None;
+        }
+    }
+
+    async fn succeeded(mut self) {
+        if let Some(attempt) = self.attempt {
+            self.limiter.record_success(&self.account, attempt).await;
+            self.attempt = None;
+        }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let Some(attempt) = self.attempt.take() else {
+            return;
+        };
+        // Without a runtime (shutting down) the reservation lapses by itself.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let (limiter, account) = (Arc::clone(&self.limiter), std::mem::take(&mut self.account));
+            runtime.spawn(async move { limiter.abandon(&account, attempt).await });
+        }
+    }
 }
 
 impl AuthService {
@@ -67,10 +116,10 @@ impl AuthService {
                 .map(|ua| ua.chars().take(MAX_USER_AGENT).collect()),
         };
         // Every attempt from an address counts, whatever its outcome.
-        if let Some(ip) = origin.ip
+        if let Some(ip) = origin.ip.map(address_bucket)
             && let Err(RetryAfter(wait)) = self.deps.limiter.attempt_from(ip).await
         {
-            self.audit_login(AuditKind::LOGIN_RATE_LIMITED, None, "address", &origin);
+            self.audit_refusal(&format!("address:{ip}"), None, "address", &origin);
             return Err(AuthError::RateLimited(wait));
         }
         let login = req.identifier.trim().to_lowercase();
@@ -87,26 +136,46 @@ impl AuthService {
             Some(user) => user.id.to_string(),
             None => format!("login:{}", URL_SAFE_NO_PAD.encode(TokenHash::of(&login).0)),
         };
-        if let Err(RetryAfter(wait)) = self.deps.limiter.check_account(&account).await {
-            self.audit_login(
-                AuditKind::LOGIN_RATE_LIMITED,
-                user.as_ref().map(|u| u.id),
-                "account",
-                &origin,
-            );
-            return Err(AuthError::RateLimited(wait));
-        }
-        // Unknown users are checked against a dummy hash: same time, same answer.
-        let verified = self
-            .deps
-            .hasher
-            .verify(req.password, user.as_ref().map(|u| u.password_hash.clone()))
-            .await?;
+        let attempt = match self.deps.limiter.begin_attempt(&account).await {
+            Ok(attempt) => InFlight {
+                limiter: Arc::clone(&self.deps.limiter),
+                account,
+                attempt: Some(attempt),
+            },
+            Err(RetryAfter(wait)) => {
+                self.audit_refusal(
+                    &format!("account:{account}"),
+                    user.as_ref().map(|u| u.id),
+                    "account",
+                    &origin,
+                );
+                return Err(AuthError::RateLimited(wait));
+            }
+        };
+        // Unknown users are checked against a dummy hash: same time, same
+        // answer. The wait for a hashing thread is bounded well inside the
+        // attempt's reservation: a guess that waited longer could otherwise
+        // still be checked after its reservation lapsed and another was
+        // granted, outrunning the delay under a flood of logins.
+        let verified = tokio::time::timeout(
+            MAX_HASH_WAIT,
+            self.deps
+                .hasher
+                .verify(req.password, user.as_ref().map(|u| u.password_hash.clone())),
+        )
+        .await
+        .map_err(|_| {
+            // 503 `unavailable`, as when a store does not answer: the
+            // server cannot check passwords right now.
+            AuthError::Unavailable(StoreError::Unavailable(
+                "password hashing is overloaded".into(),
+            ))
+        })??;
         let user = match user {
             Some(user) if verified.ok => user,
             other => {
                 tracing::info!(reason = "bad_credentials", "login failed");
-                self.deps.limiter.record_failure(&account).await;
+                attempt.failed().await;
                 let reason = if other.is_some() {
                     "bad_password"
                 } else {
@@ -121,7 +190,7 @@ impl AuthService {
                 return Err(AuthError::InvalidCredentials);
             }
         };
-        self.deps.limiter.record_success(&account).await;
+        attempt.succeeded().await;
         if !user.is_active {
             tracing::info!(user_id = %user.id, reason = "disabled", "login failed");
             self.audit_login(AuditKind::LOGIN_FAILED, Some(user.id), "disabled", &origin);
@@ -186,6 +255,23 @@ impl AuthService {
             },
             user,
         ))
+    }
+
+    /// Records a refused login (see [`RefusalThrottle`](crate::audit::RefusalThrottle)):
+    /// the first per `key` each minute, with how many were left out before it.
+    fn audit_refusal(&self, key: &str, user_id: Option<Uuid>, reason: &str, origin: &Origin) {
+        let now = self.deps.clock.now();
+        let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+        let Some(left_out) = self.refusals.admit(key, now_ms) else {
+            return;
+        };
+        let mut e = event(AuditKind::LOGIN_RATE_LIMITED, now, origin);
+        e.user_id = user_id;
+        detail(&mut e, "reason", reason);
+        if left_out > 0 {
+            detail(&mut e, "suppressed", left_out);
+        }
+        self.deps.audit.record(e);
     }
 
     /// Records a login outcome; `reason` (empty for none) says why one failed.

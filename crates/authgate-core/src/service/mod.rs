@@ -124,6 +124,8 @@ pub struct AuthDeps {
 pub struct AuthService {
     deps: AuthDeps,
     settings: Arc<AuthSettings>,
+    /// Which refused logins are worth an audit record.
+    refusals: Arc<crate::audit::RefusalThrottle>,
 }
 
 /// Tokens handed to a client after login or refresh.
@@ -157,6 +159,7 @@ impl AuthService {
         Ok(Self {
             deps,
             settings: Arc::new(settings),
+            refusals: Arc::default(),
         })
     }
 

@@ -222,3 +222,31 @@ async fn forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn concurrent_guesses_cannot_outrun_the_account_delay() {
+    // No per-address limit: the guesses could come from as many addresses.
+    let app = spawn_app_with(|s| s.rate_limit.login_per_ip_per_minute = 0).await;
+    let alice = app.new_user().await;
+    let guesses =
+        (0..24).map(|_| async { app.login(&alice.email, "wrong-password-1").await.status() });
+    let statuses = futures_util::future::join_all(guesses).await;
+    let count = |status| statuses.iter().filter(|s| **s == status).count();
+    // Each attempt either reserved one of the failures left before the
+    // delay, or was refused; every reserved one failed.
+    assert_eq!(
+        (
+            count(StatusCode::UNAUTHORIZED),
+            count(StatusCode::TOO_MANY_REQUESTS)
+        ),
+        (5, 19),
+        "{statuses:?}"
+    );
+    // Delayed now, whatever the password.
+    assert_rate_limited(app.login(&alice.email, &alice.password).await, 1).await;
+    app.advance(Duration::from_secs(1));
+    assert_eq!(
+        app.login(&alice.email, &alice.password).await.status(),
+        StatusCode::OK
+    );
+}

@@ -11,7 +11,11 @@
 //! - Per account: `<prefix>login:account:<sha256 of the account>`, a hash of consecutive
 //!   `failures` and `locked_until` (Unix ms), updated by one Lua script: the
 //!   delay doubles from 1 s after `failures_before_delay` failures, capped
-//!   at [`MAX_ACCOUNT_DELAY_SECS`], and a success deletes it.
+//!   at [`MAX_ACCOUNT_DELAY_SECS`], and a success deletes it. Attempts in
+//!   flight are reservations in the sorted set `<that key>:inflight` (member:
+//!   the attempt id, score: when it lapses); starting one checks the delay
+//!   and [`attempts_allowed`](authgate_core::attempts_allowed) and adds it in one script, so concurrent
+//!   guesses on every instance together cannot outrun the delay.
 //!
 //! Time is the caller's [`Clock`] (passed to the scripts), not Redis's, so
 //! tests move it; the keys expire in Redis's own time, long after they stop
@@ -25,7 +29,8 @@ use ::redis::Script;
 use ::redis::aio::ConnectionManager;
 use async_trait::async_trait;
 use authgate_core::{
-    Clock, LimitSettings, LocalLimiter, LoginLimiter, MAX_ACCOUNT_DELAY_SECS, RetryAfter,
+    ATTEMPT_RESERVATION_SECS, Attempt, Clock, LimitSettings, LocalLimiter, LoginLimiter,
+    MAX_ACCOUNT_DELAY_SECS, RetryAfter,
 };
 
 use super::link::RedisStore;
@@ -60,9 +65,33 @@ redis.call('SET', KEYS[1], string.format('%.3f', next_tat),
 return 0
 ";
 
-/// KEYS[1] account hash; ARGV: now (ms), threshold, cap (s), expiry (ms).
-/// Returns the failure count.
+/// KEYS[1] account hash, KEYS[2] its attempts in flight; ARGV: now (ms),
+/// threshold, attempt id, when its reservation lapses (ms), how long Redis
+/// keeps the set (ms). Returns 0 when the attempt starts (and is reserved),
+/// the ms left while the account is delayed, or -1 while too many attempts
+/// are in flight (the rule of `attempts_allowed`).
+const BEGIN_ATTEMPT: &str = r"
+local now = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local locked = tonumber(redis.call('HGET', KEYS[1], 'locked_until') or '0')
+if locked > now then
+  return locked - now
+end
+local failures = tonumber(redis.call('HGET', KEYS[1], 'failures') or '0')
+local allowed = math.max(1, tonumber(ARGV[2]) - failures)
+if redis.call('ZCARD', KEYS[2]) >= allowed then
+  return -1
+end
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+return 0
+";
+
+/// KEYS[1] account hash, KEYS[2] its attempts in flight; ARGV: now (ms),
+/// threshold, cap (s), expiry (ms), attempt id. Ends the attempt; returns
+/// the failure count.
 const COUNT_FAILURE: &str = r"
+redis.call('ZREM', KEYS[2], ARGV[5])
 local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
 local threshold = tonumber(ARGV[2])
 if failures >= threshold then
@@ -88,6 +117,8 @@ pub struct RedisLimiter {
     clock: Arc<dyn Clock>,
     /// [`COUNT_ATTEMPT`], loaded once per Redis server (EVALSHA).
     count_attempt: Script,
+    /// [`BEGIN_ATTEMPT`].
+    begin_attempt: Script,
     /// [`COUNT_FAILURE`].
     count_failure: Script,
 }
@@ -110,6 +141,7 @@ impl RedisLimiter {
             settings,
             clock,
             count_attempt: Script::new(COUNT_ATTEMPT),
+            begin_attempt: Script::new(BEGIN_ATTEMPT),
             count_failure: Script::new(COUNT_FAILURE),
         }
     }
@@ -124,6 +156,28 @@ impl RedisLimiter {
         let digest = authgate_core::TokenHash::of(account);
         let hex: String = digest.0.iter().map(|b| format!("{b:02x}")).collect();
         self.redis.key(&format!("login:account:{hex}"))
+    }
+
+    /// The key of `account`'s attempts in flight, beside its failures.
+    fn in_flight_key(account_key: &str) -> String {
+        format!("{account_key}:inflight")
+    }
+
+    /// Ends `attempt` in Redis without counting anything; `also_failures`
+    /// forgets the account's failures too (a success).
+    async fn release(&self, account: &str, attempt: Attempt, also_failures: bool) {
+        let key = self.account_key(account);
+        let in_flight = Self::in_flight_key(&key);
+        self.redis
+            .run(FALLBACK, |mut conn: ConnectionManager| async move {
+                let mut pipe = ::redis::pipe();
+                pipe.atomic().zrem(in_flight, attempt.id).ignore();
+                if also_failures {
+                    pipe.del(key).ignore();
+                }
+                pipe.query_async::<()>(&mut conn).await
+            })
+            .await;
     }
 }
 
@@ -163,31 +217,55 @@ impl LoginLimiter for RedisLimiter {
         }
     }
 
-    async fn check_account(&self, account: &str) -> Result<(), RetryAfter> {
+    async fn begin_attempt(&self, account: &str) -> Result<Attempt, RetryAfter> {
+        let threshold = self.settings.failures_before_delay;
+        if threshold == 0 {
+            return Ok(Attempt::UNTRACKED);
+        }
         let key = self.account_key(account);
-        let locked_until = self
+        let in_flight = Self::in_flight_key(&key);
+        let now = self.now_ms();
+        let attempt = Attempt::new();
+        let lapses = now + (ATTEMPT_RESERVATION_SECS * 1000) as i64;
+        // Redis keeps the set a little past the last reservation in its own time.
+        let kept_ms = (ATTEMPT_RESERVATION_SECS * 1000 + 60_000) as i64;
+        let script = &self.begin_attempt;
+        let answer = self
             .redis
             .run(FALLBACK, |mut conn: ConnectionManager| async move {
-                ::redis::cmd("HGET")
-                    .arg(key)
-                    .arg("locked_until")
-                    .query_async::<Option<i64>>(&mut conn)
+                script
+                    .key(key)
+                    .key(in_flight)
+                    .arg(now)
+                    .arg(threshold)
+                    .arg(attempt.id)
+                    .arg(lapses)
+                    .arg(kept_ms)
+                    .invoke_async::<i64>(&mut conn)
                     .await
             })
             .await;
-        let now = self.now_ms();
-        match locked_until {
-            Some(Some(until)) if until > now => Err(retry_after(until, now)),
-            Some(_) => Ok(()),
-            None => self.local.check_account(account).await,
+        match answer {
+            Some(0) => Ok(attempt),
+            Some(wait_ms) if wait_ms > 0 => Err(retry_after(now + wait_ms, now)),
+            Some(_) => Err(RetryAfter(1)),
+            None => self
+                .local
+                .begin_attempt(account)
+                .await
+                .map(|attempt| Attempt {
+                    fallback: true,
+                    ..attempt
+                }),
         }
     }
 
-    async fn record_failure(&self, account: &str) {
+    async fn record_failure(&self, account: &str, attempt: Attempt) {
         if self.settings.failures_before_delay == 0 {
             return;
         }
         let key = self.account_key(account);
+        let in_flight = Self::in_flight_key(&key);
         let (now, threshold) = (self.now_ms(), self.settings.failures_before_delay);
         let script = &self.count_failure;
         let counted = self
@@ -195,31 +273,37 @@ impl LoginLimiter for RedisLimiter {
             .run(FALLBACK, |mut conn: ConnectionManager| async move {
                 script
                     .key(key)
+                    .key(in_flight)
                     .arg(now)
                     .arg(threshold)
                     .arg(MAX_ACCOUNT_DELAY_SECS)
                     .arg(FAILURES_KEPT_MS)
+                    .arg(attempt.id)
                     .invoke_async::<i64>(&mut conn)
                     .await
             })
             .await;
-        if counted.is_none() {
-            self.local.record_failure(account).await;
+        // Counted first, released after: a reservation held in-process is
+        // never free while its failure is not yet counted anywhere.
+        match counted {
+            Some(_) if attempt.fallback => self.local.abandon(account, attempt).await,
+            Some(_) => {}
+            None => self.local.record_failure(account, attempt).await,
         }
     }
 
-    async fn record_success(&self, account: &str) {
+    async fn record_success(&self, account: &str, attempt: Attempt) {
         // Both: failures counted locally during an outage are forgotten too.
-        self.local.record_success(account).await;
-        let key = self.account_key(account);
-        self.redis
-            .run(FALLBACK, |mut conn: ConnectionManager| async move {
-                ::redis::cmd("DEL")
-                    .arg(key)
-                    .query_async::<()>(&mut conn)
-                    .await
-            })
-            .await;
+        self.local.record_success(account, attempt).await;
+        self.release(account, attempt, true).await;
+    }
+
+    async fn abandon(&self, account: &str, attempt: Attempt) {
+        if attempt.fallback {
+            self.local.abandon(account, attempt).await;
+        } else if attempt.id != 0 {
+            self.release(account, attempt, false).await;
+        }
     }
 
     async fn prune(&self) {

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use authgate_core::{
-    Change, ChangeBus, Clock, LimitSettings, LoginLimiter, MAX_ACCOUNT_DELAY_SECS, ManualClock,
-    Ping, RetryAfter,
+    ATTEMPT_RESERVATION_SECS, Change, ChangeBus, Clock, LimitSettings, LoginLimiter,
+    MAX_ACCOUNT_DELAY_SECS, ManualClock, Ping, RetryAfter,
 };
 use authgate_store::testing::{REDIS_URL_VAR, TcpProxy, redis_prefix, service_url};
 use authgate_store::{RedisBus, RedisLimiter, RedisStore};
@@ -42,6 +42,25 @@ fn limiter(redis: &RedisStore, clock: &Arc<ManualClock>, per_ip: u32) -> RedisLi
 
 fn secs(n: i64) -> time::Duration {
     time::Duration::seconds(n)
+}
+
+/// A failed login on `account`, as the service makes it.
+async fn fail(l: &RedisLimiter, account: &str) {
+    let attempt = l.begin_attempt(account).await.unwrap();
+    l.record_failure(account, attempt).await;
+}
+
+/// A successful login on `account`.
+async fn succeed(l: &RedisLimiter, account: &str) {
+    let attempt = l.begin_attempt(account).await.unwrap();
+    l.record_success(account, attempt).await;
+}
+
+/// Whether an attempt on `account` would start now (it is abandoned at once).
+async fn check(l: &RedisLimiter, account: &str) -> Result<(), RetryAfter> {
+    let attempt = l.begin_attempt(account).await?;
+    l.abandon(account, attempt).await;
+    Ok(())
 }
 
 /// The next change on `changes`, waiting at most [`WITHIN`].
@@ -153,33 +172,104 @@ async fn the_account_delay_follows_the_local_rules_across_instances() {
     let clock = clock();
     let (a, b) = (limiter(&redis, &clock, 0), limiter(&redis, &clock, 0));
     for _ in 0..4 {
-        a.record_failure("alice").await;
-        assert_eq!(b.check_account("alice").await, Ok(()));
+        fail(&a, "alice").await;
+        assert_eq!(check(&b, "alice").await, Ok(()));
     }
-    b.record_failure("alice").await;
-    assert_eq!(a.check_account("alice").await, Err(RetryAfter(1)));
+    fail(&b, "alice").await;
+    assert_eq!(check(&a, "alice").await, Err(RetryAfter(1)));
     clock.advance(secs(1));
-    assert_eq!(a.check_account("alice").await, Ok(()));
-    a.record_failure("alice").await;
-    assert_eq!(b.check_account("alice").await, Err(RetryAfter(2)));
-    assert_eq!(
-        b.check_account("bob").await,
-        Ok(()),
-        "accounts are separate"
-    );
+    assert_eq!(check(&a, "alice").await, Ok(()));
+    fail(&a, "alice").await;
+    assert_eq!(check(&b, "alice").await, Err(RetryAfter(2)));
+    assert_eq!(check(&b, "bob").await, Ok(()), "accounts are separate");
 
+    clock.advance(secs(2));
     for _ in 0..40 {
-        a.record_failure("alice").await;
+        fail(&a, "alice").await;
         clock.advance(secs(MAX_ACCOUNT_DELAY_SECS as i64));
     }
-    b.record_failure("alice").await;
+    fail(&b, "alice").await;
     assert_eq!(
-        a.check_account("alice").await,
+        check(&a, "alice").await,
         Err(RetryAfter(MAX_ACCOUNT_DELAY_SECS)),
         "capped at 15 minutes"
     );
-    b.record_success("alice").await;
-    assert_eq!(a.check_account("alice").await, Ok(()), "a success resets");
+    clock.advance(secs(MAX_ACCOUNT_DELAY_SECS as i64));
+    succeed(&b, "alice").await;
+    for _ in 0..4 {
+        fail(&a, "alice").await;
+    }
+    assert_eq!(
+        check(&b, "alice").await,
+        Ok(()),
+        "a success resets the count: four failures since"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_attempts_on_all_instances_cannot_outrun_the_delay() {
+    let Some(url) = redis_url("concurrent_attempts_on_all_instances") else {
+        return;
+    };
+    let prefix = redis_prefix();
+    let redis = RedisStore::open(&url, &prefix).unwrap();
+    let clock = clock();
+    let (a, b) = (limiter(&redis, &clock, 0), limiter(&redis, &clock, 0));
+    let mut in_flight = Vec::new();
+    for i in 0..5 {
+        let on = if i % 2 == 0 { &a } else { &b };
+        in_flight.push(on.begin_attempt("alice").await.unwrap());
+    }
+    assert_eq!(a.begin_attempt("alice").await, Err(RetryAfter(1)));
+    assert_eq!(b.begin_attempt("alice").await, Err(RetryAfter(1)));
+    assert!(
+        b.begin_attempt("bob").await.is_ok(),
+        "accounts are separate"
+    );
+    // An abandoned attempt frees its place on every instance.
+    b.abandon("alice", in_flight.pop().unwrap()).await;
+    in_flight.push(a.begin_attempt("alice").await.unwrap());
+    for attempt in in_flight {
+        b.record_failure("alice", attempt).await;
+    }
+    assert_eq!(
+        check(&a, "alice").await,
+        Err(RetryAfter(1)),
+        "five failures: delayed"
+    );
+    clock.advance(secs(1));
+    let one = b.begin_attempt("alice").await.unwrap();
+    assert_eq!(
+        a.begin_attempt("alice").await,
+        Err(RetryAfter(1)),
+        "one attempt at a time once delayed"
+    );
+    a.record_success("alice", one).await;
+    assert_eq!(check(&a, "alice").await, Ok(()));
+}
+
+#[tokio::test]
+async fn a_reservation_never_ended_lapses_in_redis_too() {
+    let Some(url) = redis_url("a_reservation_never_ended_lapses") else {
+        return;
+    };
+    let prefix = redis_prefix();
+    let redis = RedisStore::open(&url, &prefix).unwrap();
+    let clock = clock();
+    let settings = LimitSettings {
+        login_per_ip_per_minute: 0,
+        failures_before_delay: 1,
+    };
+    let (a, b) = (
+        RedisLimiter::new(redis.clone(), settings, clock.clone()),
+        RedisLimiter::new(redis.clone(), settings, clock.clone()),
+    );
+    let _lost = a.begin_attempt("alice").await.unwrap();
+    assert_eq!(check(&b, "alice").await, Err(RetryAfter(1)));
+    clock.advance(secs(ATTEMPT_RESERVATION_SECS as i64 - 1));
+    assert_eq!(check(&b, "alice").await, Err(RetryAfter(1)));
+    clock.advance(secs(1));
+    assert_eq!(check(&b, "alice").await, Ok(()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
