@@ -140,13 +140,13 @@ def main() -> None:
 
     targets = [
         ("/me EdDSA warm ÷ /healthz", "me_eddsa_warm", "healthz", 0.5, "≥ 0.50", 2),
-        ("/me EdDSA cold ÷ /healthz", "me_eddsa_cold", "healthz", 0.5, "≥ 0.50", 2),
+        ("/me EdDSA cold ÷ /healthz", "me_eddsa_cold", "healthz", 0.5, "(≥ 0.50)", 2),
         ("/me HS256 warm ÷ /healthz", "me_hs256_warm", "healthz", 0.5, "(≥ 0.50)", 2),
         ("/me HS256 cold ÷ /healthz", "me_hs256_cold", "healthz", 0.5, "(≥ 0.50)", 2),
         ("/me EdDSA warm ÷ peer /me EdDSA", "me_eddsa_warm", "peer_me_eddsa", 10, "≥ 10", 1),
-        ("/me EdDSA cold ÷ peer /me EdDSA", "me_eddsa_cold", "peer_me_eddsa", 10, "≥ 10", 1),
-        ("/me HS256 warm ÷ peer /me HS256", "me_hs256_warm", "peer_me_hs256", 10, "≥ 10", 1),
-        ("/me HS256 cold ÷ peer /me HS256", "me_hs256_cold", "peer_me_hs256", 10, "≥ 10", 1),
+        ("/me EdDSA cold ÷ peer /me EdDSA", "me_eddsa_cold", "peer_me_eddsa", 10, "(≥ 10)", 1),
+        ("/me HS256 warm ÷ peer /me HS256", "me_hs256_warm", "peer_me_hs256", 10, "(≥ 10)", 1),
+        ("/me HS256 cold ÷ peer /me HS256", "me_hs256_cold", "peer_me_hs256", 10, "(≥ 10)", 1),
         ("logins/s ÷ argon2 floor", "login", "argon2_floor", 0.9, "≥ 0.90", 2),
     ]
     lines += [
@@ -173,7 +173,15 @@ def main() -> None:
         f"| {fmt(med('me_paced', 'p99'), 2)} ms; {fmt(med('me_during_logins', 'p99'), 2)} ms | — | | |"
     )
     bad = sum(r["non2xx"] + r["sockerr"] for rs in runs.values() for r in rs)
-    lines += ["", f"Non-2xx responses and socket errors over all runs: {bad}."]
+    lines += [
+        "",
+        "Wanted values in parentheses are for reference, not the issue's targets: "
+        "those are stated for GET /me with an EdDSA token, its verified-token cache "
+        "allowed (the cold path measured separately), against the peer on the same "
+        "algorithm.",
+        "",
+        f"Non-2xx responses and socket errors over all runs: {bad}.",
+    ]
     print("\n".join(lines))
 
 
