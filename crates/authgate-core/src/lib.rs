@@ -33,7 +33,7 @@ pub use keyring::{Keyring, KeyringSettings, Ring, RotationAudit};
 pub use keys::KeyManager;
 pub use limits::{
     ATTEMPT_RESERVATION_SECS, Attempt, LimitSettings, LocalLimiter, LoginLimiter,
-    MAX_ACCOUNT_DELAY_SECS, RetryAfter, address_bucket, attempts_allowed,
+    MAX_ACCOUNT_DELAY_SECS, Refused, RetryAfter, address_bucket, attempts_allowed,
 };
 pub use model::{AuditFilter, Client, RefreshToken, Session, StoredKey, User, UserQuery};
 pub use password::{Argon2Settings, PasswordHasher, PasswordPolicy, Verified};

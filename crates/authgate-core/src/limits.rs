@@ -16,8 +16,8 @@
 //! a burst of concurrent guesses all pass the check before the first
 //! failure lands. So an attempt is a reservation: an account has at most as
 //! many attempts in flight as failures remain before its delay (and one at
-//! a time once delayed), each counted as soon as it ends; more are refused
-//! like a delayed attempt. Sequential logins never notice.
+//! a time once delayed), each counted as soon as it ends; more wait for
+//! one to end (the service does the waiting). Sequential logins never notice.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -64,6 +64,15 @@ impl Default for LimitSettings {
 /// A refusal: try again in this many whole seconds (at least 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryAfter(pub u64);
+
+/// Why an attempt on an account may not start now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The account is delayed after failures: not before this.
+    Delayed(RetryAfter),
+    /// As many attempts as may run at once are running; one ends soon.
+    Busy,
+}
 
 /// How long an attempt's reservation lasts if it is never recorded (a
 /// process that died mid-login): long past any real login, short enough
@@ -136,11 +145,12 @@ pub trait LoginLimiter: Send + Sync + fmt::Debug {
     async fn attempt_from(&self, ip: IpAddr) -> Result<(), RetryAfter>;
 
     /// Starts an attempt on `account`: refused while the account is delayed
-    /// after failures, or while [`attempts_allowed`] attempts are already in
-    /// flight. The attempt must end in [`record_failure`](Self::record_failure),
+    /// after failures ([`Refused::Delayed`]), or while [`attempts_allowed`]
+    /// attempts are already in flight ([`Refused::Busy`]: the caller may
+    /// wait for one to end). The attempt must end in [`record_failure`](Self::record_failure),
     /// [`record_success`](Self::record_success) or [`abandon`](Self::abandon);
     /// one that never does expires after [`ATTEMPT_RESERVATION_SECS`].
-    async fn begin_attempt(&self, account: &str) -> Result<Attempt, RetryAfter>;
+    async fn begin_attempt(&self, account: &str) -> Result<Attempt, Refused>;
 
     /// Ends `attempt` on `account` as a failed login.
     async fn record_failure(&self, account: &str, attempt: Attempt);
@@ -286,7 +296,7 @@ impl LoginLimiter for LocalLimiter {
         })
     }
 
-    async fn begin_attempt(&self, account: &str) -> Result<Attempt, RetryAfter> {
+    async fn begin_attempt(&self, account: &str) -> Result<Attempt, Refused> {
         let threshold = self.settings.failures_before_delay;
         if threshold == 0 {
             return Ok(Attempt::UNTRACKED);
@@ -303,10 +313,10 @@ impl LoginLimiter for LocalLimiter {
         let state = accounts.entry(account.to_owned()).or_default();
         state.in_flight.retain(|(_, lapses)| *lapses > now);
         if state.locked_until_ms > now {
-            return Err(retry_after(state.locked_until_ms, now));
+            return Err(Refused::Delayed(retry_after(state.locked_until_ms, now)));
         }
         if state.in_flight.len() >= attempts_allowed(state.failures, threshold) {
-            return Err(RetryAfter(1));
+            return Err(Refused::Busy);
         }
         let attempt = Attempt::new();
         let lapses = now + (ATTEMPT_RESERVATION_SECS * 1000) as i64;
@@ -411,7 +421,7 @@ mod tests {
     }
 
     /// Whether an attempt on `account` would start now (it is abandoned at once).
-    async fn check(l: &LocalLimiter, account: &str) -> Result<(), RetryAfter> {
+    async fn check(l: &LocalLimiter, account: &str) -> Result<(), Refused> {
         let attempt = l.begin_attempt(account).await?;
         l.abandon(account, attempt).await;
         Ok(())
@@ -434,7 +444,7 @@ mod tests {
         for _ in 0..5 {
             in_flight.push(l.begin_attempt("alice").await.unwrap());
         }
-        assert_eq!(l.begin_attempt("alice").await, Err(RetryAfter(1)));
+        assert_eq!(l.begin_attempt("alice").await, Err(Refused::Busy));
         assert!(
             l.begin_attempt("bob").await.is_ok(),
             "accounts are separate"
@@ -444,15 +454,18 @@ mod tests {
         }
         assert_eq!(
             check(&l, "alice").await,
-            Err(RetryAfter(1)),
+            Err(Refused::Delayed(RetryAfter(1))),
             "five failures: delayed"
         );
         clock.advance(secs(1));
         // Delayed accounts get one attempt at a time.
         let one = l.begin_attempt("alice").await.unwrap();
-        assert_eq!(l.begin_attempt("alice").await, Err(RetryAfter(1)));
+        assert_eq!(l.begin_attempt("alice").await, Err(Refused::Busy));
         l.record_failure("alice", one).await;
-        assert_eq!(check(&l, "alice").await, Err(RetryAfter(2)));
+        assert_eq!(
+            check(&l, "alice").await,
+            Err(Refused::Delayed(RetryAfter(2)))
+        );
     }
 
     #[tokio::test]
@@ -464,7 +477,7 @@ mod tests {
         let a = l.begin_attempt("alice").await.unwrap();
         let b = l.begin_attempt("alice").await.unwrap();
         assert_ne!(a, b);
-        assert_eq!(l.begin_attempt("alice").await, Err(RetryAfter(1)));
+        assert_eq!(l.begin_attempt("alice").await, Err(Refused::Busy));
         // An abandoned attempt frees its place and counts nothing.
         l.abandon("alice", a).await;
         let c = l.begin_attempt("alice").await.unwrap();
@@ -476,7 +489,7 @@ mod tests {
         }
         assert_eq!(
             l.begin_attempt("alice").await,
-            Err(RetryAfter(1)),
+            Err(Refused::Busy),
             "c and 4 more"
         );
         l.record_failure("alice", c).await;
@@ -494,9 +507,9 @@ mod tests {
     async fn a_reservation_never_ended_lapses() {
         let (clock, l) = limiter(0, 1);
         let _lost = l.begin_attempt("alice").await.unwrap();
-        assert_eq!(check(&l, "alice").await, Err(RetryAfter(1)));
+        assert_eq!(check(&l, "alice").await, Err(Refused::Busy));
         clock.advance(secs(ATTEMPT_RESERVATION_SECS as i64 - 1));
-        assert_eq!(check(&l, "alice").await, Err(RetryAfter(1)));
+        assert_eq!(check(&l, "alice").await, Err(Refused::Busy));
         clock.advance(secs(1));
         assert_eq!(check(&l, "alice").await, Ok(()));
         l.prune().await;
@@ -511,16 +524,28 @@ mod tests {
             assert_eq!(check(&l, "alice").await, Ok(()));
         }
         fail(&l, "alice").await;
-        assert_eq!(check(&l, "alice").await, Err(RetryAfter(1)));
+        assert_eq!(
+            check(&l, "alice").await,
+            Err(Refused::Delayed(RetryAfter(1)))
+        );
         clock.advance(secs(1));
         assert_eq!(check(&l, "alice").await, Ok(()));
         fail(&l, "alice").await;
-        assert_eq!(check(&l, "alice").await, Err(RetryAfter(2)));
+        assert_eq!(
+            check(&l, "alice").await,
+            Err(Refused::Delayed(RetryAfter(2)))
+        );
         clock.advance(secs(2));
         fail(&l, "alice").await;
-        assert_eq!(check(&l, "alice").await, Err(RetryAfter(4)));
+        assert_eq!(
+            check(&l, "alice").await,
+            Err(Refused::Delayed(RetryAfter(4)))
+        );
         clock.advance(secs(3));
-        assert_eq!(check(&l, "alice").await, Err(RetryAfter(1)));
+        assert_eq!(
+            check(&l, "alice").await,
+            Err(Refused::Delayed(RetryAfter(1)))
+        );
         assert_eq!(check(&l, "bob").await, Ok(()), "accounts are separate");
     }
 
@@ -534,7 +559,7 @@ mod tests {
         fail(&l, "alice").await;
         assert_eq!(
             check(&l, "alice").await,
-            Err(RetryAfter(MAX_ACCOUNT_DELAY_SECS))
+            Err(Refused::Delayed(RetryAfter(MAX_ACCOUNT_DELAY_SECS)))
         );
     }
 
@@ -550,7 +575,10 @@ mod tests {
             "one failure since the success"
         );
         fail(&l, "alice").await;
-        assert_eq!(check(&l, "alice").await, Err(RetryAfter(1)));
+        assert_eq!(
+            check(&l, "alice").await,
+            Err(Refused::Delayed(RetryAfter(1)))
+        );
     }
 
     #[tokio::test]

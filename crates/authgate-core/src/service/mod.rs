@@ -126,6 +126,8 @@ pub struct AuthService {
     settings: Arc<AuthSettings>,
     /// Which refused logins are worth an audit record.
     refusals: Arc<crate::audit::RefusalThrottle>,
+    /// Logins waiting for a place on their account.
+    queues: Arc<login::AccountQueues>,
 }
 
 /// Tokens handed to a client after login or refresh.
@@ -160,6 +162,7 @@ impl AuthService {
             deps,
             settings: Arc::new(settings),
             refusals: Arc::default(),
+            queues: Arc::default(),
         })
     }
 

@@ -250,3 +250,15 @@ async fn concurrent_guesses_cannot_outrun_the_account_delay() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn concurrent_logins_of_one_account_take_turns_and_all_succeed() {
+    let app = spawn_app_with(|s| s.rate_limit.login_per_ip_per_minute = 0).await;
+    let alice = app.new_user().await;
+    let logins = (0..16).map(|_| async { app.login(&alice.email, &alice.password).await.status() });
+    let statuses = futures_util::future::join_all(logins).await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "more logins at once than the account's five places wait for one: {statuses:?}"
+    );
+}

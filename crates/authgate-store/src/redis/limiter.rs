@@ -30,7 +30,7 @@ use ::redis::aio::ConnectionManager;
 use async_trait::async_trait;
 use authgate_core::{
     ATTEMPT_RESERVATION_SECS, Attempt, Clock, LimitSettings, LocalLimiter, LoginLimiter,
-    MAX_ACCOUNT_DELAY_SECS, RetryAfter,
+    MAX_ACCOUNT_DELAY_SECS, Refused, RetryAfter,
 };
 
 use super::link::RedisStore;
@@ -217,7 +217,7 @@ impl LoginLimiter for RedisLimiter {
         }
     }
 
-    async fn begin_attempt(&self, account: &str) -> Result<Attempt, RetryAfter> {
+    async fn begin_attempt(&self, account: &str) -> Result<Attempt, Refused> {
         let threshold = self.settings.failures_before_delay;
         if threshold == 0 {
             return Ok(Attempt::UNTRACKED);
@@ -247,8 +247,8 @@ impl LoginLimiter for RedisLimiter {
             .await;
         match answer {
             Some(0) => Ok(attempt),
-            Some(wait_ms) if wait_ms > 0 => Err(retry_after(now + wait_ms, now)),
-            Some(_) => Err(RetryAfter(1)),
+            Some(wait_ms) if wait_ms > 0 => Err(Refused::Delayed(retry_after(now + wait_ms, now))),
+            Some(_) => Err(Refused::Busy),
             None => self
                 .local
                 .begin_attempt(account)

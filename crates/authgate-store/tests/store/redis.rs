@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use authgate_core::{
     ATTEMPT_RESERVATION_SECS, Change, ChangeBus, Clock, LimitSettings, LoginLimiter,
-    MAX_ACCOUNT_DELAY_SECS, ManualClock, Ping, RetryAfter,
+    MAX_ACCOUNT_DELAY_SECS, ManualClock, Ping, Refused, RetryAfter,
 };
 use authgate_store::testing::{REDIS_URL_VAR, TcpProxy, redis_prefix, service_url};
 use authgate_store::{RedisBus, RedisLimiter, RedisStore};
@@ -57,7 +57,7 @@ async fn succeed(l: &RedisLimiter, account: &str) {
 }
 
 /// Whether an attempt on `account` would start now (it is abandoned at once).
-async fn check(l: &RedisLimiter, account: &str) -> Result<(), RetryAfter> {
+async fn check(l: &RedisLimiter, account: &str) -> Result<(), Refused> {
     let attempt = l.begin_attempt(account).await?;
     l.abandon(account, attempt).await;
     Ok(())
@@ -176,11 +176,17 @@ async fn the_account_delay_follows_the_local_rules_across_instances() {
         assert_eq!(check(&b, "alice").await, Ok(()));
     }
     fail(&b, "alice").await;
-    assert_eq!(check(&a, "alice").await, Err(RetryAfter(1)));
+    assert_eq!(
+        check(&a, "alice").await,
+        Err(Refused::Delayed(RetryAfter(1)))
+    );
     clock.advance(secs(1));
     assert_eq!(check(&a, "alice").await, Ok(()));
     fail(&a, "alice").await;
-    assert_eq!(check(&b, "alice").await, Err(RetryAfter(2)));
+    assert_eq!(
+        check(&b, "alice").await,
+        Err(Refused::Delayed(RetryAfter(2)))
+    );
     assert_eq!(check(&b, "bob").await, Ok(()), "accounts are separate");
 
     clock.advance(secs(2));
@@ -191,7 +197,7 @@ async fn the_account_delay_follows_the_local_rules_across_instances() {
     fail(&b, "alice").await;
     assert_eq!(
         check(&a, "alice").await,
-        Err(RetryAfter(MAX_ACCOUNT_DELAY_SECS)),
+        Err(Refused::Delayed(RetryAfter(MAX_ACCOUNT_DELAY_SECS))),
         "capped at 15 minutes"
     );
     clock.advance(secs(MAX_ACCOUNT_DELAY_SECS as i64));
@@ -220,8 +226,8 @@ async fn concurrent_attempts_on_all_instances_cannot_outrun_the_delay() {
         let on = if i % 2 == 0 { &a } else { &b };
         in_flight.push(on.begin_attempt("alice").await.unwrap());
     }
-    assert_eq!(a.begin_attempt("alice").await, Err(RetryAfter(1)));
-    assert_eq!(b.begin_attempt("alice").await, Err(RetryAfter(1)));
+    assert_eq!(a.begin_attempt("alice").await, Err(Refused::Busy));
+    assert_eq!(b.begin_attempt("alice").await, Err(Refused::Busy));
     assert!(
         b.begin_attempt("bob").await.is_ok(),
         "accounts are separate"
@@ -234,14 +240,14 @@ async fn concurrent_attempts_on_all_instances_cannot_outrun_the_delay() {
     }
     assert_eq!(
         check(&a, "alice").await,
-        Err(RetryAfter(1)),
+        Err(Refused::Delayed(RetryAfter(1))),
         "five failures: delayed"
     );
     clock.advance(secs(1));
     let one = b.begin_attempt("alice").await.unwrap();
     assert_eq!(
         a.begin_attempt("alice").await,
-        Err(RetryAfter(1)),
+        Err(Refused::Busy),
         "one attempt at a time once delayed"
     );
     a.record_success("alice", one).await;
@@ -265,9 +271,9 @@ async fn a_reservation_never_ended_lapses_in_redis_too() {
         RedisLimiter::new(redis.clone(), settings, clock.clone()),
     );
     let _lost = a.begin_attempt("alice").await.unwrap();
-    assert_eq!(check(&b, "alice").await, Err(RetryAfter(1)));
+    assert_eq!(check(&b, "alice").await, Err(Refused::Busy));
     clock.advance(secs(ATTEMPT_RESERVATION_SECS as i64 - 1));
-    assert_eq!(check(&b, "alice").await, Err(RetryAfter(1)));
+    assert_eq!(check(&b, "alice").await, Err(Refused::Busy));
     clock.advance(secs(1));
     assert_eq!(check(&b, "alice").await, Ok(()));
 }
