@@ -145,7 +145,7 @@ def main() -> None:
         ("/me HS256 cold ÷ /healthz", "me_hs256_cold", "healthz", 0.5, "(≥ 0.50)", 2),
         ("/me EdDSA warm ÷ peer /me EdDSA", "me_eddsa_warm", "peer_me_eddsa", 10, "≥ 10", 1),
         ("/me EdDSA cold ÷ peer /me EdDSA", "me_eddsa_cold", "peer_me_eddsa", 10, "(≥ 10)", 1),
-        ("/me HS256 warm ÷ peer /me HS256", "me_hs256_warm", "peer_me_hs256", 10, "(≥ 10)", 1),
+        ("/me HS256 warm ÷ peer /me HS256", "me_hs256_warm", "peer_me_hs256", 10, "≥ 10", 1),
         ("/me HS256 cold ÷ peer /me HS256", "me_hs256_cold", "peer_me_hs256", 10, "(≥ 10)", 1),
         ("logins/s ÷ argon2 floor", "login", "argon2_floor", 0.9, "≥ 0.90", 2),
     ]
@@ -176,9 +176,8 @@ def main() -> None:
     lines += [
         "",
         "Wanted values in parentheses are for reference, not the issue's targets: "
-        "those are stated for GET /me with an EdDSA token, its verified-token cache "
-        "allowed (the cold path measured separately), against the peer on the same "
-        "algorithm.",
+        "the targets allow the verified-token cache (the cold path is measured "
+        "separately), and the 50% of /healthz is stated for EdDSA tokens.",
         "",
         f"Non-2xx responses and socket errors over all runs: {bad}.",
     ]
