@@ -1,17 +1,12 @@
 //! Login: check the password (same cost for unknown users), start a session.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use authgate_proto::AuditKind;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use uuid::Uuid;
 
 use crate::audit::{Origin, detail, event};
-use crate::limits::{
-    ATTEMPT_RESERVATION_SECS, Attempt, LoginLimiter, Refused, RetryAfter, address_bucket,
-};
+use crate::limits::{ATTEMPT_RESERVATION_SECS, RetryAfter, address_bucket};
 
 use super::register::truncate_to_millis;
 use super::{AuthService, Tokens};
@@ -24,10 +19,6 @@ use crate::secrets::{TokenHash, random_token};
 /// is answered 503: half an attempt's reservation.
 const MAX_HASH_WAIT: std::time::Duration =
     std::time::Duration::from_secs(ATTEMPT_RESERVATION_SECS / 2);
-
-/// Longest a login waits for its turn among concurrent attempts on the same
-/// account before it is answered 429.
-const MAX_SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Longest `User-Agent` kept with a session.
 const MAX_USER_AGENT: usize = 256;
@@ -45,97 +36,6 @@ pub struct LoginRequest {
     pub ip: Option<String>,
     /// Client `User-Agent`, for the session list.
     pub user_agent: Option<String>,
-}
-
-/// This instance's logins waiting for a place on an account, one line per
-/// account, first come first served; a line is forgotten when its last
-/// waiter leaves.
-#[derive(Debug, Default)]
-pub(crate) struct AccountQueues {
-    lines: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-}
-
-/// A login's place in its account's line; leaving (dropping) forgets the
-/// line if nobody else is in it.
-struct Place<'q> {
-    queues: &'q AccountQueues,
-    account: String,
-    /// Always `Some` until dropped (taken then, under the map's lock).
-    line: Option<Arc<tokio::sync::Mutex<()>>>,
-}
-
-impl AccountQueues {
-    fn join(&self, account: &str) -> Place<'_> {
-        let line = Arc::clone(self.lines().entry(account.to_owned()).or_default());
-        Place {
-            queues: self,
-            account: account.to_owned(),
-            line: Some(line),
-        }
-    }
-
-    fn lines(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<tokio::sync::Mutex<()>>>> {
-        self.lines
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-}
-
-impl Drop for Place<'_> {
-    fn drop(&mut self) {
-        // Every place lets go of its line under the map's lock, so a count
-        // of one (the map's) means nobody else is in it.
-        let mut lines = self.queues.lines();
-        drop(self.line.take());
-        if lines
-            .get(&self.account)
-            .is_some_and(|line| Arc::strong_count(line) == 1)
-        {
-            lines.remove(&self.account);
-        }
-    }
-}
-
-/// An attempt begun on the login limiter: ended by [`failed`](Self::failed)
-/// or [`succeeded`](Self::succeeded), and abandoned if dropped before (a
-/// store error, or a client that went away while its hash was queued), so
-/// its reservation never has to wait for its expiry.
-struct InFlight {
-    limiter: Arc<dyn LoginLimiter>,
-    account: String,
-    attempt: Option<Attempt>,
-}
-
-impl InFlight {
-    // The attempt is cleared only once recorded: if the request goes away
-    // during the call, dropping still abandons it (a second release of the
-    // same reservation does nothing).
-    async fn failed(mut self) {
-        if let Some(attempt) = self.attempt {
-            self.limiter.record_failure(&self.account, attempt).await;
-            self.attempt = None;
-        }
-    }
-
-    async fn succeeded(mut self) {
-        if let Some(attempt) = self.attempt {
-            self.limiter.record_success(&self.account, attempt).await;
-            self.attempt = None;
-        }
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        let Some(attempt) = self.attempt.take() else {
-            return;
-        };
-        // Without a runtime (shutting down) the reservation lapses by itself.
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let (limiter, account) = (Arc::clone(&self.limiter), std::mem::take(&mut self.account));
-            runtime.spawn(async move { limiter.abandon(&account, attempt).await });
-        }
-    }
 }
 
 impl AuthService {
@@ -192,12 +92,8 @@ impl AuthService {
             Some(user) => user.id.to_string(),
             None => format!("login:{}", URL_SAFE_NO_PAD.encode(TokenHash::of(&login).0)),
         };
-        let attempt = match self.begin_attempt(&account).await {
-            Ok(attempt) => InFlight {
-                limiter: Arc::clone(&self.deps.limiter),
-                account,
-                attempt: Some(attempt),
-            },
+        let attempt = match self.queues.begin(&self.deps.limiter, account.clone()).await {
+            Ok(attempt) => attempt,
             Err(RetryAfter(wait)) => {
                 self.audit_refusal(
                     &format!("account:{account}"),
@@ -313,45 +209,6 @@ impl AuthService {
         ))
     }
 
-    /// Starts an attempt on `account`, waiting (up to [`MAX_SLOT_WAIT`])
-    /// while as many attempts as the account may have at once are running:
-    /// concurrent logins of one account take turns rather than fail, and
-    /// concurrent guesses still cannot outrun the delay, which refuses them
-    /// as soon as the failures before them are counted.
-    ///
-    /// This instance's waiters queue first come first served, and only the
-    /// first of them asks the limiter again (with a short back-off): asking
-    /// all at once would let some lose every race until they time out.
-    async fn begin_attempt(&self, account: &str) -> Result<Attempt, RetryAfter> {
-        match self.deps.limiter.begin_attempt(account).await {
-            Ok(attempt) => return Ok(attempt),
-            Err(Refused::Delayed(wait)) => return Err(wait),
-            Err(Refused::Busy) => {}
-        }
-        let started = tokio::time::Instant::now();
-        let place = self.queues.join(account);
-        let Some(line) = &place.line else {
-            return Err(RetryAfter(1));
-        };
-        let Ok(_first) = tokio::time::timeout(MAX_SLOT_WAIT, line.lock()).await else {
-            return Err(RetryAfter(1));
-        };
-        let mut pause = std::time::Duration::from_millis(1);
-        loop {
-            match self.deps.limiter.begin_attempt(account).await {
-                Ok(attempt) => return Ok(attempt),
-                Err(Refused::Delayed(wait)) => return Err(wait),
-                Err(Refused::Busy) if started.elapsed() + pause > MAX_SLOT_WAIT => {
-                    return Err(RetryAfter(1));
-                }
-                Err(Refused::Busy) => {
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(std::time::Duration::from_millis(10));
-                }
-            }
-        }
-    }
-
     /// Records a refused login (see [`RefusalThrottle`](crate::audit::RefusalThrottle)):
     /// the first per `key` each minute, with how many were left out before it.
     fn audit_refusal(&self, key: &str, user_id: Option<Uuid>, reason: &str, origin: &Origin) {
@@ -377,27 +234,5 @@ impl AuthService {
             detail(&mut e, "reason", reason);
         }
         self.deps.audit.record(e);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_line_is_forgotten_when_its_last_waiter_leaves() {
-        let queues = AccountQueues::default();
-        let (a, b, bob) = (
-            queues.join("alice"),
-            queues.join("alice"),
-            queues.join("bob"),
-        );
-        assert_eq!(queues.lines().len(), 2, "one line per account");
-        drop(a);
-        assert!(queues.lines().contains_key("alice"), "b still waits");
-        drop(b);
-        assert!(!queues.lines().contains_key("alice"));
-        drop(bob);
-        assert!(queues.lines().is_empty());
     }
 }

@@ -1,6 +1,7 @@
 //! The authentication service: what the HTTP routes call. One file per flow.
 
 mod admin;
+mod attempts;
 mod login;
 mod oauth;
 mod refresh;
@@ -127,7 +128,7 @@ pub struct AuthService {
     /// Which refused logins are worth an audit record.
     refusals: Arc<crate::audit::RefusalThrottle>,
     /// Logins waiting for a place on their account.
-    queues: Arc<login::AccountQueues>,
+    queues: Arc<attempts::AccountQueues>,
 }
 
 /// Tokens handed to a client after login or refresh.
