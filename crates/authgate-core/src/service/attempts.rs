@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, oneshot};
 
 use crate::limits::{Attempt, LoginLimiter, Refused, RetryAfter};
 
@@ -93,7 +93,7 @@ impl AccountQueues {
             attempt: Some(attempt),
         };
         if !self.is_waiting(&account) {
-            match limiter.begin_attempt(&account).await {
+            match reserve(limiter, &account).await {
                 Ok(attempt) => return Ok(in_flight(attempt)),
                 Err(Refused::Delayed(wait)) => return Err(wait),
                 Err(Refused::Busy) => {}
@@ -109,7 +109,7 @@ impl AccountQueues {
         };
         let mut pause = Duration::from_millis(1);
         loop {
-            match limiter.begin_attempt(&account).await {
+            match reserve(limiter, &account).await {
                 Ok(attempt) => return Ok(in_flight(attempt)),
                 Err(Refused::Delayed(wait)) => return Err(wait),
                 Err(Refused::Busy) if started.elapsed() + pause > MAX_TURN_WAIT => {
@@ -124,6 +124,23 @@ impl AccountQueues {
             }
         }
     }
+}
+
+/// Asks the limiter for a place on `account`, on a task of its own: if the
+/// login goes away meanwhile (its future dropped), the place the limiter
+/// may already have reserved (a shared limiter's round trip) is abandoned
+/// by that task instead of lingering until it lapses.
+async fn reserve(limiter: &Arc<dyn LoginLimiter>, account: &str) -> Result<Attempt, Refused> {
+    let (limiter, account) = (Arc::clone(limiter), account.to_owned());
+    let (answer, asked) = oneshot::channel();
+    tokio::spawn(async move {
+        let result = limiter.begin_attempt(&account).await;
+        if let Err(Ok(attempt)) = answer.send(result) {
+            limiter.abandon(&account, attempt).await;
+        }
+    });
+    // The task cannot fail to answer unless the runtime is shutting down.
+    asked.await.unwrap_or(Err(Refused::Busy))
 }
 
 impl Drop for Place<'_> {
@@ -213,7 +230,10 @@ mod tests {
         assert!(queues.lines().is_empty());
     }
 
-    #[tokio::test]
+    /// Time stands still (paused, advanced only when every task is idle):
+    /// the waiters must be woken by the attempts that end, not by their
+    /// back-off, and a newcomer must queue behind them.
+    #[tokio::test(start_paused = true)]
     async fn waiting_logins_get_their_turn_in_order_as_attempts_end() {
         let clock = Arc::new(ManualClock::new(
             time::macros::datetime!(2026-11-24 12:00 UTC),
@@ -224,29 +244,44 @@ mod tests {
         };
         let limiter: Arc<dyn LoginLimiter> = Arc::new(LocalLimiter::new(settings, clock));
         let queues = Arc::new(AccountQueues::default());
+        let started = tokio::time::Instant::now();
         let first = queues.begin(&limiter, "alice".into()).await.unwrap();
         let second = queues.begin(&limiter, "alice".into()).await.unwrap();
-        // Both places taken: the next three wait, in the order they came.
         let (done, mut order) = tokio::sync::mpsc::unbounded_channel();
-        for n in 0..3 {
-            let (mine, limiter, done) = (queues.clone(), limiter.clone(), done.clone());
+        let mut tasks = Vec::new();
+        let spawn = |n: usize| {
+            let (queues, limiter, done) = (queues.clone(), limiter.clone(), done.clone());
             tokio::spawn(async move {
-                let attempt = mine.begin(&limiter, "alice".into()).await.unwrap();
-                done.send(n).unwrap();
+                let attempt = queues.begin(&limiter, "alice".into()).await.unwrap();
+                done.send((n, started.elapsed())).unwrap();
                 attempt.succeeded().await;
-            });
-            // Each is in line before the next one comes.
+            })
+        };
+        // Both places are taken: three wait, each in line before the next comes.
+        for n in 0..3 {
+            tasks.push(spawn(n));
             while queues.lines().get("alice").map_or(0, Arc::strong_count) < n + 2 {
                 tokio::task::yield_now().await;
             }
         }
         first.succeeded().await;
+        // A place is free, and a newcomer arrives before the first in line runs.
+        tasks.push(spawn(3));
         second.succeeded().await;
-        let mut got = Vec::new();
-        for _ in 0..3 {
-            got.push(order.recv().await.unwrap());
+        drop(done);
+        let mut served = Vec::new();
+        while let Some((n, waited)) = order.recv().await {
+            assert_eq!(
+                waited,
+                Duration::ZERO,
+                "woken by an ending attempt, not a timer"
+            );
+            served.push(n);
         }
-        assert_eq!(got, [0, 1, 2]);
+        assert_eq!(served, [0, 1, 2, 3], "first come, first served");
+        for task in tasks {
+            task.await.unwrap();
+        }
         assert!(
             !queues.is_waiting("alice"),
             "the line is gone with its last waiter"
