@@ -93,7 +93,7 @@ pub struct Attempt {
 
 impl Attempt {
     /// An attempt with a fresh random id (unique across instances).
-    pub fn new() -> Self {
+    pub fn fresh() -> Self {
         Self {
             id: Uuid::now_v7().as_u64_pair().1 | 1,
             fallback: false,
@@ -105,12 +105,6 @@ impl Attempt {
         id: 0,
         fallback: false,
     };
-}
-
-impl Default for Attempt {
-    fn default() -> Self {
-        Self::new()
-    }
 }
 
 /// The address whose per-address limit an attempt from `ip` counts
@@ -255,6 +249,24 @@ impl LocalLimiter {
         self.accounts.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// `account`'s state, created if need be; `None` when the map is full
+    /// even after forgetting what no longer matters (a flood of made-up
+    /// usernames must not exhaust memory).
+    fn tracked<'a>(
+        accounts: &'a mut HashMap<String, AccountState>,
+        account: &str,
+        now: i64,
+    ) -> Option<&'a mut AccountState> {
+        if accounts.len() >= MAX_TRACKED_ACCOUNTS && !accounts.contains_key(account) {
+            Self::make_room(accounts, now);
+            if accounts.len() >= MAX_TRACKED_ACCOUNTS {
+                tracing::warn!("too many accounts with failed logins to track; not counting more");
+                return None;
+            }
+        }
+        Some(accounts.entry(account.to_owned()).or_default())
+    }
+
     /// Forgets accounts whose failures no longer delay anything and that
     /// have nothing in flight, to make room for another.
     fn make_room(accounts: &mut HashMap<String, AccountState>, now: i64) {
@@ -303,14 +315,9 @@ impl LoginLimiter for LocalLimiter {
         }
         let now = self.now_ms();
         let mut accounts = self.accounts();
-        if accounts.len() >= MAX_TRACKED_ACCOUNTS && !accounts.contains_key(account) {
-            Self::make_room(&mut accounts, now);
-            if accounts.len() >= MAX_TRACKED_ACCOUNTS {
-                tracing::warn!("too many accounts with failed logins to track; not counting more");
-                return Ok(Attempt::UNTRACKED);
-            }
-        }
-        let state = accounts.entry(account.to_owned()).or_default();
+        let Some(state) = Self::tracked(&mut accounts, account, now) else {
+            return Ok(Attempt::UNTRACKED);
+        };
         state.in_flight.retain(|(_, lapses)| *lapses > now);
         if state.locked_until_ms > now {
             return Err(Refused::Delayed(retry_after(state.locked_until_ms, now)));
@@ -318,7 +325,7 @@ impl LoginLimiter for LocalLimiter {
         if state.in_flight.len() >= attempts_allowed(state.failures, threshold) {
             return Err(Refused::Busy);
         }
-        let attempt = Attempt::new();
+        let attempt = Attempt::fresh();
         let lapses = now + (ATTEMPT_RESERVATION_SECS * 1000) as i64;
         state.in_flight.push((attempt.id, lapses));
         Ok(attempt)
@@ -330,14 +337,9 @@ impl LoginLimiter for LocalLimiter {
         }
         let now = self.now_ms();
         let mut accounts = self.accounts();
-        if accounts.len() >= MAX_TRACKED_ACCOUNTS && !accounts.contains_key(account) {
-            Self::make_room(&mut accounts, now);
-            if accounts.len() >= MAX_TRACKED_ACCOUNTS {
-                tracing::warn!("too many accounts with failed logins to track; not counting more");
-                return;
-            }
-        }
-        let state = accounts.entry(account.to_owned()).or_default();
+        let Some(state) = Self::tracked(&mut accounts, account, now) else {
+            return;
+        };
         state.release(attempt);
         state.failures = state.failures.saturating_add(1);
         state.last_failure_ms = now;

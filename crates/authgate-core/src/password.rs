@@ -2,7 +2,6 @@
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use argon2::password_hash::phc::{Output, ParamsString, Salt};
@@ -174,8 +173,6 @@ struct Inner {
     /// CPU. What a hash leaves behind is wiped only when it is a cheap
     /// oracle for guessing the password (see [`wipe_if_cheap_oracle`]).
     buffers: Mutex<Vec<Vec<Block>>>,
-    /// Requests waiting for a thread (for metrics).
-    queued: AtomicUsize,
     /// A hash of a random password: unknown users are verified against it
     /// so they cost the same time as known ones.
     dummy_hash: String,
@@ -192,7 +189,6 @@ fn hashing_thread(inner: &Inner) {
             let mut queue = lock(&inner.queue);
             loop {
                 if let Some(job) = queue.jobs.pop_front() {
-                    inner.queued.store(queue.jobs.len(), Ordering::Relaxed);
                     break job;
                 }
                 if queue.closed {
@@ -242,7 +238,6 @@ impl PasswordHasher {
             }),
             work: Condvar::new(),
             buffers: Mutex::new(Vec::with_capacity(threads)),
-            queued: AtomicUsize::new(0),
             dummy_hash,
         });
         // Built before the threads: if one fails to start, dropping it
@@ -262,7 +257,7 @@ impl PasswordHasher {
 
     /// How many hash requests are waiting for a free slot.
     pub fn queue_depth(&self) -> usize {
-        self.handle.inner.queued.load(Ordering::Relaxed)
+        lock(&self.handle.inner.queue).jobs.len()
     }
 
     /// Hashes a new password into a PHC string.
@@ -336,11 +331,7 @@ impl PasswordHasher {
             let _ = tx.send(result);
         });
         let inner = &self.handle.inner;
-        {
-            let mut queue = lock(&inner.queue);
-            queue.jobs.push_back(job);
-            inner.queued.store(queue.jobs.len(), Ordering::Relaxed);
-        }
+        lock(&inner.queue).jobs.push_back(job);
         inner.work.notify_one();
         rx.await
             .map_err(|_| AuthError::Internal("hashing task failed".into()))?

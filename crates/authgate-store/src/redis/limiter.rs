@@ -225,7 +225,7 @@ impl LoginLimiter for RedisLimiter {
         let key = self.account_key(account);
         let in_flight = Self::in_flight_key(&key);
         let now = self.now_ms();
-        let attempt = Attempt::new();
+        let attempt = Attempt::fresh();
         let lapses = now + (ATTEMPT_RESERVATION_SECS * 1000) as i64;
         // Redis keeps the set a little past the last reservation in its own time.
         let kept_ms = (ATTEMPT_RESERVATION_SECS * 1000 + 60_000) as i64;
