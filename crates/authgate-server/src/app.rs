@@ -381,7 +381,7 @@ pub async fn build_service(
         clock: clock.clone(),
     };
     let auth = AuthService::new(deps, auth_settings).map_err(|e| BuildError(e.to_string()))?;
-    let state = AppState {
+    let state = AppState::new(crate::state::SharedState {
         auth,
         verifier: Arc::new(verifier),
         probes: Arc::new(
@@ -396,7 +396,7 @@ pub async fn build_service(
         clock,
         trusted_proxies: Arc::new(settings.server.trusted_proxies.clone()),
         public_url: Arc::from(settings.server.public_url.trim_end_matches('/')),
-    };
+    });
     Ok((state, report))
 }
 

@@ -26,4 +26,4 @@ pub use app::{
     password_hasher,
 };
 pub use config::Settings;
-pub use state::AppState;
+pub use state::{AppState, SharedState};
