@@ -1,5 +1,7 @@
 //! Canonical, unpadded base64url (RFC 7515 §2): the only encoding a JWS part may use.
 
+use std::mem::MaybeUninit;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -56,21 +58,27 @@ pub(crate) fn decode(input: &[u8], what: &'static str) -> Result<Vec<u8>, Error>
 
 /// Decodes into `stack` when it fits, else into `heap`: the verify path's
 /// parts are small, so it rarely allocates, but large ones still work.
+/// `stack` may be uninitialised: zeroing the verify path's 1.8 KiB of
+/// buffers showed as ~2% of an HS256 verify in a profile, and the decoder
+/// writes every byte it returns.
 pub(crate) fn decode_part<'b>(
     input: &[u8],
-    stack: &'b mut [u8],
+    stack: &'b mut [MaybeUninit<u8>],
     heap: &'b mut Vec<u8>,
     what: &'static str,
 ) -> Result<&'b [u8], Error> {
     let len = decoded_len(input).ok_or(Error::Malformed(what))?;
-    let buf = if len <= stack.len() {
-        stack
-    } else {
-        heap.resize(len, 0);
-        &mut heap[..]
+    let out = match stack.get_mut(..len) {
+        Some(stack) => base64_simd::Out::from_uninit_slice(stack),
+        None => {
+            heap.resize(len, 0);
+            base64_simd::Out::from_slice(&mut heap[..])
+        }
     };
-    decode_slice(input, buf, what)?;
-    Ok(&buf[..len])
+    let decoded = base64_simd::URL_SAFE_NO_PAD
+        .decode(input, out)
+        .map_err(|_| Error::Malformed(what))?;
+    Ok(decoded)
 }
 
 #[cfg(test)]

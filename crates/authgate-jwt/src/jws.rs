@@ -1,5 +1,7 @@
 //! Compact JWS: signing, and verification with claim validation. The hot path.
 
+use std::mem::MaybeUninit;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -76,7 +78,7 @@ pub fn verify<T: DeserializeOwned>(
     let (key, typ) = match keys.resolve_known_header(parts.header) {
         Some((key, typ)) => (key, typ),
         None => {
-            (header_stack, header_heap) = ([0u8; HEADER_STACK_LEN], Vec::new());
+            (header_stack, header_heap) = ([MaybeUninit::uninit(); HEADER_STACK_LEN], Vec::new());
             parsed = parse_header(parts.header, &mut header_stack, &mut header_heap)?;
             let alg = Algorithm::from_name(&parsed.alg).ok_or(Error::UnsupportedAlgorithm)?;
             let key = keys.resolve(parsed.kid.as_deref())?;
@@ -87,7 +89,7 @@ pub fn verify<T: DeserializeOwned>(
         }
     };
 
-    let (mut stack, mut heap) = ([0u8; SIGNATURE_STACK_LEN], Vec::new());
+    let (mut stack, mut heap) = ([MaybeUninit::uninit(); SIGNATURE_STACK_LEN], Vec::new());
     let signature = b64::decode_part(
         parts.signature,
         &mut stack,
@@ -102,7 +104,7 @@ pub fn verify<T: DeserializeOwned>(
             _ => return Err(Error::InvalidType),
         }
     }
-    let (mut stack, mut heap) = ([0u8; CLAIMS_STACK_LEN], Vec::new());
+    let (mut stack, mut heap) = ([MaybeUninit::uninit(); CLAIMS_STACK_LEN], Vec::new());
     let claims = b64::decode_part(
         parts.payload,
         &mut stack,
@@ -132,7 +134,7 @@ pub fn verify<T: DeserializeOwned>(
 /// Decodes and parses a header segment; `crit` in any form is refused.
 fn parse_header<'b>(
     segment: &[u8],
-    stack: &'b mut [u8],
+    stack: &'b mut [MaybeUninit<u8>],
     heap: &'b mut Vec<u8>,
 ) -> Result<RawHeader<'b>, Error> {
     let header = b64::decode_part(segment, stack, heap, "header is not base64url")?;
