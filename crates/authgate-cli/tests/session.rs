@@ -204,6 +204,31 @@ async fn a_wrong_password_says_why_and_stores_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_http_server_elsewhere_is_refused_before_the_password_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    // TEST-NET-1: nothing answers there, so only the refusal can end this quickly.
+    let out = authgate(
+        dir.path(),
+        &[
+            "login",
+            "--server",
+            "http://192.0.2.1:8080",
+            "--user",
+            "someone@example.com",
+            "--password-stdin",
+        ],
+        Some("correct horse battery staple\n"),
+    )
+    .await;
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("refusing plain http"), "{err}");
+    assert!(err.contains("--insecure-http"), "{err}");
+    assert!(!err.contains("correct horse"), "{err}");
+    assert!(!dir.path().exists() || std::fs::read_dir(dir.path()).unwrap().count() == 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_decode_without_a_token_decodes_the_stored_one() {
     let app = spawn_app().await;
     let dir = tempfile::tempdir().unwrap();

@@ -39,6 +39,12 @@ pub enum Error {
     /// The server URL cannot be used (not http/https, not a URL at all).
     #[error("invalid server URL: {0}")]
     InvalidUrl(String),
+    /// The server URL is plain `http://` to a host other than this machine,
+    /// which would send the password and tokens in clear; the URL is given.
+    #[error(
+        "refusing plain http to {0}: passwords and tokens would cross the network in clear; use https"
+    )]
+    PlainHttp(String),
     /// Reading or writing the credentials file failed.
     #[error("credentials file {path}: {message}")]
     Credentials {

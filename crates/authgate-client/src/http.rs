@@ -41,6 +41,43 @@ pub fn server_url(raw: &str) -> Result<String, Error> {
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
+/// Where plain `http://` may be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HttpPolicy {
+    /// Only to this machine (the default).
+    LoopbackOnly,
+    /// To any host: the caller has said the network is trusted.
+    Anywhere,
+}
+
+/// Whether requests to `base_url` (normalised) are protected: `https`, or
+/// plain `http` to a loopback host, whose traffic never leaves the machine.
+fn transport_is_private(base_url: &str) -> bool {
+    let Ok(url) = Url::parse(base_url) else {
+        return false;
+    };
+    if url.scheme() == "https" {
+        return true;
+    }
+    let host = url.host_str().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The client [`ReqwestTransport::new`] uses. No redirects: a 307/308 would
+/// resend the body (a password, a refresh token) to wherever the Location points.
+fn default_client() -> Result<HttpClient, Error> {
+    HttpClient::builder()
+        .user_agent(USER_AGENT)
+        .timeout(REQUEST_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| Error::Transport(e.to_string()))
+}
+
 /// Sends requests to one authgate server with reqwest (rustls).
 #[derive(Debug, Clone)]
 pub struct ReqwestTransport {
@@ -54,19 +91,26 @@ impl ReqwestTransport {
     /// A transport to `server` with a default client: a 30 s timeout and
     /// the `authgate-client/VERSION` user agent.
     ///
+    /// Plain `http://` is refused unless the host is a loopback address
+    /// (`localhost`, `127.0.0.0/8`, `::1`): anywhere else the password and
+    /// every token would cross the network in clear. See
+    /// [`new_over_plain_http`](Self::new_over_plain_http) for the exception.
+    ///
     /// # Errors
-    /// [`Error::InvalidUrl`], or [`Error::Transport`] if no TLS client can
-    /// be built.
+    /// [`Error::InvalidUrl`], [`Error::PlainHttp`], or [`Error::Transport`]
+    /// if no TLS client can be built.
     pub fn new(server: &str) -> Result<Self, Error> {
-        // No redirects: a 307/308 would resend the body (a password, a
-        // refresh token) to wherever the Location points.
-        let client = HttpClient::builder()
-            .user_agent(USER_AGENT)
-            .timeout(REQUEST_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| Error::Transport(e.to_string()))?;
-        Self::with_client(server, client)
+        Self::build(server, default_client()?, HttpPolicy::LoopbackOnly)
+    }
+
+    /// As [`new`](Self::new), but plain `http://` is allowed to any host:
+    /// for a network the caller trusts with passwords and tokens in clear
+    /// (a private test network), never across the internet.
+    ///
+    /// # Errors
+    /// [`Error::InvalidUrl`], or [`Error::Transport`] if no TLS client can be built.
+    pub fn new_over_plain_http(server: &str) -> Result<Self, Error> {
+        Self::build(server, default_client()?, HttpPolicy::Anywhere)
     }
 
     /// A transport to `server` through a client configured by the caller
@@ -74,13 +118,20 @@ impl ReqwestTransport {
     /// `redirect(Policy::none())` as [`ReqwestTransport::new`] does: a
     /// followed 307/308 resends a password or refresh token elsewhere.
     ///
+    /// Plain `http://` is refused as in [`new`](Self::new).
+    ///
     /// # Errors
-    /// [`Error::InvalidUrl`].
+    /// [`Error::InvalidUrl`], [`Error::PlainHttp`].
     pub fn with_client(server: &str, client: HttpClient) -> Result<Self, Error> {
-        Ok(Self {
-            client,
-            base_url: server_url(server)?,
-        })
+        Self::build(server, client, HttpPolicy::LoopbackOnly)
+    }
+
+    fn build(server: &str, client: HttpClient, plain_http: HttpPolicy) -> Result<Self, Error> {
+        let base_url = server_url(server)?;
+        if plain_http == HttpPolicy::LoopbackOnly && !transport_is_private(&base_url) {
+            return Err(Error::PlainHttp(base_url));
+        }
+        Ok(Self { client, base_url })
     }
 
     /// The normalised server URL requests go to.
@@ -167,6 +218,39 @@ mod tests {
             server_url("https://example.com/auth/").unwrap(),
             "https://example.com/auth"
         );
+    }
+
+    #[test]
+    fn plain_http_goes_only_to_this_machine_unless_allowed() {
+        for local in [
+            "http://127.0.0.1:8080",
+            "http://127.8.9.10",
+            "http://localhost:8080",
+            "http://LOCALHOST",
+            "http://[::1]:8080",
+            "https://auth.example.com",
+            "https://10.0.0.5",
+        ] {
+            let transport = ReqwestTransport::new(local).unwrap();
+            assert_eq!(transport.base_url(), server_url(local).unwrap());
+        }
+        for remote in [
+            "http://auth.example.com",
+            "http://10.0.0.5:8080",
+            "http://[2001:db8::1]",
+            "http://localhost.example.com",
+            "http://0.0.0.0:8080",
+        ] {
+            let refused = ReqwestTransport::new(remote).unwrap_err();
+            assert_eq!(refused, Error::PlainHttp(server_url(remote).unwrap()));
+            assert!(refused.to_string().contains("in clear"), "{refused}");
+            assert!(matches!(
+                ReqwestTransport::with_client(remote, HttpClient::new()),
+                Err(Error::PlainHttp(_))
+            ));
+            let allowed = ReqwestTransport::new_over_plain_http(remote).unwrap();
+            assert_eq!(allowed.base_url(), server_url(remote).unwrap());
+        }
     }
 
     #[test]

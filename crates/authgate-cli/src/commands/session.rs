@@ -21,6 +21,10 @@ pub(crate) struct Target {
     /// else $XDG_CONFIG_HOME/authgate, else ~/.config/authgate).
     #[arg(long, value_name = "DIR")]
     credentials_dir: Option<PathBuf>,
+    /// Allow plain http to a host other than this machine: the password and
+    /// tokens then cross the network in clear. Only for a network you trust.
+    #[arg(long)]
+    insecure_http: bool,
 }
 
 impl Target {
@@ -73,6 +77,10 @@ pub(crate) struct LoginArgs {
     /// Directory of the credentials files (see `whoami --help`).
     #[arg(long, value_name = "DIR")]
     credentials_dir: Option<PathBuf>,
+    /// Allow plain http to a host other than this machine: the password and
+    /// tokens then cross the network in clear. Only for a network you trust.
+    #[arg(long)]
+    insecure_http: bool,
 }
 
 /// `authgate whoami`.
@@ -95,9 +103,13 @@ pub(crate) struct LogoutArgs {
 /// Logs in and saves the session.
 pub(crate) async fn login(args: LoginArgs, default_dir: Option<&Path>) -> Result<()> {
     let server = server_url(&args.server)?;
+    // Refused before any prompt: a password typed for a plain-http server
+    // elsewhere would only be sent in clear.
+    let transport = transport(&server, args.insecure_http)?;
     let dir = Target {
         server: None,
         credentials_dir: args.credentials_dir,
+        insecure_http: args.insecure_http,
     }
     .dir(default_dir)?;
     let identifier = match args.user {
@@ -109,7 +121,7 @@ pub(crate) async fn login(args: LoginArgs, default_dir: Option<&Path>) -> Result
     } else {
         Zeroizing::new(rpassword::prompt_password("Password: ").context("reading the password")?)
     };
-    let client = Client::new(ReqwestTransport::new(&server)?);
+    let client = Client::new(transport);
     let user = client
         .login(&identifier, &password)
         .await
@@ -129,7 +141,7 @@ pub(crate) async fn login(args: LoginArgs, default_dir: Option<&Path>) -> Result
 /// Shows the logged-in user, refreshing first if needed.
 pub(crate) async fn whoami(args: WhoamiArgs, default_dir: Option<&Path>) -> Result<()> {
     let (file, credentials) = args.target.stored(default_dir)?;
-    let client = restore(&credentials)?;
+    let client = restore(&credentials, args.target.insecure_http)?;
     let me = client.me().await;
     persist(&file, &credentials, client.store())?;
     let me = me.map_err(|e| session_error(e, &credentials.server))?;
@@ -157,7 +169,7 @@ pub(crate) async fn whoami(args: WhoamiArgs, default_dir: Option<&Path>) -> Resu
 /// Ends the session on the server and deletes the credentials file.
 pub(crate) async fn logout(args: LogoutArgs, default_dir: Option<&Path>) -> Result<()> {
     let (file, credentials) = args.target.stored(default_dir)?;
-    let client = restore(&credentials)?;
+    let client = restore(&credentials, args.target.insecure_http)?;
     let outcome = client.logout().await;
     file.delete()?;
     outcome.with_context(|| {
@@ -171,11 +183,26 @@ pub(crate) async fn logout(args: LogoutArgs, default_dir: Option<&Path>) -> Resu
 }
 
 /// A client of the credentials' server holding their session.
-fn restore(credentials: &Credentials) -> Result<Client> {
+fn restore(credentials: &Credentials, insecure_http: bool) -> Result<Client> {
     let store = AuthStore::new();
     credentials.restore_into(&store);
-    let transport = ReqwestTransport::new(&credentials.server)?;
+    let transport = transport(&credentials.server, insecure_http)?;
     Ok(Client::builder(transport).store(store).build())
+}
+
+/// The transport to `server`; plain http beyond this machine only when asked for.
+fn transport(server: &str, insecure_http: bool) -> Result<ReqwestTransport> {
+    let transport = if insecure_http {
+        ReqwestTransport::new_over_plain_http(server)
+    } else {
+        ReqwestTransport::new(server)
+    };
+    transport.map_err(|e| match e {
+        authgate_client::Error::PlainHttp(_) => {
+            anyhow::Error::new(e).context("pass --insecure-http if this network is trusted")
+        }
+        e => e.into(),
+    })
 }
 
 /// Saves the store's session if a refresh rotated it; deletes the file if
