@@ -1,6 +1,7 @@
 //! [`Client`]: the store, the transport and the refresh logic put together.
 
 use std::fmt;
+use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -45,6 +46,9 @@ pub(crate) struct Inner {
     pub(crate) audit: AuditLog,
     /// The refresh in flight, which every caller needing one joins.
     pub(crate) flight: Mutex<Option<Flight>>,
+    /// Unix seconds before which no proactive refresh is tried again, set
+    /// when one failed for a reason that may pass.
+    pub(crate) proactive_retry_at: AtomicI64,
 }
 
 /// Builds a [`Client`]; every setting has a default.
@@ -101,6 +105,7 @@ impl ClientBuilder {
                 refresh_margin: i64::try_from(self.refresh_margin.as_secs()).unwrap_or(i64::MAX),
                 audit: self.audit,
                 flight: Mutex::new(None),
+                proactive_retry_at: AtomicI64::new(i64::MIN),
             }),
         }
     }

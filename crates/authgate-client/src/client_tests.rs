@@ -197,6 +197,40 @@ async fn a_passing_refresh_failure_keeps_the_session_and_the_still_valid_token()
 }
 
 #[tokio::test]
+async fn a_failed_proactive_refresh_waits_a_few_seconds_before_the_next_try() {
+    let (server, client) = logged_in().await;
+    let token = client.store().token().unwrap();
+    *server.refresh_mode.lock().unwrap() = RefreshMode::Unavailable;
+    server.clock.advance(ACCESS_TTL - 50);
+    for _ in 0..10 {
+        assert_eq!(client.access_token().await.unwrap(), token);
+    }
+    assert_eq!(server.calls("/auth/refresh"), 1);
+    server.clock.advance(4);
+    assert_eq!(client.access_token().await.unwrap(), token);
+    assert_eq!(server.calls("/auth/refresh"), 1);
+    server.clock.advance(1);
+    assert_eq!(client.access_token().await.unwrap(), token);
+    assert_eq!(server.calls("/auth/refresh"), 2);
+    // The server is back: the next try after the pause refreshes.
+    *server.refresh_mode.lock().unwrap() = RefreshMode::Rotate;
+    assert_eq!(client.access_token().await.unwrap(), token);
+    server.clock.advance(5);
+    let fresh = client.access_token().await.unwrap();
+    assert_ne!(fresh, token);
+    assert_eq!(server.calls("/auth/refresh"), 3);
+    // A token that has expired is refreshed at once, pause or not.
+    *server.refresh_mode.lock().unwrap() = RefreshMode::Unavailable;
+    server.clock.advance(ACCESS_TTL - 30);
+    assert_eq!(client.access_token().await.unwrap(), fresh);
+    assert_eq!(server.calls("/auth/refresh"), 4);
+    server.clock.advance(31);
+    let err = client.access_token().await.unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::Unavailable));
+    assert_eq!(server.calls("/auth/refresh"), 5);
+}
+
+#[tokio::test]
 async fn a_refresh_that_ends_after_logout_does_not_log_back_in() {
     let (server, client) = logged_in().await;
     server.hold_refresh.store(true, Ordering::SeqCst);

@@ -33,6 +33,10 @@ impl fmt::Debug for Flight {
     }
 }
 
+/// Seconds between proactive refresh attempts that fail for a reason that
+/// may pass: with the default 60 s margin, a dozen tries before expiry.
+const PROACTIVE_RETRY_SECS: i64 = 5;
+
 /// Ids of flights, unique within the process.
 static NEXT_FLIGHT: AtomicU64 = AtomicU64::new(0);
 
@@ -60,9 +64,17 @@ impl Client {
         if left >= self.inner.refresh_margin || store.refresh_token().is_none() {
             return Ok(token);
         }
+        // After a failed proactive refresh the still-valid token is used for
+        // a few seconds without asking again: a busy client would otherwise
+        // send a refresh with every request to a server that is struggling.
+        let retry_at = &self.inner.proactive_retry_at;
+        if left > 0 && now < retry_at.load(Ordering::Relaxed) {
+            return Ok(token);
+        }
         match self.refresh_after(Some(&token)).await {
             Err(e) if left > 0 && !e.is_session_over() && e != Error::NotAuthenticated => {
                 tracing::debug!(target: "authgate_client", error = %e, "proactive refresh failed; the current token still works");
+                retry_at.store(now.saturating_add(PROACTIVE_RETRY_SECS), Ordering::Relaxed);
                 Ok(token)
             }
             other => other,
