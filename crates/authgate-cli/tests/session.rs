@@ -14,9 +14,23 @@ use serde_json::Value;
 /// Runs `authgate args…` with `stdin` piped in and the credentials in `dir`,
 /// on a blocking thread so the in-process server keeps serving.
 async fn authgate(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    authgate_env(dir, args, stdin, &[]).await
+}
+
+/// Like [`authgate`], with `env` set in the child's environment.
+async fn authgate_env(
+    dir: &Path,
+    args: &[&str],
+    stdin: Option<&str>,
+    env: &[(&str, &str)],
+) -> Output {
     let dir = dir.to_path_buf();
     let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
     let stdin = stdin.map(str::to_owned);
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
     tokio::task::spawn_blocking(move || {
         let mut child = Command::new(env!("CARGO_BIN_EXE_authgate"))
             .args(&args)
@@ -28,6 +42,7 @@ async fn authgate(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
             .env_remove("https_proxy")
             .env_remove("ALL_PROXY")
             .env_remove("all_proxy")
+            .envs(env)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -206,26 +221,46 @@ async fn a_wrong_password_says_why_and_stores_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plain_http_server_elsewhere_is_refused_before_the_password_is_read() {
     let dir = tempfile::tempdir().unwrap();
-    // TEST-NET-1: nothing answers there, so only the refusal can end this quickly.
+    // TEST-NET-1: nothing answers there. No --user: asking for it first
+    // would fail on the empty standard input with another message.
     let out = authgate(
         dir.path(),
-        &[
-            "login",
-            "--server",
-            "http://192.0.2.1:8080",
-            "--user",
-            "someone@example.com",
-            "--password-stdin",
-        ],
-        Some("correct horse battery staple\n"),
+        &["login", "--server", "http://192.0.2.1:8080"],
+        None,
     )
     .await;
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("refusing plain http"), "{err}");
     assert!(err.contains("--insecure-http"), "{err}");
-    assert!(!err.contains("correct horse"), "{err}");
+    assert!(!err.contains("Email or username"), "{err}");
     assert!(!dir.path().exists() || std::fs::read_dir(dir.path()).unwrap().count() == 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_on_this_machine_is_reached_without_the_configured_proxy() {
+    let app = spawn_app().await;
+    let user = app.new_user().await;
+    let dir = tempfile::tempdir().unwrap();
+    // A proxy that is not there: had the password gone through it, the
+    // login could not have succeeded.
+    let dead_proxy = "http://127.0.0.1:9";
+    let out = authgate_env(
+        dir.path(),
+        &[
+            "login",
+            "--server",
+            &app.base_url,
+            "--user",
+            &user.email,
+            "--password-stdin",
+        ],
+        Some(&format!("{PASSWORD}\n")),
+        &[("HTTP_PROXY", dead_proxy), ("ALL_PROXY", dead_proxy)],
+    )
+    .await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -51,31 +51,38 @@ enum HttpPolicy {
 }
 
 /// Whether requests to `base_url` (normalised) are protected: `https`, or
-/// plain `http` to a loopback host, whose traffic never leaves the machine.
+/// plain `http` to this machine, whose traffic never leaves it.
 fn transport_is_private(base_url: &str) -> bool {
+    base_url.starts_with("https://") || is_loopback(base_url)
+}
+
+/// Whether `base_url` (normalised) names this machine: `localhost` or a
+/// loopback address, IPv4-mapped IPv6 ones included.
+fn is_loopback(base_url: &str) -> bool {
     let Ok(url) = Url::parse(base_url) else {
         return false;
     };
-    if url.scheme() == "https" {
-        return true;
-    }
     let host = url.host_str().unwrap_or_default();
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
         || host
             .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+            .is_ok_and(|ip| ip.to_canonical().is_loopback())
 }
 
 /// The client [`ReqwestTransport::new`] uses. No redirects: a 307/308 would
-/// resend the body (a password, a refresh token) to wherever the Location points.
-fn default_client() -> Result<HttpClient, Error> {
-    HttpClient::builder()
+/// resend the body (a password, a refresh token) to wherever the Location
+/// points. No proxy for a server on this machine: `HTTP_PROXY` or
+/// `ALL_PROXY` would otherwise carry its plain-http traffic off the machine.
+fn default_client(loopback: bool) -> Result<HttpClient, Error> {
+    let mut builder = HttpClient::builder()
         .user_agent(USER_AGENT)
         .timeout(REQUEST_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| Error::Transport(e.to_string()))
+        .redirect(reqwest::redirect::Policy::none());
+    if loopback {
+        builder = builder.no_proxy();
+    }
+    builder.build().map_err(|e| Error::Transport(e.to_string()))
 }
 
 /// Sends requests to one authgate server with reqwest (rustls).
@@ -88,8 +95,9 @@ pub struct ReqwestTransport {
 }
 
 impl ReqwestTransport {
-    /// A transport to `server` with a default client: a 30 s timeout and
-    /// the `authgate-client/VERSION` user agent.
+    /// A transport to `server` with a default client: a 30 s timeout, the
+    /// `authgate-client/VERSION` user agent, and no proxy for a server on
+    /// this machine.
     ///
     /// Plain `http://` is refused unless the host is a loopback address
     /// (`localhost`, `127.0.0.0/8`, `::1`): anywhere else the password and
@@ -100,7 +108,7 @@ impl ReqwestTransport {
     /// [`Error::InvalidUrl`], [`Error::PlainHttp`], or [`Error::Transport`]
     /// if no TLS client can be built.
     pub fn new(server: &str) -> Result<Self, Error> {
-        Self::build(server, default_client()?, HttpPolicy::LoopbackOnly)
+        Self::with_default_client(server, HttpPolicy::LoopbackOnly)
     }
 
     /// As [`new`](Self::new), but plain `http://` is allowed to any host:
@@ -110,25 +118,43 @@ impl ReqwestTransport {
     /// # Errors
     /// [`Error::InvalidUrl`], or [`Error::Transport`] if no TLS client can be built.
     pub fn new_over_plain_http(server: &str) -> Result<Self, Error> {
-        Self::build(server, default_client()?, HttpPolicy::Anywhere)
+        Self::with_default_client(server, HttpPolicy::Anywhere)
     }
 
     /// A transport to `server` through a client configured by the caller
     /// (proxies, certificates, timeouts). Build it with
     /// `redirect(Policy::none())` as [`ReqwestTransport::new`] does: a
-    /// followed 307/308 resends a password or refresh token elsewhere.
+    /// followed 307/308 resends a password or refresh token elsewhere; and
+    /// for a plain-http server on this machine with `no_proxy()`, or a
+    /// proxy sees its traffic in clear.
     ///
     /// Plain `http://` is refused as in [`new`](Self::new).
     ///
     /// # Errors
     /// [`Error::InvalidUrl`], [`Error::PlainHttp`].
     pub fn with_client(server: &str, client: HttpClient) -> Result<Self, Error> {
-        Self::build(server, client, HttpPolicy::LoopbackOnly)
+        Self::build(server_url(server)?, client, HttpPolicy::LoopbackOnly)
     }
 
-    fn build(server: &str, client: HttpClient, plain_http: HttpPolicy) -> Result<Self, Error> {
+    /// As [`with_client`](Self::with_client), but plain `http://` is
+    /// allowed to any host (see [`new_over_plain_http`](Self::new_over_plain_http)).
+    ///
+    /// # Errors
+    /// [`Error::InvalidUrl`].
+    pub fn with_client_over_plain_http(server: &str, client: HttpClient) -> Result<Self, Error> {
+        Self::build(server_url(server)?, client, HttpPolicy::Anywhere)
+    }
+
+    /// A transport with [`default_client`] under `policy`.
+    fn with_default_client(server: &str, policy: HttpPolicy) -> Result<Self, Error> {
         let base_url = server_url(server)?;
-        if plain_http == HttpPolicy::LoopbackOnly && !transport_is_private(&base_url) {
+        let client = default_client(is_loopback(&base_url))?;
+        Self::build(base_url, client, policy)
+    }
+
+    /// The transport, unless `policy` forbids plain http to `base_url`.
+    fn build(base_url: String, client: HttpClient, policy: HttpPolicy) -> Result<Self, Error> {
+        if policy == HttpPolicy::LoopbackOnly && !transport_is_private(&base_url) {
             return Err(Error::PlainHttp(base_url));
         }
         Ok(Self { client, base_url })
@@ -228,6 +254,8 @@ mod tests {
             "http://localhost:8080",
             "http://LOCALHOST",
             "http://[::1]:8080",
+            "http://[::ffff:127.0.0.1]:8080",
+            "HTTP://127.0.0.1",
             "https://auth.example.com",
             "https://10.0.0.5",
         ] {
@@ -239,7 +267,9 @@ mod tests {
             "http://10.0.0.5:8080",
             "http://[2001:db8::1]",
             "http://localhost.example.com",
+            "http://127.0.0.1.example.com",
             "http://0.0.0.0:8080",
+            "http://[::ffff:10.0.0.5]",
         ] {
             let refused = ReqwestTransport::new(remote).unwrap_err();
             assert_eq!(refused, Error::PlainHttp(server_url(remote).unwrap()));
@@ -249,6 +279,9 @@ mod tests {
                 Err(Error::PlainHttp(_))
             ));
             let allowed = ReqwestTransport::new_over_plain_http(remote).unwrap();
+            assert_eq!(allowed.base_url(), server_url(remote).unwrap());
+            let allowed =
+                ReqwestTransport::with_client_over_plain_http(remote, HttpClient::new()).unwrap();
             assert_eq!(allowed.base_url(), server_url(remote).unwrap());
         }
     }

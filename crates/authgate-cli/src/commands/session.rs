@@ -21,10 +21,6 @@ pub(crate) struct Target {
     /// else $XDG_CONFIG_HOME/authgate, else ~/.config/authgate).
     #[arg(long, value_name = "DIR")]
     credentials_dir: Option<PathBuf>,
-    /// Allow plain http to a host other than this machine: the password and
-    /// tokens then cross the network in clear. Only for a network you trust.
-    #[arg(long)]
-    insecure_http: bool,
 }
 
 impl Target {
@@ -88,6 +84,10 @@ pub(crate) struct LoginArgs {
 pub(crate) struct WhoamiArgs {
     #[command(flatten)]
     target: Target,
+    /// Allow plain http to a host other than this machine: the password and
+    /// tokens then cross the network in clear. Only for a network you trust.
+    #[arg(long)]
+    insecure_http: bool,
     /// Print one JSON document (GET /me's answer).
     #[arg(long)]
     json: bool,
@@ -98,6 +98,10 @@ pub(crate) struct WhoamiArgs {
 pub(crate) struct LogoutArgs {
     #[command(flatten)]
     target: Target,
+    /// Allow plain http to a host other than this machine: the password and
+    /// tokens then cross the network in clear. Only for a network you trust.
+    #[arg(long)]
+    insecure_http: bool,
 }
 
 /// Logs in and saves the session.
@@ -109,7 +113,6 @@ pub(crate) async fn login(args: LoginArgs, default_dir: Option<&Path>) -> Result
     let dir = Target {
         server: None,
         credentials_dir: args.credentials_dir,
-        insecure_http: args.insecure_http,
     }
     .dir(default_dir)?;
     let identifier = match args.user {
@@ -141,7 +144,7 @@ pub(crate) async fn login(args: LoginArgs, default_dir: Option<&Path>) -> Result
 /// Shows the logged-in user, refreshing first if needed.
 pub(crate) async fn whoami(args: WhoamiArgs, default_dir: Option<&Path>) -> Result<()> {
     let (file, credentials) = args.target.stored(default_dir)?;
-    let client = restore(&credentials, args.target.insecure_http)?;
+    let client = restore(&credentials, args.insecure_http)?;
     let me = client.me().await;
     persist(&file, &credentials, client.store())?;
     let me = me.map_err(|e| session_error(e, &credentials.server))?;
@@ -169,7 +172,7 @@ pub(crate) async fn whoami(args: WhoamiArgs, default_dir: Option<&Path>) -> Resu
 /// Ends the session on the server and deletes the credentials file.
 pub(crate) async fn logout(args: LogoutArgs, default_dir: Option<&Path>) -> Result<()> {
     let (file, credentials) = args.target.stored(default_dir)?;
-    let client = restore(&credentials, args.target.insecure_http)?;
+    let client = restore(&credentials, args.insecure_http)?;
     let outcome = client.logout().await;
     file.delete()?;
     outcome.with_context(|| {
