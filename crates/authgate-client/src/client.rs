@@ -24,8 +24,9 @@ pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
 /// Clones share everything (store, audit log, in-flight refresh), so a
 /// program makes one and hands clones to its tasks. Requests that need an
 /// access token refresh it first when less than the refresh margin is
-/// left, and once more after a 401; concurrent refreshes are merged into
-/// one request.
+/// left (after a failure that may pass, at most every 5 s while the old
+/// token lasts), and once more after a 401; concurrent refreshes are merged
+/// into one request.
 #[derive(Clone)]
 pub struct Client {
     /// Shared by every clone, and by a refresh running on behalf of all.

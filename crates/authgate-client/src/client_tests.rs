@@ -219,15 +219,41 @@ async fn a_failed_proactive_refresh_waits_a_few_seconds_before_the_next_try() {
     let fresh = client.access_token().await.unwrap();
     assert_ne!(fresh, token);
     assert_eq!(server.calls("/auth/refresh"), 3);
-    // A token that has expired is refreshed at once, pause or not.
+    // A token that expires during the pause is refreshed at once.
     *server.refresh_mode.lock().unwrap() = RefreshMode::Unavailable;
-    server.clock.advance(ACCESS_TTL - 30);
+    server.clock.advance(ACCESS_TTL - 2);
     assert_eq!(client.access_token().await.unwrap(), fresh);
     assert_eq!(server.calls("/auth/refresh"), 4);
-    server.clock.advance(31);
+    server.clock.advance(3);
     let err = client.access_token().await.unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::Unavailable));
     assert_eq!(server.calls("/auth/refresh"), 5);
+}
+
+#[tokio::test]
+async fn the_pause_after_a_failed_refresh_counts_from_when_it_failed() {
+    let (server, client) = logged_in().await;
+    let token = client.store().token().unwrap();
+    *server.refresh_mode.lock().unwrap() = RefreshMode::Unavailable;
+    server.hold_refresh.store(true, Ordering::SeqCst);
+    server.clock.advance(ACCESS_TTL - 59);
+    let pending = tokio::spawn({
+        let client = client.clone();
+        async move { client.access_token().await }
+    });
+    while server.calls("/auth/refresh") == 0 {
+        tokio::task::yield_now().await;
+    }
+    server.clock.advance(20); // a slow failure
+    server.gate.add_permits(1);
+    assert_eq!(pending.await.unwrap().unwrap(), token);
+    server.hold_refresh.store(false, Ordering::SeqCst);
+    server.clock.advance(4);
+    assert_eq!(client.access_token().await.unwrap(), token);
+    assert_eq!(server.calls("/auth/refresh"), 1);
+    server.clock.advance(1);
+    assert_eq!(client.access_token().await.unwrap(), token);
+    assert_eq!(server.calls("/auth/refresh"), 2);
 }
 
 #[tokio::test]

@@ -46,7 +46,8 @@ impl Client {
     ///
     /// Without a refresh token the stored token is returned as it is. If a
     /// proactive refresh fails for a reason that may pass (network, 5xx)
-    /// while the old token has not yet expired, the old token is returned.
+    /// while the old token has not yet expired, the old token is returned,
+    /// and returned without another try for the next 5 s.
     ///
     /// # Errors
     /// [`Error::NotAuthenticated`] when logged out; the refresh's error
@@ -74,7 +75,10 @@ impl Client {
         match self.refresh_after(Some(&token)).await {
             Err(e) if left > 0 && !e.is_session_over() && e != Error::NotAuthenticated => {
                 tracing::debug!(target: "authgate_client", error = %e, "proactive refresh failed; the current token still works");
-                retry_at.store(now.saturating_add(PROACTIVE_RETRY_SECS), Ordering::Relaxed);
+                // From when the attempt ended (it may have taken a 30 s
+                // timeout), and never earlier than another waiter set it.
+                let next = self.now().saturating_add(PROACTIVE_RETRY_SECS);
+                retry_at.fetch_max(next, Ordering::Relaxed);
                 Ok(token)
             }
             other => other,
