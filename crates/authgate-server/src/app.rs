@@ -416,6 +416,13 @@ async fn upkeep(state: AppState) {
     let mut purged_at = seen_until;
     loop {
         tick.tick().await;
+        // The recorder keeps every latency sample until it is folded into
+        // the histograms, which only a scrape or this does: without it a
+        // server nobody scrapes grows by 8 bytes a request, without bound.
+        // First, so that a store stalling the steps below cannot stop it.
+        if let Some(metrics) = &state.metrics {
+            metrics.run_upkeep();
+        }
         let now = state.clock.now();
         if now - purged_at >= crate::state::PURGE_PERIOD {
             state.purge_ended().await;
@@ -461,12 +468,6 @@ async fn upkeep(state: AppState) {
         deps.records
             .prune((state.clock.now().unix_timestamp_nanos() / 1_000_000) as i64);
         state.sync_keys().await;
-        // The recorder keeps every latency sample until it is folded into
-        // the histograms, which only a scrape or this does: without it a
-        // server nobody scrapes grows by 8 bytes a request, without bound.
-        if let Some(metrics) = &state.metrics {
-            metrics.run_upkeep();
-        }
     }
 }
 
