@@ -5,15 +5,16 @@ the key by the header's `kid` (pre-loaded, never parsed per request), verify
 the signature with PyJWT, require and check exp/nbf/iat/iss/aud/sub/jti and
 the header's `typ: at+jwt`, check the session is not revoked, look the user
 and session up by `sub`/`sid`, and answer the same JSON shape (PublicUser plus
-`session`). Users and sessions live in dicts, which is cheaper than authgate's
-SQLite lookups, so the comparison flatters the peer if anything.
+`session`). Users and sessions live in dicts that are never re-read, where
+authgate re-reads SQLite at most once a second per record, so the comparison
+flatters the peer if anything.
 
 GET /token?alg=EdDSA|HS256&user=N mints an access token in authgate's claim
 shape (iss, sub, aud, exp, iat, nbf, jti, sid, roles; header typ at+jwt, kid)
 for user N. It is only for setting the benchmark up, never measured.
 GET /healthz is the no-auth route of this server.
 
-Run: python app.py --port 8200 [--workers 2] [--users 100]
+Run: python app.py --port 8200 [--workers 2] [--users 100] [--http h11] [--loop asyncio]
 
 The launcher generates one Ed25519 key and one HS256 secret and hands them to
 the uvicorn workers through the environment, so a token minted by one worker
@@ -181,6 +182,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8200)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--users", type=int, default=100)
+    # uvicorn's own choices; "auto" takes httptools and uvloop when installed
+    # (requirements.txt installs them). `--http h11 --loop asyncio` is the
+    # pure-Python stack a plain `pip install uvicorn` runs on.
+    parser.add_argument("--http", default="auto", choices=["auto", "h11", "httptools"])
+    parser.add_argument("--loop", default="auto", choices=["auto", "asyncio", "uvloop"])
     args = parser.parse_args()
     os.environ["PEER_USERS"] = str(args.users)
     os.environ["PEER_ED25519_PEM"] = (
@@ -199,6 +205,8 @@ def main() -> None:
         host=args.host,
         port=args.port,
         workers=args.workers,
+        http=args.http,
+        loop=args.loop,
         log_level="warning",
         access_log=False,
     )
