@@ -43,6 +43,11 @@ pub enum AuthError {
     /// A backing store is down; nothing was half-written.
     #[error("store unavailable")]
     Unavailable(#[source] StoreError),
+    /// The server cannot take this work now (every password-hashing thread
+    /// is busy past the wait limit); nothing was changed, retry shortly.
+    /// Expected under a login flood, so it is not logged as a failure.
+    #[error("overloaded: {0}")]
+    Overloaded(&'static str),
     /// A bug or an unexpected failure; the cause is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),

@@ -16,9 +16,12 @@ pub struct ApiError {
     description: String,
     /// `WWW-Authenticate` for 401/403 on Bearer endpoints.
     challenge: Option<&'static str>,
-    /// Seconds for `Retry-After` on 429.
+    /// Seconds for `Retry-After` (429, and 503 when the server is busy).
     retry_after: Option<u64>,
 }
+
+/// `Retry-After` of a 503 for overload: by then a hashing thread is likely free.
+const OVERLOAD_RETRY_AFTER_SECS: u64 = 1;
 
 impl ApiError {
     /// An error with `code` and a description.
@@ -140,6 +143,15 @@ impl From<AuthError> for ApiError {
                     "A backing store is unavailable; try again shortly.",
                 )
             }
+            // A login flood, not a fault: no error log per refused request.
+            AuthError::Overloaded(what) => {
+                tracing::debug!(what, "overloaded; answered 503");
+                Self::new(
+                    ErrorCode::Unavailable,
+                    "The server is busy; try again shortly.",
+                )
+                .with_retry_after(OVERLOAD_RETRY_AFTER_SECS)
+            }
             other => Self::internal(&other),
         }
     }
@@ -155,5 +167,26 @@ impl From<GuardError> for ApiError {
             Some(challenge) => error.with_challenge(challenge),
             None => error,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overload_is_a_503_that_says_when_to_retry_and_names_no_store() {
+        let response = ApiError::from(AuthError::Overloaded("password hashing")).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.headers().get(header::RETRY_AFTER).unwrap(),
+            &HeaderValue::from_static("1")
+        );
+        let store_down = ApiError::from(AuthError::Unavailable(
+            authgate_core::StoreError::Unavailable("connection refused".into()),
+        ))
+        .into_response();
+        assert_eq!(store_down.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(store_down.headers().get(header::RETRY_AFTER).is_none());
     }
 }

@@ -10,7 +10,7 @@ use crate::limits::{ATTEMPT_RESERVATION_SECS, RetryAfter, address_bucket};
 
 use super::register::truncate_to_millis;
 use super::{AuthService, Tokens};
-use crate::error::{AuthError, StoreError};
+use crate::error::AuthError;
 use crate::identity::Password;
 use crate::model::{RefreshToken, Session, User};
 use crate::secrets::{TokenHash, random_token};
@@ -116,13 +116,8 @@ impl AuthService {
                 .verify(req.password, user.as_ref().map(|u| u.password_hash.clone())),
         )
         .await
-        .map_err(|_| {
-            // 503 `unavailable`, as when a store does not answer: the
-            // server cannot check passwords right now.
-            AuthError::Unavailable(StoreError::Unavailable(
-                "password hashing is overloaded".into(),
-            ))
-        })??;
+        // 503 `unavailable`: the server cannot check passwords right now.
+        .map_err(|_| AuthError::Overloaded("password hashing"))??;
         let user = match user {
             Some(user) if verified.ok => user,
             other => {
