@@ -76,7 +76,8 @@ pub(crate) async fn register(
         (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = proto::ErrorBody),
         (status = 429, description = "`rate_limited`: too many attempts from this address or on this account.", body = proto::ErrorBody,
             headers(("Retry-After" = u64, description = "Whole seconds (at least 1) to wait before trying again."))),
-        (status = 503, description = "`unavailable`: a backing store is down; nothing was written.", body = proto::ErrorBody),
+        (status = 503, description = "`unavailable`: a backing store is down, or every password-hashing thread stayed busy for 30 s (then with `Retry-After`); nothing was written.", body = proto::ErrorBody,
+            headers(("Retry-After" = u64, description = "When the server was busy: whole seconds to wait."))),
     ),
 )]
 pub(crate) async fn login(
