@@ -16,8 +16,9 @@ use crate::model::{RefreshToken, Session, User};
 use crate::secrets::{TokenHash, random_token};
 
 /// Longest a login waits for its password check (queue and hash) before it
-/// is answered 503: half an attempt's reservation.
-const MAX_HASH_WAIT: std::time::Duration =
+/// is answered 503: half an attempt's reservation. Registration uses the same
+/// bound for its hash.
+pub(super) const MAX_HASH_WAIT: std::time::Duration =
     std::time::Duration::from_secs(ATTEMPT_RESERVATION_SECS / 2);
 
 /// Longest `User-Agent` kept with a session.
