@@ -13,6 +13,15 @@ use zeroize::Zeroize;
 
 use crate::error::AuthError;
 use crate::identity::Password;
+use crate::limits::ATTEMPT_RESERVATION_SECS;
+
+/// Longest a hash or verify may take, queue included, before the caller is
+/// answered [`AuthError::Overloaded`] (503) and the queued job is skipped.
+/// Half a login attempt's reservation: a guess checked after its reservation
+/// lapsed could otherwise run beside another one granted meanwhile,
+/// outrunning the per-account delay under a flood of logins.
+pub(crate) const MAX_WAIT: std::time::Duration =
+    std::time::Duration::from_secs(ATTEMPT_RESERVATION_SECS / 2);
 
 /// Argon2id cost parameters. Defaults are OWASP's: m=19456 KiB, t=2, p=1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -333,7 +342,11 @@ impl PasswordHasher {
         let inner = &self.handle.inner;
         lock(&inner.queue).jobs.push_back(job);
         inner.work.notify_one();
-        rx.await
+        // Dropping `rx` on timeout closes the channel: the job, if still
+        // queued, is skipped.
+        tokio::time::timeout(MAX_WAIT, rx)
+            .await
+            .map_err(|_| AuthError::Overloaded("password hashing"))?
             .map_err(|_| AuthError::Internal("hashing task failed".into()))?
     }
 }
@@ -463,6 +476,45 @@ mod tests {
         );
         let bad = hasher.verify(pw("wrong"), Some(phc)).await.unwrap();
         assert!(!bad.ok);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_check_that_cannot_finish_within_the_wait_is_refused_as_overload() {
+        let hasher = PasswordHasher::new(small(), 1).unwrap();
+        // The one hashing thread is held by a job until the test lets it go.
+        let (started_tx, started) = std::sync::mpsc::channel();
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let busy = tokio::spawn({
+            let hasher = hasher.clone();
+            async move {
+                hasher
+                    .run(move |_, _| {
+                        let _ = started_tx.send(());
+                        let _ = held.recv();
+                        Ok(())
+                    })
+                    .await
+            }
+        });
+        while started.try_recv().is_err() {
+            tokio::task::yield_now().await;
+        }
+        let asked = tokio::time::Instant::now();
+        let refused = hasher.verify(pw("correct horse battery"), None).await;
+        assert!(
+            matches!(refused, Err(AuthError::Overloaded(_))),
+            "{refused:?}"
+        );
+        assert!(asked.elapsed() >= MAX_WAIT);
+        release.send(()).unwrap();
+        let _ = busy.await;
+        // Real time again (a paused clock jumps to the timeout whenever the
+        // test waits on a hashing thread); once the thread is free, checks
+        // go through again.
+        tokio::time::resume();
+        let hash = hasher.hash(pw("correct horse battery")).await.unwrap();
+        let again = hasher.verify(pw("correct horse battery"), Some(hash)).await;
+        assert!(again.unwrap().ok);
     }
 
     #[tokio::test]

@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use uuid::Uuid;
 
 use crate::audit::{Origin, detail, event};
-use crate::limits::{ATTEMPT_RESERVATION_SECS, RetryAfter, address_bucket};
+use crate::limits::{RetryAfter, address_bucket};
 
 use super::register::truncate_to_millis;
 use super::{AuthService, Tokens};
@@ -14,12 +14,6 @@ use crate::error::AuthError;
 use crate::identity::Password;
 use crate::model::{RefreshToken, Session, User};
 use crate::secrets::{TokenHash, random_token};
-
-/// Longest a login waits for its password check (queue and hash) before it
-/// is answered 503: half an attempt's reservation. Registration uses the same
-/// bound for its hash.
-pub(super) const MAX_HASH_WAIT: std::time::Duration =
-    std::time::Duration::from_secs(ATTEMPT_RESERVATION_SECS / 2);
 
 /// Longest `User-Agent` kept with a session.
 const MAX_USER_AGENT: usize = 256;
@@ -106,19 +100,13 @@ impl AuthService {
             }
         };
         // Unknown users are checked against a dummy hash: same time, same
-        // answer. The wait for a hashing thread is bounded well inside the
-        // attempt's reservation: a guess that waited longer could otherwise
-        // still be checked after its reservation lapsed and another was
-        // granted, outrunning the delay under a flood of logins.
-        let verified = tokio::time::timeout(
-            MAX_HASH_WAIT,
-            self.deps
-                .hasher
-                .verify(req.password, user.as_ref().map(|u| u.password_hash.clone())),
-        )
-        .await
-        // 503 `unavailable`: the server cannot check passwords right now.
-        .map_err(|_| AuthError::Overloaded("password hashing"))??;
+        // answer. The hasher bounds the wait well inside the attempt's
+        // reservation (password::MAX_WAIT), answering 503 beyond it.
+        let verified = self
+            .deps
+            .hasher
+            .verify(req.password, user.as_ref().map(|u| u.password_hash.clone()))
+            .await?;
         let user = match user {
             Some(user) if verified.ok => user,
             other => {

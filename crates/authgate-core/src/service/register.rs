@@ -114,14 +114,7 @@ impl AuthService {
         {
             return Err(AuthError::Conflict("username"));
         }
-        // Bounded like a login's: behind a flood of logins, a 503 with
-        // Retry-After beats holding the request past any client's timeout.
-        let password_hash = tokio::time::timeout(
-            super::login::MAX_HASH_WAIT,
-            self.deps.hasher.hash(reg.password),
-        )
-        .await
-        .map_err(|_| AuthError::Overloaded("password hashing"))??;
+        let password_hash = self.deps.hasher.hash(reg.password).await?;
         let now = truncate_to_millis(self.deps.clock.now());
         let user = User {
             id: Uuid::now_v7(),
