@@ -61,7 +61,17 @@ async fn authgate_env(
 
 /// Like [`authgate`], expecting success; returns standard output.
 async fn authgate_ok(dir: &Path, args: &[&str], stdin: Option<&str>) -> String {
-    let out = authgate(dir, args, stdin).await;
+    authgate_ok_env(dir, args, stdin, &[]).await
+}
+
+/// Like [`authgate_env`], expecting success; returns standard output.
+async fn authgate_ok_env(
+    dir: &Path,
+    args: &[&str],
+    stdin: Option<&str>,
+    env: &[(&str, &str)],
+) -> String {
+    let out = authgate_env(dir, args, stdin, env).await;
     assert!(
         out.status.success(),
         "authgate {args:?} failed: {}",
@@ -72,8 +82,13 @@ async fn authgate_ok(dir: &Path, args: &[&str], stdin: Option<&str>) -> String {
 
 /// Registers a user and logs the binary in as them; returns the email.
 async fn logged_in(app: &TestApp, dir: &Path) -> String {
+    logged_in_env(app, dir, &[]).await
+}
+
+/// Like [`logged_in`], with `env` set for the binary.
+async fn logged_in_env(app: &TestApp, dir: &Path, env: &[(&str, &str)]) -> String {
     let user = app.new_user().await;
-    let out = authgate_ok(
+    let out = authgate_ok_env(
         dir,
         &[
             "login",
@@ -84,6 +99,7 @@ async fn logged_in(app: &TestApp, dir: &Path) -> String {
             "--password-stdin",
         ],
         Some(&format!("{PASSWORD}\n")),
+        env,
     )
     .await;
     assert!(out.contains(&format!("as {}", user.email)), "{out}");
@@ -240,27 +256,14 @@ async fn a_plain_http_server_elsewhere_is_refused_before_the_password_is_read() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_on_this_machine_is_reached_without_the_configured_proxy() {
     let app = spawn_app().await;
-    let user = app.new_user().await;
     let dir = tempfile::tempdir().unwrap();
-    // A proxy that is not there: had the password gone through it, the
-    // login could not have succeeded.
+    // A proxy that is not there: had the password or the tokens gone
+    // through it, neither command could have succeeded.
     let dead_proxy = "http://127.0.0.1:9";
-    let out = authgate_env(
-        dir.path(),
-        &[
-            "login",
-            "--server",
-            &app.base_url,
-            "--user",
-            &user.email,
-            "--password-stdin",
-        ],
-        Some(&format!("{PASSWORD}\n")),
-        &[("HTTP_PROXY", dead_proxy), ("ALL_PROXY", dead_proxy)],
-    )
-    .await;
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{err}");
+    let env = [("HTTP_PROXY", dead_proxy), ("ALL_PROXY", dead_proxy)];
+    let email = logged_in_env(&app, dir.path(), &env).await;
+    let out = authgate_ok_env(dir.path(), &["whoami"], None, &env).await;
+    assert!(out.contains(&email), "{out}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
