@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
@@ -199,6 +200,14 @@ impl AccountState {
         self.failures == 0 && self.in_flight.is_empty()
     }
 
+    /// Whether to keep the state at `now`: failures since `horizon`, a
+    /// delay still running, or an attempt whose reservation has not lapsed.
+    fn worth_keeping(&self, now: i64, horizon: i64) -> bool {
+        (self.failures > 0 && self.last_failure_ms > horizon)
+            || self.locked_until_ms > now
+            || self.in_flight.iter().any(|(_, lapses)| *lapses > now)
+    }
+
     fn release(&mut self, attempt: Attempt) {
         if let Some(at) = self.in_flight.iter().position(|(id, _)| *id == attempt.id) {
             self.in_flight.swap_remove(at);
@@ -213,6 +222,10 @@ pub struct LocalLimiter {
     per_ip: Option<IpLimiter>,
     /// Account key → failures.
     accounts: Mutex<HashMap<String, AccountState>>,
+    /// Unix milliseconds of the last sweep of a full map: at most one a
+    /// second, or a flood of made-up usernames would make every login scan
+    /// the whole map under its lock.
+    swept_ms: AtomicI64,
     /// The limits.
     settings: LimitSettings,
     /// The time.
@@ -236,6 +249,7 @@ impl LocalLimiter {
         Self {
             per_ip,
             accounts: Mutex::new(HashMap::new()),
+            swept_ms: AtomicI64::new(i64::MIN),
             settings,
             clock,
         }
@@ -253,29 +267,26 @@ impl LocalLimiter {
     /// even after forgetting what no longer matters (a flood of made-up
     /// usernames must not exhaust memory).
     fn tracked<'a>(
+        &self,
         accounts: &'a mut HashMap<String, AccountState>,
         account: &str,
         now: i64,
     ) -> Option<&'a mut AccountState> {
         if accounts.len() >= MAX_TRACKED_ACCOUNTS && !accounts.contains_key(account) {
-            Self::make_room(accounts, now);
+            let swept = self.swept_ms.load(Ordering::Relaxed);
+            if now.saturating_sub(swept) < 1000 {
+                return None;
+            }
+            self.swept_ms.store(now, Ordering::Relaxed);
+            // Under pressure, failures are kept only while they could still delay.
+            let horizon = now - (MAX_ACCOUNT_DELAY_SECS * 1000) as i64;
+            accounts.retain(|_, s| s.worth_keeping(now, horizon));
             if accounts.len() >= MAX_TRACKED_ACCOUNTS {
                 tracing::warn!("too many accounts with failed logins to track; not counting more");
                 return None;
             }
         }
         Some(accounts.entry(account.to_owned()).or_default())
-    }
-
-    /// Forgets accounts whose failures no longer delay anything and that
-    /// have nothing in flight, to make room for another.
-    fn make_room(accounts: &mut HashMap<String, AccountState>, now: i64) {
-        let horizon = now - (MAX_ACCOUNT_DELAY_SECS * 1000) as i64;
-        accounts.retain(|_, s| {
-            s.last_failure_ms > horizon
-                || s.locked_until_ms > now
-                || s.in_flight.iter().any(|(_, lapses)| *lapses > now)
-        });
     }
 
     /// The delay after `failures` consecutive failures, in milliseconds.
@@ -315,7 +326,7 @@ impl LoginLimiter for LocalLimiter {
         }
         let now = self.now_ms();
         let mut accounts = self.accounts();
-        let Some(state) = Self::tracked(&mut accounts, account, now) else {
+        let Some(state) = self.tracked(&mut accounts, account, now) else {
             return Ok(Attempt::UNTRACKED);
         };
         state.in_flight.retain(|(_, lapses)| *lapses > now);
@@ -337,7 +348,7 @@ impl LoginLimiter for LocalLimiter {
         }
         let now = self.now_ms();
         let mut accounts = self.accounts();
-        let Some(state) = Self::tracked(&mut accounts, account, now) else {
+        let Some(state) = self.tracked(&mut accounts, account, now) else {
             return;
         };
         state.release(attempt);
@@ -381,9 +392,7 @@ impl LoginLimiter for LocalLimiter {
         let horizon = now - 24 * 3600 * 1000;
         self.accounts().retain(|_, s| {
             s.in_flight.retain(|(_, lapses)| *lapses > now);
-            (s.failures > 0 && s.last_failure_ms > horizon)
-                || s.locked_until_ms > now
-                || !s.in_flight.is_empty()
+            s.worth_keeping(now, horizon)
         });
     }
 }
@@ -427,6 +436,25 @@ mod tests {
         let attempt = l.begin_attempt(account).await?;
         l.abandon(account, attempt).await;
         Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_full_account_map_is_swept_at_most_once_a_second() {
+        let (clock, l) = limiter(0, 5);
+        for i in 0..MAX_TRACKED_ACCOUNTS {
+            fail(&l, &format!("user{i}")).await;
+        }
+        let ms = time::Duration::milliseconds;
+        // Every failure can still delay: the sweep frees nothing.
+        clock.advance(secs(MAX_ACCOUNT_DELAY_SECS as i64) - ms(500));
+        assert_eq!(l.begin_attempt("new1").await, Ok(Attempt::UNTRACKED));
+        // Now they could be forgotten, but the last sweep was 0.7 s ago.
+        clock.advance(ms(700));
+        assert_eq!(l.begin_attempt("new2").await, Ok(Attempt::UNTRACKED));
+        clock.advance(ms(300));
+        let tracked = l.begin_attempt("new3").await.unwrap();
+        assert_ne!(tracked, Attempt::UNTRACKED);
+        assert_eq!(l.accounts().len(), 1, "the stale failures went");
     }
 
     #[test]
