@@ -49,6 +49,28 @@ impl Permissions {
         })
     }
 
+    /// Whether a subject holding `holder` has every permission that `roles`
+    /// grant: what it takes to hand `roles` to someone else, or to change
+    /// an account that holds them, without gaining powers one lacks.
+    ///
+    /// Without this, anyone who may set roles could give themselves
+    /// [`ADMIN_ROLE`]. So [`ADMIN_ROLE`] is within reach of admins only, and
+    /// an unknown role (which grants nothing) is within everyone's.
+    pub fn grants_within<S: AsRef<str>, R: AsRef<str>>(&self, holder: &[S], roles: &[R]) -> bool {
+        if holder.iter().any(|role| role.as_ref() == ADMIN_ROLE) {
+            return true;
+        }
+        roles.iter().all(|role| {
+            let role = role.as_ref();
+            role != ADMIN_ROLE
+                && self.by_role.get(role).is_none_or(|perms| {
+                    perms
+                        .iter()
+                        .all(|permission| self.allows(holder, permission))
+                })
+        })
+    }
+
     /// Whether `role` is known: [`ADMIN_ROLE`] or a role of the map.
     pub fn is_known_role(&self, role: &str) -> bool {
         role == ADMIN_ROLE || self.by_role.contains_key(role)
@@ -119,6 +141,25 @@ mod tests {
     #[test]
     fn any_of_several_roles_suffices() {
         assert!(map().allows(&["user", "support"], "audit:read"));
+    }
+
+    #[test]
+    fn roles_are_within_reach_only_of_who_holds_all_they_grant() {
+        let p = Permissions::new([
+            ("user", vec![]),
+            ("support", vec!["users:read", "users:write"]),
+            ("reader", vec!["users:read"]),
+            ("auditor", vec!["audit:read"]),
+        ]);
+        assert!(p.grants_within(&["support"], &["reader", "user", "support"]));
+        assert!(p.grants_within(&["support"], &["unknown-role"]));
+        assert!(!p.grants_within(&["support"], &["admin"]));
+        assert!(!p.grants_within(&["support"], &["auditor"]));
+        assert!(!p.grants_within(&["support"], &["reader", "auditor"]));
+        assert!(p.grants_within(&["support", "auditor"], &["auditor"]));
+        assert!(p.grants_within(&["admin"], &["admin", "auditor"]));
+        assert!(!p.grants_within::<&str, &str>(&[], &["reader"]));
+        assert!(p.grants_within::<&str, &str>(&[], &[]));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `/admin/*`: the dashboard, users, audit trail, signing keys and service
 //! clients. Each handler states its permission as an [`Authorized`] type.
 
-use authgate_core::{AuditFilter, UserQuery};
+use authgate_core::{AuditFilter, Caller, UserQuery};
 use authgate_proto::{self as proto, KeyState};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -164,7 +164,7 @@ pub(crate) async fn get_user(
         (status = 400, description = "`invalid_request`: malformed JSON, no `roles`, or an unknown role.", body = proto::ErrorBody),
         (status = 401, description = "`invalid_token`: the access token is missing, malformed, expired or revoked.", body = proto::ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\"`, with `error=\"invalid_token\"` when a token was sent."))),
-        (status = 403, description = "`insufficient_scope`: the caller's roles lack `users:write`.", body = proto::ErrorBody,
+        (status = 403, description = "`insufficient_scope`: the caller's roles lack `users:write`, or the user's roles (current or new) grant a permission the caller lacks.", body = proto::ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\", error=\"insufficient_scope\"`."))),
         (status = 404, description = "`not_found`: no user with this id.", body = proto::ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = proto::ErrorBody),
@@ -181,6 +181,9 @@ pub(crate) async fn set_roles(
     JsonBody(body): JsonBody<proto::SetRolesRequest>,
 ) -> Result<Json<proto::PublicUser>, ApiError> {
     let id = user_id(&id)?;
+    let target = state.auth.user(id).await?;
+    within_reach(&state, &who.caller, &target.roles)?;
+    within_reach(&state, &who.caller, &body.roles)?;
     let user = state
         .auth
         .set_roles(Some(&who.caller), id, body.roles, &client.origin())
@@ -200,7 +203,7 @@ pub(crate) async fn set_roles(
         (status = 200, description = "The disabled user.", body = proto::PublicUser),
         (status = 401, description = "`invalid_token`: the access token is missing, malformed, expired or revoked.", body = proto::ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\"`, with `error=\"invalid_token\"` when a token was sent."))),
-        (status = 403, description = "`insufficient_scope`: the caller's roles lack `users:write`.", body = proto::ErrorBody,
+        (status = 403, description = "`insufficient_scope`: the caller's roles lack `users:write`, or the user's roles (current or new) grant a permission the caller lacks.", body = proto::ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\", error=\"insufficient_scope\"`."))),
         (status = 404, description = "`not_found`: no user with this id.", body = proto::ErrorBody),
         (status = 503, description = "`unavailable`: a backing store is down; nothing was written.", body = proto::ErrorBody),
@@ -228,7 +231,7 @@ pub(crate) async fn disable_user(
         (status = 200, description = "The enabled user.", body = proto::PublicUser),
         (status = 401, description = "`invalid_token`: the access token is missing, malformed, expired or revoked.", body = proto::ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\"`, with `error=\"invalid_token\"` when a token was sent."))),
-        (status = 403, description = "`insufficient_scope`: the caller's roles lack `users:write`.", body = proto::ErrorBody,
+        (status = 403, description = "`insufficient_scope`: the caller's roles lack `users:write`, or the user's roles (current or new) grant a permission the caller lacks.", body = proto::ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\", error=\"insufficient_scope\"`."))),
         (status = 404, description = "`not_found`: no user with this id.", body = proto::ErrorBody),
         (status = 503, description = "`unavailable`: a backing store is down; nothing was written.", body = proto::ErrorBody),
@@ -252,6 +255,8 @@ async fn set_active(
     active: bool,
 ) -> Result<Json<proto::PublicUser>, ApiError> {
     let id = user_id(&id)?;
+    let target = state.auth.user(id).await?;
+    within_reach(&state, &who.caller, &target.roles)?;
     let (user, _revoked) = state
         .auth
         .set_active(Some(&who.caller), id, active, &client.origin())
@@ -372,7 +377,7 @@ pub(crate) async fn rotate_keys(
         (status = 400, description = "`invalid_request`: malformed JSON or a missing or invalid field; the description names the field.", body = proto::ErrorBody),
         (status = 401, description = "`invalid_token`: the access token is missing, malformed, expired or revoked.", body = proto::ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\"`, with `error=\"invalid_token\"` when a token was sent."))),
-        (status = 403, description = "`insufficient_scope`: the caller's roles lack `clients:write`.", body = proto::ErrorBody,
+        (status = 403, description = "`insufficient_scope`: the caller's roles lack `clients:write`, or the client's roles grant a permission the caller lacks.", body = proto::ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\", error=\"insufficient_scope\"`."))),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = proto::ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = proto::ErrorBody),
@@ -386,6 +391,7 @@ pub(crate) async fn create_client(
     client: ClientInfo,
     JsonBody(body): JsonBody<proto::CreateClientRequest>,
 ) -> Result<Response, ApiError> {
+    within_reach(&state, &who.caller, &body.roles)?;
     let created = state
         .auth
         .create_client(Some(&who.caller), &body.name, body.roles, &client.origin())
@@ -395,6 +401,18 @@ pub(crate) async fn create_client(
         client_secret: created.secret.to_string(),
     };
     Ok(no_store((StatusCode::CREATED, Json(body)).into_response()))
+}
+
+/// 403 `insufficient_scope` unless `actor` holds every permission that
+/// `roles` grant: whoever manages users or clients can neither hand out
+/// more than they hold (`admin` above all, themselves included) nor
+/// change, demote or disable an account that holds more.
+fn within_reach(state: &AppState, actor: &Caller, roles: &[String]) -> Result<(), ApiError> {
+    if state.permissions.grants_within(actor.roles(), roles) {
+        return Ok(());
+    }
+    tracing::info!(actor = %actor.actor_id(), "refused: the roles involved grant more than the caller holds");
+    Err(authgate_guard::GuardError::InsufficientScope.into())
 }
 
 /// A user id from the path; anything but a UUID names no user (404).

@@ -12,7 +12,8 @@ use authgate_testkit::{
 };
 use serde_json::{Value, json};
 
-/// A server whose `[roles]` define `support` with read permissions.
+/// A server whose `[roles]` define `support` with read permissions,
+/// `manager` that reads and writes users, and `integrator` that creates clients.
 async fn app() -> TestApp {
     spawn_app_with(|s| {
         s.roles.insert(
@@ -23,6 +24,12 @@ async fn app() -> TestApp {
                 "admin:read".into(),
             ],
         );
+        s.roles.insert(
+            "manager".into(),
+            vec!["users:read".into(), "users:write".into()],
+        );
+        s.roles
+            .insert("integrator".into(), vec!["clients:write".into()]);
     })
     .await
 }
@@ -179,6 +186,120 @@ async fn a_demoted_admin_loses_the_admin_routes_at_once() {
     assert_eq!(demoted.roles, ["user"]);
     // The old token still says "admin", but the server reads the current roles.
     assert_forbidden(get(&app, "/admin/dashboard", &admin.access).await).await;
+}
+
+#[tokio::test]
+async fn a_user_manager_cannot_grant_or_touch_more_than_they_hold() {
+    let app = app().await;
+    let manager = app.new_user_with_roles(&["manager"]).await;
+    let admin = app.new_user_with_roles(&["admin"]).await;
+    let bob = app.new_user().await;
+    let roles_of = |id: uuid::Uuid| format!("/admin/users/{id}/roles");
+
+    // Not themselves, not anyone: `admin`, or a role with a permission they lack.
+    for (target, roles) in [
+        (manager.user.id, json!(["admin"])),
+        (bob.user.id, json!(["admin"])),
+        (bob.user.id, json!(["support"])),
+        (bob.user.id, json!(["user", "manager", "support"])),
+    ] {
+        let response = send(
+            &app,
+            Method::PUT,
+            &roles_of(target),
+            &manager.access,
+            Some(json!({ "roles": roles })),
+        )
+        .await;
+        assert_forbidden(response).await;
+    }
+    // Nor demote, disable or enable someone who holds more.
+    let response = send(
+        &app,
+        Method::PUT,
+        &roles_of(admin.user.id),
+        &manager.access,
+        Some(json!({"roles": ["user"]})),
+    )
+    .await;
+    assert_forbidden(response).await;
+    for action in ["disable", "enable"] {
+        let path = format!("/admin/users/{}/{action}", admin.user.id);
+        assert_forbidden(send(&app, Method::POST, &path, &manager.access, None).await).await;
+    }
+    for (who, roles) in [
+        (&manager, ["manager"]),
+        (&bob, ["user"]),
+        (&admin, ["admin"]),
+    ] {
+        let seen: PublicUser = expect_json(
+            get(
+                &app,
+                &format!("/admin/users/{}", who.user.id),
+                &admin.access,
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(seen.roles, roles, "unchanged");
+        assert!(seen.is_active);
+    }
+    assert_eq!(app.me(&admin.access).await.status(), StatusCode::OK);
+
+    // Within their own powers they work as before.
+    let response = send(
+        &app,
+        Method::PUT,
+        &roles_of(bob.user.id),
+        &manager.access,
+        Some(json!({"roles": ["user", "manager"]})),
+    )
+    .await;
+    let bob_now: PublicUser = expect_json(response, StatusCode::OK).await;
+    assert_eq!(bob_now.roles, ["user", "manager"]);
+    let path = format!("/admin/users/{}/disable", bob.user.id);
+    let disabled: PublicUser = expect_json(
+        send(&app, Method::POST, &path, &manager.access, None).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(!disabled.is_active);
+}
+
+#[tokio::test]
+async fn a_client_creator_cannot_create_a_client_more_powerful_than_they_are() {
+    let app = app().await;
+    let integrator = app.new_user_with_roles(&["integrator"]).await;
+    for roles in [json!(["admin"]), json!(["manager"])] {
+        let response = send(
+            &app,
+            Method::POST,
+            "/admin/clients",
+            &integrator.access,
+            Some(json!({"name": "escalator", "roles": roles})),
+        )
+        .await;
+        assert_forbidden(response).await;
+    }
+    let response = send(
+        &app,
+        Method::POST,
+        "/admin/clients",
+        &integrator.access,
+        Some(json!({"name": "plain", "roles": ["user"]})),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    // Only the plain client was created, by the audit trail.
+    let admin = app.new_user_with_roles(&["admin"]).await;
+    let audit: AuditResponse = expect_json(
+        get(&app, "/admin/audit?kind=client.created", &admin.access).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(audit.events.len(), 1);
+    assert_eq!(audit.events[0].details["name"], json!("plain"));
 }
 
 #[tokio::test]
