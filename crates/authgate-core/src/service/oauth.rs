@@ -89,6 +89,10 @@ pub struct ClientToken {
 pub struct IntrospectedAccess {
     /// The user's username, for user tokens that have one.
     pub username: Option<String>,
+    /// The roles its user or client holds now, which is what a resource
+    /// server asking should act on: a demotion counts at once, not when
+    /// the token (signed with the old roles) expires.
+    pub roles: Vec<String>,
 }
 
 /// An active refresh token, as introspection reports it.
@@ -231,13 +235,19 @@ impl AuthService {
             }
         };
         match caller {
-            Caller::User { principal, .. } => {
+            Caller::User {
+                principal, roles, ..
+            } => {
                 let user = self.user_record(principal.user_id).await.ok()??;
                 user.is_active.then(|| IntrospectedAccess {
                     username: user.username.clone(),
+                    roles,
                 })
             }
-            Caller::Client { .. } => Some(IntrospectedAccess { username: None }),
+            Caller::Client { roles, .. } => Some(IntrospectedAccess {
+                username: None,
+                roles,
+            }),
         }
     }
 

@@ -2,10 +2,12 @@
 //! client credentials and refresh), `/oauth/introspect` (RFC 7662) and
 //! `/oauth/revoke` (RFC 7009).
 //!
-//! Any registered service client may introspect or revoke any token: clients
-//! are created by administrators for trusted services (gateways, APIs), and
-//! RFC 7662 leaves this policy to the server. A user may revoke only their
-//! own tokens, with their access token as Bearer.
+//! Any registered service client may introspect any token: clients are
+//! created by administrators for trusted services (gateways, APIs), and
+//! RFC 7662 leaves this policy to the server. Revocation is narrower
+//! (RFC 7009 §2.1): a client revokes the tokens issued to it, or any token
+//! only if its roles grant `users:write`; a user revokes only their own
+//! tokens, with their access token as Bearer.
 
 use authgate_core::{Caller, Client};
 use authgate_proto::{self as proto, IntrospectionResponse, IntrospectionTokenType};
@@ -18,6 +20,7 @@ use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
 
 use super::{no_store, seconds};
+use crate::authz::{Permission, UsersWrite};
 use crate::client::ClientInfo;
 use crate::error::ApiError;
 use crate::extract::FormOrJson;
@@ -178,10 +181,17 @@ pub(crate) async fn introspect(
 /// `{"active": false}` (whatever the reason, even a store error).
 async fn introspection(state: &AppState, token: &str) -> IntrospectionResponse {
     if looks_like_jwt(token) {
-        let Ok(verified) = state.verifier.verify_token(token, state.clock.unix()) else {
+        let now = state.clock.unix();
+        let Ok(verified) = state.verifier.verify_token(token, now) else {
             return IntrospectionResponse::inactive();
         };
         let claims = verified.claims();
+        // Verification allows clock-skew leeway past `exp`; this server's
+        // clock is the one that decides, so an expired token is inactive
+        // (RFC 7662 §2.2) even within the leeway.
+        if claims.exp <= now {
+            return IntrospectionResponse::inactive();
+        }
         let Some(extra) = state.auth.introspect_access(claims).await else {
             return IntrospectionResponse::inactive();
         };
@@ -190,7 +200,7 @@ async fn introspection(state: &AppState, token: &str) -> IntrospectionResponse {
             sub: Some(claims.sub.clone()),
             username: extra.username,
             client_id: claims.client_id.clone(),
-            roles: Some(claims.roles.clone()),
+            roles: Some(extra.roles),
             scope: claims.scope.clone(),
             token_type: Some(IntrospectionTokenType::Bearer),
             exp: Some(claims.exp),
@@ -223,10 +233,12 @@ async fn introspection(state: &AppState, token: &str) -> IntrospectionResponse {
 /// Token revocation (RFC 7009) of an access or refresh token.
 ///
 /// The caller is a service client (HTTP Basic or the `client_id`/`client_secret`
-/// fields), which may revoke any token, or a user presenting their own access
+/// fields), which may revoke the tokens issued to it (RFC 7009 §2.1) and,
+/// if its roles grant `users:write` (which may disable users and so end
+/// their sessions anyway), any token; or a user presenting their own access
 /// token as Bearer, who may revoke only their own tokens (a client's access
-/// token as Bearer is `invalid_client`). Always 200 for a
-/// well-formed request, whether or not the token was valid.
+/// token as Bearer is `invalid_client`). Always 200 for a well-formed
+/// request, whether or not the token was valid or the caller's to revoke.
 #[utoipa::path(
     post,
     path = "/oauth/revoke",
@@ -262,7 +274,7 @@ pub(crate) async fn revoke(
     // token is the Bearer. A client's own access token is not accepted as
     // a Bearer here: it travels to every API the client calls, and any of
     // them could replay it to revoke other people's sessions.
-    let (actor, owner) = if bearer {
+    let (actor, reach) = if bearer {
         let caller = match state
             .verifier
             .authenticate(authorization, state.clock.unix())
@@ -271,9 +283,10 @@ pub(crate) async fn revoke(
             Err(_) => None,
         };
         match caller {
-            Some(Caller::User { principal, .. }) => {
-                (principal.user_id.to_string(), Some(principal.user_id))
-            }
+            Some(Caller::User { principal, .. }) => (
+                principal.user_id.to_string(),
+                Reach::User(principal.user_id),
+            ),
             Some(Caller::Client { .. }) | None => return Err(ApiError::invalid_client()),
         }
     } else {
@@ -284,7 +297,12 @@ pub(crate) async fn revoke(
             body.client_secret.as_deref(),
         )
         .await?;
-        (client.id, None)
+        let reach = if state.permissions.allows(&client.roles, UsersWrite::NAME) {
+            Reach::Any
+        } else {
+            Reach::Client(client.id.clone())
+        };
+        (client.id, reach)
     };
     if body.token.is_empty() {
         return Err(ApiError::invalid_request(
@@ -295,19 +313,47 @@ pub(crate) async fn revoke(
     if looks_like_jwt(&body.token) {
         // A token that does not verify is dead already: nothing to do (RFC 7009 §2.2).
         if let Ok(verified) = state.verifier.verify_token(&body.token, state.clock.unix()) {
-            let owner = owner.map(|o| o.to_string());
+            let claims = verified.claims();
+            let owner = match &reach {
+                Reach::Any => None,
+                Reach::User(user) => Some(user.to_string()),
+                // Not issued to this client: not its to revoke (RFC 7009 §2.1).
+                Reach::Client(id) if claims.client_id.as_ref() != Some(id) => return Ok(done()),
+                Reach::Client(_) => None,
+            };
             state
                 .auth
-                .revoke_access(verified.claims(), owner.as_deref(), &actor, &origin)
+                .revoke_access(claims, owner.as_deref(), &actor, &origin)
                 .await?;
         }
     } else {
+        let owner = match reach {
+            Reach::Any => None,
+            Reach::User(user) => Some(user),
+            // Refresh tokens belong to users' sessions, never to a client.
+            Reach::Client(_) => return Ok(done()),
+        };
         state
             .auth
             .revoke_refresh(&body.token, owner, &actor, &origin)
             .await?;
     }
-    Ok(Json(serde_json::json!({})).into_response())
+    Ok(done())
+}
+
+/// Whose tokens a revocation request may revoke.
+enum Reach {
+    /// Any token: a client whose roles grant `users:write`.
+    Any,
+    /// The tokens issued to this client.
+    Client(String),
+    /// This user's tokens (a user's own Bearer).
+    User(uuid::Uuid),
+}
+
+/// RFC 7009's answer whether or not anything was revoked: 200, `{}`.
+fn done() -> Response {
+    Json(serde_json::json!({})).into_response()
 }
 
 /// The client authenticated by HTTP Basic or by form fields.

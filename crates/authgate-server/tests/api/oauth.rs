@@ -268,12 +268,43 @@ async fn introspection_says_inactive_for_expired_revoked_disabled_and_garbage() 
         inactive()
     );
 
+    // Expired is inactive from `exp` on, not after the verification leeway:
+    // the server's own clock decides (RFC 7662 §2.2).
     let expiring = app.new_user().await;
-    app.advance(std::time::Duration::from_secs(15 * 60 + 61));
+    app.advance(std::time::Duration::from_secs(15 * 60 - 1));
+    assert_eq!(
+        introspect(&app, &client, &expiring.access).await["active"],
+        true
+    );
+    app.advance(std::time::Duration::from_secs(1));
     assert_eq!(
         introspect(&app, &client, &expiring.access).await,
         inactive()
     );
+}
+
+#[tokio::test]
+async fn introspection_reports_the_roles_held_now_not_those_signed_into_the_token() {
+    let app = spawn_app().await;
+    let client = app.new_client(&[]).await;
+    let admin = app.new_user_with_roles(&["admin"]).await;
+    assert_eq!(
+        introspect(&app, &client, &admin.access).await["roles"],
+        json!(["admin"])
+    );
+    app.state
+        .auth
+        .set_roles(
+            None,
+            admin.user.id,
+            vec!["user".into()],
+            &Default::default(),
+        )
+        .await
+        .unwrap();
+    let answer = introspect(&app, &client, &admin.access).await;
+    assert_eq!(answer["active"], true);
+    assert_eq!(answer["roles"], json!(["user"]), "demoted at once");
 }
 
 #[tokio::test]
@@ -299,7 +330,7 @@ async fn introspection_requires_client_authentication() {
 #[tokio::test]
 async fn revoking_an_access_token_kills_it_everywhere_and_keeps_the_session() {
     let app = spawn_app().await;
-    let client = app.new_client(&[]).await;
+    let client = app.new_client(&["admin"]).await;
     let alice = app.new_user().await;
     let response = app
         .post_form("/oauth/revoke", &[("token", &alice.access)], Some(&client))
@@ -319,7 +350,7 @@ async fn revoking_an_access_token_kills_it_everywhere_and_keeps_the_session() {
 #[tokio::test]
 async fn revoking_a_refresh_token_ends_its_session() {
     let app = spawn_app().await;
-    let client = app.new_client(&[]).await;
+    let client = app.new_client(&["admin"]).await;
     let alice = app.new_user().await;
     let response = app
         .post_form(
@@ -360,6 +391,53 @@ async fn revoking_a_client_token_kills_it() {
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_invalid_token(admin_get().await).await;
+}
+
+#[tokio::test]
+async fn a_client_revokes_only_its_own_tokens_unless_its_roles_may_write_users() {
+    let app = spawn_app_with(|s| {
+        s.roles
+            .insert("user-admin".into(), vec!["users:write".into()]);
+    })
+    .await;
+    let plain = app.new_client(&[]).await;
+    let other = app.new_client(&["admin"]).await;
+    let other_token = app.client_token(&other).await;
+    let alice = app.new_user().await;
+    // Not issued to it: 200 (RFC 7009 leaves nothing to learn), and nothing happens.
+    for token in [&alice.access, &alice.refresh, &other_token] {
+        let response = app
+            .post_form("/oauth/revoke", &[("token", token.as_str())], Some(&plain))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    assert_eq!(app.me(&alice.access).await.status(), StatusCode::OK);
+    assert_eq!(introspect(&app, &plain, &other_token).await["active"], true);
+    let alice = {
+        let fresh = app.refresh_ok(&alice.refresh).await;
+        (fresh.access_token, fresh.refresh_token)
+    };
+    // Its own token it may revoke.
+    let own = app.client_token(&plain).await;
+    let response = app
+        .post_form("/oauth/revoke", &[("token", &own)], Some(&plain))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(introspect(&app, &plain, &own).await, inactive());
+    // A client whose roles may write users may revoke anyone's.
+    let manager = app.new_client(&["user-admin"]).await;
+    for token in [&alice.1, &other_token] {
+        let response = app
+            .post_form(
+                "/oauth/revoke",
+                &[("token", token.as_str())],
+                Some(&manager),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    assert_invalid_token(app.me(&alice.0).await).await;
+    assert_eq!(introspect(&app, &plain, &other_token).await, inactive());
 }
 
 #[tokio::test]
