@@ -93,8 +93,12 @@ pub trait UserStore: Send + Sync + std::fmt::Debug {
 /// Sessions and their refresh-token chains.
 #[async_trait]
 pub trait SessionStore: Send + Sync + std::fmt::Debug {
-    /// Creates a session with its first refresh token, in one transaction.
-    async fn create_session(&self, session: &Session, first: &RefreshToken) -> StoreResult<()> {
+    /// Creates a session with its first refresh token, in one transaction,
+    /// if its user exists and is enabled when it commits; `false`, creating
+    /// nothing, otherwise. Checked in the transaction so that a login whose
+    /// password check raced a disable cannot leave a live session behind
+    /// (the disable's sweep of sessions would not have seen it).
+    async fn create_session(&self, session: &Session, first: &RefreshToken) -> StoreResult<bool> {
         self.create_session_audited(session, first, None).await
     }
 
@@ -105,7 +109,7 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug {
         session: &Session,
         first: &RefreshToken,
         audit: Option<&AuditEvent>,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<bool>;
 
     /// The session with `id`.
     async fn session(&self, id: Uuid) -> StoreResult<Option<Session>>;

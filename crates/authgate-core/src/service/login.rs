@@ -175,10 +175,17 @@ impl AuthService {
         let mut e = event(AuditKind::LOGIN_SUCCEEDED, self.deps.clock.now(), &origin);
         e.user_id = Some(user.id);
         e.session_id = Some(session.id);
-        self.deps
+        let created = self
+            .deps
             .sessions
             .create_session_audited(&session, &first, self.in_transaction(&e))
             .await?;
+        if !created {
+            // Disabled (or deleted) after its record was read above.
+            tracing::info!(user_id = %user.id, reason = "disabled", "login failed");
+            self.audit_login(AuditKind::LOGIN_FAILED, Some(user.id), "disabled", &origin);
+            return Err(AuthError::AccountDisabled);
+        }
         let (access_token, expires_in) = self.issue_access_token(&user, &session)?;
         tracing::info!(user_id = %user.id, session_id = %session.id, "login succeeded");
         self.deps.audit.record_written(e);

@@ -129,7 +129,7 @@ impl SessionStore for PostgresStore {
         session: &Session,
         first: &RefreshToken,
         audit: Option<&AuditEvent>,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<bool> {
         let this = self.clone();
         let (session, first, audit) = (session.clone(), first.clone(), audit.cloned());
         detached(async move {
@@ -140,6 +140,17 @@ impl SessionStore for PostgresStore {
                 ));
             }
             let mut tx = this.pool.begin().await.map_err(map_err)?;
+            // FOR SHARE: a disable that has not committed yet is waited for,
+            // and one that comes later waits for this session and revokes it.
+            let active: Option<bool> =
+                sqlx::query_scalar("SELECT is_active FROM users WHERE id = $1 FOR SHARE")
+                    .bind(session.user_id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+            if active != Some(true) {
+                return Ok(false);
+            }
             sqlx::query(
                 "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, ip, \
                  user_agent, audience, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -160,7 +171,8 @@ impl SessionStore for PostgresStore {
             if let Some(event) = &audit {
                 insert_event(&mut *tx, event).await?;
             }
-            tx.commit().await.map_err(map_err)
+            tx.commit().await.map_err(map_err)?;
+            Ok(true)
         })
         .await
     }

@@ -141,7 +141,7 @@ impl SessionStore for SqliteStore {
         session: &Session,
         first: &RefreshToken,
         audit: Option<&AuditEvent>,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<bool> {
         let this = self.clone();
         let (session, first, audit) = (session.clone(), first.clone(), audit.cloned());
         detached(async move {
@@ -152,6 +152,16 @@ impl SessionStore for SqliteStore {
                 ));
             }
             let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+            // Under the write lock taken at BEGIN: no disable can interleave.
+            let active: Option<i64> =
+                sqlx::query_scalar("SELECT is_active FROM users WHERE id = $1")
+                    .bind(uuid_text(session.user_id))
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+            if active != Some(1) {
+                return Ok(false);
+            }
             sqlx::query(
                 "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, ip, \
                  user_agent, audience, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -172,7 +182,8 @@ impl SessionStore for SqliteStore {
             if let Some(event) = &audit {
                 insert_event(&mut *tx, event).await?;
             }
-            tx.commit().await.map_err(map_err)
+            tx.commit().await.map_err(map_err)?;
+            Ok(true)
         })
         .await
     }

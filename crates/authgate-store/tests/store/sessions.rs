@@ -11,7 +11,7 @@ use crate::fixtures::{at, session, token, user};
 /// Creates `session` with the first token `"{name}-0"`, returning the session.
 pub(crate) async fn create(sessions: &dyn SessionStore, session: &Session, name: &str) -> Session {
     let first = token(&format!("{name}-0"), session, 0, session.created_at);
-    sessions.create_session(session, &first).await.unwrap();
+    assert!(sessions.create_session(session, &first).await.unwrap());
     session.clone()
 }
 
@@ -24,7 +24,7 @@ async fn one_session(
     users.insert_user(&ann).await.unwrap();
     let s = session(ann.id, at(0), 3600);
     let first = token("s-0", &s, 0, at(0));
-    sessions.create_session(&s, &first).await.unwrap();
+    assert!(sessions.create_session(&s, &first).await.unwrap());
     (s, first)
 }
 
@@ -63,16 +63,36 @@ pub(crate) async fn failed_create_session_leaves_no_session_behind(
     let clash = token("s-0", &other, 0, at(10));
     assert!(sessions.create_session(&other, &clash).await.is_err());
     assert_eq!(sessions.session(other.id).await.unwrap(), None);
-    // A session of an unknown user is refused.
+    // Nor for an unknown user.
     let orphan = session(Uuid::now_v7(), at(10), 3600);
+    let orphan_first = token("o-0", &orphan, 0, at(10));
     assert!(
-        sessions
-            .create_session(&orphan, &token("o-0", &orphan, 0, at(10)))
+        !sessions
+            .create_session(&orphan, &orphan_first)
             .await
-            .is_err()
+            .unwrap()
     );
     assert_eq!(sessions.session(orphan.id).await.unwrap(), None);
-    assert_eq!(sessions.count_live_sessions(at(11)).await.unwrap(), 1);
+    assert_eq!(
+        sessions.refresh_token(&orphan_first.hash).await.unwrap(),
+        None
+    );
+    // Nor for a disabled one: a login that read the user as enabled before
+    // a disable committed must not leave a live session behind it.
+    let bob = user("bob@example.com", Some("bob"));
+    users.insert_user(&bob).await.unwrap();
+    users.set_active(bob.id, false, at(10)).await.unwrap();
+    let late = session(bob.id, at(10), 3600);
+    let late_first = token("l-0", &late, 0, at(10));
+    assert!(!sessions.create_session(&late, &late_first).await.unwrap());
+    assert_eq!(sessions.session(late.id).await.unwrap(), None);
+    assert_eq!(
+        sessions.refresh_token(&late_first.hash).await.unwrap(),
+        None
+    );
+    users.set_active(bob.id, true, at(11)).await.unwrap();
+    assert!(sessions.create_session(&late, &late_first).await.unwrap());
+    assert_eq!(sessions.count_live_sessions(at(11)).await.unwrap(), 2);
 }
 
 pub(crate) async fn live_sessions_are_unrevoked_unexpired_and_newest_first(
