@@ -179,7 +179,12 @@ impl<'de> Deserialize<'de> for TokenTypeHint {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntrospectRequest {
-    /// The access or refresh token to look at.
+    /// The access or refresh token to look at. Required, but read as empty
+    /// when absent, so that the server authenticates the client first: a
+    /// caller without credentials gets 401 `invalid_client` (API.md),
+    /// whatever its body holds.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub token: String,
     /// What kind of token the caller thinks it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -279,7 +284,11 @@ impl IntrospectionResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RevokeRequest {
-    /// The access or refresh token to revoke.
+    /// The access or refresh token to revoke. Required, but read as empty
+    /// when absent, so that the caller is authenticated first (401
+    /// `invalid_client` without credentials, whatever the body holds).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub token: String,
     /// What kind of token the caller thinks it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -164,6 +164,11 @@ pub(crate) async fn introspect(
         body.client_secret.as_deref(),
     )
     .await?;
+    if body.token.is_empty() {
+        return Err(ApiError::invalid_request(
+            "token: this parameter is required.",
+        ));
+    }
     let answer = introspection(&state, &body.token).await;
     state
         .auth

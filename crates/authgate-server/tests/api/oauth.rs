@@ -234,7 +234,7 @@ async fn introspection_says_inactive_for_expired_revoked_disabled_and_garbage() 
     let app = spawn_app().await;
     let client = app.new_client(&[]).await;
 
-    for garbage in ["", "garbage", "a.b.c", &"x".repeat(10_000)] {
+    for garbage in ["garbage", "a.b.c", &"x".repeat(10_000)] {
         assert_eq!(
             introspect(&app, &client, garbage).await,
             inactive(),
@@ -325,6 +325,20 @@ async fn introspection_requires_client_authentication() {
         .await
         .unwrap();
     assert_error(response, StatusCode::UNAUTHORIZED, "invalid_client").await;
+    // Authentication comes first: without credentials a body without a
+    // token is 401 too, never a 400 that answers an unauthenticated caller.
+    for path in ["/oauth/introspect", "/oauth/revoke"] {
+        let response = app.post_form(path, &[], None).await;
+        assert_error(response, StatusCode::UNAUTHORIZED, "invalid_client").await;
+    }
+    // An authenticated client without a token (or with an empty one) gets 400.
+    let client = app.new_client(&[]).await;
+    for fields in [&[][..], &[("token", "")][..]] {
+        let response = app
+            .post_form("/oauth/introspect", fields, Some(&client))
+            .await;
+        assert_error(response, StatusCode::BAD_REQUEST, "invalid_request").await;
+    }
 }
 
 #[tokio::test]
