@@ -412,7 +412,6 @@ async fn upkeep(state: AppState) {
         .clamp(Duration::from_secs(1), Duration::from_secs(10));
     let mut tick = tokio::time::interval(period);
     let mut seen_until = state.clock.now();
-    let mut seen_tokens_until = seen_until;
     let mut purged_at = seen_until;
     loop {
         tick.tick().await;
@@ -448,8 +447,14 @@ async fn upkeep(state: AppState) {
             }
             Err(e) => tracing::warn!(error = %e, "reading recent revocations failed; will retry"),
         }
+        // Every token revocation still in force, not only recent ones: a
+        // window by `revoked_at` (the revoking instance's clock, read before
+        // its commit) would miss a commit slower than the overlap or a clock
+        // behind ours, and that token would then pass here until it expired.
+        // Rows live only until their token expires (minutes), so the read is
+        // small; a revoked session, by contrast, is re-read from its row.
         match sessions
-            .revoked_tokens_since(seen_tokens_until - period, now)
+            .revoked_tokens_since(time::OffsetDateTime::UNIX_EPOCH, now)
             .await
         {
             Ok(revoked) => {
@@ -457,7 +462,6 @@ async fn upkeep(state: AppState) {
                     deps.revocations
                         .revoke_token(&jti, expires_at.unix_timestamp());
                 }
-                seen_tokens_until = now;
             }
             Err(e) => {
                 tracing::warn!(error = %e, "reading recent token revocations failed; will retry")

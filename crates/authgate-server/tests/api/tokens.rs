@@ -228,3 +228,39 @@ async fn a_login_for_an_unknown_audience_is_invalid_request_naming_audience() {
         error.description
     );
 }
+
+#[tokio::test]
+async fn a_token_revoked_by_an_instance_whose_clock_is_behind_is_refused_too() {
+    // A 1 s grace makes the server poll the store for revocations every second.
+    let app = spawn_app_with(|s| {
+        s.tokens.refresh_reuse_grace =
+            authgate_server::config::HumanDuration(Duration::from_secs(1));
+    })
+    .await;
+    let alice = app.new_user().await;
+    assert_eq!(app.me(&alice.access).await.status(), StatusCode::OK);
+    let claims = claims_of(&alice);
+    let jti = claims["jti"].as_str().unwrap();
+    let exp = time::OffsetDateTime::from_unix_timestamp(claims["exp"].as_i64().unwrap()).unwrap();
+    // Another instance sharing the store, its clock an hour behind this
+    // one's, revokes the token: its row says it was revoked an hour ago.
+    let behind = app.now() - time::Duration::hours(1);
+    app.state
+        .auth
+        .deps()
+        .sessions
+        .revoke_token(jti, exp, behind)
+        .await
+        .unwrap();
+    // The poll runs on real time (it is the store's news, not the clock's):
+    // a few periods at most.
+    let mut refused = false;
+    for _ in 0..100 {
+        if app.me(&alice.access).await.status() == StatusCode::UNAUTHORIZED {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(refused, "the revocation was never picked up");
+}
