@@ -231,7 +231,28 @@ async fn without_redis_instances_keep_serving_say_degraded_and_reconnect_by_them
         StatusCode::UNAUTHORIZED
     );
 
+    // A token revoked on B while A cannot hear it: A must learn it from the
+    // revocations kept in Redis as soon as it is subscribed again, not at
+    // its next database poll (every 10 s here).
+    let victim = b.new_user().await;
+    assert_eq!(me_status(&a, &victim.access).await, StatusCode::OK);
+    let response = b
+        .client
+        .post(b.url("/oauth/revoke"))
+        .bearer_auth(&victim.access)
+        .form(&[("token", &victim.access)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(me_status(&a, &victim.access).await, StatusCode::OK);
+
     proxy.restore().await.unwrap();
+    let caught_up = within(Duration::from_secs(3), || async {
+        me_status(&a, &victim.access).await == StatusCode::UNAUTHORIZED
+    })
+    .await;
+    assert!(caught_up.is_some(), "A caught up on what it missed");
     let back = within(Duration::from_secs(5), || async {
         a.get("/readyz")
             .await

@@ -230,7 +230,14 @@ async fn listen(redis: &RedisStore, origin: Uuid, sink: &mpsc::Sender<Change>) {
         Err(_) => return redis.failed(FALLBACK, "timed out"),
     };
     // Subscribed first, then read: nothing announced in between is missed.
-    for change in kept_revocations(redis).await {
+    // Read at once, back-off or not: this follows an outage more often than
+    // not, and the subscription just proved Redis reachable. Without the
+    // read the subscription is no use (what was announced while we were
+    // away would wait for the database poll), so a failed read starts over.
+    let Some(kept) = kept_revocations(redis).await else {
+        return;
+    };
+    for change in kept {
         if sink.send(change).await.is_err() {
             return;
         }
@@ -248,13 +255,14 @@ async fn listen(redis: &RedisStore, origin: Uuid, sink: &mpsc::Sender<Change>) {
     redis.failed(FALLBACK, "the subscription was closed");
 }
 
-/// The revocations kept in Redis, as changes to apply.
-async fn kept_revocations(redis: &RedisStore) -> Vec<Change> {
+/// The revocations kept in Redis, as changes to apply; `None` when Redis
+/// could not be read (the failure is noted).
+async fn kept_revocations(redis: &RedisStore) -> Option<Vec<Change>> {
     let pattern = format!("{}*", escape_glob(&redis.key("revoked:")));
     let session_prefix = redis.key("revoked:session:");
     let token_prefix = redis.key("revoked:token:");
     let found = redis
-        .run(FALLBACK, |mut conn: ConnectionManager| async move {
+        .run_now(FALLBACK, |mut conn: ConnectionManager| async move {
             let mut found = Vec::new();
             let mut cursor: u64 = 0;
             loop {
@@ -279,9 +287,8 @@ async fn kept_revocations(redis: &RedisStore) -> Vec<Change> {
                 cursor = next;
             }
         })
-        .await
-        .unwrap_or_default();
-    found
+        .await?;
+    let changes = found
         .into_iter()
         .filter_map(|(key, until)| {
             let until = until?;
@@ -293,7 +300,8 @@ async fn kept_revocations(redis: &RedisStore) -> Vec<Change> {
                 Some(Change::TokenRevoked { jti, until })
             }
         })
-        .collect()
+        .collect();
+    Some(changes)
 }
 
 /// `text` with Redis glob characters escaped, for a MATCH pattern.

@@ -132,6 +132,17 @@ impl RedisStore {
         if self.skipping() {
             return None;
         }
+        self.run_now(what, command).await
+    }
+
+    /// [`RedisStore::run`] even while in back-off: for a caller that has
+    /// just reached Redis another way (a new subscription) and must not
+    /// have its command skipped because of an older failure.
+    pub(super) async fn run_now<T, F, Fut>(&self, what: &str, command: F) -> Option<T>
+    where
+        F: FnOnce(ConnectionManager) -> Fut,
+        Fut: Future<Output = RedisResult<T>>,
+    {
         let result = tokio::time::timeout(COMMAND_TIMEOUT, command(self.inner.manager.clone()))
             .await
             .map_err(|_| "timed out".to_owned())
