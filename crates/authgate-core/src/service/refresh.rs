@@ -81,11 +81,19 @@ impl AuthService {
                 return self.tokens(&user, &session, successor_token, now);
             }
             // Another refresh with this token won the race: read what it did.
-            self.deps
+            let raced = self
+                .deps
                 .sessions
                 .refresh_token(&hash)
                 .await?
-                .ok_or(AuthError::InvalidGrant)?
+                .ok_or(AuthError::InvalidGrant)?;
+            if raced.used_at.is_none() {
+                // Nobody used it: the rotation was refused because the
+                // session ended meanwhile (a logout, a disable). No reuse,
+                // nothing to revoke or report as theft.
+                return Err(AuthError::InvalidGrant);
+            }
+            raced
         } else {
             record
         };
