@@ -148,19 +148,25 @@ impl Guard {
     pub async fn verify_token(&self, token: &str) -> Result<Principal, GuardError> {
         let now = self.inner.clock.now();
         let principal = match &self.inner.source {
-            Source::Local { verifier, jwks } => match verifier.verify_token(token, now) {
-                Err(GuardError::InvalidToken(JwtError::UnknownKey)) => match jwks {
-                    Some(jwks) if jwks.unknown_kid().await => {
-                        verifier.verify_token(token, self.inner.clock.now())?
+            Source::Local { verifier, jwks } => match (verifier.verify_token(token, now), jwks) {
+                (Err(GuardError::InvalidToken(JwtError::UnknownKey)), Some(jwks)) => {
+                    let retried = if jwks.unknown_kid().await {
+                        verifier.verify_token(token, self.inner.clock.now())
+                    } else {
+                        Err(GuardError::InvalidToken(JwtError::UnknownKey))
+                    };
+                    match retried {
+                        // No keys were ever loaded: 503, not a 401 that
+                        // would make clients drop good sessions.
+                        Err(GuardError::InvalidToken(JwtError::UnknownKey))
+                            if !jwks.has_fetched() =>
+                        {
+                            return Err(GuardError::Unavailable("no signing keys loaded yet"));
+                        }
+                        other => other?,
                     }
-                    // No keys were ever loaded: 503, not a 401 that would
-                    // make clients drop good sessions.
-                    Some(jwks) if !jwks.has_fetched() => {
-                        return Err(GuardError::Unavailable("no signing keys loaded yet"));
-                    }
-                    _ => return Err(GuardError::InvalidToken(JwtError::UnknownKey)),
-                },
-                other => other?,
+                }
+                (other, _) => other?,
             },
             Source::Introspection {
                 introspector,

@@ -92,6 +92,30 @@ pub(crate) async fn read_bounded(
     Ok(body)
 }
 
+/// Refuses `response` unless it came from `url` itself.
+///
+/// The default client follows no redirect, but a caller-supplied one may
+/// (reqwest's default follows ten, to any host and from `https` to plain
+/// `http`): keys or an introspection answer from wherever the configured
+/// URL points to would then be trusted. Checking the final URL here holds
+/// whatever client is used. It cannot unsend what the client sent on: a
+/// client that re-POSTs on a 307 has already shown the token to the new
+/// location, which is why a supplied client should follow no redirect.
+pub(crate) fn ensure_not_redirected(
+    response: &reqwest::Response,
+    url: &Url,
+) -> Result<(), &'static str> {
+    if response.url() == url {
+        return Ok(());
+    }
+    tracing::warn!(
+        %url,
+        redirected_to = %response.url(),
+        "the authorization server redirected the request; redirects are refused"
+    );
+    Err("the server redirected the request elsewhere")
+}
+
 /// A short reason for a failed request, for the error (which reaches
 /// logs and metrics); the full error goes to the log beside it.
 pub(crate) fn describe(error: &reqwest::Error) -> &'static str {

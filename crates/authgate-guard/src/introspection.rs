@@ -21,11 +21,19 @@ use std::time::Duration;
 use authgate_proto::IntrospectionResponse;
 use base64::Engine as _;
 use quick_cache::sync::Cache;
+use reqwest::header::{AUTHORIZATION, HeaderValue};
 use reqwest::{StatusCode, Url};
 use zeroize::Zeroizing;
 
 use crate::GuardError;
-use crate::http_client::{default_client, describe, parse_url, read_bounded};
+use crate::http_client::{
+    default_client, describe, ensure_not_redirected, parse_url, read_bounded,
+};
+
+/// The longest [`IntrospectionConfig::cache_ttl_secs`] accepted: a day. An
+/// answer never outlives the token's `exp` anyway; anything larger is a
+/// mistake (and would overflow the arithmetic near the end of time).
+const MAX_CACHE_TTL_SECS: i64 = 86_400;
 
 /// Where and how to introspect. `#[non_exhaustive]`: build it with
 /// [`IntrospectionConfig::new`] and set the public fields.
@@ -41,7 +49,8 @@ pub struct IntrospectionConfig {
     /// The client's secret; wiped from memory on drop, never in `Debug`.
     pub client_secret: Zeroizing<String>,
     /// How long an active answer is reused, in seconds: the delay before a
-    /// revocation is seen. Defaults to 10; 0 asks on every request.
+    /// revocation is seen. Defaults to 10; 0 asks on every request. Must be
+    /// between 0 and 86 400 (a day).
     pub cache_ttl_secs: i64,
     /// How many active answers are kept at most. Defaults to 10 000.
     pub cache_capacity: usize,
@@ -108,8 +117,10 @@ pub struct Introspector {
     /// The HTTP client.
     client: reqwest::Client,
     /// The `Authorization: Basic …` value (RFC 6749 §2.3.1: id and secret
-    /// form-urlencoded, then base64); built once, wiped on drop.
-    basic: Zeroizing<String>,
+    /// form-urlencoded, then base64); built once and marked sensitive, so
+    /// HTTP/2 never puts it in a compression table and `Debug` hides it.
+    /// Each request shares this one copy instead of making its own.
+    basic: HeaderValue,
     /// See [`IntrospectionConfig::cache_ttl_secs`].
     ttl: i64,
     /// See [`IntrospectionConfig::timeout`].
@@ -128,7 +139,8 @@ impl Introspector {
     ///
     /// # Errors
     /// [`GuardError::InvalidConfig`] for an endpoint that does not parse or
-    /// is plain `http` to another host, or an empty client id.
+    /// is plain `http` to another host, an empty client id, or a
+    /// `cache_ttl_secs` outside 0..=86 400.
     pub fn new(config: IntrospectionConfig) -> Result<Self, GuardError> {
         let client = default_client(config.timeout)?;
         Self::with_client(config, client)
@@ -136,6 +148,13 @@ impl Introspector {
 
     /// An introspector sending its requests through `client` (a proxy, extra
     /// root certificates, …).
+    ///
+    /// An answer that does not come from the endpoint itself is refused
+    /// ([`GuardError::Unavailable`]), but `client` decides whether a
+    /// redirect is followed at all: build it with
+    /// `redirect(reqwest::redirect::Policy::none())`, or a server answering
+    /// 307 has the token (not the secret, which reqwest drops when the host
+    /// changes) posted on to wherever it points.
     ///
     /// # Errors
     /// As [`Introspector::new`].
@@ -154,17 +173,25 @@ impl Introspector {
             form_urlencode(&config.client_id),
             form_urlencode(&config.client_secret)
         ));
+        if !(0..=MAX_CACHE_TTL_SECS).contains(&config.cache_ttl_secs) {
+            return Err(GuardError::InvalidConfig(
+                "introspection: cache_ttl_secs must be between 0 and 86400",
+            ));
+        }
         let basic = Zeroizing::new(format!(
             "Basic {}",
             base64::engine::general_purpose::STANDARD.encode(credentials.as_bytes())
         ));
+        let mut basic = HeaderValue::from_str(&basic)
+            .map_err(|_| GuardError::InvalidConfig("the client credentials cannot be sent"))?;
+        basic.set_sensitive(true);
         let cache = (config.cache_ttl_secs > 0 && config.cache_capacity > 0)
             .then(|| Cache::new(config.cache_capacity));
         Ok(Self {
             endpoint,
             client,
             basic,
-            ttl: config.cache_ttl_secs.max(0),
+            ttl: config.cache_ttl_secs,
             timeout: config.timeout,
             max_body: config.max_body_bytes,
             cache,
@@ -196,9 +223,8 @@ impl Introspector {
         }
         let response = Arc::new(self.ask(token).await?);
         if let Some(cache) = self.cache.as_ref().filter(|_| response.active) {
-            let until = response
-                .exp
-                .map_or(now + self.ttl, |exp| exp.min(now + self.ttl));
+            let until = now.saturating_add(self.ttl);
+            let until = response.exp.map_or(until, |exp| exp.min(until));
             let answer = Answer {
                 response: response.clone(),
                 until,
@@ -213,21 +239,24 @@ impl Introspector {
         self.requests.load(Ordering::Relaxed)
     }
 
+    /// The request asking about `token`.
+    fn request(&self, token: &str) -> reqwest::RequestBuilder {
+        self.client
+            .post(self.endpoint.clone())
+            .timeout(self.timeout)
+            .header(AUTHORIZATION, self.basic.clone())
+            .form(&[("token", token), ("token_type_hint", "access_token")])
+    }
+
     /// One request to the endpoint.
     async fn ask(&self, token: &str) -> Result<IntrospectionResponse, GuardError> {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let response = self
-            .client
-            .post(self.endpoint.clone())
-            .timeout(self.timeout)
-            .header(reqwest::header::AUTHORIZATION, self.basic.as_str())
-            .form(&[("token", token), ("token_type_hint", "access_token")])
-            .send()
-            .await
-            .map_err(|e| {
-                tracing::warn!(error = %e, "introspection request failed");
-                GuardError::Unavailable(describe(&e))
-            })?;
+        let response = self.request(token).send().await.map_err(|e| {
+            tracing::warn!(error = %e, "introspection request failed");
+            GuardError::Unavailable(describe(&e))
+        })?;
+        // An answer from wherever a redirect led is not the server's.
+        ensure_not_redirected(&response, &self.endpoint).map_err(GuardError::Unavailable)?;
         match response.status() {
             StatusCode::OK => {}
             StatusCode::UNAUTHORIZED => {
@@ -249,9 +278,23 @@ impl Introspector {
         let body = read_bounded(response, self.max_body)
             .await
             .map_err(GuardError::Unavailable)?;
-        serde_json::from_slice(&body)
-            .map_err(|_| GuardError::Unavailable("the introspection answer is not RFC 7662 JSON"))
+        parse_answer(&body)
     }
+}
+
+/// An RFC 7662 answer. `token_type` is case-insensitive (RFC 6749 §5.1):
+/// another server's `"bearer"` reads as authgate's `"Bearer"`.
+fn parse_answer(body: &[u8]) -> Result<IntrospectionResponse, GuardError> {
+    let not_json = || GuardError::Unavailable("the introspection answer is not RFC 7662 JSON");
+    let mut answer: serde_json::Value = serde_json::from_slice(body).map_err(|_| not_json())?;
+    if let Some(token_type) = answer.get_mut("token_type")
+        && token_type
+            .as_str()
+            .is_some_and(|t| t.eq_ignore_ascii_case("bearer"))
+    {
+        *token_type = "Bearer".into();
+    }
+    serde_json::from_value(answer).map_err(|_| not_json())
 }
 
 impl fmt::Debug for Introspector {
@@ -317,6 +360,45 @@ mod tests {
             Introspector::new(config),
             Err(GuardError::InvalidConfig(_))
         ));
+    }
+
+    #[test]
+    fn the_client_secret_header_is_marked_sensitive() {
+        let config =
+            IntrospectionConfig::new("https://auth.example/oauth/introspect", "svc", "s3cret");
+        let request = Introspector::new(config)
+            .unwrap()
+            .request("a-token")
+            .build()
+            .unwrap();
+        assert!(request.headers()[AUTHORIZATION].is_sensitive());
+    }
+
+    #[test]
+    fn a_cache_lifetime_past_a_day_or_negative_is_refused() {
+        for ttl in [i64::MAX, MAX_CACHE_TTL_SECS + 1, -1] {
+            let mut config =
+                IntrospectionConfig::new("https://auth.example/oauth/introspect", "svc", "s");
+            config.cache_ttl_secs = ttl;
+            assert!(
+                matches!(Introspector::new(config), Err(GuardError::InvalidConfig(_))),
+                "{ttl}"
+            );
+        }
+        let mut config =
+            IntrospectionConfig::new("https://auth.example/oauth/introspect", "svc", "s");
+        config.cache_ttl_secs = MAX_CACHE_TTL_SECS;
+        assert!(Introspector::new(config).is_ok());
+    }
+
+    #[test]
+    fn the_token_type_is_read_in_any_case() {
+        let answer = parse_answer(br#"{"active": true, "token_type": "bearer"}"#).unwrap();
+        assert_eq!(
+            answer.token_type,
+            Some(authgate_proto::IntrospectionTokenType::Bearer)
+        );
+        assert!(parse_answer(b"{not json").is_err());
     }
 
     #[test]

@@ -21,7 +21,7 @@ use reqwest::{StatusCode, Url, header};
 pub use schedule::JwksSettings;
 use schedule::Schedule;
 
-use crate::http_client::{describe, read_bounded};
+use crate::http_client::{describe, ensure_not_redirected, read_bounded};
 use crate::{Clock, GuardError, Verifier};
 
 /// What a fetch brought.
@@ -66,9 +66,14 @@ pub(crate) struct JwksSource {
     /// Held for the whole of a fetch: at most one request in flight, and
     /// others can wait for its outcome instead of sending their own.
     fetching: tokio::sync::Mutex<()>,
-    /// Counts completed fetches, so a waiter can tell whether one finished
-    /// while it waited.
+    /// Counts completed fetches, failed ones included, so a waiter can tell
+    /// whether one finished while it waited (and not send its own).
     generation: AtomicU64,
+    /// Counts fetches that loaded a key set into the verifier: only those
+    /// make verifying a token again worth it. A failed fetch must not count,
+    /// or a token would be refused as naming an unknown key (401) while no
+    /// keys were ever loaded, when the honest answer is 503.
+    loads: AtomicU64,
     /// See [`JwksStatus`].
     counters: Counters,
 }
@@ -90,6 +95,7 @@ impl JwksSource {
             schedule: Mutex::new(Schedule::default()),
             fetching: tokio::sync::Mutex::new(()),
             generation: AtomicU64::new(0),
+            loads: AtomicU64::new(0),
             counters: Counters::default(),
         }
     }
@@ -118,15 +124,17 @@ impl JwksSource {
         self.fetch_locked().await.map(|()| true)
     }
 
-    /// Called when a token names a key id we do not hold. Returns whether
-    /// the keys may have changed since, so that verifying again is worth it.
+    /// Called when a token names a key id we do not hold. Returns whether a
+    /// key set was loaded since, so that verifying again is worth it; a
+    /// failed fetch or a `304 Not Modified` loads none.
     ///
     /// Within the refetch budget (one per `unknown_kid_interval_secs`) it
     /// fetches, or waits for the fetch already in flight. Over budget it
     /// still waits for a fetch in flight, which costs the server nothing,
     /// but never starts one.
     pub(crate) async fn unknown_kid(&self) -> bool {
-        let seen = self.generation.load(Ordering::Acquire);
+        let seen_fetches = self.generation.load(Ordering::Acquire);
+        let seen_loads = self.loads.load(Ordering::Acquire);
         let allowed = self
             .schedule()
             .allow_unknown_kid(self.clock.now(), &self.settings);
@@ -135,18 +143,17 @@ impl JwksSource {
                 .unknown_kid_refetches
                 .fetch_add(1, Ordering::Relaxed);
             let _fetching = self.fetching.lock().await;
-            if self.generation.load(Ordering::Acquire) != seen {
-                return true;
+            // A fetch finished while we waited: its outcome is ours too,
+            // success or failure; a second request would only add load.
+            if self.generation.load(Ordering::Acquire) == seen_fetches {
+                // A failure is logged and rescheduled by the fetch itself;
+                // `loads` tells whether it brought keys.
+                let _ = self.fetch_locked().await;
             }
-            return self.fetch_locked().await.is_ok();
+        } else if let Err(_busy) = self.fetching.try_lock() {
+            drop(self.fetching.lock().await);
         }
-        match self.fetching.try_lock() {
-            Ok(_idle) => self.generation.load(Ordering::Acquire) != seen,
-            Err(_busy) => {
-                drop(self.fetching.lock().await);
-                true
-            }
-        }
+        self.loads.load(Ordering::Acquire) != seen_loads
     }
 
     /// One request to the JWKS URL and its effect on keys and schedule. The
@@ -164,9 +171,14 @@ impl JwksSource {
             }) => {
                 tracing::info!(url = %self.url, keys = keys.len(), max_age, "JWKS fetched");
                 self.verifier.set_keys(keys);
-                let mut schedule = self.schedule();
-                schedule.succeeded(now, max_age, &self.settings);
-                schedule.etag = etag;
+                {
+                    let mut schedule = self.schedule();
+                    schedule.succeeded(now, max_age, &self.settings);
+                    schedule.etag = etag;
+                }
+                // After the schedule: whoever sees the load also sees
+                // `has_fetched`.
+                self.loads.fetch_add(1, Ordering::Release);
                 Ok(())
             }
             Ok(Fetched::NotModified { max_age }) => {
@@ -207,6 +219,9 @@ impl JwksSource {
             tracing::debug!(error = %e, "JWKS request failed");
             describe(&e)
         })?;
+        // Keys from anywhere but the configured URL are refused, whatever
+        // the client (a caller's may follow redirects, even to plain http).
+        ensure_not_redirected(&response, &self.url)?;
         let max_age = response
             .headers()
             .get(header::CACHE_CONTROL)

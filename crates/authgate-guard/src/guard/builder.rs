@@ -168,6 +168,13 @@ impl GuardBuilder {
 
     /// The HTTP client for the JWKS URL or introspection endpoint. By
     /// default one with no proxy, no redirects and the configured timeout.
+    ///
+    /// Whatever the client, a response that does not come from the
+    /// configured URL itself (a redirect followed) is refused like a failed
+    /// fetch, so keys never load from where a redirect points. Give it
+    /// `redirect(reqwest::redirect::Policy::none())` all the same: a client
+    /// following a 307 has already posted the token to be introspected on
+    /// to the new location before the guard sees the answer.
     #[must_use]
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.client = Some(client);

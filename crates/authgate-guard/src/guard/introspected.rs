@@ -60,8 +60,11 @@ impl Expectations {
         if !answer.active {
             return Err(GuardError::Inactive);
         }
-        // A refresh token is active too, and must never open a resource.
-        if answer.token_type == Some(IntrospectionTokenType::RefreshToken) {
+        // Only an access token opens a resource: authgate answers
+        // `"token_type": "Bearer"` for those (API.md), and a refresh token
+        // is active too. An answer that does not say what it describes is
+        // refused rather than taken for an access token.
+        if answer.token_type != Some(IntrospectionTokenType::Bearer) {
             return Err(JwtError::InvalidType.into());
         }
         let missing = |claim: &str| GuardError::InvalidToken(JwtError::MissingClaim(claim.into()));
@@ -149,6 +152,18 @@ mod tests {
     fn an_active_refresh_token_never_opens_a_resource() {
         let answer = IntrospectionResponse {
             token_type: Some(IntrospectionTokenType::RefreshToken),
+            ..active()
+        };
+        assert_eq!(
+            expect().principal(&answer, NOW).unwrap_err().reason(),
+            "wrong_type"
+        );
+    }
+
+    #[test]
+    fn an_active_answer_that_does_not_say_it_is_an_access_token_is_refused() {
+        let answer = IntrospectionResponse {
+            token_type: None,
             ..active()
         };
         assert_eq!(

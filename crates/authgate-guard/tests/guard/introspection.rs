@@ -14,7 +14,7 @@ use authgate_guard::{
 use authgate_proto::{Audience, IntrospectionResponse, IntrospectionTokenType};
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use base64::Engine as _;
@@ -87,6 +87,10 @@ async fn endpoint() -> (Arc<Endpoint>, SocketAddr) {
     let state = Arc::new(Endpoint::default());
     let router = Router::new()
         .route("/oauth/introspect", post(introspect))
+        .route(
+            "/moved",
+            post(|| async { Redirect::temporary("/oauth/introspect") }),
+        )
         .with_state(state.clone());
     (state, serve(router).await)
 }
@@ -306,4 +310,35 @@ async fn a_revocation_check_fails_closed_unless_told_to_fail_open() {
         true,
     );
     assert!(open.authenticate(Some(&bearer(&token))).await.is_ok());
+}
+
+#[tokio::test]
+async fn an_answer_reached_through_a_redirect_is_refused_whatever_the_client() {
+    let (endpoint, address) = endpoint().await;
+    let token = access_token("t1");
+    endpoint.activate(&token, "t1", IntrospectionTokenType::Bearer);
+    let mut moved = config(address, SECRET, 10);
+    moved.endpoint = format!("http://{address}/moved");
+    // reqwest's default policy follows a 307 and posts the form again.
+    let following = reqwest::Client::builder().no_proxy().build().unwrap();
+    let guard = Guard::builder(VerifierConfig::new(ISS, AUD))
+        .introspection(moved)
+        .http_client(following)
+        .clock(Arc::new(ManualClock::new(NOW)))
+        .build()
+        .unwrap();
+    assert!(matches!(
+        guard.authenticate(Some(&bearer(&token))).await,
+        Err(GuardError::Unavailable(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_clock_at_the_end_of_time_does_not_overflow_the_cache_lifetime() {
+    let (endpoint, address) = endpoint().await;
+    let token = access_token("t1");
+    endpoint.activate(&token, "t1", IntrospectionTokenType::Bearer);
+    let introspector = Introspector::new(config(address, SECRET, 10)).unwrap();
+    let answer = introspector.introspect(&token, i64::MAX - 1).await.unwrap();
+    assert!(answer.active);
 }

@@ -1,0 +1,112 @@
+//! The JWKS fetcher's answers while something goes wrong between the guard
+//! and the JWKS URL: a token waiting on a fetch that fails, and a client
+//! that follows a redirect the guard must not trust.
+
+use std::sync::Arc;
+
+use authgate_guard::{Guard, GuardError, JwksSettings, ManualClock, VerifierConfig};
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Redirect;
+use axum::routing::get;
+use tokio::sync::Notify;
+
+use crate::support::*;
+
+/// A guard on `http://{address}{path}` that fetches only when asked.
+fn jwks_guard(address: std::net::SocketAddr, path: &str, client: Option<reqwest::Client>) -> Guard {
+    let mut settings = JwksSettings::default();
+    settings.background_refresh = false;
+    let mut builder = Guard::builder(VerifierConfig::new(ISS, AUD))
+        .jwks_url(format!("http://{address}{path}"))
+        .jwks_settings(settings)
+        .clock(Arc::new(ManualClock::new(NOW)));
+    if let Some(client) = client {
+        builder = builder.http_client(client);
+    }
+    builder.build().unwrap()
+}
+
+/// A JWKS endpoint that holds each request until released, then fails.
+#[derive(Default)]
+struct Stalled {
+    received: Notify,
+    release: Notify,
+}
+
+async fn stalled(State(endpoint): State<Arc<Stalled>>) -> StatusCode {
+    endpoint.received.notify_one();
+    endpoint.release.notified().await;
+    StatusCode::INTERNAL_SERVER_ERROR
+}
+
+#[tokio::test]
+async fn a_token_that_waited_on_a_failed_fetch_is_a_503_while_no_keys_were_ever_loaded() {
+    let endpoint = Arc::new(Stalled::default());
+    let router = Router::new()
+        .route("/jwks.json", get(stalled))
+        .with_state(endpoint.clone());
+    let guard = jwks_guard(serve(router).await, "/jwks.json", None);
+    let jwks = guard.jwks().unwrap();
+    let header = bearer(&token(&key("k1"), &claims("t1", &[])));
+
+    let first_fetch = tokio::spawn({
+        let jwks = jwks.clone();
+        async move { jwks.refresh().await }
+    });
+    endpoint.received.notified().await;
+    let waiting = tokio::spawn({
+        let guard = guard.clone();
+        async move { guard.authenticate(Some(&header)).await }
+    });
+    // The token has asked for a refetch and now waits on the one in flight.
+    while jwks.status().unknown_kid_refetches == 0 {
+        tokio::task::yield_now().await;
+    }
+    endpoint.release.notify_one();
+
+    assert!(first_fetch.await.unwrap().is_err());
+    let answer = waiting.await.unwrap();
+    assert!(
+        matches!(answer, Err(GuardError::Unavailable(_))),
+        "no keys were ever loaded: 503, not 401; got {answer:?}"
+    );
+    assert_eq!(
+        jwks.status().requests,
+        1,
+        "the token joined the fetch in flight"
+    );
+}
+
+async fn keys(State(document): State<String>) -> String {
+    document
+}
+
+#[tokio::test]
+async fn keys_reached_through_a_redirect_are_refused_whatever_the_client() {
+    let key = key("k1");
+    let document = serde_json::to_string(&keyset(&[&key]).to_jwks()).unwrap();
+    let router = Router::new()
+        .route(
+            "/jwks.json",
+            get(|| async { Redirect::temporary("/elsewhere.json") }),
+        )
+        .route("/elsewhere.json", get(keys))
+        .with_state(document);
+    // reqwest's default policy follows up to ten redirects.
+    let following = reqwest::Client::builder().no_proxy().build().unwrap();
+    let guard = jwks_guard(serve(router).await, "/jwks.json", Some(following));
+    let jwks = guard.jwks().unwrap();
+
+    assert!(matches!(
+        jwks.refresh().await,
+        Err(GuardError::Unavailable(_))
+    ));
+    assert!(jwks.status().key_ids.is_empty());
+    let header = bearer(&token(&key, &claims("t1", &[])));
+    assert!(matches!(
+        guard.authenticate(Some(&header)).await,
+        Err(GuardError::Unavailable(_))
+    ));
+}
