@@ -76,33 +76,43 @@ impl Client {
     /// empties the store whatever the server said: the user asked to be
     /// logged out here.
     ///
-    /// A session the server already considers over (`invalid_token`,
-    /// `invalid_grant`) counts as logged out. Logged out already: `Ok`.
+    /// A session the server already considers over (`invalid_token`, a
+    /// refused refresh token) counts as logged out. Logged out already, or
+    /// the session replaced by another login meanwhile: `Ok`, and the new
+    /// session is left alone.
     ///
     /// # Errors
     /// Transport errors and other refusals, after the store was emptied.
     pub async fn logout(&self) -> Result<(), Error> {
         let store = &self.inner.store;
-        let Some(tokens) = store.tokens() else {
+        // One read, so the token, the user and the session counter all
+        // belong to the session being ended.
+        let Some(session) = store.session() else {
             return Ok(());
         };
-        let epoch = store.epoch();
-        let user = self.current_email();
+        let user = session.user.map(|u| u.email);
         let body = json_body(&LogoutRequest {
-            refresh_token: tokens.refresh,
+            refresh_token: session.tokens.refresh,
             all: false,
         })?;
         let outcome = match self
-            .authorized(Method::Post, "/auth/logout", Some(body))
+            .authorized_in(
+                Some(session.epoch),
+                Method::Post,
+                "/auth/logout",
+                Some(body),
+            )
             .await
         {
             Ok(response) => check(&response, 200),
             Err(e) => Err(e),
         };
-        store.logout_in(epoch);
+        store.logout_in(session.epoch);
         let outcome = match outcome {
+            Err(e) if e.is_session_over() => Ok(()),
             Err(e) if e.code().is_some_and(|c| c.http_status() == 401) => Ok(()),
-            // A refresh during the call logged the store out: same thing.
+            // A refresh during the call logged the store out, or another
+            // login replaced this session: either way it is over here.
             Err(Error::NotAuthenticated) => Ok(()),
             other => other,
         };

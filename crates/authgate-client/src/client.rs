@@ -170,7 +170,28 @@ impl Client {
         path: &str,
         body: Option<Vec<u8>>,
     ) -> Result<HttpResponse, Error> {
-        let token = self.access_token().await?;
+        self.authorized_in(None, method, path, body).await
+    }
+
+    /// [`Client::authorized`], for session `only_in` alone when one is
+    /// given: [`Error::NotAuthenticated`], sending nothing, when the
+    /// current session is another.
+    ///
+    /// The retry after a 401 is made only in the session that got the 401:
+    /// if a logout or a login changed the session meanwhile, the 401 is
+    /// returned as it is, rather than the request sent again as whoever
+    /// is logged in now.
+    pub(crate) async fn authorized_in(
+        &self,
+        only_in: Option<u64>,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<HttpResponse, Error> {
+        let (epoch, token) = self.session_token().await?;
+        if only_in.is_some_and(|wanted| wanted != epoch) {
+            return Err(Error::NotAuthenticated);
+        }
         let request = HttpRequest {
             method,
             path: path.to_owned(),
@@ -178,10 +199,21 @@ impl Client {
             body,
         };
         let response = self.inner.transport.send(request.clone()).await?;
-        if response.status != 401 || self.inner.store.refresh_token().is_none() {
+        if response.status != 401 {
             return Ok(response);
         }
-        let token = self.refresh_after(Some(&token)).await?;
+        let can_refresh = self
+            .inner
+            .store
+            .session()
+            .is_some_and(|s| s.epoch == epoch && s.tokens.refresh.is_some());
+        if !can_refresh {
+            return Ok(response);
+        }
+        let (refreshed_in, token) = self.refresh_after(Some((epoch, &token))).await?;
+        if refreshed_in != epoch {
+            return Ok(response);
+        }
         self.inner
             .transport
             .send(HttpRequest {
@@ -199,11 +231,6 @@ impl Client {
             user,
             detail,
         });
-    }
-
-    /// The email of the logged-in user, for audit records.
-    pub(crate) fn current_email(&self) -> Option<String> {
-        self.inner.store.user().map(|u| u.email)
     }
 }
 

@@ -9,7 +9,8 @@ use crate::audit::AuditKind;
 use crate::client::Client;
 use crate::error::Error;
 use crate::fake::{ACCESS_TTL, FakeServer, FakeTransport, PASSWORD, RefreshMode};
-use crate::store::AuthChange;
+use crate::store::tests::user;
+use crate::store::{AuthChange, AuthStore, Tokens};
 use crate::transport::{HttpRequest, HttpResponse, Method, Transport};
 
 /// A fake server and a client logged in to it, sharing one clock.
@@ -277,6 +278,126 @@ async fn a_refresh_that_ends_after_logout_does_not_log_back_in() {
     server.gate.add_permits(1);
     assert_eq!(refreshing.await.unwrap(), Err(Error::NotAuthenticated));
     assert!(!client.store().is_authenticated());
+}
+
+/// Makes `store` switch to a new session at the fake (as another task's
+/// logout and login would), returning that session's tokens.
+fn switch_session(server: &Arc<FakeServer>, store: &AuthStore) -> impl FnOnce() + Send + 'static {
+    let (server, store) = (Arc::clone(server), store.clone());
+    move || {
+        store.logout();
+        let (access, refresh) = server.issue();
+        store.login(Tokens::new(access, refresh), user(&["user"]));
+    }
+}
+
+#[tokio::test]
+async fn a_logout_and_login_while_a_refresh_reads_the_session_leave_the_new_session_alone() {
+    let (_server, client) = logged_in().await;
+    let store = client.store().clone();
+    let other = Tokens::new("access-b", "refresh-b");
+    store.set_after_read({
+        let (store, other) = (store.clone(), other.clone());
+        move || {
+            store.logout();
+            store.login(other, user(&["user"]));
+        }
+    });
+    // The fake still accepts the first session's refresh token.
+    assert_eq!(client.refresh().await, Err(Error::NotAuthenticated));
+    assert_eq!(store.tokens(), Some(other));
+}
+
+#[tokio::test]
+async fn logging_out_leaves_alone_a_session_that_replaced_it_meanwhile() {
+    let (server, client) = logged_in().await;
+    let store = client.store().clone();
+    store.set_after_read(switch_session(&server, &store));
+    client.logout().await.unwrap();
+    assert_eq!(server.calls("/auth/logout"), 0);
+    assert!(store.is_authenticated());
+    assert_eq!(store.refresh_token(), Some(server.current_refresh()));
+}
+
+#[tokio::test]
+async fn a_refresh_begun_in_an_earlier_session_is_not_joined_by_the_next_one() {
+    let (server, client) = logged_in().await;
+    server.hold_refresh.store(true, Ordering::SeqCst);
+    let earlier = tokio::spawn({
+        let client = client.clone();
+        async move { client.refresh().await }
+    });
+    while server.calls("/auth/refresh") == 0 {
+        tokio::task::yield_now().await;
+    }
+    client.store().logout();
+    client.login("alice@example.com", PASSWORD).await.unwrap();
+    server.gate.add_permits(2);
+    let fresh = client.refresh().await.unwrap();
+    assert_eq!(server.calls("/auth/refresh"), 2);
+    assert_eq!(client.store().token(), Some(fresh));
+    assert_eq!(
+        client.store().refresh_token(),
+        Some(server.current_refresh())
+    );
+    assert!(earlier.await.unwrap().is_err());
+}
+
+#[tokio::test]
+async fn a_401_is_not_sent_again_as_a_user_who_logged_in_meanwhile() {
+    let (server, client) = logged_in().await;
+    server.before_response("/me", switch_session(&server, client.store()));
+    let err = client.me().await.unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::InvalidToken));
+    assert_eq!(server.calls("/me"), 1);
+    assert_eq!(server.calls("/auth/refresh"), 0);
+    assert!(client.store().is_authenticated());
+}
+
+#[tokio::test]
+async fn refresh_refusals_that_can_never_succeed_end_the_session() {
+    for (status, code) in [
+        (401, Some("invalid_token")),
+        (401, None),
+        (400, Some("invalid_request")),
+    ] {
+        let (server, client) = logged_in().await;
+        let changes = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = Arc::clone(&changes);
+        let _sub = client
+            .store()
+            .subscribe(move |c| sink.lock().unwrap().push(c.clone()));
+        *server.refresh_mode.lock().unwrap() = RefreshMode::Refuse(status, code);
+        let err = client.refresh().await.unwrap_err();
+        assert!(err.is_session_over(), "{status} {code:?}: {err:?}");
+        assert!(!client.store().is_authenticated(), "{status} {code:?}");
+        assert_eq!(*changes.lock().unwrap(), [AuthChange::LoggedOut]);
+        assert_eq!(
+            client.audit_log().latest(1)[0].kind,
+            AuditKind::SessionExpired
+        );
+    }
+}
+
+#[tokio::test]
+async fn refresh_failures_that_may_pass_keep_the_session() {
+    for (status, code) in [
+        (503, Some("unavailable")),
+        (429, Some("rate_limited")),
+        (500, Some("internal")),
+        (502, None),
+        (403, Some("insufficient_scope")),
+    ] {
+        let (server, client) = logged_in().await;
+        *server.refresh_mode.lock().unwrap() = RefreshMode::Refuse(status, code);
+        let err = client.refresh().await.unwrap_err();
+        assert!(!err.is_session_over(), "{status} {code:?}: {err:?}");
+        assert!(client.store().is_authenticated(), "{status} {code:?}");
+        assert_eq!(
+            client.audit_log().latest(1)[0].kind,
+            AuditKind::RefreshFailed
+        );
+    }
 }
 
 #[tokio::test]

@@ -49,12 +49,13 @@ impl Credentials {
     /// The session in `store` as credentials for `server`; `None` when
     /// logged out.
     pub fn from_store(server: &str, store: &AuthStore) -> Option<Self> {
-        let tokens = store.tokens()?;
+        // One read, so the tokens and the user are of the same session.
+        let session = store.session()?;
         Some(Self {
             server: server.to_owned(),
-            access_token: tokens.access,
-            refresh_token: tokens.refresh,
-            user: store.user()?,
+            access_token: session.tokens.access,
+            refresh_token: session.tokens.refresh,
+            user: session.user?,
         })
     }
 
@@ -349,5 +350,25 @@ mod tests {
         assert_eq!(back, credentials("https://a.example"));
         let debug = format!("{back:?}");
         assert!(!debug.contains("secret"), "{debug}");
+    }
+
+    #[test]
+    fn saved_credentials_pair_the_tokens_with_the_user_of_their_session() {
+        let store = AuthStore::new();
+        credentials("https://a.example").restore_into(&store);
+        // Another thread logs out and in as bob just after the tokens are read.
+        store.set_after_read({
+            let store = store.clone();
+            move || {
+                store.logout();
+                let bob = PublicUser {
+                    email: "bob@example.com".into(),
+                    ..user(&["user"])
+                };
+                store.login(Tokens::new("access-bob", "refresh-bob"), bob);
+            }
+        });
+        let saved = Credentials::from_store("https://a.example", &store).unwrap();
+        assert_eq!(saved, credentials("https://a.example"));
     }
 }

@@ -21,6 +21,19 @@ pub enum Error {
         /// Whole seconds to wait before trying again (`Retry-After`, with 429).
         retry_after: Option<u64>,
     },
+    /// `POST /auth/refresh` was refused in a way that means this refresh
+    /// token will never work, though not with API.md's `invalid_grant`: a
+    /// 401 with another code or without an API.md body, or a 400
+    /// `invalid_request` (a corrupt token). The store was logged out.
+    #[error("the server refused the refresh token ({status}): {description}")]
+    RefreshRefused {
+        /// The HTTP status, 401 or 400.
+        status: u16,
+        /// The API.md error code, when the response carried one.
+        code: Option<ErrorCode>,
+        /// The server's sentence, or what was wrong with its response.
+        description: String,
+    },
     /// The store holds no access token (or no refresh token where one is
     /// needed): log in first.
     #[error("not logged in")]
@@ -60,14 +73,51 @@ impl Error {
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
             Self::Api { code, .. } => Some(*code),
+            Self::RefreshRefused { code, .. } => *code,
             _ => None,
         }
     }
 
-    /// Whether the refresh token is no longer any good (`invalid_grant`):
-    /// the session is over and the user must log in again.
+    /// Whether the refresh token is no longer any good (`invalid_grant`,
+    /// or [`Error::RefreshRefused`]): the session is over, the store was
+    /// logged out, and the user must log in again.
     pub fn is_session_over(&self) -> bool {
-        self.code() == Some(ErrorCode::InvalidGrant)
+        matches!(self, Self::RefreshRefused { .. }) || self.code() == Some(ErrorCode::InvalidGrant)
+    }
+
+    /// How a refusal of `POST /auth/refresh` is reported: as
+    /// [`Error::RefreshRefused`] when it means the refresh token will never
+    /// work, else unchanged. `invalid_grant` (any status, as RFC 6749 sends
+    /// it with 400) stays an [`Error::Api`]; any other 401 and a 400
+    /// `invalid_request` (the server could not even read the token: retrying
+    /// it cannot help) end the session. 5xx, 429, other 4xx and network
+    /// errors may pass, so the session is kept.
+    pub(crate) fn into_refresh_error(self) -> Self {
+        match self {
+            Self::Api {
+                status,
+                code,
+                description,
+                ..
+            } if code != ErrorCode::InvalidGrant
+                && (status == 401 || (status == 400 && code == ErrorCode::InvalidRequest)) =>
+            {
+                Self::RefreshRefused {
+                    status,
+                    code: Some(code),
+                    description,
+                }
+            }
+            Self::UnexpectedResponse {
+                status: 401,
+                reason,
+            } => Self::RefreshRefused {
+                status: 401,
+                code: None,
+                description: reason,
+            },
+            other => other,
+        }
     }
 
     /// The error of an API.md error body received with `status`.

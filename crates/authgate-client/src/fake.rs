@@ -28,6 +28,24 @@ pub(crate) enum RefreshMode {
     Rotate,
     /// 503 `unavailable`.
     Unavailable,
+    /// This status, with an API.md body of this code, or without one
+    /// (an HTML page, as a proxy sends).
+    Refuse(u16, Option<&'static str>),
+}
+
+/// What the fake does once before answering a request to a path, as if
+/// another part of the program acted while the request was on the wire.
+pub(crate) struct Hook {
+    /// The path whose next request triggers it.
+    path: &'static str,
+    /// The action.
+    action: Box<dyn FnOnce() + Send>,
+}
+
+impl std::fmt::Debug for Hook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hook").field("path", &self.path).finish()
+    }
 }
 
 /// The fake server's state, shared with the test through an `Arc`.
@@ -51,6 +69,8 @@ pub(crate) struct FakeServer {
     pub(crate) gate: Semaphore,
     /// Whether refresh waits at the gate.
     pub(crate) hold_refresh: AtomicBool,
+    /// Runs before the next response to its path.
+    hook: Mutex<Option<Hook>>,
 }
 
 impl FakeServer {
@@ -66,7 +86,20 @@ impl FakeServer {
             reject_all: AtomicBool::new(false),
             gate: Semaphore::new(0),
             hold_refresh: AtomicBool::new(false),
+            hook: Mutex::new(None),
         })
+    }
+
+    /// Runs `action` once, before answering the next request to `path`.
+    pub(crate) fn before_response(
+        &self,
+        path: &'static str,
+        action: impl FnOnce() + Send + 'static,
+    ) {
+        *self.hook.lock().unwrap() = Some(Hook {
+            path,
+            action: Box::new(action),
+        });
     }
 
     /// How many requests reached `path`.
@@ -117,8 +150,17 @@ impl FakeServer {
             }
             "/auth/login" => error(401, "invalid_credentials"),
             "/auth/refresh" => {
-                if *self.refresh_mode.lock().unwrap() == RefreshMode::Unavailable {
-                    return error(503, "unavailable");
+                match *self.refresh_mode.lock().unwrap() {
+                    RefreshMode::Rotate => {}
+                    RefreshMode::Unavailable => return error(503, "unavailable"),
+                    RefreshMode::Refuse(status, Some(code)) => return error(status, code),
+                    RefreshMode::Refuse(status, None) => {
+                        return HttpResponse {
+                            status,
+                            retry_after: None,
+                            body: b"<html>Unauthorized</html>".to_vec(),
+                        };
+                    }
                 }
                 if body["refresh_token"] != self.current_refresh() {
                     return error(401, "invalid_grant");
@@ -185,6 +227,19 @@ impl Transport for FakeTransport {
         }
         // Let other tasks run between request and response, as a network would.
         tokio::task::yield_now().await;
+        let hook = {
+            let mut slot = self.0.hook.lock().unwrap();
+            match slot.take() {
+                Some(hook) if hook.path == request.path => Some(hook),
+                other => {
+                    *slot = other;
+                    None
+                }
+            }
+        };
+        if let Some(hook) = hook {
+            (hook.action)();
+        }
         Ok(self.0.respond(&request))
     }
 }

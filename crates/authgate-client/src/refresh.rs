@@ -23,13 +23,19 @@ type SharedRefresh = Shared<BoxFuture<'static, Result<String, Error>>>;
 pub(crate) struct Flight {
     /// Tells this flight from a later one when it clears the slot.
     id: u64,
+    /// The session ([`AuthStore`] epoch) whose refresh token it sends:
+    /// only callers of that session may join it.
+    epoch: u64,
     /// The request and the store update; every waiter polls a clone.
     future: SharedRefresh,
 }
 
 impl fmt::Debug for Flight {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Flight").field("id", &self.id).finish()
+        f.debug_struct("Flight")
+            .field("id", &self.id)
+            .field("epoch", &self.epoch)
+            .finish()
     }
 }
 
@@ -51,35 +57,41 @@ impl Client {
     ///
     /// # Errors
     /// [`Error::NotAuthenticated`] when logged out; the refresh's error
-    /// when one was needed and failed (`invalid_grant` also logs the store
-    /// out).
+    /// when one was needed and failed (one that
+    /// [ends the session](Error::is_session_over) also logs the store out).
     pub async fn access_token(&self) -> Result<String, Error> {
-        let store = &self.inner.store;
-        let token = store.token().ok_or(Error::NotAuthenticated)?;
+        Ok(self.session_token().await?.1)
+    }
+
+    /// [`Client::access_token`], with the session ([`AuthStore`] epoch) the
+    /// token belongs to, so a caller can tell whether the session changed.
+    pub(crate) async fn session_token(&self) -> Result<(u64, String), Error> {
+        let session = self.inner.store.session().ok_or(Error::NotAuthenticated)?;
+        let (epoch, token) = (session.epoch, session.tokens.access);
         let now = self.now();
         let left = match authgate_jwt::expires_in(&token, now) {
             Ok(Some(left)) => left,
-            Ok(None) => return Ok(token),
+            Ok(None) => return Ok((epoch, token)),
             Err(_) => 0,
         };
-        if left >= self.inner.refresh_margin || store.refresh_token().is_none() {
-            return Ok(token);
+        if left >= self.inner.refresh_margin || session.tokens.refresh.is_none() {
+            return Ok((epoch, token));
         }
         // After a failed proactive refresh the still-valid token is used for
         // a few seconds without asking again: a busy client would otherwise
         // send a refresh with every request to a server that is struggling.
         let retry_at = &self.inner.proactive_retry_at;
         if left > 0 && now < retry_at.load(Ordering::Relaxed) {
-            return Ok(token);
+            return Ok((epoch, token));
         }
-        match self.refresh_after(Some(&token)).await {
+        match self.refresh_after(Some((epoch, &token))).await {
             Err(e) if left > 0 && !e.is_session_over() && e != Error::NotAuthenticated => {
                 tracing::debug!(target: "authgate_client", error = %e, "proactive refresh failed; the current token still works");
                 // From when the attempt ended (it may have taken a 30 s
                 // timeout), and never earlier than another waiter set it.
                 let next = self.now().saturating_add(PROACTIVE_RETRY_SECS);
                 retry_at.fetch_max(next, Ordering::Relaxed);
-                Ok(token)
+                Ok((epoch, token))
             }
             other => other,
         }
@@ -91,26 +103,35 @@ impl Client {
     ///
     /// # Errors
     /// [`Error::NotAuthenticated`] without a refresh token; the server's
-    /// error otherwise. `invalid_grant` logs the store out.
+    /// error otherwise. One that [ends the session](Error::is_session_over)
+    /// logs the store out.
     pub async fn refresh(&self) -> Result<String, Error> {
-        self.refresh_after(None).await
+        Ok(self.refresh_after(None).await?.1)
     }
 
-    /// Joins the refresh in flight, or starts one, unless the stored access
-    /// token is no longer `seen`: then another caller has refreshed
-    /// already and its token is returned without a request.
-    pub(crate) async fn refresh_after(&self, seen: Option<&str>) -> Result<String, Error> {
-        let future = {
+    /// Joins the refresh in flight for the current session, or starts one,
+    /// unless the session or its access token is no longer the `seen` one
+    /// (epoch, token): then the current token is returned without a
+    /// request. Returns the token with the session it belongs to, which
+    /// may differ from `seen`'s: callers check.
+    pub(crate) async fn refresh_after(
+        &self,
+        seen: Option<(u64, &str)>,
+    ) -> Result<(u64, String), Error> {
+        let (epoch, future) = {
             let mut slot = lock(&self.inner.flight);
-            match slot.as_ref() {
-                Some(flight) => flight.future.clone(),
+            let store = &self.inner.store;
+            // One read: a logout and login between reading the tokens and
+            // the epoch would pair this session's token with the next one.
+            let session = store.session().ok_or(Error::NotAuthenticated)?;
+            let epoch = session.epoch;
+            match slot.as_ref().filter(|flight| flight.epoch == epoch) {
+                Some(flight) => (epoch, flight.future.clone()),
                 None => {
-                    let store = &self.inner.store;
-                    let tokens = store.tokens().ok_or(Error::NotAuthenticated)?;
-                    if seen.is_some_and(|seen| seen != tokens.access) {
-                        return Ok(tokens.access);
+                    if seen.is_some_and(|seen| seen != (epoch, session.tokens.access.as_str())) {
+                        return Ok((epoch, session.tokens.access));
                     }
-                    let refresh_token = tokens.refresh.ok_or(Error::NotAuthenticated)?;
+                    let refresh_token = session.tokens.refresh.ok_or(Error::NotAuthenticated)?;
                     let id = NEXT_FLIGHT.fetch_add(1, Ordering::Relaxed);
                     // Weak: the slot holds this future, which must not keep
                     // the client alive if every waiter gives up on it.
@@ -121,9 +142,9 @@ impl Client {
                         clock: Arc::clone(&self.inner.clock),
                         audit: self.inner.audit.clone(),
                     };
-                    let epoch = store.epoch();
+                    let user = session.user.map(|u| u.email);
                     let future = async move {
-                        let result = refresher.refresh_once(epoch, refresh_token).await;
+                        let result = refresher.refresh_once(epoch, user, refresh_token).await;
                         // The store is updated before the slot is cleared, so a
                         // caller that finds the slot empty sees the new token.
                         if let Some(inner) = inner.upgrade() {
@@ -133,15 +154,18 @@ impl Client {
                     }
                     .boxed()
                     .shared();
+                    // A flight of an earlier session is replaced, not joined:
+                    // its waiters still hold it, and its end clears nothing.
                     *slot = Some(Flight {
                         id,
+                        epoch,
                         future: future.clone(),
                     });
-                    future
+                    (epoch, future)
                 }
             }
         };
-        future.await
+        Ok((epoch, future.await?))
     }
 }
 
@@ -149,7 +173,7 @@ impl Client {
 struct Refresher {
     /// Sends the `POST /auth/refresh`.
     transport: Arc<dyn Transport>,
-    /// Receives the rotated tokens, or the logout after `invalid_grant`.
+    /// Receives the rotated tokens, or the logout after a refusal.
     store: AuthStore,
     /// Stamps the audit record.
     clock: Arc<dyn Clock>,
@@ -158,9 +182,14 @@ struct Refresher {
 }
 
 impl Refresher {
-    /// One `POST /auth/refresh` and its effect on the store.
-    async fn refresh_once(&self, epoch: u64, refresh_token: String) -> Result<String, Error> {
-        let user = self.store.user().map(|u| u.email);
+    /// One `POST /auth/refresh` with the refresh token of session `epoch`
+    /// (whose user's email is `user`), and its effect on that session.
+    async fn refresh_once(
+        &self,
+        epoch: u64,
+        user: Option<String>,
+        refresh_token: String,
+    ) -> Result<String, Error> {
         let outcome = async {
             let body = json_body(&RefreshRequest { refresh_token })?;
             let request = HttpRequest {
@@ -170,7 +199,7 @@ impl Refresher {
                 body: Some(body),
             };
             let response = self.transport.send(request).await?;
-            parse::<RefreshResponse>(&response, 200)
+            parse::<RefreshResponse>(&response, 200).map_err(Error::into_refresh_error)
         }
         .await;
         let (kind, result) = match outcome {
@@ -211,6 +240,9 @@ fn clear(inner: &Inner, id: u64) {
 pub(crate) fn failure(error: &Error) -> String {
     match error {
         Error::Api { code, .. } => code.as_str().to_owned(),
+        Error::RefreshRefused { status, code, .. } => {
+            code.map_or_else(|| format!("refused_{status}"), |c| c.as_str().to_owned())
+        }
         Error::NotAuthenticated => "not_authenticated".to_owned(),
         Error::Transport(_) => "unreachable".to_owned(),
         _ => "unexpected_response".to_owned(),

@@ -1,5 +1,6 @@
 //! [`AuthStore`]: the observable, thread-safe home of the tokens and the user.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
@@ -84,9 +85,18 @@ type Listener = Arc<dyn Fn(&AuthChange) + Send + Sync>;
 ///
 /// `is_authenticated` means "holds an access token": whether that token
 /// is still good is the server's call, and the refresh logic of
-/// [`Client`](crate::Client) keeps it fresh. Listeners are called after the
-/// change, outside the store's locks, so a listener may read the store;
-/// a panicking listener is contained and the others still run.
+/// [`Client`](crate::Client) keeps it fresh.
+///
+/// Listeners receive every change in the order the changes happened, one
+/// change at a time, each change to every listener before the next: the
+/// store queues a change together with the change itself, and one caller
+/// at a time delivers the queue. Normally that caller is the one that made
+/// the change, so listeners have run when [`AuthStore::login`] and
+/// [`AuthStore::logout`] return; but a change made while another thread
+/// (or a listener) is delivering is only queued, and delivered by that
+/// deliverer after the changes before it. Listeners run outside the
+/// store's locks, so they may read or change the store; a panicking
+/// listener is contained and the others still run.
 #[derive(Clone, Default)]
 pub struct AuthStore {
     /// Shared by every clone and (weakly) by every [`Subscription`].
@@ -99,6 +109,10 @@ struct Inner {
     state: Mutex<State>,
     /// Who to tell about changes.
     listeners: Mutex<Listeners>,
+    /// Runs once, right after the next read of the tokens: lets tests put
+    /// another thread's logout and login between two reads.
+    #[cfg(test)]
+    after_read: Mutex<Option<Box<dyn FnOnce() + Send>>>,
 }
 
 #[derive(Default)]
@@ -110,6 +124,34 @@ struct State {
     /// Counts logins and logouts, so a refresh that started in one
     /// session cannot write its result into the next one.
     epoch: u64,
+    /// Changes made but not yet delivered to the listeners, oldest first;
+    /// queued under this lock so the queue order is the order of the changes.
+    pending: VecDeque<AuthChange>,
+    /// Whether a caller is delivering `pending`: the others leave their
+    /// change to it, so no change can overtake an earlier one.
+    delivering: bool,
+}
+
+/// The session as one consistent read: tokens, user and session counter
+/// from the same moment, so that a logout and login on another thread
+/// cannot pair one session's refresh token with the next one's counter.
+#[derive(Debug, Clone)]
+pub(crate) struct Session {
+    /// The session counter ([`AuthStore::epoch`]) the tokens belong to.
+    pub(crate) epoch: u64,
+    /// The session's tokens.
+    pub(crate) tokens: Tokens,
+    /// The session's user.
+    pub(crate) user: Option<PublicUser>,
+}
+
+impl State {
+    /// Queues `change` for the listeners; `true` when the caller must
+    /// deliver the queue (nobody else is delivering it).
+    fn enqueue(&mut self, change: AuthChange) -> bool {
+        self.pending.push_back(change);
+        !std::mem::replace(&mut self.delivering, true)
+    }
 }
 
 #[derive(Default)]
@@ -150,7 +192,9 @@ impl AuthStore {
 
     /// Both tokens of the current session, if logged in.
     pub fn tokens(&self) -> Option<Tokens> {
-        lock(&self.inner.state).tokens.clone()
+        let tokens = lock(&self.inner.state).tokens.clone();
+        self.after_read();
+        tokens
     }
 
     /// The logged-in user, if any.
@@ -166,13 +210,16 @@ impl AuthStore {
     /// Starts a session: stores the tokens and the user, then tells the
     /// listeners [`AuthChange::LoggedIn`].
     pub fn login(&self, tokens: impl Into<Tokens>, user: PublicUser) {
-        {
+        let deliver = {
             let mut state = lock(&self.inner.state);
             state.tokens = Some(tokens.into());
             state.user = Some(user.clone());
             state.epoch += 1;
+            state.enqueue(AuthChange::LoggedIn(user))
+        };
+        if deliver {
+            self.deliver();
         }
-        self.notify(&AuthChange::LoggedIn(user));
     }
 
     /// Replaces the tokens after a refresh and tells the listeners
@@ -215,9 +262,24 @@ impl AuthStore {
         lock(&self.inner.state).epoch
     }
 
+    /// The current session (tokens, user and counter read under one lock),
+    /// if logged in. Use it wherever two of them must belong together.
+    pub(crate) fn session(&self) -> Option<Session> {
+        let session = {
+            let state = lock(&self.inner.state);
+            state.tokens.clone().map(|tokens| Session {
+                epoch: state.epoch,
+                tokens,
+                user: state.user.clone(),
+            })
+        };
+        self.after_read();
+        session
+    }
+
     /// [`AuthStore::set_token`], only if the session is still the one of `epoch`.
     pub(crate) fn set_token_in(&self, epoch: u64, tokens: Tokens) -> bool {
-        {
+        let deliver = {
             let mut state = lock(&self.inner.state);
             if state.epoch != epoch {
                 return false;
@@ -229,14 +291,17 @@ impl AuthStore {
             if tokens.refresh.is_some() {
                 current.refresh = tokens.refresh;
             }
+            state.enqueue(AuthChange::TokenRefreshed)
+        };
+        if deliver {
+            self.deliver();
         }
-        self.notify(&AuthChange::TokenRefreshed);
         true
     }
 
     /// [`AuthStore::logout`], only if the session is still the one of `epoch`.
     pub(crate) fn logout_in(&self, epoch: u64) -> bool {
-        {
+        let deliver = {
             let mut state = lock(&self.inner.state);
             if state.epoch != epoch || state.tokens.is_none() {
                 return false;
@@ -244,24 +309,61 @@ impl AuthStore {
             state.tokens = None;
             state.user = None;
             state.epoch += 1;
+            state.enqueue(AuthChange::LoggedOut)
+        };
+        if deliver {
+            self.deliver();
         }
-        self.notify(&AuthChange::LoggedOut);
         true
     }
 
-    /// Calls every listener with `change`, outside the locks; a listener
-    /// that panics is skipped, the others still run.
-    fn notify(&self, change: &AuthChange) {
-        let listeners: Vec<Listener> = lock(&self.inner.listeners)
-            .list
-            .iter()
-            .map(|(_, listener)| Arc::clone(listener))
-            .collect();
-        for listener in listeners {
-            if catch_unwind(AssertUnwindSafe(|| listener(change))).is_err() {
-                tracing::warn!(target: "authgate_client", "an AuthStore listener panicked");
+    /// Delivers the queued changes, oldest first, each to every listener,
+    /// until the queue is empty; called by the one caller that set
+    /// `delivering`. Listeners run outside the locks; one that panics is
+    /// skipped, the others still run.
+    fn deliver(&self) {
+        loop {
+            let change = {
+                let mut state = lock(&self.inner.state);
+                match state.pending.pop_front() {
+                    Some(change) => change,
+                    None => {
+                        // Under the lock that queues changes: one queued
+                        // after this finds `delivering` false and delivers.
+                        state.delivering = false;
+                        return;
+                    }
+                }
+            };
+            let listeners: Vec<Listener> = lock(&self.inner.listeners)
+                .list
+                .iter()
+                .map(|(_, listener)| Arc::clone(listener))
+                .collect();
+            for listener in listeners {
+                if catch_unwind(AssertUnwindSafe(|| listener(&change))).is_err() {
+                    tracing::warn!(target: "authgate_client", "an AuthStore listener panicked");
+                }
             }
         }
+    }
+
+    /// Runs the test hook set with [`AuthStore::set_after_read`], once.
+    fn after_read(&self) {
+        #[cfg(test)]
+        {
+            let hook = lock(&self.inner.after_read).take();
+            if let Some(hook) = hook {
+                hook();
+            }
+        }
+    }
+
+    /// Runs `hook` right after the next read of the tokens ([`AuthStore::tokens`]
+    /// or [`AuthStore::session`]), as if another thread acted just then.
+    #[cfg(test)]
+    pub(crate) fn set_after_read(&self, hook: impl FnOnce() + Send + 'static) {
+        *lock(&self.inner.after_read) = Some(Box::new(hook));
     }
 }
 
@@ -437,6 +539,54 @@ pub(crate) mod tests {
         let _sub = store.subscribe(move |_| sink.lock().unwrap().push(reader.token()));
         store.login("a", user(&[]));
         assert_eq!(*seen.lock().unwrap(), [Some("a".to_owned())]);
+    }
+
+    #[test]
+    fn a_change_made_by_a_listener_reaches_everyone_after_the_change_it_handles() {
+        let store = AuthStore::new();
+        let changer = store.clone();
+        // Subscribed first, so it acts before the recorder hears of the login.
+        let _logs_out = store.subscribe(move |change| {
+            if matches!(change, AuthChange::LoggedIn(_)) {
+                changer.logout();
+            }
+        });
+        let (seen, _sub) = recorder(&store);
+        store.login("a", user(&[]));
+        assert!(!store.is_authenticated());
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [AuthChange::LoggedIn(user(&[])), AuthChange::LoggedOut]
+        );
+    }
+
+    #[test]
+    fn changes_from_two_threads_reach_the_listeners_in_the_order_they_happened() {
+        let store = AuthStore::new();
+        let (entered_tx, entered) = std::sync::mpsc::channel();
+        let (resume, resume_rx) = std::sync::mpsc::channel::<()>();
+        let resume_rx = Mutex::new(resume_rx);
+        // Holds the login's delivery until the main thread has logged out.
+        let _slow = store.subscribe(move |change| {
+            if matches!(change, AuthChange::LoggedIn(_)) {
+                entered_tx.send(()).unwrap();
+                resume_rx.lock().unwrap().recv().unwrap();
+            }
+        });
+        let (seen, _sub) = recorder(&store);
+        std::thread::scope(|scope| {
+            let logging_in = store.clone();
+            let login = scope.spawn(move || logging_in.login("a", user(&[])));
+            entered.recv().unwrap();
+            store.logout();
+            resume.send(()).unwrap();
+            login.join().unwrap();
+        });
+        assert!(!store.is_authenticated());
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [AuthChange::LoggedIn(user(&[])), AuthChange::LoggedOut]
+        );
     }
 
     #[test]
