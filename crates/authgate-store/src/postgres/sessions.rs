@@ -262,12 +262,24 @@ impl SessionStore for PostgresStore {
                 ));
             }
             insert_token(&mut *tx, successor).await?;
-            sqlx::query("UPDATE sessions SET last_used_at = $2 WHERE id = $1")
-                .bind(session_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
+            // The subquery above read a snapshot and locked no session: a
+            // revocation not yet committed then was not seen. This update
+            // takes the session's row lock, so it waits for such a
+            // revocation and re-checks against it; a revoked session makes
+            // the whole rotation roll back (a revocation that comes after
+            // waits for this commit instead, and revokes the successor too).
+            let touched = sqlx::query(
+                "UPDATE sessions SET last_used_at = $2                  WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2",
+            )
+            .bind(session_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            if touched.rows_affected() != 1 {
+                tx.rollback().await.map_err(map_err)?;
+                return Ok(false);
+            }
             tx.commit().await.map_err(map_err)?;
             Ok(true)
         })

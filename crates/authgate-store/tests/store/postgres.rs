@@ -190,3 +190,68 @@ async fn a_lost_database_is_unavailable_promptly_and_the_store_recovers_by_itsel
         .await
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_racing_an_uncommitted_revocation_waits_for_it_and_changes_nothing() {
+    let Some(schema) = fresh_schema("a_rotation_racing_an_uncommitted_revocation").await else {
+        return;
+    };
+    let store = schema.open().await.unwrap();
+    let ann = user("ann@example.com", None);
+    store.insert_user(&ann).await.unwrap();
+    let s = session(ann.id, at(0), 3600);
+    let first = token("s-0", &s, 0, at(0));
+    assert!(store.create_session(&s, &first).await.unwrap());
+
+    // A logout on another connection: the session row is updated, not committed.
+    let mut revoker = sqlx::ConnectOptions::connect(&schema.options().unwrap())
+        .await
+        .unwrap();
+    sqlx::query("BEGIN").execute(&mut revoker).await.unwrap();
+    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2")
+        .bind(at(5))
+        .bind(s.id)
+        .execute(&mut revoker)
+        .await
+        .unwrap();
+
+    let successor = token("s-1", &s, 1, at(10));
+    let rotation = tokio::spawn({
+        let (store, parent, successor) = (store.clone(), first.hash, successor.clone());
+        async move { store.rotate(&parent, &successor, b"sealed", at(10)).await }
+    });
+    // Wait until the rotation is blocked on the session's row lock, asking
+    // on a third connection: inside the revoker's transaction the activity
+    // view would be one snapshot, never updated.
+    let mut watcher = sqlx::ConnectOptions::connect(&schema.options().unwrap())
+        .await
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+             AND query LIKE 'UPDATE sessions SET last_used_at%'",
+        )
+        .fetch_one(&mut watcher)
+        .await
+        .unwrap();
+        if waiting > 0 || rotation.is_finished() {
+            break;
+        }
+
+        assert!(
+            started.elapsed() < PROMPTLY,
+            "the rotation never reached the session"
+        );
+        tokio::task::yield_now().await;
+    }
+    sqlx::query("COMMIT").execute(&mut revoker).await.unwrap();
+
+    assert!(
+        !rotation.await.unwrap().unwrap(),
+        "a rotation that finishes after the logout must not succeed"
+    );
+    assert_eq!(store.refresh_token(&successor.hash).await.unwrap(), None);
+    let parent = store.refresh_token(&first.hash).await.unwrap().unwrap();
+    assert_eq!(parent.used_at, None, "the parent is left as it was");
+}
