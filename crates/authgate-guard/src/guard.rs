@@ -26,8 +26,8 @@ use crate::{
 ///   `Cache-Control`, refreshed in the background before it goes stale;
 ///   a token naming an unknown `kid` triggers at most one refetch per 30 s;
 /// - a static JWKS or key set ([`GuardBuilder::jwks`], [`GuardBuilder::keys`]);
-/// - introspection ([`GuardBuilder::introspection`], RFC 7662), with a
-///   short cache of active answers.
+/// - introspection ([`GuardBuilder::introspection`], RFC 7662), with short
+///   caches of its answers and a bound on the requests in flight.
 ///
 /// With keys (the first two), verification is the pure [`Verifier`]'s, the
 /// same path authgate's own server uses, and never waits on the network

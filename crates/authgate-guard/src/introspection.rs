@@ -1,17 +1,28 @@
 //! [`Introspector`]: asks the authorization server whether a token is
-//! active (RFC 7662, authgate's `POST /oauth/introspect`), with a short
-//! cache of positive answers.
+//! active (RFC 7662, authgate's `POST /oauth/introspect`), with short caches
+//! of its answers and a bound on the requests it sends.
 //!
 //! Two uses: as a guard's key source (the server decides every token; for
 //! services that must not hold keys or must see revocations within seconds)
 //! and as a [`RevocationCheck`](crate::RevocationCheck) after local
 //! verification. Either way a request whose answer is not cached waits on
 //! the network: that is the price of seeing a logout before the token
-//! expires. Only active answers are cached, for at most `cache_ttl_secs`
-//! and never past the token's `exp`; a revocation is therefore seen within
-//! that many seconds. Inactive answers are not cached: they are cheap for an
-//! honest client (it goes to log in again), and caching them would let a
-//! flood of garbage evict the good entries.
+//! expires. Active answers are cached for at most `cache_ttl_secs` and never
+//! past the token's `exp`; a revocation is therefore seen within that many
+//! seconds.
+//!
+//! A token that only looks like one of ours (nothing checks a signature
+//! before asking) still costs the server a request, so an attacker can
+//! make us ask. Three things bound that: concurrent callers with one token
+//! share one request (`flight`); at most `max_in_flight` requests are out
+//! at once, and a caller that cannot get a slot in time is answered 503;
+//! and inactive answers are remembered for `cache_ttl_secs`, at most 10 s,
+//! in a cache of their own (so a flood cannot evict the active answers),
+//! keyed by the token's SHA-256. Caching "inactive" is safe: a token never
+//! becomes active again.
+
+mod config;
+mod flight;
 
 use std::fmt;
 use std::sync::Arc;
@@ -25,80 +36,13 @@ use reqwest::header::{AUTHORIZATION, HeaderValue};
 use reqwest::{StatusCode, Url};
 use zeroize::Zeroizing;
 
+pub use config::IntrospectionConfig;
+
 use crate::GuardError;
 use crate::http_client::{
     default_client, describe, ensure_not_redirected, parse_url, read_bounded,
 };
-
-/// The longest [`IntrospectionConfig::cache_ttl_secs`] accepted: a day. An
-/// answer never outlives the token's `exp` anyway; anything larger is a
-/// mistake (and would overflow the arithmetic near the end of time).
-const MAX_CACHE_TTL_SECS: i64 = 86_400;
-
-/// Where and how to introspect. `#[non_exhaustive]`: build it with
-/// [`IntrospectionConfig::new`] and set the public fields.
-#[derive(Clone)]
-#[non_exhaustive]
-pub struct IntrospectionConfig {
-    /// The introspection endpoint: authgate's `…/oauth/introspect`. Must be
-    /// `https`, or `http` to a loopback host, unless `insecure_allow_http`.
-    pub endpoint: String,
-    /// This service's client id at the authorization server (`authgate
-    /// client add`); introspection requires client authentication.
-    pub client_id: String,
-    /// The client's secret; wiped from memory on drop, never in `Debug`.
-    pub client_secret: Zeroizing<String>,
-    /// How long an active answer is reused, in seconds: the delay before a
-    /// revocation is seen. Defaults to 10; 0 asks on every request. Must be
-    /// between 0 and 86 400 (a day).
-    pub cache_ttl_secs: i64,
-    /// How many active answers are kept at most. Defaults to 10 000.
-    pub cache_capacity: usize,
-    /// Time limit of one introspection request. Defaults to 5 s.
-    pub timeout: Duration,
-    /// Largest introspection response accepted, in bytes. Defaults to 64 KiB.
-    pub max_body_bytes: usize,
-    /// Accepts a plain `http` endpoint on a non-loopback host: the token and
-    /// the client secret then cross the network in clear. Defaults to `false`.
-    pub insecure_allow_http: bool,
-}
-
-impl IntrospectionConfig {
-    /// Introspection at `endpoint` as client `client_id` with `client_secret`,
-    /// with the defaults above.
-    pub fn new(
-        endpoint: impl Into<String>,
-        client_id: impl Into<String>,
-        client_secret: impl Into<String>,
-    ) -> Self {
-        Self {
-            endpoint: endpoint.into(),
-            client_id: client_id.into(),
-            client_secret: Zeroizing::new(client_secret.into()),
-            cache_ttl_secs: 10,
-            cache_capacity: 10_000,
-            timeout: crate::http_client::DEFAULT_HTTP_TIMEOUT,
-            max_body_bytes: 64 * 1024,
-            insecure_allow_http: false,
-        }
-    }
-}
-
-impl fmt::Debug for IntrospectionConfig {
-    /// Everything but the secret.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IntrospectionConfig")
-            .field("endpoint", &self.endpoint)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"[redacted]")
-            .field("cache_ttl_secs", &self.cache_ttl_secs)
-            .field("cache_capacity", &self.cache_capacity)
-            .field("timeout", &self.timeout)
-            .field("max_body_bytes", &self.max_body_bytes)
-            .field("insecure_allow_http", &self.insecure_allow_http)
-            .finish()
-    }
-}
+use flight::{Flights, TokenDigest, token_digest};
 
 /// An active answer as cached.
 #[derive(Clone)]
@@ -109,7 +53,8 @@ struct Answer {
     until: i64,
 }
 
-/// An RFC 7662 introspection client with a cache of active answers; share
+/// An RFC 7662 introspection client with short caches of its answers, one
+/// request per token at a time and a bound on the requests in flight; share
 /// it (`Arc`) between a guard and a revocation check if both use it.
 pub struct Introspector {
     /// The endpoint.
@@ -129,6 +74,16 @@ pub struct Introspector {
     max_body: usize,
     /// Active answers by the full token; `None` when the TTL or capacity is 0.
     cache: Option<Cache<Box<str>, Answer>>,
+    /// How long an inactive answer is reused: `cache_ttl_secs`, at most
+    /// 10 s.
+    negative_ttl: i64,
+    /// Until when each inactive answer is reused, by token digest; `None`
+    /// when its TTL or capacity is 0.
+    negative: Option<Cache<TokenDigest, i64>>,
+    /// The one inactive answer every negative cache hit hands out.
+    inactive: Arc<IntrospectionResponse>,
+    /// The requests under way and their slots.
+    flights: Flights,
     /// Requests sent to the endpoint.
     requests: AtomicU64,
 }
@@ -139,8 +94,9 @@ impl Introspector {
     ///
     /// # Errors
     /// [`GuardError::InvalidConfig`] for an endpoint that does not parse or
-    /// is plain `http` to another host, an empty client id, or a
-    /// `cache_ttl_secs` outside 0..=86 400.
+    /// is plain `http` to another host, an empty client id, a
+    /// `cache_ttl_secs` outside 0..=86 400, or a `max_in_flight` outside
+    /// 1..=10 000.
     pub fn new(config: IntrospectionConfig) -> Result<Self, GuardError> {
         let client = default_client(config.timeout)?;
         Self::with_client(config, client)
@@ -163,21 +119,12 @@ impl Introspector {
         client: reqwest::Client,
     ) -> Result<Self, GuardError> {
         let endpoint = parse_url(&config.endpoint, config.insecure_allow_http)?;
-        if config.client_id.is_empty() {
-            return Err(GuardError::InvalidConfig(
-                "introspection needs a client id and secret",
-            ));
-        }
+        config.validate()?;
         let credentials = Zeroizing::new(format!(
             "{}:{}",
             form_urlencode(&config.client_id),
             form_urlencode(&config.client_secret)
         ));
-        if !(0..=MAX_CACHE_TTL_SECS).contains(&config.cache_ttl_secs) {
-            return Err(GuardError::InvalidConfig(
-                "introspection: cache_ttl_secs must be between 0 and 86400",
-            ));
-        }
         let basic = Zeroizing::new(format!(
             "Basic {}",
             base64::engine::general_purpose::STANDARD.encode(credentials.as_bytes())
@@ -187,6 +134,10 @@ impl Introspector {
         basic.set_sensitive(true);
         let cache = (config.cache_ttl_secs > 0 && config.cache_capacity > 0)
             .then(|| Cache::new(config.cache_capacity));
+        let negative_ttl = config.negative_ttl_secs();
+        let negative = (negative_ttl > 0 && config.negative_cache_capacity > 0)
+            .then(|| Cache::new(config.negative_cache_capacity));
+        let wait = config.max_in_flight_wait.unwrap_or(config.timeout);
         Ok(Self {
             endpoint,
             client,
@@ -195,18 +146,24 @@ impl Introspector {
             timeout: config.timeout,
             max_body: config.max_body_bytes,
             cache,
+            negative_ttl,
+            negative,
+            inactive: Arc::new(IntrospectionResponse::inactive()),
+            flights: Flights::new(config.max_in_flight, wait),
             requests: AtomicU64::new(0),
         })
     }
 
-    /// The server's answer for `token` at `now` (Unix seconds): from the
-    /// cache when an active answer for it is still fresh, else by asking.
+    /// The server's answer for `token` at `now` (Unix seconds): from a
+    /// cache when an answer for it is still fresh, else by asking, or by
+    /// waiting on the request already asking about it.
     ///
     /// # Errors
     /// [`GuardError::Unavailable`] when the endpoint cannot be reached,
     /// answers an error status (a refused client secret included: that is
     /// logged as an error, since only the operator can fix it) or an
-    /// unreadable body.
+    /// unreadable body, or when `max_in_flight` requests are already out
+    /// and none ends within the wait.
     pub async fn introspect(
         &self,
         token: &str,
@@ -221,22 +178,50 @@ impl Introspector {
                 None => {}
             }
         }
-        let response = Arc::new(self.ask(token).await?);
-        if let Some(cache) = self.cache.as_ref().filter(|_| response.active) {
-            let until = now.saturating_add(self.ttl);
-            let until = response.exp.map_or(until, |exp| exp.min(until));
-            let answer = Answer {
-                response: response.clone(),
-                until,
-            };
-            cache.insert(token.into(), answer);
+        let key = token_digest(token);
+        if let Some(negative) = &self.negative {
+            match negative.get(&key) {
+                Some(until) if now < until => return Ok(self.inactive.clone()),
+                Some(_) => {
+                    negative.remove(&key);
+                }
+                None => {}
+            }
         }
-        Ok(response)
+        self.flights
+            .run(key, || self.ask_and_remember(token, key, now))
+            .await
     }
 
-    /// How many requests were sent to the endpoint (cache hits send none).
+    /// How many requests were sent to the endpoint (cache hits and callers
+    /// that joined a request under way send none).
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Asks, then caches the answer: an active one for `ttl` (never past
+    /// `exp`) by the token, an inactive one for `negative_ttl` by its digest.
+    async fn ask_and_remember(
+        &self,
+        token: &str,
+        key: TokenDigest,
+        now: i64,
+    ) -> Result<Arc<IntrospectionResponse>, GuardError> {
+        let response = Arc::new(self.ask(token).await?);
+        if response.active {
+            if let Some(cache) = &self.cache {
+                let until = now.saturating_add(self.ttl);
+                let until = response.exp.map_or(until, |exp| exp.min(until));
+                let answer = Answer {
+                    response: response.clone(),
+                    until,
+                };
+                cache.insert(token.into(), answer);
+            }
+        } else if let Some(negative) = &self.negative {
+            negative.insert(key, now.saturating_add(self.negative_ttl));
+        }
+        Ok(response)
     }
 
     /// The request asking about `token`.
@@ -304,6 +289,11 @@ impl fmt::Debug for Introspector {
             .field("endpoint", &self.endpoint.as_str())
             .field("ttl", &self.ttl)
             .field("cached", &self.cache.as_ref().map_or(0, Cache::len))
+            .field(
+                "cached_inactive",
+                &self.negative.as_ref().map_or(0, Cache::len),
+            )
+            .field("in_flight", &self.flights.pending_len())
             .field("requests", &self.requests())
             .finish_non_exhaustive()
     }
@@ -375,23 +365,6 @@ mod tests {
     }
 
     #[test]
-    fn a_cache_lifetime_past_a_day_or_negative_is_refused() {
-        for ttl in [i64::MAX, MAX_CACHE_TTL_SECS + 1, -1] {
-            let mut config =
-                IntrospectionConfig::new("https://auth.example/oauth/introspect", "svc", "s");
-            config.cache_ttl_secs = ttl;
-            assert!(
-                matches!(Introspector::new(config), Err(GuardError::InvalidConfig(_))),
-                "{ttl}"
-            );
-        }
-        let mut config =
-            IntrospectionConfig::new("https://auth.example/oauth/introspect", "svc", "s");
-        config.cache_ttl_secs = MAX_CACHE_TTL_SECS;
-        assert!(Introspector::new(config).is_ok());
-    }
-
-    #[test]
     fn the_token_type_is_read_in_any_case() {
         let answer = parse_answer(br#"{"active": true, "token_type": "bearer"}"#).unwrap();
         assert_eq!(
@@ -402,8 +375,13 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_client_id_is_refused() {
-        let config = IntrospectionConfig::new("https://auth.example/oauth/introspect", "", "s");
-        assert!(Introspector::new(config).is_err());
+    fn an_invalid_setting_is_refused_at_construction() {
+        let mut config =
+            IntrospectionConfig::new("https://auth.example/oauth/introspect", "svc", "s");
+        config.max_in_flight = 0;
+        assert!(matches!(
+            Introspector::new(config),
+            Err(GuardError::InvalidConfig(_))
+        ));
     }
 }

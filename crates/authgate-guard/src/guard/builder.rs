@@ -120,12 +120,16 @@ impl GuardBuilder {
     }
 
     /// Key source: no keys at all; every token is introspected (RFC 7662),
-    /// with a short cache of active answers, and the answer is checked for
+    /// with short caches of its answers, and the answer is checked for
     /// issuer, audience, token type and time like a token verified locally.
     ///
     /// Before asking, the token is read (not verified) and refused at once
     /// when its issuer, audience or expiry already rule it out, so garbage
-    /// does not reach the server. For a service that must see revocations
+    /// does not reach the server. A forged token that passes costs a
+    /// request, bounded as [`Introspector`](crate::Introspector) describes:
+    /// one request per token at a time, at most
+    /// [`max_in_flight`](IntrospectionConfig::max_in_flight) in all, and
+    /// inactive answers remembered for up to 10 s. For a service that must see revocations
     /// within seconds but would rather verify locally, keep a JWKS source and
     /// add [`IntrospectionRevocation`](crate::IntrospectionRevocation) instead.
     #[must_use]

@@ -1,6 +1,8 @@
 //! What an introspection answer must say for the token to be accepted
 //! here, and the cheap unverified look at the token that keeps garbage
-//! from reaching the authorization server.
+//! (not a JWT, another issuer or audience, expired) from reaching the
+//! authorization server. It checks no signature, so a forged token can pass
+//! it; the [`Introspector`](crate::Introspector) bounds what those cost.
 
 use authgate_jwt::{Error as JwtError, Validation, decode_unverified};
 use authgate_proto::{AccessClaims, Audience, IntrospectionResponse, IntrospectionTokenType};

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use authgate_guard::{
     Guard, GuardError, GuardLayer, IntrospectionConfig, IntrospectionRevocation, Introspector,
@@ -18,6 +19,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use base64::Engine as _;
+use tokio::sync::{Notify, watch};
 use tower::ServiceExt;
 
 use crate::support::*;
@@ -25,11 +27,15 @@ use crate::support::*;
 const CLIENT_ID: &str = "orders-service";
 const SECRET: &str = "s3cret with spaces & symbols";
 
-/// The endpoint's state: the active tokens and a request counter.
+/// The endpoint's state: the active tokens, a request counter, and the
+/// token whose requests are held open until released.
 #[derive(Default)]
 struct Endpoint {
     active: Mutex<HashMap<String, IntrospectionResponse>>,
     requests: AtomicUsize,
+    held: watch::Sender<Option<String>>,
+    /// Told of each request held open.
+    received: Notify,
 }
 
 impl Endpoint {
@@ -57,6 +63,15 @@ impl Endpoint {
     fn requests(&self) -> usize {
         self.requests.load(Ordering::SeqCst)
     }
+
+    /// Requests about `token` wait, from now until `release`.
+    fn hold(&self, token: &str) {
+        self.held.send_replace(Some(token.into()));
+    }
+
+    fn release(&self) {
+        self.held.send_replace(None);
+    }
 }
 
 async fn introspect(
@@ -79,6 +94,13 @@ async fn introspect(
             .into_response();
     }
     let token = form.get("token").cloned().unwrap_or_default();
+    let mut held = endpoint.held.subscribe();
+    if held.borrow_and_update().as_deref() == Some(token.as_str()) {
+        endpoint.received.notify_one();
+        held.wait_for(|held| held.as_deref() != Some(token.as_str()))
+            .await
+            .unwrap();
+    }
     let answer = endpoint.active.lock().unwrap().get(&token).cloned();
     Json(answer.unwrap_or_else(IntrospectionResponse::inactive)).into_response()
 }
@@ -182,6 +204,121 @@ async fn garbage_and_foreign_tokens_never_reach_the_endpoint() {
         }
     }
     assert_eq!(endpoint.requests(), 0);
+}
+
+/// What the security review sent: a token that passes the unverified
+/// prefilter (our issuer and audience, not expired) with no valid signature.
+fn forged_token(jti: &str) -> String {
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    let claims = serde_json::json!({"iss": ISS, "aud": AUD, "exp": NOW + 900, "jti": jti});
+    format!(
+        "{}.{}.c2ln",
+        b64(r#"{"alg":"EdDSA"}"#),
+        b64(&claims.to_string())
+    )
+}
+
+#[tokio::test]
+async fn concurrent_requests_with_one_uncached_token_make_one_introspection_request() {
+    let (endpoint, address) = endpoint().await;
+    let (guard, _) = introspecting_guard(address, 10);
+    let token = access_token("t1");
+    endpoint.activate(&token, "t1", IntrospectionTokenType::Bearer);
+    endpoint.hold(&token);
+
+    let verifications: Vec<_> = (0..8)
+        .map(|_| {
+            let (guard, header) = (guard.clone(), bearer(&token));
+            tokio::spawn(async move { guard.authenticate(Some(&header)).await })
+        })
+        .collect();
+    endpoint.received.notified().await;
+    // Every verification gets its turn to ask (or to join the request
+    // under way) while the first is held open.
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+    endpoint.release();
+
+    for verification in verifications {
+        assert_eq!(verification.await.unwrap().unwrap().token_id(), "t1");
+    }
+    assert_eq!(
+        endpoint.requests(),
+        1,
+        "the 8 verifications shared one request"
+    );
+}
+
+#[tokio::test]
+async fn a_repeated_inactive_token_costs_one_request_per_ten_seconds() {
+    let (endpoint, address) = endpoint().await;
+    // Active answers are reused for an hour; inactive ones for 10 s at most.
+    let (guard, clock) = introspecting_guard(address, 3600);
+    let forged = bearer(&forged_token("f1"));
+    for _ in 0..50 {
+        assert_eq!(
+            guard.authenticate(Some(&forged)).await,
+            Err(GuardError::Inactive)
+        );
+    }
+    assert_eq!(endpoint.requests(), 1);
+    clock.advance(9);
+    assert_eq!(
+        guard.authenticate(Some(&forged)).await,
+        Err(GuardError::Inactive)
+    );
+    assert_eq!(endpoint.requests(), 1, "still within the 10 s");
+    clock.advance(1);
+    assert_eq!(
+        guard.authenticate(Some(&forged)).await,
+        Err(GuardError::Inactive)
+    );
+    assert_eq!(
+        endpoint.requests(),
+        2,
+        "asked again once the answer aged out"
+    );
+}
+
+#[tokio::test]
+async fn with_every_introspection_slot_busy_another_token_is_a_503_that_never_reaches_the_server() {
+    let (endpoint, address) = endpoint().await;
+    let mut limited = config(address, SECRET, 10);
+    limited.max_in_flight = 1;
+    limited.max_in_flight_wait = Some(Duration::ZERO);
+    let guard = Guard::builder(VerifierConfig::new(ISS, AUD))
+        .introspection(limited)
+        .clock(Arc::new(ManualClock::new(NOW)))
+        .build()
+        .unwrap();
+    let (slow, other) = (access_token("t1"), access_token("t2"));
+    endpoint.activate(&slow, "t1", IntrospectionTokenType::Bearer);
+    endpoint.activate(&other, "t2", IntrospectionTokenType::Bearer);
+    endpoint.hold(&slow);
+    let first = tokio::spawn({
+        let (guard, header) = (guard.clone(), bearer(&slow));
+        async move { guard.authenticate(Some(&header)).await }
+    });
+    endpoint.received.notified().await;
+
+    let app = Router::new()
+        .fallback(|| async { "reached" })
+        .layer(GuardLayer::new(guard.clone()));
+    let response = app
+        .oneshot(request("/x", Some(&bearer(&other))))
+        .await
+        .unwrap();
+    let (status, _, body) = read(response).await;
+    assert_eq!(status, 503);
+    assert_eq!(body["error"], "unavailable");
+    assert_eq!(endpoint.requests(), 1, "the second token was never sent");
+
+    endpoint.release();
+    assert_eq!(first.await.unwrap().unwrap().token_id(), "t1");
+    let principal = guard.authenticate(Some(&bearer(&other))).await.unwrap();
+    assert_eq!(principal.token_id(), "t2", "the slot is free again");
+    assert_eq!(endpoint.requests(), 2);
 }
 
 #[tokio::test]
