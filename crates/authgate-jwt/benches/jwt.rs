@@ -9,6 +9,9 @@
 //! setup asserts that each library accepts that token and refuses broken
 //! variants, so no bench measures an error path. `bare` is the floor: the
 //! aws-lc-rs verify call alone, with the key parsed and the signature decoded.
+//! `claims-json` is serde_json reading the already-decoded claims into the
+//! same struct, nothing else: with `bare`, the floor of any verify into that
+//! struct built on aws-lc-rs and serde_json.
 //! `authgate-parsed-header` verifies the same claims signed by jsonwebtoken,
 //! whose header authgate cannot recognise byte for byte and so parses: the
 //! cost of tokens from other issuers.
@@ -59,6 +62,9 @@ fn verify(c: &mut Criterion, f: &Fixture) {
         b.iter(|| f.oxitoken_verify(black_box(&f.token)))
     });
     group.bench_function("bare", |b| b.iter(|| black_box(f).bare_verify()));
+    group.bench_function("claims-json", |b| {
+        b.iter(|| black_box(f).claims_json_parse())
+    });
     group.finish();
 }
 

@@ -48,6 +48,9 @@ pub(crate) struct Fixture {
     bare_key: BareKey,
     bare_input: Vec<u8>,
     bare_signature: Vec<u8>,
+    /// The token's claims JSON, already decoded: what every library must at
+    /// least hand to serde_json.
+    claims_json: String,
 }
 
 impl Fixture {
@@ -67,6 +70,12 @@ impl Fixture {
         let (oxi_signer, oxi_key, bare_key) = aws_lc_keys(alg, &signing);
         let (bare_input, signature) = token.rsplit_once('.').unwrap();
         let bare_signature = URL_SAFE_NO_PAD.decode(signature);
+        let claims_json = String::from_utf8(
+            URL_SAFE_NO_PAD
+                .decode(token.split('.').nth(1).unwrap())
+                .unwrap(),
+        )
+        .unwrap();
 
         let mut jwt_header = jsonwebtoken::Header::new(jsonwebtoken_alg(alg));
         jwt_header.typ = Some(TYP.to_owned());
@@ -93,6 +102,7 @@ impl Fixture {
             alg,
             bare_input: bare_input.as_bytes().to_vec(),
             bare_signature: bare_signature.unwrap(),
+            claims_json,
             token,
             foreign_token: String::new(),
             claims,
@@ -159,6 +169,12 @@ impl Fixture {
                 .verify_sig(&self.bare_input, &self.bare_signature)
                 .is_ok(),
         }
+    }
+
+    /// The claims JSON into the claims struct with serde_json, nothing else:
+    /// with [`Fixture::bare_verify`], the floor of a verify into that struct.
+    pub(crate) fn claims_json_parse(&self) -> AccessClaims {
+        serde_json::from_str(&self.claims_json).unwrap()
     }
 
     pub(crate) fn authgate_sign(&self, claims: &AccessClaims) -> String {
