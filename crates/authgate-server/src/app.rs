@@ -93,6 +93,7 @@ impl Application {
     ) -> std::io::Result<()> {
         let upkeep = tokio::spawn(upkeep(self.state.clone()));
         let follow = crate::scaleout::follow(self.state.clone());
+        let state = self.state.clone();
         let app = crate::routes::router(self.state).layer(crate::layers::stack());
         let result = axum::serve(
             self.listener,
@@ -102,6 +103,11 @@ impl Application {
         .await;
         upkeep.abort();
         follow.abort();
+        // Audit records and announcements are queued for background tasks
+        // that die with the runtime when the process exits: the last
+        // requests' records (failed logins above all) must be written first.
+        state.auth.deps().audit.flush().await;
+        state.auth.deps().bus.flush().await;
         result
     }
 }
@@ -137,6 +143,8 @@ pub async fn open_store(settings: &Settings) -> Result<(Arc<dyn Store>, String),
         _ => settings.storage.data_dir.join("authgate.db"),
     };
     create_private_dir(&settings.storage.data_dir)?;
+    // Password hashes, refresh-token hashes and sealed keys: the owner's only.
+    make_private_file(&path)?;
     let store = SqliteStore::open(&path)
         .await
         .map_err(|e| BuildError(format!("cannot open the database {}: {e}", path.display())))?;
@@ -475,7 +483,11 @@ async fn upkeep(state: AppState) {
     }
 }
 
-fn create_private_dir(dir: &std::path::Path) -> Result<(), BuildError> {
+/// Creates `dir` (and its parents) readable only by its owner; an
+/// existing one with group or other permissions is tightened to 0700, so a
+/// directory made beforehand (`mkdir`, a container volume) does not expose
+/// the database and the master key beside it.
+pub(crate) fn create_private_dir(dir: &std::path::Path) -> Result<(), BuildError> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -488,7 +500,67 @@ fn create_private_dir(dir: &std::path::Path) -> Result<(), BuildError> {
             "cannot create the data directory {}: {e}",
             dir.display()
         ))
-    })
+    })?;
+    tighten(dir, 0o700)
+}
+
+/// Creates the SQLite file `path` as 0600 if it does not exist (SQLite
+/// gives its `-wal` and `-shm` files the database file's mode), or
+/// tightens an existing one, and those files, to 0600.
+fn make_private_file(path: &std::path::Path) -> Result<(), BuildError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path).map_err(|e| {
+        BuildError(format!(
+            "cannot create the database {}: {e}",
+            path.display()
+        ))
+    })?;
+    tighten(path, 0o600)?;
+    for suffix in ["-wal", "-shm"] {
+        let mut companion = path.as_os_str().to_owned();
+        companion.push(suffix);
+        let companion = std::path::PathBuf::from(companion);
+        if companion.exists() {
+            tighten(&companion, 0o600)?;
+        }
+    }
+    Ok(())
+}
+
+/// Sets `path` to `mode` if it grants anything to group or others, and says so.
+fn tighten(path: &std::path::Path, mode: u32) -> Result<(), BuildError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let current = std::fs::metadata(path)
+            .map_err(|e| BuildError(format!("cannot read {}: {e}", path.display())))?
+            .permissions()
+            .mode();
+        if current & 0o077 != 0 {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(|e| {
+                BuildError(format!(
+                    "{} is open to other users (mode {:o}) and cannot be tightened: {e}",
+                    path.display(),
+                    current & 0o777
+                ))
+            })?;
+            tracing::warn!(
+                path = %path.display(),
+                was = format!("{:o}", current & 0o777),
+                now = format!("{mode:o}"),
+                "tightened permissions: the data directory holds secrets"
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -508,6 +580,27 @@ mod tests {
         assert!(err.contains("storage.redis_url"), "{err}");
         assert!(!err.contains("secret"), "{err}");
         assert!(!settings.storage.data_dir.exists(), "nothing was created");
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn an_open_data_directory_and_database_are_made_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = std::env::temp_dir().join(format!("authgate-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let mut settings = Settings::default();
+        settings.storage.data_dir = dir.clone();
+        open_store(&settings).await.unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        let db = dir.join("authgate.db");
+        assert_eq!(mode(&db), 0o600);
+        // An existing database left readable by others is tightened too.
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+        open_store(&settings).await.unwrap();
+        assert_eq!(mode(&db), 0o600);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[tokio::test]

@@ -48,6 +48,8 @@ pub fn load(settings: &Settings) -> Result<(MasterKey, MasterKeySource), String>
             path.display()
         ));
     }
+    // With PostgreSQL nothing else creates the data directory.
+    crate::app::create_private_dir(&settings.storage.data_dir).map_err(|e| e.0)?;
     let (key, text) = MasterKey::generate().map_err(|e| e.to_string())?;
     write_private(&path, text.as_bytes())?;
     Ok((key, MasterKeySource::Generated(path)))
@@ -89,4 +91,33 @@ fn check_private(path: &Path) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_first_start_without_a_data_directory_generates_the_key_into_a_new_one() {
+        // What PostgreSQL deployments meet: the SQLite path, which used to
+        // create the directory, never runs.
+        let dir = std::env::temp_dir()
+            .join(format!("authgate-{}", uuid::Uuid::new_v4()))
+            .join("data");
+        let mut settings = Settings::default();
+        settings.storage.data_dir = dir.clone();
+        let (key, source) = load(&settings).unwrap();
+        assert_eq!(source, MasterKeySource::Generated(dir.join("master.key")));
+        let (again, source) = load(&settings).unwrap();
+        assert_eq!(source, MasterKeySource::File(dir.join("master.key")));
+        let sealed = key.seal(b"secret", b"context").unwrap();
+        assert_eq!(&again.open(&sealed, b"context").unwrap()[..], b"secret");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
+        let _ = std::fs::remove_dir_all(dir.parent().unwrap());
+    }
 }
