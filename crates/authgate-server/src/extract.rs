@@ -214,6 +214,23 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
     }
 }
 
+/// The `{id}` segment of a path, as text. A segment that is not valid
+/// UTF-8 once percent-decoded names nothing here: 404 `not_found` in
+/// API.md's shape (axum's own rejection would be a plain-text 400).
+#[derive(Debug)]
+pub struct PathId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(id)| PathId(id))
+            .map_err(|_| ApiError::not_found())
+    }
+}
+
 /// The caller of a Bearer endpoint: a verified access token whose session is not revoked.
 #[derive(Debug, Clone)]
 pub struct Authenticated(pub Principal);

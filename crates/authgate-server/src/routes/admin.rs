@@ -4,7 +4,7 @@
 use authgate_core::{AuditFilter, Caller, UserQuery};
 use authgate_proto::{self as proto, KeyState};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
@@ -15,7 +15,7 @@ use crate::authz::{
 };
 use crate::client::ClientInfo;
 use crate::error::ApiError;
-use crate::extract::{JsonBody, QueryParams};
+use crate::extract::{JsonBody, PathId, QueryParams};
 use crate::state::AppState;
 
 /// Longest `q` prefix searched (an email is at most 254 characters).
@@ -144,7 +144,7 @@ pub(crate) async fn list_users(
 pub(crate) async fn get_user(
     State(state): State<AppState>,
     _: Authorized<UsersRead>,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Json<proto::PublicUser>, ApiError> {
     let user = state.auth.user(user_id(&id)?).await?;
     Ok(Json(user.to_public()))
@@ -177,7 +177,7 @@ pub(crate) async fn set_roles(
     State(state): State<AppState>,
     who: Authorized<UsersWrite>,
     client: ClientInfo,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     JsonBody(body): JsonBody<proto::SetRolesRequest>,
 ) -> Result<Json<proto::PublicUser>, ApiError> {
     let id = user_id(&id)?;
@@ -214,7 +214,7 @@ pub(crate) async fn disable_user(
     state: State<AppState>,
     who: Authorized<UsersWrite>,
     client: ClientInfo,
-    id: Path<String>,
+    id: PathId,
 ) -> Result<Json<proto::PublicUser>, ApiError> {
     set_active(state, who, client, id, false).await
 }
@@ -242,7 +242,7 @@ pub(crate) async fn enable_user(
     state: State<AppState>,
     who: Authorized<UsersWrite>,
     client: ClientInfo,
-    id: Path<String>,
+    id: PathId,
 ) -> Result<Json<proto::PublicUser>, ApiError> {
     set_active(state, who, client, id, true).await
 }
@@ -251,7 +251,7 @@ async fn set_active(
     State(state): State<AppState>,
     who: Authorized<UsersWrite>,
     client: ClientInfo,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     active: bool,
 ) -> Result<Json<proto::PublicUser>, ApiError> {
     let id = user_id(&id)?;

@@ -2,12 +2,12 @@
 
 use authgate_proto as proto;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::extract::Authenticated;
+use crate::extract::{Authenticated, PathId};
 use crate::state::AppState;
 
 /// The caller's active sessions.
@@ -65,7 +65,7 @@ pub(crate) async fn revoke(
     State(state): State<AppState>,
     client: crate::client::ClientInfo,
     Authenticated(who): Authenticated,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<StatusCode, ApiError> {
     // Not a session id at all: no such session (404), never a 400 that tells ids apart.
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found())?;
