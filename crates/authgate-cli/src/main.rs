@@ -84,9 +84,10 @@ fn main() -> ExitCode {
 /// Commands that need the configuration and the async runtime.
 fn run_async(config: Option<PathBuf>, command: Command) -> anyhow::Result<()> {
     let mut settings = authgate_server::Settings::load(config.as_deref(), std::env::vars())?;
-    if !matches!(command, Command::Serve(_)) {
+    if !matches!(command, Command::Serve(_) | Command::Config(_)) {
         // An administration command's stdout is its answer (a secret shown
         // once, JSON for scripts): audit events go to the other sinks only.
+        // `config print` shows what `serve` would run with, so it keeps them.
         settings.audit.sinks.retain(|sink| sink.trim() != "stdout");
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -448,6 +448,8 @@ async fn config_print_masks_the_master_key_from_the_environment() {
         assert!(!text.contains(&key[..12]), "{text}");
         assert!(text.contains("********"), "{text}");
         assert!(text.contains(&dir.path().display().to_string()), "{text}");
+        // What `serve` runs with, its stdout audit sink included.
+        assert!(text.contains("\"stdout\""), "{text}");
     }
 }
 

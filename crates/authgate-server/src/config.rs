@@ -399,10 +399,25 @@ fn env_table(env: impl IntoIterator<Item = (String, String)>) -> toml::Table {
         if keys.len() < 2 || keys.iter().any(String::is_empty) {
             continue;
         }
-        let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
-            .ok()
-            .and_then(|mut t| t.remove("v"))
-            .unwrap_or(toml::Value::String(raw));
+        // Secrets and store URLs are taken as written: read as TOML, a
+        // numeric secret would become a number (and the type error would
+        // quote it), and a quoted one would silently lose its quotes.
+        let verbatim = matches!(
+            (keys[0].as_str(), keys[1].as_str()),
+            ("tokens", "hmac_secret")
+                | (
+                    "storage",
+                    "master_key" | "master_key_file" | "database_url" | "redis_url"
+                )
+        );
+        let value = if verbatim {
+            toml::Value::String(raw)
+        } else {
+            toml::from_str::<toml::Table>(&format!("v = {raw}"))
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .unwrap_or(toml::Value::String(raw))
+        };
         insert_path(&mut root, &keys, value);
     }
     root
@@ -514,7 +529,47 @@ impl Serialize for Secret {
 
 impl<'de> Deserialize<'de> for Secret {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Self::from)
+        /// Strings only; anything else is refused without its value, which
+        /// serde's own message would quote (and which may be the secret).
+        struct SecretVisitor;
+
+        impl serde::de::Visitor<'_> for SecretVisitor {
+            type Value = Secret;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Secret, E> {
+                Ok(Secret::from(v.to_owned()))
+            }
+
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Secret, E> {
+                Ok(Secret::from(v))
+            }
+
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Secret, E> {
+                Err(not_a_string())
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Secret, E> {
+                Err(not_a_string())
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Secret, E> {
+                Err(not_a_string())
+            }
+
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Secret, E> {
+                Err(not_a_string())
+            }
+        }
+
+        fn not_a_string<E: serde::de::Error>() -> E {
+            E::custom("a secret must be a string (its value is not shown)")
+        }
+
+        d.deserialize_string(SecretVisitor)
     }
 }
 
@@ -527,6 +582,39 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn secrets_from_the_environment_are_taken_as_written() {
+        for secret in [
+            "123456789012345678901234567890123",
+            "true",
+            "\"quoted\"",
+            "1979-05-27",
+        ] {
+            let s = Settings::load(None, env(&[("AUTHGATE_TOKENS__HMAC_SECRET", secret)])).unwrap();
+            assert_eq!(s.tokens.hmac_secret.expose(), secret);
+        }
+        let s = Settings::load(
+            None,
+            env(&[("AUTHGATE_STORAGE__REDIS_URL", "\"redis://h\"")]),
+        )
+        .unwrap();
+        assert_eq!(s.storage.redis_url, "\"redis://h\"");
+    }
+
+    #[test]
+    fn a_secret_of_the_wrong_type_is_refused_without_being_quoted() {
+        let dir = std::env::temp_dir().join(format!("authgate-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("authgate.toml");
+        std::fs::write(&path, "[tokens]\nhmac_secret = 987654321987654321\n").unwrap();
+        let err = Settings::load(Some(&path), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("hmac_secret"), "{err}");
+        assert!(!err.contains("987654321"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
