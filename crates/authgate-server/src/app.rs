@@ -483,10 +483,10 @@ async fn upkeep(state: AppState) {
     }
 }
 
-/// Creates `dir` (and its parents) readable only by its owner; an
-/// existing one with group or other permissions is tightened to 0700, so a
-/// directory made beforehand (`mkdir`, a container volume) does not expose
-/// the database and the master key beside it.
+/// Creates `dir` (and its parents) readable only by its owner. An existing
+/// one is left as it is (it may be a directory of the operator's, `.` even)
+/// with a warning if others may enter it: the files that matter in it are
+/// created (or tightened to) 0600 whatever the directory's mode.
 pub(crate) fn create_private_dir(dir: &std::path::Path) -> Result<(), BuildError> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
@@ -501,7 +501,20 @@ pub(crate) fn create_private_dir(dir: &std::path::Path) -> Result<(), BuildError
             dir.display()
         ))
     })?;
-    tighten(dir, 0o700)
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(dir)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(
+                path = %dir.display(),
+                mode = format!("{:o}", meta.permissions().mode() & 0o777),
+                "the data directory is open to other users; its secrets are kept 0600, but 0700 is safer"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Creates the SQLite file `path` as 0600 if it does not exist (SQLite
@@ -584,7 +597,7 @@ mod tests {
 
     #[cfg(unix)]
     #[tokio::test]
-    async fn an_open_data_directory_and_database_are_made_private() {
+    async fn the_database_is_made_private_even_in_an_open_data_directory() {
         use std::os::unix::fs::PermissionsExt;
         let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         let dir = std::env::temp_dir().join(format!("authgate-{}", uuid::Uuid::new_v4()));
@@ -593,7 +606,7 @@ mod tests {
         let mut settings = Settings::default();
         settings.storage.data_dir = dir.clone();
         open_store(&settings).await.unwrap();
-        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir), 0o755, "the operator's directory is left alone");
         let db = dir.join("authgate.db");
         assert_eq!(mode(&db), 0o600);
         // An existing database left readable by others is tightened too.
