@@ -42,6 +42,11 @@ pub const MAX_ACCOUNT_DELAY_SECS: u64 = 15 * 60;
 /// are kept, so a flood of made-up usernames cannot exhaust memory.
 const MAX_TRACKED_ACCOUNTS: usize = 100_000;
 
+/// How the login flow names an identifier that matches no user (followed by
+/// its hash), as opposed to a real account's user id: the local limiter may
+/// stop tracking the former under a flood, never the latter.
+pub(crate) const UNKNOWN_ACCOUNT_PREFIX: &str = "login:";
+
 /// What the limits are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LimitSettings {
@@ -265,14 +270,21 @@ impl LocalLimiter {
 
     /// `account`'s state, created if need be; `None` when the map is full
     /// even after forgetting what no longer matters (a flood of made-up
-    /// usernames must not exhaust memory).
+    /// usernames must not exhaust memory). Only identifiers that match no
+    /// user ([`UNKNOWN_ACCOUNT_PREFIX`]) can be turned away: real accounts,
+    /// as many as the users table holds, are always tracked, or a flood of
+    /// made-up names that filled the map would switch the per-account
+    /// limit off for every real account.
     fn tracked<'a>(
         &self,
         accounts: &'a mut HashMap<String, AccountState>,
         account: &str,
         now: i64,
     ) -> Option<&'a mut AccountState> {
-        if accounts.len() >= MAX_TRACKED_ACCOUNTS && !accounts.contains_key(account) {
+        if accounts.len() >= MAX_TRACKED_ACCOUNTS
+            && account.starts_with(UNKNOWN_ACCOUNT_PREFIX)
+            && !accounts.contains_key(account)
+        {
             let swept = self.swept_ms.load(Ordering::Relaxed);
             if now.saturating_sub(swept) < 1000 {
                 return None;
@@ -439,20 +451,49 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_map_full_of_made_up_names_still_tracks_real_accounts() {
+        let (_clock, l) = limiter(0, 2);
+        for i in 0..MAX_TRACKED_ACCOUNTS {
+            fail(&l, &format!("{UNKNOWN_ACCOUNT_PREFIX}{i}")).await;
+        }
+        let made_up = format!("{UNKNOWN_ACCOUNT_PREFIX}one-more");
+        assert_eq!(l.begin_attempt(&made_up).await, Ok(Attempt::UNTRACKED));
+        // A real account is counted and delayed as ever.
+        let victim = "0197c1d2-0000-7000-8000-000000000001";
+        fail(&l, victim).await;
+        fail(&l, victim).await;
+        assert!(matches!(
+            l.begin_attempt(victim).await,
+            Err(Refused::Delayed(_))
+        ));
+    }
+
+    #[tokio::test]
     async fn a_full_account_map_is_swept_at_most_once_a_second() {
         let (clock, l) = limiter(0, 5);
         for i in 0..MAX_TRACKED_ACCOUNTS {
-            fail(&l, &format!("user{i}")).await;
+            fail(&l, &format!("{UNKNOWN_ACCOUNT_PREFIX}{i}")).await;
         }
         let ms = time::Duration::milliseconds;
         // Every failure can still delay: the sweep frees nothing.
         clock.advance(secs(MAX_ACCOUNT_DELAY_SECS as i64) - ms(500));
-        assert_eq!(l.begin_attempt("new1").await, Ok(Attempt::UNTRACKED));
+        assert_eq!(
+            l.begin_attempt(&format!("{UNKNOWN_ACCOUNT_PREFIX}new1"))
+                .await,
+            Ok(Attempt::UNTRACKED)
+        );
         // Now they could be forgotten, but the last sweep was 0.7 s ago.
         clock.advance(ms(700));
-        assert_eq!(l.begin_attempt("new2").await, Ok(Attempt::UNTRACKED));
+        assert_eq!(
+            l.begin_attempt(&format!("{UNKNOWN_ACCOUNT_PREFIX}new2"))
+                .await,
+            Ok(Attempt::UNTRACKED)
+        );
         clock.advance(ms(300));
-        let tracked = l.begin_attempt("new3").await.unwrap();
+        let tracked = l
+            .begin_attempt(&format!("{UNKNOWN_ACCOUNT_PREFIX}new3"))
+            .await
+            .unwrap();
         assert_ne!(tracked, Attempt::UNTRACKED);
         assert_eq!(l.accounts().len(), 1, "the stale failures went");
     }

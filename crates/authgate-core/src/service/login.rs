@@ -85,7 +85,11 @@ impl AuthService {
         // text (up to the 64 KiB body), and no typed emails kept in memory.
         let account = match &user {
             Some(user) => user.id.to_string(),
-            None => format!("login:{}", URL_SAFE_NO_PAD.encode(TokenHash::of(&login).0)),
+            None => format!(
+                "{}{}",
+                crate::limits::UNKNOWN_ACCOUNT_PREFIX,
+                URL_SAFE_NO_PAD.encode(TokenHash::of(&login).0)
+            ),
         };
         let attempt = match self.queues.begin(&self.deps.limiter, account.clone()).await {
             Ok(attempt) => attempt,
