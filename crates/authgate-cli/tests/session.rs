@@ -210,6 +210,32 @@ async fn a_session_revoked_elsewhere_makes_whoami_ask_for_a_new_login() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_credentials_file_other_users_may_read_is_refused_with_the_reason() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    logged_in(&app, dir.path()).await;
+    let (path, _) = stored(dir.path());
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    for args in [
+        &["whoami"][..],
+        &["whoami", "--server", &app.base_url],
+        &["logout"],
+    ] {
+        let out = authgate(dir.path(), args, None).await;
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains("has mode 644"), "{args:?}: {err}");
+        assert!(err.contains("chmod 600"), "{args:?}: {err}");
+    }
+    assert!(
+        path.exists(),
+        "a refused file is left for the user to inspect"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_password_says_why_and_stores_nothing() {
     let app = spawn_app().await;

@@ -158,6 +158,7 @@ impl Client {
                 path: path.to_owned(),
                 bearer: None,
                 body,
+                timeout: None,
             })
             .await
     }
@@ -197,6 +198,7 @@ impl Client {
             path: path.to_owned(),
             bearer: Some(token.clone()),
             body,
+            timeout: None,
         };
         let response = self.inner.transport.send(request.clone()).await?;
         if response.status != 401 {

@@ -2,13 +2,14 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use authgate_proto::ErrorCode;
 
 use crate::audit::AuditKind;
 use crate::client::Client;
 use crate::error::Error;
-use crate::fake::{ACCESS_TTL, FakeServer, FakeTransport, PASSWORD, RefreshMode};
+use crate::fake::{ACCESS_TTL, FakeServer, FakeTransport, PASSWORD, REUSE_GRACE, RefreshMode};
 use crate::store::tests::user;
 use crate::store::{AuthChange, AuthStore, Tokens};
 use crate::transport::{HttpRequest, HttpResponse, Method, Transport};
@@ -264,6 +265,94 @@ async fn the_pause_after_a_failed_refresh_counts_from_when_it_failed() {
 }
 
 #[tokio::test]
+async fn a_refresh_asks_for_an_answer_well_within_the_reuse_grace() {
+    let (server, client) = logged_in().await;
+    client.refresh().await.unwrap();
+    let timeout = server.timeout("/auth/refresh").unwrap();
+    // Room for the try and one more before the server's grace ends.
+    assert!(
+        timeout * 2 <= Duration::from_secs(REUSE_GRACE as u64),
+        "{timeout:?}"
+    );
+    client.me().await.unwrap();
+    assert_eq!(
+        server.timeout("/me"),
+        None,
+        "other requests keep the transport's"
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_whose_response_is_lost_is_sent_again_at_once_and_the_session_lives_on() {
+    let (server, client) = logged_in().await;
+    // The server rotates the token, but its answer never arrives.
+    server.lose_refresh_responses.store(1, Ordering::SeqCst);
+    let token = client.refresh().await.unwrap();
+    assert_eq!(server.calls("/auth/refresh"), 2);
+    assert_eq!(client.store().token(), Some(token));
+    assert_eq!(
+        client.store().refresh_token(),
+        Some(server.current_refresh())
+    );
+    // Long after the grace the kept refresh token still works: the parent
+    // was not sent again late, which the server would take for theft.
+    server.clock.advance(REUSE_GRACE + 60);
+    client.refresh().await.unwrap();
+    client.me().await.unwrap();
+    assert_eq!(
+        kinds(&client),
+        [
+            AuditKind::LoginSucceeded,
+            AuditKind::Refreshed,
+            AuditKind::Refreshed
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_is_sent_again_only_once_and_only_when_no_answer_came() {
+    let (server, client) = logged_in().await;
+    server.lose_refresh_responses.store(2, Ordering::SeqCst);
+    let err = client.refresh().await.unwrap_err();
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert_eq!(server.calls("/auth/refresh"), 2);
+    assert!(client.store().is_authenticated());
+    // An error status is the server's answer: not sent again.
+    *server.refresh_mode.lock().unwrap() = RefreshMode::Unavailable;
+    let err = client.refresh().await.unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::Unavailable));
+    assert_eq!(server.calls("/auth/refresh"), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn callers_waiting_for_a_refresh_whose_response_is_lost_share_its_second_try() {
+    let (server, client) = logged_in().await;
+    server.clock.advance(ACCESS_TTL - 10);
+    server.lose_refresh_responses.store(1, Ordering::SeqCst);
+    server.hold_refresh.store(true, Ordering::SeqCst);
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.access_token().await })
+        })
+        .collect();
+    while server.calls("/auth/refresh") == 0 {
+        tokio::task::yield_now().await;
+    }
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+    server.gate.add_permits(2);
+    let mut tokens = Vec::new();
+    for task in tasks {
+        tokens.push(task.await.unwrap().unwrap());
+    }
+    assert_eq!(server.calls("/auth/refresh"), 2);
+    assert!(tokens.iter().all(|t| *t == tokens[0]));
+    assert_eq!(client.store().token().as_ref(), Some(&tokens[0]));
+}
+
+#[tokio::test]
 async fn a_refresh_that_ends_after_logout_does_not_log_back_in() {
     let (server, client) = logged_in().await;
     server.hold_refresh.store(true, Ordering::SeqCst);
@@ -483,6 +572,7 @@ fn requests_never_show_the_token_or_body_in_debug() {
         path: "/auth/login".into(),
         bearer: Some("secret-token".into()),
         body: Some(br#"{"password":"secret-pw"}"#.to_vec()),
+        timeout: None,
     };
     let debug = format!("{request:?}");
     assert!(!debug.contains("secret"), "{debug}");

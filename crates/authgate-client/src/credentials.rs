@@ -1,18 +1,26 @@
 //! Token persistence for command-line programs: one credentials file per
 //! server, readable by its owner only (0600 from creation), replaced
-//! atomically so a crash never leaves half a file.
+//! atomically so a crash never leaves half a file, and refused when someone
+//! else could have read or planted it (see `private`).
+
+mod private;
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
+use std::fs::{self, File};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use authgate_proto::PublicUser;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::store::{AuthStore, Tokens};
+use private::{
+    create_private_dir, make_dir_private, open_private, private_dir_owner, sync_dir, temp_path,
+    write_private,
+};
 
 /// The largest credentials file read (64 KiB); a real one is a few KiB.
 const MAX_FILE_BYTES: u64 = 64 * 1024;
@@ -74,6 +82,8 @@ impl Credentials {
 pub struct CredentialsFile {
     /// Where the file lives.
     path: PathBuf,
+    /// The server it is for: a file holding another's is refused.
+    server: String,
 }
 
 impl CredentialsFile {
@@ -96,6 +106,7 @@ impl CredentialsFile {
             .collect();
         Self {
             path: dir.join(format!("{readable}-{:016x}.json", fnv1a(server))),
+            server: server.to_owned(),
         }
     }
 
@@ -104,51 +115,76 @@ impl CredentialsFile {
         &self.path
     }
 
+    /// The directory the file is in.
+    fn dir(&self) -> Result<&Path, Error> {
+        self.path
+            .parent()
+            .ok_or_else(|| Error::credentials(&self.path, "no parent directory"))
+    }
+
     /// Reads the credentials; `None` when there is no file.
     ///
     /// # Errors
-    /// [`Error::Credentials`] when the file cannot be read, is over 64 KiB
-    /// or is not a credentials file.
+    /// [`Error::Credentials`] when the file cannot be read, is over 64 KiB,
+    /// is not a credentials file or holds another server's; and, on Unix,
+    /// when it or its directory may be read or changed by other users, it
+    /// is a symbolic link or it is owned by someone other than the
+    /// directory's owner.
     pub fn load(&self) -> Result<Option<Credentials>, Error> {
-        let file = match File::open(&self.path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::credentials(&self.path, e)),
+        let Some(file) = open_private(self.dir()?, &self.path)? else {
+            return Ok(None);
         };
-        let mut text = String::new();
-        file.take(MAX_FILE_BYTES + 1)
-            .read_to_string(&mut text)
-            .map_err(|e| Error::credentials(&self.path, e))?;
-        if text.len() as u64 > MAX_FILE_BYTES {
-            return Err(Error::credentials(&self.path, "file is over 64 KiB"));
+        let credentials = read(&self.path, file)?;
+        if credentials.server != self.server {
+            return Err(Error::credentials(
+                &self.path,
+                format!(
+                    "holds the credentials of {}, not of {}: refusing them",
+                    credentials.server, self.server
+                ),
+            ));
         }
-        serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|_| Error::credentials(&self.path, "not a credentials file"))
+        Ok(Some(credentials))
     }
 
     /// Writes the credentials: to a new file that only the owner can read
     /// (mode 0600 from its creation), in the same directory, then renamed
-    /// over the old one. The directory is created (0700) if missing.
+    /// over the old one, and the directory synced so that a power cut
+    /// cannot bring back the old file and its rotated-away refresh token.
+    /// The directory is created (0700) if missing; on Unix, an existing one
+    /// of this user that others may use is changed to 0700 (with a
+    /// `tracing` warning).
     ///
     /// # Errors
-    /// [`Error::Credentials`] when the directory or file cannot be written.
+    /// [`Error::Credentials`] when the credentials are another server's,
+    /// the directory belongs to another user (on Unix), or the directory
+    /// or file cannot be written or synced.
     pub fn save(&self, credentials: &Credentials) -> Result<(), Error> {
-        let dir = self
-            .path
-            .parent()
-            .ok_or_else(|| Error::credentials(&self.path, "no parent directory"))?;
+        if credentials.server != self.server {
+            return Err(Error::credentials(
+                &self.path,
+                format!("is for {}, not for {}", self.server, credentials.server),
+            ));
+        }
+        let dir = self.dir()?;
         create_private_dir(dir).map_err(|e| Error::credentials(dir, e))?;
         let text = serde_json::to_vec_pretty(credentials)
             .map_err(|e| Error::credentials(&self.path, e))?;
         let temp = temp_path(&self.path);
-        let written = write_private(&temp, &text).and_then(|()| fs::rename(&temp, &self.path));
+        let written = write_private(&temp, &text)
+            .map_err(|e| Error::credentials(&self.path, e))
+            // Checked with the new file, this user's: the directory's owner
+            // must be the same.
+            .and_then(|()| make_dir_private(dir, &temp))
+            .and_then(|()| {
+                fs::rename(&temp, &self.path).map_err(|e| Error::credentials(&self.path, e))
+            });
         if let Err(e) = written {
             // Best effort: the temporary file is useless now.
             let _ = fs::remove_file(&temp);
-            return Err(Error::credentials(&self.path, e));
+            return Err(e);
         }
-        Ok(())
+        sync_dir(dir).map_err(|e| Error::credentials(dir, e))
     }
 
     /// Deletes the file; `false` when there was none.
@@ -164,25 +200,34 @@ impl CredentialsFile {
     }
 
     /// The credentials files in `dir` (none if `dir` does not exist), for
-    /// a program that was not told which server to use. Files that cannot
-    /// be read are skipped.
+    /// a program that was not told which server to use. A `.json` file
+    /// that is not a credentials file, or not the one its name says (the
+    /// file [`for_server`](Self::for_server) names for the server it
+    /// holds), is skipped.
     ///
     /// # Errors
-    /// [`Error::Credentials`] when `dir` exists but cannot be listed.
+    /// [`Error::Credentials`] when `dir` exists but cannot be listed, and
+    /// for a `.json` file or a directory that [`load`](Self::load) would
+    /// refuse as unsafe.
     pub fn list(dir: &Path) -> Result<Vec<(Self, Credentials)>, Error> {
-        let entries = match fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::credentials(dir, e)),
-        };
+        if private_dir_owner(dir)?.is_none() {
+            return Ok(Vec::new());
+        }
+        let entries = fs::read_dir(dir).map_err(|e| Error::credentials(dir, e))?;
         let mut found = Vec::new();
         for entry in entries.flatten() {
             let path = entry.path();
             if path.extension().is_none_or(|ext| ext != "json") {
                 continue;
             }
-            let file = Self { path };
-            if let Ok(Some(credentials)) = file.load() {
+            let Some(opened) = open_private(dir, &path)? else {
+                continue; // deleted meanwhile
+            };
+            let Ok(credentials) = read(&path, opened) else {
+                continue;
+            };
+            let file = Self::for_server(dir, &credentials.server);
+            if file.path == path {
                 found.push((file, credentials));
             }
         }
@@ -191,40 +236,16 @@ impl CredentialsFile {
     }
 }
 
-/// A temporary name beside `path`, unique within the process.
-fn temp_path(path: &Path) -> PathBuf {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let name = path
-        .file_name()
-        .map_or_else(|| "credentials".into(), |n| n.to_string_lossy());
-    path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
-}
-
-/// Creates `path` (a new file) with mode 0600 and writes `bytes` to disk.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+/// The credentials in the opened `file` (found at `path`).
+fn read(path: &Path, file: File) -> Result<Credentials, Error> {
+    let mut text = String::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| Error::credentials(path, e))?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(Error::credentials(path, "file is over 64 KiB"));
     }
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
-}
-
-/// Creates `dir` and its parents, the last with mode 0700.
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
+    serde_json::from_str(&text).map_err(|_| Error::credentials(path, "not a credentials file"))
 }
 
 /// FNV-1a, 64 bits: a stable, dependency-free hash for file names.
@@ -232,143 +253,4 @@ fn fnv1a(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::tests::user;
-
-    fn credentials(server: &str) -> Credentials {
-        Credentials {
-            server: server.into(),
-            access_token: "access-secret".into(),
-            refresh_token: Some("refresh-secret".into()),
-            user: user(&["user"]),
-        }
-    }
-
-    #[test]
-    fn saved_credentials_load_back() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = CredentialsFile::for_server(dir.path(), "http://127.0.0.1:8080");
-        assert_eq!(file.load().unwrap(), None);
-        file.save(&credentials("http://127.0.0.1:8080")).unwrap();
-        assert_eq!(
-            file.load().unwrap(),
-            Some(credentials("http://127.0.0.1:8080"))
-        );
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn the_file_is_readable_by_its_owner_only_and_the_directory_too() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("authgate");
-        let file = CredentialsFile::for_server(&config, "https://auth.example.com");
-        file.save(&credentials("https://auth.example.com")).unwrap();
-        let mode = fs::metadata(file.path()).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
-        let mode = fs::metadata(&config).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o700, "{mode:o}");
-        // Saving again (the rename path) keeps the mode.
-        file.save(&credentials("https://auth.example.com")).unwrap();
-        let mode = fs::metadata(file.path()).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
-    }
-
-    #[test]
-    fn saving_leaves_no_temporary_file_behind() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = CredentialsFile::for_server(dir.path(), "https://a.example");
-        file.save(&credentials("https://a.example")).unwrap();
-        file.save(&credentials("https://a.example")).unwrap();
-        let names: Vec<_> = fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names.len(), 1, "{names:?}");
-    }
-
-    #[test]
-    fn each_server_gets_its_own_file() {
-        let dir = Path::new("/config");
-        let http = CredentialsFile::for_server(dir, "http://auth.example.com");
-        let https = CredentialsFile::for_server(dir, "https://auth.example.com");
-        assert_ne!(http, https);
-        let name = https.path().file_name().unwrap().to_str().unwrap();
-        assert!(name.starts_with("auth.example.com-"), "{name}");
-        let port = CredentialsFile::for_server(dir, "http://127.0.0.1:8080/../x");
-        assert_eq!(port.path().parent(), Some(dir));
-    }
-
-    #[test]
-    fn list_finds_every_server_and_skips_strangers() {
-        let dir = tempfile::tempdir().unwrap();
-        for server in ["https://b.example", "https://a.example"] {
-            CredentialsFile::for_server(dir.path(), server)
-                .save(&credentials(server))
-                .unwrap();
-        }
-        fs::write(dir.path().join("junk.json"), "{}").unwrap();
-        let found = CredentialsFile::list(dir.path()).unwrap();
-        let servers: Vec<_> = found.iter().map(|(_, c)| c.server.as_str()).collect();
-        assert_eq!(servers, ["https://a.example", "https://b.example"]);
-        assert!(
-            CredentialsFile::list(&dir.path().join("missing"))
-                .unwrap()
-                .is_empty()
-        );
-    }
-
-    #[test]
-    fn a_corrupt_or_huge_file_is_an_error_not_a_panic() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = CredentialsFile::for_server(dir.path(), "https://a.example");
-        fs::write(file.path(), "not json").unwrap();
-        assert!(matches!(file.load(), Err(Error::Credentials { .. })));
-        fs::write(file.path(), vec![b' '; 70 * 1024]).unwrap();
-        assert!(matches!(file.load(), Err(Error::Credentials { .. })));
-    }
-
-    #[test]
-    fn delete_removes_the_file_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = CredentialsFile::for_server(dir.path(), "https://a.example");
-        file.save(&credentials("https://a.example")).unwrap();
-        assert!(file.delete().unwrap());
-        assert!(!file.delete().unwrap());
-    }
-
-    #[test]
-    fn credentials_round_trip_through_a_store() {
-        let store = AuthStore::new();
-        credentials("https://a.example").restore_into(&store);
-        assert_eq!(store.refresh_token().as_deref(), Some("refresh-secret"));
-        let back = Credentials::from_store("https://a.example", &store).unwrap();
-        assert_eq!(back, credentials("https://a.example"));
-        let debug = format!("{back:?}");
-        assert!(!debug.contains("secret"), "{debug}");
-    }
-
-    #[test]
-    fn saved_credentials_pair_the_tokens_with_the_user_of_their_session() {
-        let store = AuthStore::new();
-        credentials("https://a.example").restore_into(&store);
-        // Another thread logs out and in as bob just after the tokens are read.
-        store.set_after_read({
-            let store = store.clone();
-            move || {
-                store.logout();
-                let bob = PublicUser {
-                    email: "bob@example.com".into(),
-                    ..user(&["user"])
-                };
-                store.login(Tokens::new("access-bob", "refresh-bob"), bob);
-            }
-        });
-        let saved = Credentials::from_store("https://a.example", &store).unwrap();
-        assert_eq!(saved, credentials("https://a.example"));
-    }
 }

@@ -2,8 +2,9 @@
 //! the store, refresh and error logic without a network.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use authgate_jwt::{Algorithm, SigningKey, sign};
@@ -18,6 +19,9 @@ use crate::transport::{HttpRequest, HttpResponse, Transport};
 /// How long the fake's access tokens live.
 pub(crate) const ACCESS_TTL: i64 = 900;
 
+/// The server's default refresh-reuse grace (API.md), in seconds.
+pub(crate) const REUSE_GRACE: i64 = 10;
+
 /// The one password the fake accepts.
 pub(crate) const PASSWORD: &str = "right-password";
 
@@ -31,6 +35,17 @@ pub(crate) enum RefreshMode {
     /// This status, with an API.md body of this code, or without one
     /// (an HTML page, as a proxy sends).
     Refuse(u16, Option<&'static str>),
+}
+
+/// The latest rotation, for API.md's reuse grace.
+#[derive(Debug, Clone)]
+struct Rotation {
+    /// The refresh token that was rotated.
+    parent: String,
+    /// Its successor.
+    successor: String,
+    /// When, by the fake's clock.
+    at: i64,
 }
 
 /// What the fake does once before answering a request to a path, as if
@@ -61,6 +76,14 @@ pub(crate) struct FakeServer {
     current: Mutex<(String, String)>,
     /// Numbers tokens, so each is distinct.
     serial: AtomicU64,
+    /// The latest refresh, whose parent token is answered again within
+    /// the grace and revokes the session after it.
+    rotation: Mutex<Option<Rotation>>,
+    /// The timeout of the latest request, by path.
+    timeouts: Mutex<HashMap<String, Option<Duration>>>,
+    /// How many of the next refresh responses are lost: the fake acts on
+    /// the request, but the client gets a transport error (a timeout).
+    pub(crate) lose_refresh_responses: AtomicU32,
     /// What refresh does.
     pub(crate) refresh_mode: Mutex<RefreshMode>,
     /// When set, `/me` answers 401 whatever the token.
@@ -82,6 +105,9 @@ impl FakeServer {
             calls: Mutex::new(HashMap::new()),
             current: Mutex::new((String::new(), String::new())),
             serial: AtomicU64::new(0),
+            rotation: Mutex::new(None),
+            timeouts: Mutex::new(HashMap::new()),
+            lose_refresh_responses: AtomicU32::new(0),
             refresh_mode: Mutex::new(RefreshMode::Rotate),
             reject_all: AtomicBool::new(false),
             gate: Semaphore::new(0),
@@ -107,6 +133,11 @@ impl FakeServer {
         self.calls.lock().unwrap().get(path).copied().unwrap_or(0)
     }
 
+    /// The timeout the latest request to `path` asked for.
+    pub(crate) fn timeout(&self, path: &str) -> Option<Duration> {
+        self.timeouts.lock().unwrap().get(path).copied().flatten()
+    }
+
     /// The refresh token the fake accepts next.
     pub(crate) fn current_refresh(&self) -> String {
         self.current.lock().unwrap().1.clone()
@@ -121,6 +152,12 @@ impl FakeServer {
     /// Issues a new pair and makes it the current one.
     pub(crate) fn issue(&self) -> (String, String) {
         let n = self.serial.fetch_add(1, Ordering::SeqCst);
+        self.issue_with(format!("refresh-{n}"))
+    }
+
+    /// Issues a new access token with `refresh`, and makes them current.
+    fn issue_with(&self, refresh: String) -> (String, String) {
+        let n = self.serial.fetch_add(1, Ordering::SeqCst);
         let now = self.clock.now();
         let access = sign(
             &self.key,
@@ -128,9 +165,39 @@ impl FakeServer {
             &json!({"sub": "alice", "iat": now, "exp": now + ACCESS_TTL, "jti": n.to_string()}),
         )
         .unwrap();
-        let pair = (access, format!("refresh-{n}"));
+        let pair = (access, refresh);
         *self.current.lock().unwrap() = pair.clone();
         pair
+    }
+
+    /// API.md's rotation: the current refresh token gets a successor; its
+    /// parent, within the grace, the same successor again; the parent
+    /// after the grace revokes the session.
+    fn rotate(&self, presented: &Value) -> Result<(String, String), HttpResponse> {
+        let now = self.clock.now();
+        let mut rotation = self.rotation.lock().unwrap();
+        if *presented == self.current_refresh() {
+            let parent = self.current_refresh();
+            let pair = self.issue();
+            *rotation = Some(Rotation {
+                parent,
+                successor: pair.1.clone(),
+                at: now,
+            });
+            return Ok(pair);
+        }
+        match rotation.clone() {
+            Some(r) if *presented == r.parent && r.successor == self.current_refresh() => {
+                if now - r.at <= REUSE_GRACE {
+                    Ok(self.issue_with(r.successor))
+                } else {
+                    // Theft: no token of the session works any more.
+                    *self.current.lock().unwrap() = ("revoked".to_owned(), "revoked".to_owned());
+                    Err(error(401, "invalid_grant"))
+                }
+            }
+            _ => Err(error(401, "invalid_grant")),
+        }
     }
 
     fn respond(&self, request: &HttpRequest) -> HttpResponse {
@@ -162,10 +229,10 @@ impl FakeServer {
                         };
                     }
                 }
-                if body["refresh_token"] != self.current_refresh() {
-                    return error(401, "invalid_grant");
-                }
-                let (access, refresh) = self.issue();
+                let (access, refresh) = match self.rotate(&body["refresh_token"]) {
+                    Ok(pair) => pair,
+                    Err(response) => return response,
+                };
                 ok(
                     json!({"access_token": access, "token_type": "Bearer", "expires_in": ACCESS_TTL,
                           "refresh_token": refresh, "refresh_expires_in": 86_400}),
@@ -222,6 +289,11 @@ impl Transport for FakeTransport {
             .unwrap()
             .entry(request.path.clone())
             .or_default() += 1;
+        self.0
+            .timeouts
+            .lock()
+            .unwrap()
+            .insert(request.path.clone(), request.timeout);
         if request.path == "/auth/refresh" && self.0.hold_refresh.load(Ordering::SeqCst) {
             self.0.gate.acquire().await.unwrap().forget();
         }
@@ -240,6 +312,16 @@ impl Transport for FakeTransport {
         if let Some(hook) = hook {
             (hook.action)();
         }
-        Ok(self.0.respond(&request))
+        let response = self.0.respond(&request);
+        let lost = request.path == "/auth/refresh"
+            && self
+                .0
+                .lose_refresh_responses
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+        if lost {
+            return Err(Error::Transport("operation timed out".to_owned()));
+        }
+        Ok(response)
     }
 }

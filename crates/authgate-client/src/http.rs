@@ -95,7 +95,8 @@ pub struct ReqwestTransport {
 }
 
 impl ReqwestTransport {
-    /// A transport to `server` with a default client: a 30 s timeout, the
+    /// A transport to `server` with a default client: a 30 s timeout (or
+    /// the request's own, [`HttpRequest::timeout`]), the
     /// `authgate-client/VERSION` user agent, and no proxy for a server on
     /// this machine.
     ///
@@ -176,6 +177,10 @@ impl Transport for ReqwestTransport {
         };
         let url = format!("{}{}", self.base_url, request.path);
         let mut builder = self.client.request(method, url);
+        if let Some(timeout) = request.timeout {
+            // Replaces the client's own timeout for this request.
+            builder = builder.timeout(timeout);
+        }
         if let Some(token) = &request.bearer {
             builder = builder.header(AUTHORIZATION, format!("Bearer {token}"));
         }
@@ -229,6 +234,27 @@ fn describe(error: reqwest::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::Client;
+    use crate::store::tests::user;
+    use crate::store::{AuthStore, Tokens};
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refresh_that_gets_no_answer_gives_up_after_two_tries_of_5_s() {
+        // The kernel accepts connections to it; nothing ever answers.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", silent.local_addr().unwrap());
+        let store = AuthStore::new();
+        store.login(Tokens::new("access", "refresh"), user(&["user"]));
+        let client = Client::builder(ReqwestTransport::new(&url).unwrap())
+            .store(store)
+            .build();
+        let started = tokio::time::Instant::now();
+        let err = client.refresh().await.unwrap_err();
+        assert!(matches!(err, Error::Transport(_)), "{err:?}");
+        // Within the server's 10 s reuse grace, not 30 s per try.
+        assert_eq!(started.elapsed().as_secs(), 10);
+        assert!(client.store().is_authenticated());
+    }
 
     #[test]
     fn server_urls_are_normalised_without_a_trailing_slash() {

@@ -46,5 +46,6 @@ pub use credentials::{Credentials, CredentialsFile};
 pub use error::Error;
 pub use guard::{RouteGuard, route_guard};
 pub use http::{ReqwestTransport, server_url};
+pub use refresh::REFRESH_TIMEOUT;
 pub use store::{AuthChange, AuthStore, Subscription, Tokens};
 pub use transport::{HttpRequest, HttpResponse, MAX_RESPONSE_BYTES, Method, Transport};

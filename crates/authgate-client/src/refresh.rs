@@ -4,6 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use authgate_proto::{RefreshRequest, RefreshResponse};
 use futures_util::FutureExt;
@@ -42,6 +43,15 @@ impl fmt::Debug for Flight {
 /// Seconds between proactive refresh attempts that fail for a reason that
 /// may pass: with the default 60 s margin, a dozen tries before expiry.
 const PROACTIVE_RETRY_SECS: i64 = 5;
+
+/// How long one `POST /auth/refresh` may take: 5 s, half the server's
+/// default 10 s refresh-reuse grace (API.md). A refresh whose response is
+/// lost (timeout, dropped connection) is sent again at once with the same
+/// refresh token, which the server then still answers with the same
+/// successor; the same token sent after the grace would count as theft
+/// and revoke the session. The transport's usual 30 s would leave no
+/// time for that second try.
+pub const REFRESH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Ids of flights, unique within the process.
 static NEXT_FLIGHT: AtomicU64 = AtomicU64::new(0);
@@ -87,8 +97,8 @@ impl Client {
         match self.refresh_after(Some((epoch, &token))).await {
             Err(e) if left > 0 && !e.is_session_over() && e != Error::NotAuthenticated => {
                 tracing::debug!(target: "authgate_client", error = %e, "proactive refresh failed; the current token still works");
-                // From when the attempt ended (it may have taken a 30 s
-                // timeout), and never earlier than another waiter set it.
+                // From when the attempt ended (it may have taken two 5 s
+                // timeouts), and never earlier than another waiter set it.
                 let next = self.now().saturating_add(PROACTIVE_RETRY_SECS);
                 retry_at.fetch_max(next, Ordering::Relaxed);
                 Ok((epoch, token))
@@ -182,8 +192,9 @@ struct Refresher {
 }
 
 impl Refresher {
-    /// One `POST /auth/refresh` with the refresh token of session `epoch`
-    /// (whose user's email is `user`), and its effect on that session.
+    /// One refresh with the refresh token of session `epoch` (whose user's
+    /// email is `user`), and its effect on that session. A request that got
+    /// no response is sent once more at once: see [`REFRESH_TIMEOUT`].
     async fn refresh_once(
         &self,
         epoch: u64,
@@ -197,8 +208,17 @@ impl Refresher {
                 path: "/auth/refresh".to_owned(),
                 bearer: None,
                 body: Some(body),
+                timeout: Some(REFRESH_TIMEOUT),
             };
-            let response = self.transport.send(request).await?;
+            // Only a request without any response is sent again: an error
+            // status is the server's answer.
+            let response = match self.transport.send(request.clone()).await {
+                Err(Error::Transport(e)) => {
+                    tracing::debug!(target: "authgate_client", error = %e, "refresh got no response; sending it again");
+                    self.transport.send(request).await?
+                }
+                other => other?,
+            };
             parse::<RefreshResponse>(&response, 200).map_err(Error::into_refresh_error)
         }
         .await;

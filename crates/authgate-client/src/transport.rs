@@ -5,6 +5,7 @@
 //! can bring its own transport.
 
 use std::fmt;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -36,6 +37,11 @@ pub struct HttpRequest {
     pub bearer: Option<String>,
     /// A JSON body (sent with `Content-Type: application/json`), if any.
     pub body: Option<Vec<u8>>,
+    /// How long the whole exchange may take before it fails with
+    /// [`Error::Transport`]; `None` leaves it to the transport (30 s for
+    /// [`ReqwestTransport`](crate::ReqwestTransport)). `POST /auth/refresh`
+    /// sets a shorter one: see [`REFRESH_TIMEOUT`](crate::REFRESH_TIMEOUT).
+    pub timeout: Option<Duration>,
 }
 
 impl fmt::Debug for HttpRequest {
@@ -45,6 +51,7 @@ impl fmt::Debug for HttpRequest {
             .field("path", &self.path)
             .field("bearer", &self.bearer.as_ref().map(|_| "[redacted]"))
             .field("body_len", &self.body.as_ref().map(Vec::len))
+            .field("timeout", &self.timeout)
             .finish()
     }
 }
@@ -80,7 +87,8 @@ pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 /// Sends one request and returns the response, whatever its status.
 ///
 /// Implementations return [`Error::Transport`] only when no response
-/// arrived; an error status is a normal [`HttpResponse`].
+/// arrived; an error status is a normal [`HttpResponse`]. They honour
+/// [`HttpRequest::timeout`] when it is set.
 #[async_trait]
 pub trait Transport: Send + Sync + fmt::Debug {
     /// Sends `request` and waits for the whole response.
