@@ -119,14 +119,14 @@ async fn the_login_limits_are_counted_together_by_the_instances() {
         return;
     };
     let limits = |s: &mut authgate_server::Settings| {
-        s.rate_limit.login_per_ip_per_minute = 8;
+        s.rate_limit.login_per_ip_per_minute = 9;
         s.rate_limit.account_failures_before_delay = 3;
     };
     let (a, b) = (
         cluster.spawn_with(limits).await,
         cluster.spawn_with(limits).await,
     );
-    // One login (new_user) on A.
+    // A registration and a login (new_user) on A.
     let alice = a.new_user().await;
     // Three failures, spread over both: alice is delayed on both.
     for app in [&a, &b, &a] {
@@ -145,8 +145,8 @@ async fn the_login_limits_are_counted_together_by_the_instances() {
         )
         .await;
     }
-    // Six attempts from 127.0.0.1 so far; two more pass (on other
-    // accounts), the ninth within the minute is refused, on either.
+    // Seven attempts from 127.0.0.1 so far; two more pass (on other
+    // accounts), the tenth within the minute is refused, on either.
     for app in [&b, &a] {
         assert_error(
             app.login("nobody@example.com", "wrong-password-1").await,

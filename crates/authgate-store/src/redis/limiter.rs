@@ -57,10 +57,12 @@ local window = tonumber(ARGV[3])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
 local next_tat = tat + interval
-if next_tat - now > window then
+-- A millisecond of slack: 60000 / limit is rarely exact, and the last
+-- attempt of a full burst must not be refused for a rounding error.
+if next_tat - now > window + 1 then
   return math.ceil(next_tat - now - window)
 end
-redis.call('SET', KEYS[1], string.format('%.3f', next_tat),
+redis.call('SET', KEYS[1], string.format('%.17g', next_tat),
   'PX', math.ceil(next_tat - now) + 60000)
 return 0
 ";
