@@ -282,7 +282,8 @@ pub enum RegistrationMode {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimitSettings {
-    /// Login attempts per client address per minute. Defaults to 30.
+    /// Login and registration attempts per client address (an IPv6 /64)
+    /// per minute, counted together. Defaults to 30.
     pub login_per_ip_per_minute: u32,
     /// Consecutive failures before an account's logins are delayed. Defaults to 5.
     pub account_failures_before_delay: u32,

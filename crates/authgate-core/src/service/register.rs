@@ -31,12 +31,27 @@ impl AuthService {
     /// Registers a user with the default roles.
     ///
     /// # Errors
-    /// [`AuthError::RegistrationClosed`], [`AuthError::InvalidInput`] for a
-    /// bad field or password, [`AuthError::Conflict`] when the email or
-    /// username is taken, store errors.
+    /// [`AuthError::RegistrationClosed`], [`AuthError::RateLimited`] when
+    /// the address has used its attempts for the minute,
+    /// [`AuthError::InvalidInput`] for a bad field or password,
+    /// [`AuthError::Conflict`] when the email or username is taken, store errors.
     pub async fn register(&self, reg: Registration, origin: &Origin) -> Result<User, AuthError> {
         if !self.settings.registration_open {
             return Err(AuthError::RegistrationClosed);
+        }
+        // Registrations draw on the address's login quota: each costs a
+        // hash on the pool logins use, and each 409 tells whether an email
+        // is registered, which the login path takes care never to say.
+        if let Some(ip) = origin.ip.map(crate::limits::address_bucket)
+            && let Err(crate::limits::RetryAfter(wait)) = self.deps.limiter.attempt_from(ip).await
+        {
+            tracing::info!(
+                reason = "address",
+                "registration refused: too many attempts from the address"
+            );
+            metrics::counter!("authgate_registrations_total", "outcome" => "rate_limited")
+                .increment(1);
+            return Err(AuthError::RateLimited(wait));
         }
         let roles = self.settings.default_roles.clone();
         self.create_user(reg, roles, origin).await

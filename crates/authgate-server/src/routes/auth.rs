@@ -29,6 +29,8 @@ use crate::state::AppState;
         (status = 409, description = "`conflict`: the email or username is already registered.", body = proto::ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = proto::ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = proto::ErrorBody),
+        (status = 429, description = "`rate_limited`: too many login and registration attempts from this address (`rate_limit.login_per_ip_per_minute`).", body = proto::ErrorBody,
+            headers(("Retry-After" = u64, description = "Whole seconds to wait, at least 1."))),
         (status = 503, description = "`unavailable`: a backing store is down, or every password-hashing thread stayed busy for 30 s (then with `Retry-After`); nothing was written.", body = proto::ErrorBody,
             headers(("Retry-After" = u64, description = "When the server was busy: whole seconds to wait."))),
     ),

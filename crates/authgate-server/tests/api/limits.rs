@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use authgate_testkit::reqwest::{StatusCode, header};
-use authgate_testkit::{TestApp, assert_error, spawn_app_with};
+use authgate_testkit::{PASSWORD, TestApp, assert_error, spawn_app_with};
 use serde_json::json;
 
 async fn login_from(
@@ -121,8 +121,8 @@ async fn the_account_delay_counts_both_identifiers_and_spares_other_accounts() {
 
 #[tokio::test]
 async fn an_address_over_its_limit_gets_429_even_with_the_right_password() {
-    let app = spawn_app_with(|s| s.rate_limit.login_per_ip_per_minute = 3).await;
-    let alice = app.new_user().await; // one login
+    let app = spawn_app_with(|s| s.rate_limit.login_per_ip_per_minute = 4).await;
+    let alice = app.new_user().await; // a registration and a login
     assert_eq!(
         app.login(&alice.email, &alice.password).await.status(),
         StatusCode::OK
@@ -133,8 +133,8 @@ async fn an_address_over_its_limit_gets_429_even_with_the_right_password() {
         "invalid_credentials",
     )
     .await;
-    assert_rate_limited(app.login(&alice.email, &alice.password).await, 20).await;
-    app.advance(Duration::from_secs(20));
+    assert_rate_limited(app.login(&alice.email, &alice.password).await, 15).await;
+    app.advance(Duration::from_secs(15));
     assert_eq!(
         app.login(&alice.email, &alice.password).await.status(),
         StatusCode::OK
@@ -152,6 +152,30 @@ async fn an_address_over_its_limit_gets_429_even_with_the_right_password() {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].details["reason"], "address");
     assert_eq!(events[0].ip, Some("127.0.0.1".parse().unwrap()));
+}
+
+#[tokio::test]
+async fn registrations_draw_on_the_address_quota_and_create_nothing_when_refused() {
+    let app = spawn_app_with(|s| s.rate_limit.login_per_ip_per_minute = 2).await;
+    for n in 0..2 {
+        app.register_ok(&format!("user{n}@example.com"), PASSWORD, None)
+            .await;
+    }
+    // The third within the minute is refused before anything is looked up
+    // (a 409 for a taken email would tell whether it exists) or hashed.
+    for email in ["user0@example.com", "user9@example.com"] {
+        let response = app
+            .post_json(
+                "/auth/register",
+                &json!({"email": email, "password": PASSWORD}),
+            )
+            .await;
+        assert_rate_limited(response, 30).await;
+    }
+    let users: &dyn authgate_core::UserStore = app.state.auth.deps().users.as_ref();
+    assert_eq!(users.count_users().await.unwrap(), 2);
+    app.advance(Duration::from_secs(30));
+    app.register_ok("user9@example.com", PASSWORD, None).await;
 }
 
 #[tokio::test]
