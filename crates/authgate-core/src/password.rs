@@ -302,11 +302,17 @@ impl PasswordHasher {
                 });
             };
             let ok = verify_with(&hash, password.expose(), blocks) && known;
+            // Upgraded, never downgraded: a hash at least as costly as the
+            // configured parameters (memory and passes; argon2id, version
+            // 0x13, a full-length output) is kept, so that lowering them,
+            // by mistake or to save CPU, never weakens stored hashes.
             let current = hash.algorithm.as_str() == "argon2id"
+                && hash.version == Some(argon2::Version::V0x13.into())
+                && hash
+                    .hash
+                    .is_some_and(|output| output.len() >= argon2::Params::DEFAULT_OUTPUT_LEN)
                 && Params::try_from(&hash).is_ok_and(|p| {
-                    p.m_cost() == inner.params.m_cost()
-                        && p.t_cost() == inner.params.t_cost()
-                        && p.p_cost() == inner.params.p_cost()
+                    p.m_cost() >= inner.params.m_cost() && p.t_cost() >= inner.params.t_cost()
                 });
             let rehash = if ok && !current {
                 Some(hash_with(
@@ -674,6 +680,32 @@ mod tests {
             .unwrap();
         assert_eq!(
             again,
+            Verified {
+                ok: true,
+                rehash: None
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn hashes_stronger_than_the_parameters_are_never_downgraded() {
+        let strong = PasswordHasher::new(
+            Argon2Settings {
+                memory_kib: 128,
+                iterations: 2,
+                ..small()
+            },
+            1,
+        )
+        .unwrap();
+        let phc = strong.hash(pw("correct horse battery")).await.unwrap();
+        let weaker = PasswordHasher::new(small(), 1).unwrap();
+        let v = weaker
+            .verify(pw("correct horse battery"), Some(phc))
+            .await
+            .unwrap();
+        assert_eq!(
+            v,
             Verified {
                 ok: true,
                 rehash: None

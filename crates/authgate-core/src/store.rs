@@ -37,9 +37,17 @@ pub trait UserStore: Send + Sync + std::fmt::Debug {
     /// The user whose email or username equals `login` (already lower-cased).
     async fn user_by_login(&self, login: &str) -> StoreResult<Option<User>>;
 
-    /// Replaces the password hash (after a parameter upgrade).
-    async fn set_password_hash(&self, id: Uuid, hash: &str, now: OffsetDateTime)
-    -> StoreResult<()>;
+    /// Replaces the password hash with `hash` (after a parameter upgrade)
+    /// only if it is still `current`, the one the password was checked
+    /// against; `false`, changing nothing, otherwise. An upgrade computed
+    /// from the old password must never overwrite a hash set meanwhile.
+    async fn set_password_hash(
+        &self,
+        id: Uuid,
+        current: &str,
+        hash: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
 
     /// Replaces the roles; `None` when the user does not exist.
     async fn set_roles(

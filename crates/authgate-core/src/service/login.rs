@@ -142,11 +142,14 @@ impl AuthService {
             match self
                 .deps
                 .users
-                .set_password_hash(user.id, new_hash, now)
+                .set_password_hash(user.id, &user.password_hash, new_hash, now)
                 .await
             {
-                Ok(()) => {
+                Ok(true) => {
                     tracing::info!(user_id = %user.id, "password hash upgraded to current parameters")
+                }
+                Ok(false) => {
+                    tracing::info!(user_id = %user.id, "password hash changed meanwhile; upgrade skipped")
                 }
                 Err(e) => {
                     tracing::warn!(user_id = %user.id, error = %e, "password hash upgrade failed")

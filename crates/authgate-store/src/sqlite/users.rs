@@ -134,17 +134,22 @@ impl UserStore for SqliteStore {
     async fn set_password_hash(
         &self,
         id: Uuid,
+        current: &str,
         hash: &str,
         now: OffsetDateTime,
-    ) -> StoreResult<()> {
-        sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
-            .bind(uuid_text(id))
-            .bind(hash)
-            .bind(micros(now)?)
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
-        Ok(())
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE users SET password_hash = $2, updated_at = $3 \
+             WHERE id = $1 AND password_hash = $4",
+        )
+        .bind(uuid_text(id))
+        .bind(hash)
+        .bind(micros(now)?)
+        .bind(current)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn set_roles_audited(

@@ -80,10 +80,20 @@ pub(crate) async fn set_roles_and_password_hash_replace_them_and_touch_updated_a
     assert_eq!(changed.created_at, ann.created_at);
     assert_eq!(store.user_by_id(ann.id).await.unwrap(), Some(changed));
 
-    store
-        .set_password_hash(ann.id, "$argon2id$new", at(20))
-        .await
-        .unwrap();
+    let old = ann.password_hash.clone();
+    assert!(
+        store
+            .set_password_hash(ann.id, &old, "$argon2id$new", at(20))
+            .await
+            .unwrap()
+    );
+    // Against a hash that is no longer the stored one: nothing changes.
+    assert!(
+        !store
+            .set_password_hash(ann.id, &old, "$argon2id$stale", at(25))
+            .await
+            .unwrap()
+    );
     let stored = store.user_by_id(ann.id).await.unwrap().unwrap();
     assert_eq!(stored.password_hash, "$argon2id$new");
     assert_eq!(stored.updated_at, at(20));
