@@ -179,13 +179,14 @@ impl<'de> Deserialize<'de> for TokenTypeHint {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntrospectRequest {
-    /// The access or refresh token to look at. Required, but read as empty
-    /// when absent, so that the server authenticates the client first: a
-    /// caller without credentials gets 401 `invalid_client` (API.md),
-    /// whatever its body holds.
+    /// The access or refresh token to look at. Required, but `None` when
+    /// absent rather than a deserialisation failure, so that the server
+    /// authenticates the client first: a caller without credentials gets
+    /// 401 `invalid_client` (API.md), whatever its body holds. An empty or
+    /// garbage token is a bad token, answered `{"active": false}`.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(required = true))]
-    pub token: String,
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = String))]
+    pub token: Option<String>,
     /// What kind of token the caller thinks it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_type_hint: Option<TokenTypeHint>,

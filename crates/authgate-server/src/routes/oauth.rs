@@ -164,12 +164,12 @@ pub(crate) async fn introspect(
         body.client_secret.as_deref(),
     )
     .await?;
-    if body.token.is_empty() {
+    let Some(token) = body.token.as_deref() else {
         return Err(ApiError::invalid_request(
             "token: this parameter is required.",
         ));
-    }
-    let answer = introspection(&state, &body.token).await;
+    };
+    let answer = introspection(&state, token).await;
     state
         .auth
         .record_introspection(

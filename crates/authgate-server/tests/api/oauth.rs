@@ -234,7 +234,7 @@ async fn introspection_says_inactive_for_expired_revoked_disabled_and_garbage() 
     let app = spawn_app().await;
     let client = app.new_client(&[]).await;
 
-    for garbage in ["garbage", "a.b.c", &"x".repeat(10_000)] {
+    for garbage in ["", "garbage", "a.b.c", &"x".repeat(10_000)] {
         assert_eq!(
             introspect(&app, &client, garbage).await,
             inactive(),
@@ -331,14 +331,11 @@ async fn introspection_requires_client_authentication() {
         let response = app.post_form(path, &[], None).await;
         assert_error(response, StatusCode::UNAUTHORIZED, "invalid_client").await;
     }
-    // An authenticated client without a token (or with an empty one) gets 400.
+    // An authenticated client without a token gets 400 (an empty token is
+    // only a bad one: inactive).
     let client = app.new_client(&[]).await;
-    for fields in [&[][..], &[("token", "")][..]] {
-        let response = app
-            .post_form("/oauth/introspect", fields, Some(&client))
-            .await;
-        assert_error(response, StatusCode::BAD_REQUEST, "invalid_request").await;
-    }
+    let response = app.post_form("/oauth/introspect", &[], Some(&client)).await;
+    assert_error(response, StatusCode::BAD_REQUEST, "invalid_request").await;
 }
 
 #[tokio::test]
