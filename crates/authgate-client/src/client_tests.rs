@@ -97,29 +97,42 @@ async fn an_expired_token_is_refreshed_before_the_request() {
     assert_eq!(server.calls("/me"), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn fifty_concurrent_callers_with_a_nearly_expired_token_share_one_refresh() {
-    let (server, client) = logged_in().await;
-    server.clock.advance(ACCESS_TTL - 10);
-    server.hold_refresh.store(true, Ordering::SeqCst);
-    let tasks: Vec<_> = (0..50)
+/// `callers` concurrent `access_token` calls while the server holds refresh
+/// requests: once the first refresh has arrived and the callers had time to
+/// queue behind it, `permits` refreshes are let through; their tokens.
+async fn access_tokens_behind_a_held_refresh(
+    server: &FakeServer,
+    client: &Client,
+    callers: usize,
+    permits: usize,
+) -> Vec<String> {
+    let tasks: Vec<_> = (0..callers)
         .map(|_| {
             let client = client.clone();
             tokio::spawn(async move { client.access_token().await })
         })
         .collect();
-    // Hold the one refresh until every caller is waiting for it.
     while server.calls("/auth/refresh") == 0 {
         tokio::task::yield_now().await;
     }
     for _ in 0..100 {
         tokio::task::yield_now().await;
     }
-    server.gate.add_permits(50);
+    server.gate.add_permits(permits);
     let mut tokens = Vec::new();
     for task in tasks {
         tokens.push(task.await.unwrap().unwrap());
     }
+    tokens
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_callers_with_a_nearly_expired_token_share_one_refresh() {
+    let (server, client) = logged_in().await;
+    server.clock.advance(ACCESS_TTL - 10);
+    server.hold_refresh.store(true, Ordering::SeqCst);
+    // Hold the one refresh until every caller is waiting for it.
+    let tokens = access_tokens_behind_a_held_refresh(&server, &client, 50, 50).await;
     assert_eq!(server.calls("/auth/refresh"), 1);
     assert!(tokens.iter().all(|t| *t == tokens[0]));
     assert_eq!(client.store().token().as_ref(), Some(&tokens[0]));
@@ -330,23 +343,7 @@ async fn callers_waiting_for_a_refresh_whose_response_is_lost_share_its_second_t
     server.clock.advance(ACCESS_TTL - 10);
     server.lose_refresh_responses.store(1, Ordering::SeqCst);
     server.hold_refresh.store(true, Ordering::SeqCst);
-    let tasks: Vec<_> = (0..20)
-        .map(|_| {
-            let client = client.clone();
-            tokio::spawn(async move { client.access_token().await })
-        })
-        .collect();
-    while server.calls("/auth/refresh") == 0 {
-        tokio::task::yield_now().await;
-    }
-    for _ in 0..100 {
-        tokio::task::yield_now().await;
-    }
-    server.gate.add_permits(2);
-    let mut tokens = Vec::new();
-    for task in tasks {
-        tokens.push(task.await.unwrap().unwrap());
-    }
+    let tokens = access_tokens_behind_a_held_refresh(&server, &client, 20, 2).await;
     assert_eq!(server.calls("/auth/refresh"), 2);
     assert!(tokens.iter().all(|t| *t == tokens[0]));
     assert_eq!(client.store().token().as_ref(), Some(&tokens[0]));
