@@ -534,45 +534,46 @@ fn make_private_file(path: &std::path::Path) -> Result<(), BuildError> {
             path.display()
         ))
     })?;
-    tighten(path, 0o600)?;
+    owner_only(path)?;
     for suffix in ["-wal", "-shm"] {
         let mut companion = path.as_os_str().to_owned();
         companion.push(suffix);
         let companion = std::path::PathBuf::from(companion);
         if companion.exists() {
-            tighten(&companion, 0o600)?;
+            owner_only(&companion)?;
         }
     }
     Ok(())
 }
 
-/// Sets `path` to `mode` if it grants anything to group or others, and says so.
-fn tighten(path: &std::path::Path, mode: u32) -> Result<(), BuildError> {
+/// Sets `path` to 0600 if it grants anything to group or others, and says so.
+fn owner_only(path: &std::path::Path) -> Result<(), BuildError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let current = std::fs::metadata(path)
             .map_err(|e| BuildError(format!("cannot read {}: {e}", path.display())))?
             .permissions()
-            .mode();
+            .mode()
+            & 0o777;
         if current & 0o077 != 0 {
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(|e| {
-                BuildError(format!(
-                    "{} is open to other users (mode {:o}) and cannot be tightened: {e}",
-                    path.display(),
-                    current & 0o777
-                ))
-            })?;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(
+                |e| {
+                    BuildError(format!(
+                        "{} is open to other users (mode {current:o}) and cannot be tightened: {e}",
+                        path.display()
+                    ))
+                },
+            )?;
             tracing::warn!(
                 path = %path.display(),
-                was = format!("{:o}", current & 0o777),
-                now = format!("{mode:o}"),
-                "tightened permissions: the data directory holds secrets"
+                was = format!("{current:o}"),
+                "tightened permissions to 600: the database holds password and token hashes"
             );
         }
     }
     #[cfg(not(unix))]
-    let _ = (path, mode);
+    let _ = path;
     Ok(())
 }
 

@@ -24,12 +24,7 @@ pub(super) type TokenDigest = [u8; 32];
 /// The SHA-256 of `token`.
 pub(super) fn token_digest(token: &str) -> TokenDigest {
     let mut out = [0; 32];
-    for (byte, hashed) in out
-        .iter_mut()
-        .zip(digest(&SHA256, token.as_bytes()).as_ref())
-    {
-        *byte = *hashed;
-    }
+    out.copy_from_slice(digest(&SHA256, token.as_bytes()).as_ref());
     out
 }
 
