@@ -604,12 +604,18 @@ mod tests {
         assert_eq!(s.storage.redis_url, "\"redis://h\"");
     }
 
+    /// A fresh directory holding `authgate.toml` with `text`: (directory, file).
+    fn config_file(text: &str) -> (PathBuf, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("authgate-cfg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("authgate.toml");
+        std::fs::write(&file, text).unwrap();
+        (dir, file)
+    }
+
     #[test]
     fn a_secret_of_the_wrong_type_is_refused_without_being_quoted() {
-        let dir = std::env::temp_dir().join(format!("authgate-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("authgate.toml");
-        std::fs::write(&path, "[tokens]\nhmac_secret = 987654321987654321\n").unwrap();
+        let (dir, path) = config_file("[tokens]\nhmac_secret = 987654321987654321\n");
         let err = Settings::load(Some(&path), env(&[]))
             .unwrap_err()
             .to_string();
@@ -744,10 +750,7 @@ mod tests {
 
     #[test]
     fn secrets_are_refused_in_the_file_and_masked_when_printed() {
-        let dir = std::env::temp_dir().join(format!("authgate-cfg-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("authgate.toml");
-        std::fs::write(&file, "[tokens]\nhmac_secret = \"s3cr3t-in-file\"\n").unwrap();
+        let (dir, file) = config_file("[tokens]\nhmac_secret = \"s3cr3t-in-file\"\n");
         let err = Settings::load(Some(&file), env(&[]))
             .unwrap_err()
             .to_string();
