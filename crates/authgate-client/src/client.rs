@@ -10,11 +10,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::audit::{AuditKind, AuditLog, AuditRecord};
-use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
 use crate::refresh::Flight;
 use crate::store::AuthStore;
 use crate::transport::{HttpRequest, HttpResponse, Method, Transport};
+use authgate_proto::clock::{Clock, SystemClock};
 
 /// How long before expiry the access token is refreshed: 60 s.
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
@@ -141,7 +141,7 @@ impl Client {
 
     /// "Now" by the client's clock, in Unix seconds.
     pub fn now(&self) -> i64 {
-        self.inner.clock.now()
+        self.inner.clock.unix()
     }
 
     /// Sends a request without credentials.

@@ -65,7 +65,9 @@ async fn a_refused_login_is_a_typed_error_and_a_failure_record() {
 async fn a_token_far_from_expiry_is_used_without_refreshing() {
     let (server, client) = logged_in().await;
     let before = client.store().token().unwrap();
-    server.clock.advance(ACCESS_TTL - 61);
+    server
+        .clock
+        .advance(time::Duration::seconds(ACCESS_TTL - 61));
     assert_eq!(client.access_token().await.unwrap(), before);
     client.me().await.unwrap();
     assert_eq!(server.calls("/auth/refresh"), 0);
@@ -75,7 +77,9 @@ async fn a_token_far_from_expiry_is_used_without_refreshing() {
 async fn a_token_within_the_margin_is_refreshed_first_and_the_rotation_kept() {
     let (server, client) = logged_in().await;
     let old_refresh = client.store().refresh_token().unwrap();
-    server.clock.advance(ACCESS_TTL - 59);
+    server
+        .clock
+        .advance(time::Duration::seconds(ACCESS_TTL - 59));
     client.me().await.unwrap();
     assert_eq!(server.calls("/auth/refresh"), 1);
     assert_eq!(server.calls("/me"), 1);
@@ -91,7 +95,9 @@ async fn a_token_within_the_margin_is_refreshed_first_and_the_rotation_kept() {
 #[tokio::test]
 async fn an_expired_token_is_refreshed_before_the_request() {
     let (server, client) = logged_in().await;
-    server.clock.advance(ACCESS_TTL + 3600);
+    server
+        .clock
+        .advance(time::Duration::seconds(ACCESS_TTL + 3600));
     client.me().await.unwrap();
     assert_eq!(server.calls("/auth/refresh"), 1);
     assert_eq!(server.calls("/me"), 1);
@@ -129,7 +135,9 @@ async fn access_tokens_behind_a_held_refresh(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_callers_with_a_nearly_expired_token_share_one_refresh() {
     let (server, client) = logged_in().await;
-    server.clock.advance(ACCESS_TTL - 10);
+    server
+        .clock
+        .advance(time::Duration::seconds(ACCESS_TTL - 10));
     server.hold_refresh.store(true, Ordering::SeqCst);
     // Hold the one refresh until every caller is waiting for it.
     let tokens = access_tokens_behind_a_held_refresh(&server, &client, 50, 50).await;
@@ -180,7 +188,7 @@ async fn invalid_grant_logs_the_store_out_and_is_audited() {
         .store()
         .subscribe(move |c| sink.lock().unwrap().push(c.clone()));
     server.issue(); // the client's refresh token is no longer the current one
-    server.clock.advance(ACCESS_TTL);
+    server.clock.advance(time::Duration::seconds(ACCESS_TTL));
     let err = client.me().await.unwrap_err();
     assert!(err.is_session_over(), "{err:?}");
     assert!(!client.store().is_authenticated());
@@ -197,7 +205,9 @@ async fn a_passing_refresh_failure_keeps_the_session_and_the_still_valid_token()
     let (server, client) = logged_in().await;
     let token = client.store().token().unwrap();
     *server.refresh_mode.lock().unwrap() = RefreshMode::Unavailable;
-    server.clock.advance(ACCESS_TTL - 30);
+    server
+        .clock
+        .advance(time::Duration::seconds(ACCESS_TTL - 30));
     assert_eq!(client.access_token().await.unwrap(), token);
     assert!(client.store().is_authenticated());
     assert_eq!(
@@ -205,7 +215,7 @@ async fn a_passing_refresh_failure_keeps_the_session_and_the_still_valid_token()
         AuditKind::RefreshFailed
     );
     // Once expired, the failure is the caller's error.
-    server.clock.advance(60);
+    server.clock.advance(time::Duration::seconds(60));
     let err = client.access_token().await.unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::Unavailable));
     assert!(client.store().is_authenticated());
@@ -219,10 +229,10 @@ async fn pause_ends_after_five_seconds(
     token: &str,
     refreshes: u32,
 ) {
-    server.clock.advance(4);
+    server.clock.advance(time::Duration::seconds(4));
     assert_eq!(client.access_token().await.unwrap(), token);
     assert_eq!(server.calls("/auth/refresh"), refreshes);
-    server.clock.advance(1);
+    server.clock.advance(time::Duration::seconds(1));
     assert_eq!(client.access_token().await.unwrap(), token);
     assert_eq!(server.calls("/auth/refresh"), refreshes + 1);
 }
@@ -232,7 +242,9 @@ async fn a_failed_proactive_refresh_waits_a_few_seconds_before_the_next_try() {
     let (server, client) = logged_in().await;
     let token = client.store().token().unwrap();
     *server.refresh_mode.lock().unwrap() = RefreshMode::Unavailable;
-    server.clock.advance(ACCESS_TTL - 50);
+    server
+        .clock
+        .advance(time::Duration::seconds(ACCESS_TTL - 50));
     for _ in 0..10 {
         assert_eq!(client.access_token().await.unwrap(), token);
     }
@@ -241,16 +253,18 @@ async fn a_failed_proactive_refresh_waits_a_few_seconds_before_the_next_try() {
     // The server is back: the next try after the pause refreshes.
     *server.refresh_mode.lock().unwrap() = RefreshMode::Rotate;
     assert_eq!(client.access_token().await.unwrap(), token);
-    server.clock.advance(5);
+    server.clock.advance(time::Duration::seconds(5));
     let fresh = client.access_token().await.unwrap();
     assert_ne!(fresh, token);
     assert_eq!(server.calls("/auth/refresh"), 3);
     // A token that expires during the pause is refreshed at once.
     *server.refresh_mode.lock().unwrap() = RefreshMode::Unavailable;
-    server.clock.advance(ACCESS_TTL - 2);
+    server
+        .clock
+        .advance(time::Duration::seconds(ACCESS_TTL - 2));
     assert_eq!(client.access_token().await.unwrap(), fresh);
     assert_eq!(server.calls("/auth/refresh"), 4);
-    server.clock.advance(3);
+    server.clock.advance(time::Duration::seconds(3));
     let err = client.access_token().await.unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::Unavailable));
     assert_eq!(server.calls("/auth/refresh"), 5);
@@ -262,7 +276,9 @@ async fn the_pause_after_a_failed_refresh_counts_from_when_it_failed() {
     let token = client.store().token().unwrap();
     *server.refresh_mode.lock().unwrap() = RefreshMode::Unavailable;
     server.hold_refresh.store(true, Ordering::SeqCst);
-    server.clock.advance(ACCESS_TTL - 59);
+    server
+        .clock
+        .advance(time::Duration::seconds(ACCESS_TTL - 59));
     let pending = tokio::spawn({
         let client = client.clone();
         async move { client.access_token().await }
@@ -270,7 +286,7 @@ async fn the_pause_after_a_failed_refresh_counts_from_when_it_failed() {
     while server.calls("/auth/refresh") == 0 {
         tokio::task::yield_now().await;
     }
-    server.clock.advance(20); // a slow failure
+    server.clock.advance(time::Duration::seconds(20)); // a slow failure
     server.gate.add_permits(1);
     assert_eq!(pending.await.unwrap().unwrap(), token);
     server.hold_refresh.store(false, Ordering::SeqCst);
@@ -309,7 +325,9 @@ async fn a_refresh_whose_response_is_lost_is_sent_again_at_once_and_the_session_
     );
     // Long after the grace the kept refresh token still works: the parent
     // was not sent again late, which the server would take for theft.
-    server.clock.advance(REUSE_GRACE + 60);
+    server
+        .clock
+        .advance(time::Duration::seconds(REUSE_GRACE + 60));
     client.refresh().await.unwrap();
     client.me().await.unwrap();
     assert_eq!(
@@ -340,7 +358,9 @@ async fn a_refresh_is_sent_again_only_once_and_only_when_no_answer_came() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn callers_waiting_for_a_refresh_whose_response_is_lost_share_its_second_try() {
     let (server, client) = logged_in().await;
-    server.clock.advance(ACCESS_TTL - 10);
+    server
+        .clock
+        .advance(time::Duration::seconds(ACCESS_TTL - 10));
     server.lose_refresh_responses.store(1, Ordering::SeqCst);
     server.hold_refresh.store(true, Ordering::SeqCst);
     let tokens = access_tokens_behind_a_held_refresh(&server, &client, 20, 2).await;

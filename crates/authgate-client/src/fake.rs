@@ -11,10 +11,10 @@ use authgate_jwt::{Algorithm, SigningKey, sign};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
-use crate::clock::{Clock, ManualClock};
 use crate::error::Error;
 use crate::store::tests::user;
 use crate::transport::{HttpRequest, HttpResponse, Transport};
+use authgate_proto::clock::{Clock, ManualClock};
 
 /// How long the fake's access tokens live.
 pub(crate) const ACCESS_TTL: i64 = 900;
@@ -100,7 +100,7 @@ impl FakeServer {
     /// A fake at `now` = 1 800 000 000 with no session.
     pub(crate) fn new() -> Arc<Self> {
         Arc::new(Self {
-            clock: Arc::new(ManualClock::new(1_800_000_000)),
+            clock: Arc::new(ManualClock::at_unix(1_800_000_000)),
             key: SigningKey::generate(Algorithm::HS256).unwrap(),
             calls: Mutex::new(HashMap::new()),
             current: Mutex::new((String::new(), String::new())),
@@ -158,7 +158,7 @@ impl FakeServer {
     /// Issues a new access token with `refresh`, and makes them current.
     fn issue_with(&self, refresh: String) -> (String, String) {
         let n = self.serial.fetch_add(1, Ordering::SeqCst);
-        let now = self.clock.now();
+        let now = self.clock.unix();
         let access = sign(
             &self.key,
             Some("at+jwt"),
@@ -174,7 +174,7 @@ impl FakeServer {
     /// parent, within the grace, the same successor again; the parent
     /// after the grace revokes the session.
     fn rotate(&self, presented: &Value) -> Result<(String, String), HttpResponse> {
-        let now = self.clock.now();
+        let now = self.clock.unix();
         let mut rotation = self.rotation.lock().unwrap();
         if *presented == self.current_refresh() {
             let parent = self.current_refresh();
@@ -241,7 +241,7 @@ impl FakeServer {
             "/me" | "/auth/logout" => {
                 let current = self.current.lock().unwrap().0.clone();
                 let good = request.bearer.as_deref() == Some(current.as_str())
-                    && !authgate_jwt::is_expired(&current, self.clock.now())
+                    && !authgate_jwt::is_expired(&current, self.clock.unix())
                     && !self.reject_all.load(Ordering::SeqCst);
                 match (good, request.path.as_str()) {
                     (false, _) => error(401, "invalid_token"),

@@ -20,14 +20,14 @@
 //!
 //! Modules: `store`, `guard`, `client` (builder, request plumbing), `api`
 //! (one method per endpoint), `refresh` (single flight), `transport` (the
-//! trait), `http` (reqwest), `credentials`, `audit`, `clock`, `error`.
+//! trait), `http` (reqwest), `credentials`, `audit`, `error`. The [`Clock`] is authgate-proto's,
+//! re-exported.
 
 mod api;
 mod audit;
 mod client;
 #[cfg(test)]
 mod client_tests;
-mod clock;
 mod credentials;
 mod error;
 #[cfg(test)]
@@ -40,8 +40,8 @@ mod transport;
 
 pub use audit::{AuditKind, AuditLog, AuditRecord, DEFAULT_AUDIT_CAPACITY};
 pub use authgate_jwt::{Unverified, decode_unverified, expires_in, is_expired};
+pub use authgate_proto::clock::{Clock, ManualClock, SystemClock};
 pub use client::{Client, ClientBuilder, DEFAULT_REFRESH_MARGIN};
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{Credentials, CredentialsFile};
 pub use error::Error;
 pub use guard::{RouteGuard, route_guard};

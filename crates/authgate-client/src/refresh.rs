@@ -12,10 +12,10 @@ use futures_util::future::{BoxFuture, Shared};
 
 use crate::audit::{AuditKind, AuditLog, AuditRecord};
 use crate::client::{Client, Inner, json_body, lock, parse};
-use crate::clock::Clock;
 use crate::error::Error;
 use crate::store::{AuthStore, Tokens};
 use crate::transport::{HttpRequest, Method, Transport};
+use authgate_proto::clock::Clock;
 
 /// The outcome every waiter of one refresh shares: the new access token.
 type SharedRefresh = Shared<BoxFuture<'static, Result<String, Error>>>;
@@ -239,7 +239,7 @@ impl Refresher {
             Err(e) => (AuditKind::RefreshFailed, Err(e)),
         };
         self.audit.record(AuditRecord {
-            at: self.clock.now(),
+            at: self.clock.unix(),
             kind,
             user,
             detail: result.as_ref().err().map(failure),

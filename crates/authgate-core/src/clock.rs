@@ -1,62 +1,16 @@
-//! The one source of "now" for everything time-dependent, so tests move time instead of sleeping.
+//! The clock as the core uses it: the one [`Clock`] of authgate-proto
+//! (re-exported, so a service and its tests share one "now") and the
+//! millisecond precision the stores keep.
 
-use std::fmt;
-use std::sync::{Mutex, PoisonError};
+use time::OffsetDateTime;
 
-use time::{Duration, OffsetDateTime};
+pub use authgate_proto::clock::{Clock, ManualClock, SystemClock};
 
-/// Tells the current time.
-pub trait Clock: Send + Sync + fmt::Debug + 'static {
-    /// The current instant, UTC.
-    fn now(&self) -> OffsetDateTime;
-
-    /// The current instant as Unix seconds, what JWT claims use.
-    fn unix(&self) -> i64 {
-        self.now().unix_timestamp()
-    }
-}
-
-/// The system's wall clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
-    }
-}
-
-/// A clock that moves only when told to: for tests and simulations.
-#[derive(Debug)]
-pub struct ManualClock {
-    /// The instant `now()` returns until moved.
-    now: Mutex<OffsetDateTime>,
-}
-
-impl ManualClock {
-    /// A clock stopped at `start`.
-    pub fn new(start: OffsetDateTime) -> Self {
-        Self {
-            now: Mutex::new(start),
-        }
-    }
-
-    /// Moves the clock forward (or back, with a negative duration).
-    pub fn advance(&self, by: Duration) {
-        let mut now = self.now.lock().unwrap_or_else(PoisonError::into_inner);
-        *now += by;
-    }
-
-    /// Sets the clock to `at`.
-    pub fn set(&self, at: OffsetDateTime) {
-        *self.now.lock().unwrap_or_else(PoisonError::into_inner) = at;
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> OffsetDateTime {
-        *self.now.lock().unwrap_or_else(PoisonError::into_inner)
-    }
+/// Stored times are kept to the millisecond; returning the same precision
+/// we store keeps responses and later reads identical.
+pub(crate) fn truncate_to_millis(t: OffsetDateTime) -> OffsetDateTime {
+    t.replace_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000)
+        .unwrap_or(t)
 }
 
 #[cfg(test)]
@@ -64,11 +18,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn manual_clock_moves_only_when_told() {
-        let start = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
-        let clock = ManualClock::new(start);
-        assert_eq!(clock.now(), start);
-        clock.advance(Duration::minutes(15));
-        assert_eq!(clock.unix(), 1_800_000_900);
+    fn truncation_keeps_whole_milliseconds() {
+        let t = OffsetDateTime::from_unix_timestamp_nanos(1_800_000_000_123_456_789).unwrap();
+        assert_eq!(truncate_to_millis(t).nanosecond(), 123_000_000);
     }
 }

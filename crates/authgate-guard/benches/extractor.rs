@@ -71,7 +71,7 @@ fn fixture() -> Fixture {
     let token = sign(&key, Some("at+jwt"), &claims).unwrap();
     let guard = Guard::builder(VerifierConfig::new(ISS, "api"))
         .keys(keys.clone())
-        .clock(Arc::new(ManualClock::new(NOW)))
+        .clock(Arc::new(ManualClock::at_unix(NOW)))
         .build()
         .unwrap();
     let cold = Verifier::new(VerifierConfig::new(ISS, "api").cache_capacity(0), keys).unwrap();

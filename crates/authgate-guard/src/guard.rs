@@ -146,12 +146,12 @@ impl Guard {
     /// [`GuardError::Unavailable`] when it could not be asked, or when no
     /// JWKS fetch has succeeded yet and the token names a key we lack.
     pub async fn verify_token(&self, token: &str) -> Result<Principal, GuardError> {
-        let now = self.inner.clock.now();
+        let now = self.inner.clock.unix();
         let principal = match &self.inner.source {
             Source::Local { verifier, jwks } => match (verifier.verify_token(token, now), jwks) {
                 (Err(GuardError::InvalidToken(JwtError::UnknownKey)), Some(jwks)) => {
                     let retried = if jwks.unknown_kid().await {
-                        verifier.verify_token(token, self.inner.clock.now())
+                        verifier.verify_token(token, self.inner.clock.unix())
                     } else {
                         Err(GuardError::InvalidToken(JwtError::UnknownKey))
                     };

@@ -113,12 +113,12 @@ impl JwksSource {
     /// Fetches if the schedule says a fetch is due: `Ok(true)` when it
     /// fetched, `Ok(false)` when nothing was due.
     pub(crate) async fn tick(&self) -> Result<bool, GuardError> {
-        if self.clock.now() < self.schedule().refresh_at {
+        if self.clock.unix() < self.schedule().refresh_at {
             return Ok(false);
         }
         let _fetching = self.fetching.lock().await;
         // A fetch that finished while we waited has moved the schedule on.
-        if self.clock.now() < self.schedule().refresh_at {
+        if self.clock.unix() < self.schedule().refresh_at {
             return Ok(false);
         }
         self.fetch_locked().await.map(|()| true)
@@ -137,7 +137,7 @@ impl JwksSource {
         let seen_loads = self.loads.load(Ordering::Acquire);
         let allowed = self
             .schedule()
-            .allow_unknown_kid(self.clock.now(), &self.settings);
+            .allow_unknown_kid(self.clock.unix(), &self.settings);
         if allowed {
             self.counters
                 .unknown_kid_refetches
@@ -162,7 +162,7 @@ impl JwksSource {
         let etag = self.schedule().etag.clone();
         self.counters.requests.fetch_add(1, Ordering::Relaxed);
         let outcome = self.request(etag.as_deref()).await;
-        let now = self.clock.now();
+        let now = self.clock.unix();
         let result = match outcome {
             Ok(Fetched::Keys {
                 keys,
@@ -252,7 +252,7 @@ impl JwksSource {
 
     /// Seconds until the next scheduled fetch, at least 1.
     fn seconds_until_due(&self) -> u64 {
-        let left = self.schedule().refresh_at.saturating_sub(self.clock.now());
+        let left = self.schedule().refresh_at.saturating_sub(self.clock.unix());
         u64::try_from(left).unwrap_or(0).max(1)
     }
 

@@ -68,7 +68,7 @@
 //! parser), `principal` ([`Principal`], what a verified token grants),
 //! `error` ([`GuardError`] and its `WWW-Authenticate` values), `response`
 //! (errors as HTTP responses), `permissions` ([`Permissions`], the role →
-//! permission policy), `clock` ([`Clock`]), `policy` ([`Policy`],
+//! permission policy), `policy` ([`Policy`],
 //! [`PublicRoutes`]), `guard` ([`Guard`], [`GuardBuilder`]), `jwks` (the
 //! fetcher and its schedule, [`JwksSettings`], [`JwksStatus`]),
 //! `introspection` ([`Introspector`]), `revocation` ([`RevocationCheck`]),
@@ -78,7 +78,6 @@
 
 mod bearer;
 mod cache;
-mod clock;
 mod config;
 mod error;
 mod extract;
@@ -94,9 +93,9 @@ mod response;
 mod revocation;
 mod verifier;
 
+pub use authgate_proto::clock::{Clock, ManualClock, SystemClock};
 pub use bearer::{MAX_AUTHORIZATION_LEN, parse_bearer};
 pub use cache::CacheStats;
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{DEFAULT_CACHE_CAPACITY, VerifierConfig};
 pub use error::GuardError;
 pub use extract::{Claims, PermissionName, RequirePermission, RequireRole, RoleName};

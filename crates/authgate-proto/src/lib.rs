@@ -24,6 +24,8 @@
 //! - claims: [`AccessClaims`] of access tokens and their [`Audience`].
 //! - ops: `/healthz` and `/readyz`.
 //! - token_type: the `"Bearer"` [`TokenType`] of token responses.
+//! - clock (public module): the one [`clock::Clock`] every authgate crate
+//!   reads "now" from, with `SystemClock` and the tests' `ManualClock`.
 //! - schema (feature `openapi`): OpenAPI schemas for the types with
 //!   hand-written serde; every body type derives `utoipa::ToSchema` (and the
 //!   query types `utoipa::IntoParams`) under that feature.
@@ -32,6 +34,7 @@ mod admin;
 mod audit;
 mod auth;
 mod claims;
+pub mod clock;
 mod discovery;
 mod error;
 mod oauth;

@@ -4,19 +4,8 @@
 use std::sync::Arc;
 
 use authgate_client::{Client, ReqwestTransport};
-use authgate_core::{Clock as _, ManualClock};
 
 use crate::app::TestApp;
-
-/// The server's [`ManualClock`] as the client's clock (Unix seconds).
-#[derive(Debug, Clone)]
-pub struct ServerClock(pub Arc<ManualClock>);
-
-impl authgate_client::Clock for ServerClock {
-    fn now(&self) -> i64 {
-        self.0.unix()
-    }
-}
 
 impl TestApp {
     /// A transport to this server through [`TestApp::client`] (no proxy).
@@ -26,9 +15,10 @@ impl TestApp {
             .expect("the test server's URL is valid")
     }
 
-    /// The server's clock as the client's.
+    /// The server's clock as the client's: both crates read the one
+    /// `Clock` of authgate-proto, so they can share the instance.
     pub fn client_clock(&self) -> Arc<dyn authgate_client::Clock> {
-        Arc::new(ServerClock(Arc::clone(&self.clock)))
+        Arc::clone(&self.clock) as Arc<dyn authgate_client::Clock>
     }
 
     /// An [`authgate_client::Client`] of this server on the server's clock,

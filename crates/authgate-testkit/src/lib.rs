@@ -34,7 +34,6 @@ pub use check::{
     BARE_CHALLENGE, ErrorResponse, INVALID_TOKEN_CHALLENGE, assert_error, assert_invalid_token,
     assert_no_store, expect_json,
 };
-pub use client::ServerClock;
 pub use cluster::Cluster;
 /// The HTTP client the helpers use, re-exported so tests name the same
 /// `Response`, `StatusCode` and `header` types without their own dependency.

@@ -8,8 +8,8 @@ use uuid::Uuid;
 use crate::audit::{Origin, detail, event};
 use crate::limits::{RetryAfter, address_bucket};
 
-use super::register::truncate_to_millis;
 use super::{AuthService, Tokens};
+use crate::clock::truncate_to_millis;
 use crate::error::AuthError;
 use crate::identity::Password;
 use crate::model::{RefreshToken, Session, User};

@@ -3,9 +3,9 @@
 use authgate_proto::AuditKind;
 use time::OffsetDateTime;
 
-use super::register::truncate_to_millis;
 use super::{AuthService, Tokens, count_revocations};
 use crate::audit::{Origin, detail, event};
+use crate::clock::truncate_to_millis;
 use crate::error::AuthError;
 use crate::model::{RefreshToken, Session};
 use crate::secrets::{TokenHash, random_token};

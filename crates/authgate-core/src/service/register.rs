@@ -1,10 +1,10 @@
 //! Registration: validate, apply the password policy, hash, store.
 
 use authgate_proto::AuditKind;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::audit::{Origin, detail, event};
+use crate::clock::truncate_to_millis;
 
 use super::AuthService;
 use crate::error::AuthError;
@@ -153,11 +153,4 @@ impl AuthService {
         self.deps.audit.record_written(e);
         Ok(user)
     }
-}
-
-/// Stored times are kept to the millisecond; returning the same precision
-/// we store keeps responses and later reads identical.
-pub(crate) fn truncate_to_millis(t: OffsetDateTime) -> OffsetDateTime {
-    t.replace_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000)
-        .unwrap_or(t)
 }

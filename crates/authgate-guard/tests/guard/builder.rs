@@ -104,7 +104,7 @@ fn jwks_settings_that_would_hammer_the_server_are_refused() {
         Guard::builder(config())
             .jwks_url("https://auth.example/.well-known/jwks.json")
             .jwks_settings(settings)
-            .clock(Arc::new(ManualClock::new(NOW)))
+            .clock(Arc::new(ManualClock::at_unix(NOW)))
             .build(),
     );
     assert!(why.contains("unknown_kid_interval_secs"), "{why}");

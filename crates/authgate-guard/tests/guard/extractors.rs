@@ -140,7 +140,7 @@ async fn forged_expired_and_malformed_tokens_get_401_invalid_token() {
         assert_eq!(challenge.as_deref(), Some(INVALID_TOKEN));
         assert_eq!(body["error"], "invalid_token");
     }
-    clock.advance(900 + 60);
+    clock.advance(time::Duration::seconds(900 + 60));
     let response = router(guard)
         .oneshot(request("/claims", Some(&bearer(&good))))
         .await

@@ -128,7 +128,7 @@ fn config(address: SocketAddr, secret: &str, ttl: i64) -> IntrospectionConfig {
 }
 
 fn introspecting_guard(address: SocketAddr, ttl: i64) -> (Guard, Arc<ManualClock>) {
-    let clock = Arc::new(ManualClock::new(NOW));
+    let clock = Arc::new(ManualClock::at_unix(NOW));
     let guard = Guard::builder(VerifierConfig::new(ISS, AUD))
         .introspection(config(address, SECRET, ttl))
         .clock(clock.clone())
@@ -153,10 +153,10 @@ async fn introspection_decides_and_active_answers_are_reused_for_the_cache_lifet
     assert_eq!(principal.token_id(), "t1");
     assert!(principal.has_role("user"));
     guard.authenticate(Some(&bearer(&token))).await.unwrap();
-    clock.advance(9);
+    clock.advance(time::Duration::seconds(9));
     guard.authenticate(Some(&bearer(&token))).await.unwrap();
     assert_eq!(endpoint.requests(), 1, "answered from the cache for 10 s");
-    clock.advance(1);
+    clock.advance(time::Duration::seconds(1));
     guard.authenticate(Some(&bearer(&token))).await.unwrap();
     assert_eq!(
         endpoint.requests(),
@@ -177,7 +177,7 @@ async fn a_revocation_is_seen_once_the_cached_answer_ages_out() {
         guard.authenticate(Some(&bearer(&token))).await.is_ok(),
         "within the cache lifetime: the documented delay"
     );
-    clock.advance(10);
+    clock.advance(time::Duration::seconds(10));
     assert_eq!(
         guard.authenticate(Some(&bearer(&token))).await,
         Err(GuardError::Inactive)
@@ -263,13 +263,13 @@ async fn a_repeated_inactive_token_costs_one_request_per_ten_seconds() {
         );
     }
     assert_eq!(endpoint.requests(), 1);
-    clock.advance(9);
+    clock.advance(time::Duration::seconds(9));
     assert_eq!(
         guard.authenticate(Some(&forged)).await,
         Err(GuardError::Inactive)
     );
     assert_eq!(endpoint.requests(), 1, "still within the 10 s");
-    clock.advance(1);
+    clock.advance(time::Duration::seconds(1));
     assert_eq!(
         guard.authenticate(Some(&forged)).await,
         Err(GuardError::Inactive)
@@ -289,7 +289,7 @@ async fn with_every_introspection_slot_busy_another_token_is_a_503_that_never_re
     limited.max_in_flight_wait = Some(Duration::ZERO);
     let guard = Guard::builder(VerifierConfig::new(ISS, AUD))
         .introspection(limited)
-        .clock(Arc::new(ManualClock::new(NOW)))
+        .clock(Arc::new(ManualClock::at_unix(NOW)))
         .build()
         .unwrap();
     let (slow, other) = (access_token("t1"), access_token("t2"));
@@ -354,7 +354,7 @@ async fn an_unreachable_endpoint_is_a_503_not_a_401() {
 #[tokio::test]
 async fn refused_client_credentials_are_a_503() {
     let (endpoint, address) = endpoint().await;
-    let clock = Arc::new(ManualClock::new(NOW));
+    let clock = Arc::new(ManualClock::at_unix(NOW));
     let guard = Guard::builder(VerifierConfig::new(ISS, AUD))
         .introspection(config(address, "wrong", 10))
         .clock(clock)
@@ -377,7 +377,7 @@ fn checked_guard(
     let check = IntrospectionRevocation::new(Arc::new(introspector)).fail_open(fail_open);
     Guard::builder(VerifierConfig::new(ISS, AUD))
         .keys(keyset(&[key]))
-        .clock(Arc::new(ManualClock::new(NOW)))
+        .clock(Arc::new(ManualClock::at_unix(NOW)))
         .revocation(Arc::new(check))
         .build()
         .unwrap()
@@ -461,7 +461,7 @@ async fn an_answer_reached_through_a_redirect_is_refused_whatever_the_client() {
     let guard = Guard::builder(VerifierConfig::new(ISS, AUD))
         .introspection(moved)
         .http_client(following)
-        .clock(Arc::new(ManualClock::new(NOW)))
+        .clock(Arc::new(ManualClock::at_unix(NOW)))
         .build()
         .unwrap();
     assert!(matches!(

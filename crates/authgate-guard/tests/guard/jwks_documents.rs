@@ -28,7 +28,7 @@ async fn setup() -> (Guard, Arc<ManualClock>, Document, authgate_jwt::SigningKey
         .route("/jwks.json", get(jwks))
         .with_state(document.clone());
     let address = serve(router).await;
-    let clock = Arc::new(ManualClock::new(NOW));
+    let clock = Arc::new(ManualClock::at_unix(NOW));
     let mut settings = JwksSettings::default();
     settings.background_refresh = false;
     settings.max_body_bytes = 16 * 1024;
@@ -61,7 +61,7 @@ async fn a_broken_oversized_or_failing_document_keeps_the_keys_held() {
     ];
     for (failures, served) in broken.into_iter().enumerate() {
         *document.lock().unwrap() = served;
-        clock.set(jwks.status().refresh_at);
+        clock.set_unix(jwks.status().refresh_at);
         assert!(matches!(jwks.tick().await, Err(GuardError::Unavailable(_))));
         let status = jwks.status();
         assert_eq!(status.key_ids, ["k1"], "the keys held stay in force");
@@ -75,15 +75,15 @@ async fn failed_fetches_are_retried_with_exponential_backoff() {
     let (guard, clock, document, _) = setup().await;
     let jwks = guard.jwks().unwrap();
     *document.lock().unwrap() = (StatusCode::SERVICE_UNAVAILABLE, String::new());
-    clock.advance(3600);
+    clock.advance(time::Duration::seconds(3600));
     let mut delays = Vec::new();
     for _ in 0..7 {
         assert!(jwks.tick().await.is_err());
         let status = jwks.status();
-        delays.push(status.refresh_at - clock.now());
-        clock.set(status.refresh_at - 1);
+        delays.push(status.refresh_at - clock.unix());
+        clock.set_unix(status.refresh_at - 1);
         assert_eq!(jwks.tick().await, Ok(false), "not due a second early");
-        clock.advance(1);
+        clock.advance(time::Duration::seconds(1));
     }
     assert_eq!(delays, [1, 2, 4, 8, 16, 30, 30]);
     let requests = jwks.status().requests;

@@ -21,7 +21,7 @@ fn jwks_guard(address: std::net::SocketAddr, path: &str, client: Option<reqwest:
     let mut builder = Guard::builder(VerifierConfig::new(ISS, AUD))
         .jwks_url(format!("http://{address}{path}"))
         .jwks_settings(settings)
-        .clock(Arc::new(ManualClock::new(NOW)));
+        .clock(Arc::new(ManualClock::at_unix(NOW)));
     if let Some(client) = client {
         builder = builder.http_client(client);
     }

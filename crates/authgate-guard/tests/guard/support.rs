@@ -47,7 +47,7 @@ pub(crate) fn bearer(token: &str) -> String {
 
 /// A guard over `key` with a manual clock at NOW and `analyst` → `reports:read`.
 pub(crate) fn guard(key: &SigningKey) -> (Guard, Arc<ManualClock>) {
-    let clock = Arc::new(ManualClock::new(NOW));
+    let clock = Arc::new(ManualClock::at_unix(NOW));
     let guard = Guard::builder(VerifierConfig::new(ISS, AUD))
         .keys(keyset(&[key]))
         .clock(clock.clone())

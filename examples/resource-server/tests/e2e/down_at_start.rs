@@ -35,7 +35,7 @@ async fn a_guard_started_before_authgate_retries_and_serves_once_it_is_up() {
     );
     let down = jwks.status();
     assert_eq!((down.consecutive_failures, down.fetched_at), (1, None));
-    assert_eq!(down.refresh_at, clock.now() + 1);
+    assert_eq!(down.refresh_at, clock.unix() + 1);
     let (status, ..) = read(
         router
             .clone()
@@ -53,7 +53,7 @@ async fn a_guard_started_before_authgate_retries_and_serves_once_it_is_up() {
     let signer = authgate_jwt::SigningKey::generate(authgate_jwt::Algorithm::EdDSA)
         .unwrap()
         .with_kid("not-loaded-yet");
-    let claims = serde_json::json!({"iss": ISSUER, "sub": "u", "exp": clock.now() + 60});
+    let claims = serde_json::json!({"iss": ISSUER, "sub": "u", "exp": clock.unix() + 60});
     let token = authgate_jwt::sign(&signer, Some("at+jwt"), &claims).unwrap();
     let (status, _, body) = read(
         router
@@ -75,7 +75,7 @@ async fn a_guard_started_before_authgate_retries_and_serves_once_it_is_up() {
     // That token's key lookup was one more failed fetch: the retry backs off.
     let retry_at = jwks.status().refresh_at;
     assert_eq!(jwks.status().consecutive_failures, 2);
-    clock.set(app.now().unix_timestamp().max(retry_at));
+    clock.set_unix(app.now().unix_timestamp().max(retry_at));
     assert_eq!(jwks.tick().await, Ok(true), "the retry finds authgate up");
     let (status, _, me) = read(
         router
@@ -111,7 +111,7 @@ async fn without_a_scheduled_retry_the_first_token_after_authgate_comes_up_loads
     .await;
     let user = app.new_user().await;
     // The guard holds no keys and never fetched: the first token fetches.
-    clock.set(app.now().unix_timestamp());
+    clock.set_unix(app.now().unix_timestamp());
     assert!(
         guard
             .authenticate(Some(&bearer(&user.access)))
@@ -124,7 +124,7 @@ async fn without_a_scheduled_retry_the_first_token_after_authgate_comes_up_loads
 
     // Authgate unreachable again: refreshes fail, the keys held keep verifying.
     proxy.set_upstream("http://127.0.0.1:1");
-    clock.set(status.refresh_at);
+    clock.set_unix(status.refresh_at);
     assert!(guard.jwks().unwrap().tick().await.is_err());
     assert_eq!(proxy.jwks_requests(), 2);
     assert!(

@@ -2,13 +2,12 @@
 //! real `/oauth/introspect`: active tokens pass, logged-out ones are refused
 //! once the guard's short positive cache has lapsed.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use authgate_guard::{Guard, GuardError, IntrospectionConfig, VerifierConfig};
 use authgate_testkit::spawn_app;
 
-use crate::support::{AUDIENCE, ServerClock, bearer};
+use crate::support::{AUDIENCE, bearer};
 
 #[tokio::test]
 async fn introspection_against_the_real_server_follows_logouts_after_its_cache() {
@@ -22,7 +21,7 @@ async fn introspection_against_the_real_server_follows_logouts_after_its_cache()
         AUDIENCE,
     ))
     .introspection(config)
-    .clock(Arc::new(ServerClock(app.clock.clone())))
+    .clock(app.clock.clone())
     .build()
     .unwrap();
 

@@ -5,8 +5,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use authgate_core::Clock as _;
-use authgate_guard::{Clock, Guard, JwksSettings, VerifierConfig};
+use authgate_guard::{Guard, JwksSettings, VerifierConfig};
 use authgate_testkit::{TestApp, TestUser};
 use axum::Router;
 use axum::body::Body;
@@ -16,17 +15,6 @@ use serde_json::Value;
 
 /// The audience authgate's logins get by default (`tokens.audiences.default`).
 pub(crate) const AUDIENCE: &str = "authgate";
-
-/// The guard reads the time the test server reads, so moving the server's
-/// clock moves the guard's JWKS schedule and token expiry with it.
-#[derive(Debug)]
-pub(crate) struct ServerClock(pub(crate) Arc<authgate_core::ManualClock>);
-
-impl Clock for ServerClock {
-    fn now(&self) -> i64 {
-        self.0.unix()
-    }
-}
 
 /// A proxy on 127.0.0.1 that forwards GETs to authgate and counts the JWKS
 /// requests that pass through it.
@@ -122,7 +110,7 @@ pub(crate) fn guard_for(app: &TestApp, jwks_url: &str) -> Guard {
     ))
     .jwks_url(jwks_url)
     .jwks_settings(manual_settings())
-    .clock(Arc::new(ServerClock(app.clock.clone())))
+    .clock(app.clock.clone())
     .permissions(resource_server::permissions())
     .build()
     .unwrap()
