@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use crate::audit::{AuditKind, AuditLog, AuditRecord};
 use crate::error::Error;
-use crate::refresh::Flight;
+use crate::flight::Flight;
 use crate::store::AuthStore;
 use crate::transport::{HttpRequest, HttpResponse, Method, Transport};
 use authgate_proto::clock::{Clock, SystemClock};

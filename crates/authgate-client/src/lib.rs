@@ -19,7 +19,8 @@
 //! [`ReqwestTransport`] and the credentials file touch the outside world.
 //!
 //! Modules: `store`, `guard`, `client` (builder, request plumbing), `api`
-//! (one method per endpoint), `refresh` (single flight), `transport` (the
+//! (one method per endpoint), `refresh` (single flight, its
+//! `flight` slot), `transport` (the
 //! trait), `http` (reqwest), `credentials`, `audit`, `error`. The [`Clock`] is authgate-proto's,
 //! re-exported.
 
@@ -32,6 +33,7 @@ mod credentials;
 mod error;
 #[cfg(test)]
 mod fake;
+mod flight;
 mod guard;
 mod http;
 mod refresh;

@@ -1,44 +1,20 @@
 //! Refreshing the access token: ahead of expiry, after a 401, and only
 //! once however many callers need it at the same time (single flight).
 
-use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use authgate_proto::{RefreshRequest, RefreshResponse};
 use futures_util::FutureExt;
-use futures_util::future::{BoxFuture, Shared};
 
 use crate::audit::{AuditKind, AuditLog, AuditRecord};
 use crate::client::{Client, Inner, json_body, lock, parse};
 use crate::error::Error;
+use crate::flight::Flight;
 use crate::store::{AuthStore, Tokens};
 use crate::transport::{HttpRequest, Method, Transport};
 use authgate_proto::clock::Clock;
-
-/// The outcome every waiter of one refresh shares: the new access token.
-type SharedRefresh = Shared<BoxFuture<'static, Result<String, Error>>>;
-
-/// A refresh in progress.
-pub(crate) struct Flight {
-    /// Tells this flight from a later one when it clears the slot.
-    id: u64,
-    /// The session ([`AuthStore`] epoch) whose refresh token it sends:
-    /// only callers of that session may join it.
-    epoch: u64,
-    /// The request and the store update; every waiter polls a clone.
-    future: SharedRefresh,
-}
-
-impl fmt::Debug for Flight {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Flight")
-            .field("id", &self.id)
-            .field("epoch", &self.epoch)
-            .finish()
-    }
-}
 
 /// Seconds between proactive refresh attempts that fail for a reason that
 /// may pass: with the default 60 s margin, a dozen tries before expiry.
