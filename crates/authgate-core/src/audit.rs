@@ -38,8 +38,24 @@ const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 pub struct Origin {
     /// The client address, as the server believes it (trusted proxies only).
     pub ip: Option<IpAddr>,
-    /// The `User-Agent`, truncated by the server.
+    /// The `User-Agent`, cut to [`MAX_USER_AGENT`] characters by
+    /// [`Origin::new`].
     pub user_agent: Option<String>,
+}
+
+/// Longest `User-Agent` kept in sessions and audit records, in characters.
+pub const MAX_USER_AGENT: usize = 256;
+
+impl Origin {
+    /// An origin from the caller's address and `User-Agent`, the latter cut
+    /// once, here, to [`MAX_USER_AGENT`] characters: sessions and every
+    /// audit record keep this copy.
+    pub fn new(ip: Option<IpAddr>, user_agent: Option<&str>) -> Self {
+        Self {
+            ip,
+            user_agent: user_agent.map(|ua| ua.chars().take(MAX_USER_AGENT).collect()),
+        }
+    }
 }
 
 /// A destination for audit events.

@@ -1,4 +1,5 @@
-//! Parse-don't-trust newtypes for what users type: email, username, password.
+//! Parse-don't-trust newtypes for what users type: email, username, the
+//! login name that finds either, password.
 
 use std::fmt;
 
@@ -86,6 +87,38 @@ impl Username {
     }
 }
 
+/// How an account is named at login or in a lookup: an email or a
+/// username as typed, trimmed and lower-cased, which is how both are stored.
+///
+/// It is not validated: a name that could match no account simply finds
+/// none (see [`LoginName::could_match`]), so the answer for it looks like
+/// any other unknown user's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginName(String);
+
+impl LoginName {
+    /// Normalises what was typed: trimmed, lower-cased.
+    pub fn parse(input: &str) -> Self {
+        Self(input.trim().to_lowercase())
+    }
+
+    /// Whether an account could have this name: not empty and no longer
+    /// than the longest email (254 bytes).
+    pub fn could_match(&self) -> bool {
+        !self.0.is_empty() && self.0.len() <= MAX_EMAIL_LEN
+    }
+
+    /// The normalised name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The normalised name, owned (a prefix for a user query).
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
 /// A password as typed: zeroized on drop, never printed.
 pub struct Password(Zeroizing<String>);
 
@@ -120,6 +153,17 @@ impl fmt::Debug for Password {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn login_names_are_trimmed_and_lowercased_like_stored_emails() {
+        assert_eq!(
+            LoginName::parse("  Ada@Example.COM ").as_str(),
+            "ada@example.com"
+        );
+        assert!(!LoginName::parse("   ").could_match());
+        assert!(!LoginName::parse(&"a".repeat(255)).could_match());
+        assert!(LoginName::parse(&"a".repeat(254)).could_match());
+    }
 
     #[test]
     fn emails_are_trimmed_and_lowercased() {

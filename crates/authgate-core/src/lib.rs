@@ -22,13 +22,13 @@ mod service;
 mod store;
 
 pub use audit::{
-    AUDIT_QUEUE_CAPACITY, AuditLog, AuditSink, DatabaseSink, FileSink, Origin, SinkCounters,
-    StdoutSink, event as audit_event,
+    AUDIT_QUEUE_CAPACITY, AuditLog, AuditSink, DatabaseSink, FileSink, MAX_USER_AGENT, Origin,
+    SinkCounters, StdoutSink, event as audit_event,
 };
 pub use bus::{Change, ChangeBus, NoBus};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{AuthError, StoreError};
-pub use identity::{Email, MAX_PASSWORD_CHARS, Password, Username};
+pub use identity::{Email, LoginName, MAX_PASSWORD_CHARS, Password, Username};
 pub use keyring::{Keyring, KeyringSettings, Ring, RotationAudit};
 pub use keys::KeyManager;
 pub use limits::{
@@ -42,6 +42,6 @@ pub use revocation::RevocationList;
 pub use secrets::{MasterKey, TOKEN_BYTES, TokenHash, random_token};
 pub use service::{
     AuthDeps, AuthService, AuthSettings, Caller, ClientToken, Dashboard, IntrospectedAccess,
-    IntrospectedRefresh, LoginRequest, LogoutScope, NewClient, Principal, Registration, Tokens,
+    IntrospectedRefresh, LoginAttempt, LogoutScope, NewClient, Principal, Registration, Tokens,
 };
 pub use store::{AuditStore, ClientStore, KeyStore, Ping, SessionStore, StoreResult, UserStore};

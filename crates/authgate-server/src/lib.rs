@@ -9,7 +9,6 @@
 
 mod app;
 pub mod authz;
-mod client;
 pub mod config;
 pub mod error;
 pub mod extract;
@@ -17,6 +16,7 @@ mod layers;
 pub mod master_key;
 mod metrics;
 pub mod openapi;
+mod origin;
 pub mod routes;
 mod scaleout;
 mod state;

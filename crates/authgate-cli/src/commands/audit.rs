@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use authgate_core::{AuditFilter, AuthService, SystemClock};
+use authgate_core::{AuditFilter, AuthService, LoginName, SystemClock};
 use authgate_proto::AuditEvent;
 use authgate_server::{Settings, build_service};
 use clap::Subcommand;
@@ -131,7 +131,7 @@ async fn resolve_user(service: &AuthService, user: &str) -> Result<Uuid> {
     let found = service
         .deps()
         .users
-        .user_by_login(&user.trim().to_lowercase())
+        .user_by_login(LoginName::parse(user).as_str())
         .await?;
     found
         .map(|u| u.id)

@@ -4,7 +4,9 @@ use std::io::BufRead;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use authgate_core::{AuthService, Origin, Password, Registration, SystemClock, User, UserQuery};
+use authgate_core::{
+    AuthService, LoginName, Origin, Password, Registration, SystemClock, User, UserQuery,
+};
 use authgate_server::{Settings, build_service};
 use clap::{Args, Subcommand};
 
@@ -118,7 +120,7 @@ async fn list(service: &AuthService, args: ListArgs) -> Result<()> {
         .list_users(&UserQuery {
             after: None,
             limit: args.limit.clamp(1, 10_000),
-            prefix: args.prefix.map(|p| p.trim().to_lowercase()),
+            prefix: args.prefix.map(|p| LoginName::parse(&p).into_string()),
         })
         .await?;
     let text = if args.json {
@@ -177,7 +179,7 @@ async fn find(service: &AuthService, login: &str) -> Result<User> {
     service
         .deps()
         .users
-        .user_by_login(&login.trim().to_lowercase())
+        .user_by_login(LoginName::parse(login).as_str())
         .await?
         .with_context(|| format!("no user with email or username {login:?}"))
 }

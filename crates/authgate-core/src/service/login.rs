@@ -3,34 +3,31 @@
 use authgate_proto::AuditKind;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::audit::{Origin, detail, event};
 use crate::limits::{RetryAfter, address_bucket};
 
-use super::{AuthService, Tokens};
+use super::AuthService;
+use super::Tokens;
+use super::attempts::InFlight;
 use crate::clock::truncate_to_millis;
 use crate::error::AuthError;
-use crate::identity::Password;
+use crate::identity::{LoginName, Password};
 use crate::model::{RefreshToken, Session, User};
 use crate::secrets::{TokenHash, random_token};
 
-/// Longest `User-Agent` kept with a session.
-const MAX_USER_AGENT: usize = 256;
-
-/// A login attempt.
+/// A login attempt: what the user typed. Where it came from is the
+/// [`Origin`] passed beside it, as for every other service call.
 #[derive(Debug)]
-pub struct LoginRequest {
+pub struct LoginAttempt {
     /// Email or username, as typed.
     pub identifier: String,
     /// The password.
     pub password: Password,
     /// Short audience name; `None` is `default`.
     pub audience: Option<String>,
-    /// Client address, for the session list.
-    pub ip: Option<String>,
-    /// Client `User-Agent`, for the session list.
-    pub user_agent: Option<String>,
 }
 
 impl AuthService {
@@ -42,8 +39,12 @@ impl AuthService {
     /// password (indistinguishable, in body and in time),
     /// [`AuthError::AccountDisabled`] when the password was right but the
     /// account is disabled, store errors.
-    pub async fn login(&self, req: LoginRequest) -> Result<(Tokens, User), AuthError> {
-        let result = self.login_flow(req).await;
+    pub async fn login(
+        &self,
+        attempt: LoginAttempt,
+        origin: &Origin,
+    ) -> Result<(Tokens, User), AuthError> {
+        let result = self.login_flow(attempt, origin).await;
         let outcome = match &result {
             Ok(_) => "success",
             Err(AuthError::InvalidCredentials) => "invalid_credentials",
@@ -56,113 +57,160 @@ impl AuthService {
         result
     }
 
-    async fn login_flow(&self, req: LoginRequest) -> Result<(Tokens, User), AuthError> {
-        let audience = self.settings.audience(req.audience.as_deref())?.to_owned();
-        let origin = Origin {
-            ip: req.ip.as_deref().and_then(|ip| ip.parse().ok()),
-            // Cut once: the session and every login record keep this copy.
-            user_agent: req
-                .user_agent
-                .as_deref()
-                .map(|ua| ua.chars().take(MAX_USER_AGENT).collect()),
+    /// The login, step by step; each step returns early with its refusal.
+    async fn login_flow(
+        &self,
+        attempt: LoginAttempt,
+        origin: &Origin,
+    ) -> Result<(Tokens, User), AuthError> {
+        let audience = self
+            .settings
+            .audience(attempt.audience.as_deref())?
+            .to_owned();
+        self.count_address_attempt(origin).await?;
+        let login = LoginName::parse(&attempt.identifier);
+        let user = if login.could_match() {
+            self.deps.users.user_by_login(login.as_str()).await?
+        } else {
+            None
         };
-        // Every attempt from an address counts, whatever its outcome.
+        let in_flight = self
+            .begin_account_attempt(&login, user.as_ref(), origin)
+            .await?;
+        let (user, rehash) = self
+            .check_password(attempt.password, user, in_flight, origin)
+            .await?;
+        let now = truncate_to_millis(self.deps.clock.now());
+        if let Some(new_hash) = rehash {
+            self.upgrade_password_hash(&user, &new_hash, now).await;
+        }
+        self.start_session(user, audience, origin, now).await
+    }
+
+    /// Every attempt from an address counts, whatever its outcome.
+    async fn count_address_attempt(&self, origin: &Origin) -> Result<(), AuthError> {
         if let Some(ip) = origin.ip.map(address_bucket)
             && let Err(RetryAfter(wait)) = self.deps.limiter.attempt_from(ip).await
         {
-            self.audit_refusal(&format!("address:{ip}"), None, "address", &origin);
+            self.audit_refusal(&format!("address:{ip}"), None, "address", origin);
             return Err(AuthError::RateLimited(wait));
         }
-        let login = req.identifier.trim().to_lowercase();
-        let user = if login.is_empty() || login.len() > 254 {
-            None
-        } else {
-            self.deps.users.user_by_login(&login).await?
-        };
-        // Failures count per account whichever identifier was typed; for
-        // unknown users per identifier, so their answers look the same. The
-        // identifier is hashed: a key of fixed size however long the typed
-        // text (up to the 64 KiB body), and no typed emails kept in memory.
-        let account = match &user {
+        Ok(())
+    }
+
+    /// Begins an attempt on the account's limiter, or refuses it.
+    ///
+    /// Failures count per account whichever identifier was typed; for
+    /// unknown users per identifier, so their answers look the same. The
+    /// identifier is hashed: a key of fixed size however long the typed
+    /// text (up to the 64 KiB body), and no typed emails kept in memory.
+    async fn begin_account_attempt(
+        &self,
+        login: &LoginName,
+        user: Option<&User>,
+        origin: &Origin,
+    ) -> Result<InFlight, AuthError> {
+        let account = match user {
             Some(user) => user.id.to_string(),
             None => format!(
                 "{}{}",
                 crate::limits::UNKNOWN_ACCOUNT_PREFIX,
-                URL_SAFE_NO_PAD.encode(TokenHash::of(&login).0)
+                URL_SAFE_NO_PAD.encode(TokenHash::of(login.as_str()).0)
             ),
         };
-        let attempt = match self.queues.begin(&self.deps.limiter, account.clone()).await {
-            Ok(attempt) => attempt,
+        match self.queues.begin(&self.deps.limiter, account.clone()).await {
+            Ok(in_flight) => Ok(in_flight),
             Err(RetryAfter(wait)) => {
                 self.audit_refusal(
                     &format!("account:{account}"),
-                    user.as_ref().map(|u| u.id),
+                    user.map(|u| u.id),
                     "account",
-                    &origin,
+                    origin,
                 );
-                return Err(AuthError::RateLimited(wait));
+                Err(AuthError::RateLimited(wait))
             }
-        };
-        // Unknown users are checked against a dummy hash: same time, same
-        // answer. The hasher bounds the wait well inside the attempt's
-        // reservation (password::MAX_WAIT), answering 503 beyond it.
+        }
+    }
+
+    /// Checks the password and ends the account attempt with its outcome:
+    /// the active user, and a new hash to store when the old one's
+    /// parameters are outdated.
+    ///
+    /// Unknown users are checked against a dummy hash: same time, same
+    /// answer. The hasher bounds the wait well inside the attempt's
+    /// reservation (password::MAX_WAIT), answering 503 beyond it.
+    async fn check_password(
+        &self,
+        password: Password,
+        user: Option<User>,
+        in_flight: InFlight,
+        origin: &Origin,
+    ) -> Result<(User, Option<String>), AuthError> {
         let verified = self
             .deps
             .hasher
-            .verify(req.password, user.as_ref().map(|u| u.password_hash.clone()))
+            .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
             .await?;
         let user = match user {
             Some(user) if verified.ok => user,
             other => {
                 tracing::info!(reason = "bad_credentials", "login failed");
-                attempt.failed().await;
+                in_flight.failed().await;
                 let reason = if other.is_some() {
                     "bad_password"
                 } else {
                     "unknown_user"
                 };
-                self.audit_login(
-                    AuditKind::LOGIN_FAILED,
-                    other.map(|u| u.id),
-                    reason,
-                    &origin,
-                );
+                self.audit_login(AuditKind::LOGIN_FAILED, other.map(|u| u.id), reason, origin);
                 return Err(AuthError::InvalidCredentials);
             }
         };
-        attempt.succeeded().await;
+        in_flight.succeeded().await;
         if !user.is_active {
             tracing::info!(user_id = %user.id, reason = "disabled", "login failed");
-            self.audit_login(AuditKind::LOGIN_FAILED, Some(user.id), "disabled", &origin);
+            self.audit_login(AuditKind::LOGIN_FAILED, Some(user.id), "disabled", origin);
             return Err(AuthError::AccountDisabled);
         }
-        let now = truncate_to_millis(self.deps.clock.now());
-        if let Some(new_hash) = &verified.rehash {
-            // An upgrade that fails is retried at the next login; it must not fail this one.
-            match self
-                .deps
-                .users
-                .set_password_hash(user.id, &user.password_hash, new_hash, now)
-                .await
-            {
-                Ok(true) => {
-                    tracing::info!(user_id = %user.id, "password hash upgraded to current parameters")
-                }
-                Ok(false) => {
-                    tracing::info!(user_id = %user.id, "password hash changed meanwhile; upgrade skipped")
-                }
-                Err(e) => {
-                    tracing::warn!(user_id = %user.id, error = %e, "password hash upgrade failed")
-                }
+        Ok((user, verified.rehash))
+    }
+
+    /// Stores `new_hash` over the hash that was checked. An upgrade that
+    /// fails is retried at the next login; it must not fail this one.
+    async fn upgrade_password_hash(&self, user: &User, new_hash: &str, now: OffsetDateTime) {
+        match self
+            .deps
+            .users
+            .set_password_hash(user.id, &user.password_hash, new_hash, now)
+            .await
+        {
+            Ok(true) => {
+                tracing::info!(user_id = %user.id, "password hash upgraded to current parameters")
+            }
+            Ok(false) => {
+                tracing::info!(user_id = %user.id, "password hash changed meanwhile; upgrade skipped")
+            }
+            Err(e) => {
+                tracing::warn!(user_id = %user.id, error = %e, "password hash upgrade failed")
             }
         }
+    }
+
+    /// Creates the session with its first refresh token (and the success
+    /// record, in one commit), then issues the access token.
+    async fn start_session(
+        &self,
+        user: User,
+        audience: String,
+        origin: &Origin,
+        now: OffsetDateTime,
+    ) -> Result<(Tokens, User), AuthError> {
         let session = Session {
             id: Uuid::now_v7(),
             user_id: user.id,
             created_at: now,
             last_used_at: now,
             expires_at: now + self.settings.refresh_ttl,
-            ip: req.ip,
+            ip: origin.ip.map(|ip| ip.to_string()),
             user_agent: origin.user_agent.clone(),
             audience,
             revoked_at: None,
@@ -178,8 +226,7 @@ impl AuthService {
             successor_sealed: None,
             expires_at: session.expires_at,
         };
-        // The success is recorded with the session it created: one commit.
-        let mut e = event(AuditKind::LOGIN_SUCCEEDED, self.deps.clock.now(), &origin);
+        let mut e = event(AuditKind::LOGIN_SUCCEEDED, self.deps.clock.now(), origin);
         e.user_id = Some(user.id);
         e.session_id = Some(session.id);
         let created = self
@@ -188,23 +235,21 @@ impl AuthService {
             .create_session_audited(&session, &first, self.in_transaction(&e))
             .await?;
         if !created {
-            // Disabled (or deleted) after its record was read above.
+            // Disabled (or deleted) after its record was read.
             tracing::info!(user_id = %user.id, reason = "disabled", "login failed");
-            self.audit_login(AuditKind::LOGIN_FAILED, Some(user.id), "disabled", &origin);
+            self.audit_login(AuditKind::LOGIN_FAILED, Some(user.id), "disabled", origin);
             return Err(AuthError::AccountDisabled);
         }
         let (access_token, expires_in) = self.issue_access_token(&user, &session)?;
         tracing::info!(user_id = %user.id, session_id = %session.id, "login succeeded");
         self.deps.audit.record_written(e);
-        Ok((
-            Tokens {
-                access_token,
-                expires_in,
-                refresh_token,
-                refresh_expires_in: (session.expires_at - now).whole_seconds(),
-            },
-            user,
-        ))
+        let tokens = Tokens {
+            access_token,
+            expires_in,
+            refresh_token,
+            refresh_expires_in: (session.expires_at - now).whole_seconds(),
+        };
+        Ok((tokens, user))
     }
 
     /// Records a refused login (see [`RefusalThrottle`](crate::audit::RefusalThrottle)):

@@ -29,7 +29,7 @@ use crate::secrets::MasterKey;
 use crate::store::{ClientStore, SessionStore, UserStore};
 
 pub use admin::{Dashboard, NewClient};
-pub use login::LoginRequest;
+pub use login::LoginAttempt;
 pub use oauth::{Caller, ClientToken, IntrospectedAccess, IntrospectedRefresh};
 pub use register::Registration;
 pub use sessions::{LogoutScope, Principal};

@@ -1,7 +1,7 @@
 //! `/admin/*`: the dashboard, users, audit trail, signing keys and service
 //! clients. Each handler states its permission as an [`Authorized`] type.
 
-use authgate_core::{AuditFilter, Caller, UserQuery};
+use authgate_core::{AuditFilter, Caller, LoginName, UserQuery};
 use authgate_proto::{self as proto, KeyState};
 use axum::Json;
 use axum::extract::State;
@@ -13,9 +13,9 @@ use super::no_store;
 use crate::authz::{
     AdminRead, AuditRead, Authorized, ClientsWrite, KeysRead, KeysWrite, UsersRead, UsersWrite,
 };
-use crate::client::ClientInfo;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, PathId, QueryParams};
+use crate::origin::RequestOrigin;
 use crate::state::AppState;
 
 /// Longest `q` prefix searched (an email is at most 254 characters).
@@ -99,7 +99,7 @@ pub(crate) async fn list_users(
         Some(q) if q.len() > MAX_PREFIX => {
             return Err(ApiError::invalid_request("q: at most 254 characters."));
         }
-        Some(q) => Some(q.to_lowercase()),
+        Some(q) => Some(LoginName::parse(q).into_string()),
     };
     // One more than asked tells whether a next page exists.
     let mut users = state
@@ -176,7 +176,7 @@ pub(crate) async fn get_user(
 pub(crate) async fn set_roles(
     State(state): State<AppState>,
     who: Authorized<UsersWrite>,
-    client: ClientInfo,
+    RequestOrigin(origin): RequestOrigin,
     PathId(id): PathId,
     JsonBody(body): JsonBody<proto::SetRolesRequest>,
 ) -> Result<Json<proto::PublicUser>, ApiError> {
@@ -186,7 +186,7 @@ pub(crate) async fn set_roles(
     within_reach(&state, &who.caller, &body.roles)?;
     let user = state
         .auth
-        .set_roles(Some(&who.caller), id, body.roles, &client.origin())
+        .set_roles(Some(&who.caller), id, body.roles, &origin)
         .await?;
     Ok(Json(user.to_public()))
 }
@@ -213,10 +213,10 @@ pub(crate) async fn set_roles(
 pub(crate) async fn disable_user(
     state: State<AppState>,
     who: Authorized<UsersWrite>,
-    client: ClientInfo,
+    RequestOrigin(origin): RequestOrigin,
     id: PathId,
 ) -> Result<Json<proto::PublicUser>, ApiError> {
-    set_active(state, who, client, id, false).await
+    set_active(state, who, RequestOrigin(origin), id, false).await
 }
 
 /// Enable a disabled user again.
@@ -241,16 +241,16 @@ pub(crate) async fn disable_user(
 pub(crate) async fn enable_user(
     state: State<AppState>,
     who: Authorized<UsersWrite>,
-    client: ClientInfo,
+    RequestOrigin(origin): RequestOrigin,
     id: PathId,
 ) -> Result<Json<proto::PublicUser>, ApiError> {
-    set_active(state, who, client, id, true).await
+    set_active(state, who, RequestOrigin(origin), id, true).await
 }
 
 async fn set_active(
     State(state): State<AppState>,
     who: Authorized<UsersWrite>,
-    client: ClientInfo,
+    RequestOrigin(origin): RequestOrigin,
     PathId(id): PathId,
     active: bool,
 ) -> Result<Json<proto::PublicUser>, ApiError> {
@@ -259,7 +259,7 @@ async fn set_active(
     within_reach(&state, &who.caller, &target.roles)?;
     let (user, _revoked) = state
         .auth
-        .set_active(Some(&who.caller), id, active, &client.origin())
+        .set_active(Some(&who.caller), id, active, &origin)
         .await?;
     Ok(Json(user.to_public()))
 }
@@ -350,10 +350,10 @@ pub(crate) async fn keys(
 pub(crate) async fn rotate_keys(
     State(state): State<AppState>,
     who: Authorized<KeysWrite>,
-    client: ClientInfo,
+    RequestOrigin(origin): RequestOrigin,
 ) -> Result<Json<proto::RotateKeysResponse>, ApiError> {
     state
-        .rotate_keys_by(Some(&who.caller.actor_id()), &client.origin())
+        .rotate_keys_by(Some(&who.caller.actor_id()), &origin)
         .await?;
     let ring = state.keys.ring();
     let find = |wanted: KeyState| ring.infos.iter().rev().find(|k| k.state == wanted).cloned();
@@ -388,13 +388,13 @@ pub(crate) async fn rotate_keys(
 pub(crate) async fn create_client(
     State(state): State<AppState>,
     who: Authorized<ClientsWrite>,
-    client: ClientInfo,
+    RequestOrigin(origin): RequestOrigin,
     JsonBody(body): JsonBody<proto::CreateClientRequest>,
 ) -> Result<Response, ApiError> {
     within_reach(&state, &who.caller, &body.roles)?;
     let created = state
         .auth
-        .create_client(Some(&who.caller), &body.name, body.roles, &client.origin())
+        .create_client(Some(&who.caller), &body.name, body.roles, &origin)
         .await?;
     let body = proto::CreateClientResponse {
         client_id: created.client.id.clone(),

@@ -1,6 +1,6 @@
 //! POST /auth/register, /auth/login, /auth/refresh, /auth/logout.
 
-use authgate_core::{LoginRequest, LogoutScope, Password, Registration, Tokens};
+use authgate_core::{LoginAttempt, LogoutScope, Password, Registration, Tokens};
 use authgate_proto as proto;
 use axum::Json;
 use axum::extract::State;
@@ -8,9 +8,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::{no_store, seconds};
-use crate::client::ClientInfo;
 use crate::error::ApiError;
 use crate::extract::{Authenticated, JsonBody, OptionalJsonBody};
+use crate::origin::RequestOrigin;
 use crate::state::AppState;
 
 /// Register a user.
@@ -37,7 +37,7 @@ use crate::state::AppState;
 )]
 pub(crate) async fn register(
     State(state): State<AppState>,
-    client: ClientInfo,
+    RequestOrigin(origin): RequestOrigin,
     JsonBody(body): JsonBody<proto::RegisterRequest>,
 ) -> Result<Response, ApiError> {
     let user = state
@@ -49,7 +49,7 @@ pub(crate) async fn register(
                 username: body.username,
                 name: body.name,
             },
-            &client.origin(),
+            &origin,
         )
         .await?;
     Ok((
@@ -85,7 +85,7 @@ pub(crate) async fn register(
 )]
 pub(crate) async fn login(
     State(state): State<AppState>,
-    client: ClientInfo,
+    RequestOrigin(origin): RequestOrigin,
     JsonBody(body): JsonBody<proto::LoginRequest>,
 ) -> Result<Response, ApiError> {
     let identifier = body
@@ -98,13 +98,14 @@ pub(crate) async fn login(
         .to_owned();
     let (tokens, user) = state
         .auth
-        .login(LoginRequest {
-            identifier,
-            password: Password::new(body.password)?,
-            audience: body.audience,
-            ip: client.ip.map(|ip| ip.to_string()),
-            user_agent: client.user_agent,
-        })
+        .login(
+            LoginAttempt {
+                identifier,
+                password: Password::new(body.password)?,
+                audience: body.audience,
+            },
+            &origin,
+        )
         .await?;
     let Tokens {
         access_token,
@@ -143,13 +144,10 @@ pub(crate) async fn login(
 )]
 pub(crate) async fn refresh(
     State(state): State<AppState>,
-    client: ClientInfo,
+    RequestOrigin(origin): RequestOrigin,
     JsonBody(body): JsonBody<proto::RefreshRequest>,
 ) -> Result<Response, ApiError> {
-    let tokens = state
-        .auth
-        .refresh(&body.refresh_token, &client.origin())
-        .await?;
+    let tokens = state.auth.refresh(&body.refresh_token, &origin).await?;
     let body = proto::RefreshResponse {
         access_token: tokens.access_token,
         token_type: proto::TokenType::Bearer,
@@ -181,7 +179,7 @@ pub(crate) async fn refresh(
 )]
 pub(crate) async fn logout(
     State(state): State<AppState>,
-    client: ClientInfo,
+    RequestOrigin(origin): RequestOrigin,
     Authenticated(who): Authenticated,
     OptionalJsonBody(body): OptionalJsonBody<proto::LogoutRequest>,
 ) -> Result<Json<proto::MessageResponse>, ApiError> {
@@ -193,7 +191,7 @@ pub(crate) async fn logout(
             refresh_token: body.refresh_token,
         }
     };
-    state.auth.logout(&who, scope, &client.origin()).await?;
+    state.auth.logout(&who, scope, &origin).await?;
     Ok(Json(proto::MessageResponse {
         message: "Logged out.".to_owned(),
     }))

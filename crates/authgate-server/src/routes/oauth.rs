@@ -21,9 +21,9 @@ use zeroize::Zeroizing;
 
 use super::{no_store, seconds};
 use crate::authz::{Permission, UsersWrite};
-use crate::client::ClientInfo;
 use crate::error::ApiError;
 use crate::extract::FormOrJson;
+use crate::origin::RequestOrigin;
 use crate::state::AppState;
 
 /// Longest `Authorization: Basic` value decoded.
@@ -59,7 +59,7 @@ const MAX_BASIC_LEN: usize = 1024;
 )]
 pub(crate) async fn token(
     State(state): State<AppState>,
-    client_info: ClientInfo,
+    RequestOrigin(origin): RequestOrigin,
     headers: HeaderMap,
     FormOrJson(body): FormOrJson<proto::TokenRequest>,
 ) -> Result<Response, ApiError> {
@@ -89,10 +89,7 @@ pub(crate) async fn token(
                     "refresh_token: this parameter is required.",
                 ));
             };
-            let tokens = state
-                .auth
-                .refresh(&refresh_token, &client_info.origin())
-                .await?;
+            let tokens = state.auth.refresh(&refresh_token, &origin).await?;
             let refresh = (tokens.refresh_token.to_string(), tokens.refresh_expires_in);
             Ok(token_response(
                 tokens.access_token,
@@ -153,7 +150,7 @@ fn token_response(
 )]
 pub(crate) async fn introspect(
     State(state): State<AppState>,
-    client_info: ClientInfo,
+    RequestOrigin(origin): RequestOrigin,
     headers: HeaderMap,
     FormOrJson(body): FormOrJson<proto::IntrospectRequest>,
 ) -> Result<Response, ApiError> {
@@ -172,12 +169,7 @@ pub(crate) async fn introspect(
     let answer = introspection(&state, token).await;
     state
         .auth
-        .record_introspection(
-            &client.id,
-            answer.sub.as_deref(),
-            answer.active,
-            &client_info.origin(),
-        )
+        .record_introspection(&client.id, answer.sub.as_deref(), answer.active, &origin)
         .await;
     Ok(no_store(Json(answer).into_response()))
 }
@@ -266,7 +258,7 @@ async fn introspection(state: &AppState, token: &str) -> IntrospectionResponse {
 )]
 pub(crate) async fn revoke(
     State(state): State<AppState>,
-    client_info: ClientInfo,
+    RequestOrigin(origin): RequestOrigin,
     headers: HeaderMap,
     FormOrJson(body): FormOrJson<proto::RevokeRequest>,
 ) -> Result<Response, ApiError> {
@@ -314,7 +306,6 @@ pub(crate) async fn revoke(
             "token: this parameter is required.",
         ));
     }
-    let origin = client_info.origin();
     if looks_like_jwt(&body.token) {
         // A token that does not verify is dead already: nothing to do (RFC 7009 §2.2).
         if let Ok(verified) = state.verifier.verify_token(&body.token, state.clock.unix()) {

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::extract::{Authenticated, PathId};
+use crate::origin::RequestOrigin;
 use crate::state::AppState;
 
 /// The caller's active sessions.
@@ -63,15 +64,12 @@ pub(crate) async fn list(
 )]
 pub(crate) async fn revoke(
     State(state): State<AppState>,
-    client: crate::client::ClientInfo,
+    RequestOrigin(origin): RequestOrigin,
     Authenticated(who): Authenticated,
     PathId(id): PathId,
 ) -> Result<StatusCode, ApiError> {
     // Not a session id at all: no such session (404), never a 400 that tells ids apart.
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found())?;
-    state
-        .auth
-        .revoke_own_session(&who, id, &client.origin())
-        .await?;
+    state.auth.revoke_own_session(&who, id, &origin).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,24 +1,21 @@
-//! Who is calling: the client address (trusting `X-Forwarded-For` only from
-//! configured proxies) and the `User-Agent`.
+//! Where a request came from: the caller's address (trusting
+//! `X-Forwarded-For` only from configured proxies) and the `User-Agent`.
 
 use std::net::{IpAddr, SocketAddr};
 
+use authgate_core::Origin;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::{HeaderMap, header, request::Parts};
 
 use crate::state::AppState;
 
-/// The client's address and user agent, for sessions and (later) rate limits.
+/// Where the request came from (the caller's address as far as it can be
+/// trusted, and its `User-Agent`), as the core records it in sessions and
+/// audit records.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct ClientInfo {
-    /// The client address as far as it can be trusted.
-    pub ip: Option<IpAddr>,
-    /// The `User-Agent` header, if it was valid text, cut to
-    /// [`MAX_USER_AGENT`] characters: it reaches sessions and audit records.
-    pub user_agent: Option<String>,
-}
+pub(crate) struct RequestOrigin(pub(crate) Origin);
 
-impl FromRequestParts<AppState> for ClientInfo {
+impl FromRequestParts<AppState> for RequestOrigin {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
@@ -29,29 +26,14 @@ impl FromRequestParts<AppState> for ClientInfo {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip());
-        Ok(Self {
-            ip: peer.map(|peer| client_ip(peer, &parts.headers, &state.trusted_proxies)),
-            user_agent: parts
-                .headers
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(|ua| ua.chars().take(MAX_USER_AGENT).collect()),
-        })
+        let ip = peer.map(|peer| client_ip(peer, &parts.headers, &state.trusted_proxies));
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok());
+        Ok(Self(Origin::new(ip, user_agent)))
     }
 }
-
-impl ClientInfo {
-    /// Where the request came from, as the core records it.
-    pub(crate) fn origin(&self) -> authgate_core::Origin {
-        authgate_core::Origin {
-            ip: self.ip,
-            user_agent: self.user_agent.clone(),
-        }
-    }
-}
-
-/// Longest `User-Agent` kept in sessions and audit records.
-const MAX_USER_AGENT: usize = 256;
 
 /// The peer, unless it is a trusted proxy: then the nearest address in
 /// `X-Forwarded-For` that is not itself a trusted proxy.
