@@ -35,13 +35,16 @@ pub use limits::{
     ATTEMPT_RESERVATION_SECS, Attempt, LimitSettings, LocalLimiter, LoginLimiter,
     MAX_ACCOUNT_DELAY_SECS, Refused, RetryAfter, address_bucket, attempts_allowed,
 };
-pub use model::{AuditFilter, Client, RefreshToken, Session, StoredKey, User, UserQuery};
+pub use model::{AuditFilter, RefreshToken, ServiceClient, Session, StoredKey, User, UserQuery};
 pub use password::{Argon2Settings, PasswordHasher, PasswordPolicy, Verified};
 pub use records::{FRESH_FOR, RecordCache};
 pub use revocation::RevocationList;
 pub use secrets::{MasterKey, TOKEN_BYTES, TokenHash, random_token};
 pub use service::{
-    AuthDeps, AuthService, AuthSettings, Caller, ClientToken, Dashboard, IntrospectedAccess,
-    IntrospectedRefresh, LoginAttempt, LogoutScope, NewClient, Principal, Registration, Tokens,
+    AuthDeps, AuthService, AuthSettings, Caller, Dashboard, IntrospectedAccess,
+    IntrospectedRefresh, LoginAttempt, LogoutScope, NewServiceClient, Registration,
+    ServiceClientToken, SessionCaller, Tokens,
 };
-pub use store::{AuditStore, ClientStore, KeyStore, Ping, SessionStore, StoreResult, UserStore};
+pub use store::{
+    AuditStore, KeyStore, Ping, ServiceClientStore, SessionStore, StoreResult, UserStore,
+};

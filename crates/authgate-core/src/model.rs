@@ -71,7 +71,7 @@ pub struct Session {
     pub last_used_at: OffsetDateTime,
     /// Absolute end of the session; refreshing never extends it.
     pub expires_at: OffsetDateTime,
-    /// Client address at login, as the server saw it.
+    /// The caller's address at login, as the server saw it.
     pub ip: Option<String>,
     /// `User-Agent` at login, truncated.
     pub user_agent: Option<String>,
@@ -166,7 +166,7 @@ pub struct UserQuery {
 /// A service client (OAuth 2.0 client-credentials): another program that
 /// gets tokens of its own, with roles like a user.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Client {
+pub struct ServiceClient {
     /// The public identifier (`client_id`, the `sub` of its tokens).
     pub id: String,
     /// A human name, for listings and audit records.
@@ -179,9 +179,9 @@ pub struct Client {
     pub created_at: OffsetDateTime,
 }
 
-impl fmt::Debug for Client {
+impl fmt::Debug for ServiceClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
+        f.debug_struct("ServiceClient")
             .field("id", &self.id)
             .field("name", &self.name)
             .field("roles", &self.roles)

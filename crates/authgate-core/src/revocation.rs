@@ -14,7 +14,7 @@ pub struct RevocationList {
     /// sid → Unix time after which it can be forgotten.
     sessions: RwLock<HashMap<Uuid, i64>>,
     /// jti → Unix time after which it can be forgotten (the token's `exp`
-    /// plus leeway). Client tokens have no session, so this is how they die.
+    /// plus leeway). Service-client tokens have no session, so this is how they die.
     tokens: RwLock<HashMap<String, i64>>,
 }
 

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::error::StoreError;
 use authgate_proto::AuditEvent;
 
-use crate::model::{AuditFilter, Client, RefreshToken, Session, StoredKey, User, UserQuery};
+use crate::model::{AuditFilter, RefreshToken, ServiceClient, Session, StoredKey, User, UserQuery};
 use crate::secrets::TokenHash;
 
 /// Result of a storage call.
@@ -222,24 +222,24 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug {
 
 /// Service clients.
 #[async_trait]
-pub trait ClientStore: Send + Sync + std::fmt::Debug {
+pub trait ServiceClientStore: Send + Sync + std::fmt::Debug {
     /// Inserts a client.
     ///
     /// # Errors
     /// [`StoreError::Conflict`] with `"client_id"` when the id exists.
-    async fn insert_client(&self, client: &Client) -> StoreResult<()> {
+    async fn insert_client(&self, client: &ServiceClient) -> StoreResult<()> {
         self.insert_client_audited(client, None).await
     }
 
-    /// [`ClientStore::insert_client`], appending `audit` in the same transaction.
+    /// [`ServiceClientStore::insert_client`], appending `audit` in the same transaction.
     async fn insert_client_audited(
         &self,
-        client: &Client,
+        client: &ServiceClient,
         audit: Option<&AuditEvent>,
     ) -> StoreResult<()>;
 
     /// The client with `id`.
-    async fn client(&self, id: &str) -> StoreResult<Option<Client>>;
+    async fn client(&self, id: &str) -> StoreResult<Option<ServiceClient>>;
 }
 
 /// The append-only audit trail.

@@ -1,7 +1,7 @@
 //! Request extractors that parse at the edge: JSON bodies with API.md's
 //! errors (415, 413, 400 naming the field) and the authenticated caller.
 
-use authgate_core::Principal;
+use authgate_core::SessionCaller;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderMap, header, request::Parts};
@@ -233,15 +233,15 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
 
 /// The caller of a Bearer endpoint: a verified access token whose session is not revoked.
 #[derive(Debug, Clone)]
-pub struct Authenticated(pub Principal);
+pub struct Authenticated(pub SessionCaller);
 
 impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let verified = crate::authz::verify_bearer(parts, state)?;
-        let principal = state.auth.authenticate(verified.claims()).await;
-        crate::authz::counted(principal).map(Authenticated)
+        let caller = state.auth.authenticate(verified.claims()).await;
+        crate::authz::counted(caller).map(Authenticated)
     }
 }
 

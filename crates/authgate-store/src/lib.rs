@@ -24,7 +24,7 @@ mod sqlite;
 #[cfg(feature = "test-util")]
 pub mod testing;
 
-use authgate_core::{AuditStore, ClientStore, KeyStore, Ping, SessionStore, UserStore};
+use authgate_core::{AuditStore, KeyStore, Ping, ServiceClientStore, SessionStore, UserStore};
 
 pub use postgres::PostgresStore;
 pub use redis::{DEFAULT_REDIS_PREFIX, RedisBus, RedisLimiter, RedisStore};
@@ -34,9 +34,12 @@ pub use sqlite::SqliteStore;
 /// implements, so that choosing one at start-up yields a single
 /// `Arc<dyn Store>` that coerces to `Arc<dyn UserStore>`, `Arc<dyn KeyStore>`
 /// and so on. A new storage trait joins the list here.
-pub trait Store: UserStore + SessionStore + KeyStore + ClientStore + AuditStore + Ping {}
+pub trait Store:
+    UserStore + SessionStore + KeyStore + ServiceClientStore + AuditStore + Ping
+{
+}
 
-impl<T: UserStore + SessionStore + KeyStore + ClientStore + AuditStore + Ping + ?Sized> Store
+impl<T: UserStore + SessionStore + KeyStore + ServiceClientStore + AuditStore + Ping + ?Sized> Store
     for T
 {
 }

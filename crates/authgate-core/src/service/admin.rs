@@ -11,7 +11,7 @@ use super::AuthService;
 use super::oauth::Caller;
 use crate::audit::{Origin, detail, event};
 use crate::error::AuthError;
-use crate::model::{AuditFilter, Client, User, UserQuery};
+use crate::model::{AuditFilter, ServiceClient, User, UserQuery};
 use crate::secrets::{TokenHash, random_token};
 
 /// Longest service-client name.
@@ -31,16 +31,16 @@ pub struct Dashboard {
 }
 
 /// A newly created service client and its secret, shown once.
-pub struct NewClient {
+pub struct NewServiceClient {
     /// The stored client (the secret only as a hash).
-    pub client: Client,
+    pub client: ServiceClient,
     /// The secret: 256 random bits, base64url. Never stored, never logged.
     pub secret: Zeroizing<String>,
 }
 
-impl std::fmt::Debug for NewClient {
+impl std::fmt::Debug for NewServiceClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewClient")
+        f.debug_struct("NewServiceClient")
             .field("client", &self.client)
             .finish_non_exhaustive()
     }
@@ -182,7 +182,7 @@ impl AuthService {
         name: &str,
         roles: Vec<String>,
         origin: &Origin,
-    ) -> Result<NewClient, AuthError> {
+    ) -> Result<NewServiceClient, AuthError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > MAX_CLIENT_NAME {
             return Err(AuthError::invalid(
@@ -199,7 +199,7 @@ impl AuthService {
         let roles = self.known_roles(roles)?;
         let secret = random_token()?;
         let now = self.deps.clock.now();
-        let client = Client {
+        let client = ServiceClient {
             id: format!("svc_{}", Uuid::new_v4().simple()),
             name: name.to_owned(),
             secret_hash: TokenHash::of(&secret),
@@ -216,7 +216,7 @@ impl AuthService {
             .insert_client_audited(&client, self.in_transaction(&e))
             .await?;
         self.deps.audit.record_written(e);
-        Ok(NewClient { client, secret })
+        Ok(NewServiceClient { client, secret })
     }
 
     /// Audit events, newest first.

@@ -26,13 +26,13 @@ use crate::password::{PasswordHasher, PasswordPolicy};
 use crate::records::RecordCache;
 use crate::revocation::RevocationList;
 use crate::secrets::MasterKey;
-use crate::store::{ClientStore, SessionStore, UserStore};
+use crate::store::{ServiceClientStore, SessionStore, UserStore};
 
-pub use admin::{Dashboard, NewClient};
+pub use admin::{Dashboard, NewServiceClient};
 pub use login::LoginAttempt;
-pub use oauth::{Caller, ClientToken, IntrospectedAccess, IntrospectedRefresh};
+pub use oauth::{Caller, IntrospectedAccess, IntrospectedRefresh, ServiceClientToken};
 pub use register::Registration;
-pub use sessions::{LogoutScope, Principal};
+pub use sessions::{LogoutScope, SessionCaller};
 
 /// Settings of the flows, from `[tokens]`, `[registration]` and `[passwords]`.
 #[derive(Debug, Clone)]
@@ -98,7 +98,7 @@ pub struct AuthDeps {
     /// Sessions and refresh tokens.
     pub sessions: Arc<dyn SessionStore>,
     /// Service clients.
-    pub clients: Arc<dyn ClientStore>,
+    pub clients: Arc<dyn ServiceClientStore>,
     /// Where security events are recorded.
     pub audit: Arc<AuditLog>,
     /// Login attempt counters (brute-force protection).

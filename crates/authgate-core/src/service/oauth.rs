@@ -8,10 +8,10 @@ use aws_lc_rs::constant_time;
 use uuid::Uuid;
 
 use super::AuthService;
-use super::sessions::Principal;
+use super::sessions::SessionCaller;
 use crate::audit::{Origin, detail, event};
 use crate::error::AuthError;
-use crate::model::Client;
+use crate::model::ServiceClient;
 use crate::secrets::TokenHash;
 
 /// Longest `client_id` looked up; longer ones cannot exist.
@@ -29,12 +29,12 @@ pub enum Caller {
     /// demoted administrator loses the admin routes at once.
     User {
         /// The verified, unrevoked user token.
-        principal: Principal,
+        session: SessionCaller,
         /// The user's current roles.
         roles: Vec<String>,
     },
     /// A service client.
-    Client {
+    ServiceClient {
         /// The client's id (`sub` and `client_id` of its token).
         client_id: String,
         /// The client's current roles.
@@ -46,23 +46,23 @@ impl Caller {
     /// The roles that decide what the caller may do.
     pub fn roles(&self) -> &[String] {
         match self {
-            Self::User { roles, .. } | Self::Client { roles, .. } => roles,
+            Self::User { roles, .. } | Self::ServiceClient { roles, .. } => roles,
         }
     }
 
     /// The id recorded as `actor_id` in audit events.
     pub fn actor_id(&self) -> String {
         match self {
-            Self::User { principal, .. } => principal.user_id.to_string(),
-            Self::Client { client_id, .. } => client_id.clone(),
+            Self::User { session, .. } => session.user_id.to_string(),
+            Self::ServiceClient { client_id, .. } => client_id.clone(),
         }
     }
 
     /// The user, for a user caller.
     pub fn user_id(&self) -> Option<Uuid> {
         match self {
-            Self::User { principal, .. } => Some(principal.user_id),
-            Self::Client { .. } => None,
+            Self::User { session, .. } => Some(session.user_id),
+            Self::ServiceClient { .. } => None,
         }
     }
 
@@ -70,14 +70,14 @@ impl Caller {
     pub fn client_id(&self) -> Option<&str> {
         match self {
             Self::User { .. } => None,
-            Self::Client { client_id, .. } => Some(client_id),
+            Self::ServiceClient { client_id, .. } => Some(client_id),
         }
     }
 }
 
 /// An access token issued to a service client.
 #[derive(Debug)]
-pub struct ClientToken {
+pub struct ServiceClientToken {
     /// The signed access token.
     pub access_token: String,
     /// Seconds until it expires.
@@ -124,13 +124,13 @@ impl AuthService {
         claims: &AccessClaims,
     ) -> Result<Option<Caller>, AuthError> {
         if claims.sid.is_some() {
-            let Some(principal) = self.authenticate_strictly(claims).await? else {
+            let Some(session) = self.authenticate_strictly(claims).await? else {
                 return Ok(None);
             };
-            return Ok(match self.user_record(principal.user_id).await? {
+            return Ok(match self.user_record(session.user_id).await? {
                 Some(user) if user.is_active => Some(Caller::User {
                     roles: user.roles.clone(),
-                    principal,
+                    session,
                 }),
                 _ => None,
             });
@@ -146,7 +146,7 @@ impl AuthService {
             .clients
             .client(client_id)
             .await?
-            .map(|client| Caller::Client {
+            .map(|client| Caller::ServiceClient {
                 client_id: client.id,
                 roles: client.roles,
             }))
@@ -160,7 +160,11 @@ impl AuthService {
     /// # Errors
     /// [`AuthError::InvalidClient`] for an unknown client or a wrong secret;
     /// store errors.
-    pub async fn authenticate_client(&self, id: &str, secret: &str) -> Result<Client, AuthError> {
+    pub async fn authenticate_client(
+        &self,
+        id: &str,
+        secret: &str,
+    ) -> Result<ServiceClient, AuthError> {
         if id.is_empty()
             || id.len() > MAX_CLIENT_ID
             || secret.is_empty()
@@ -190,9 +194,9 @@ impl AuthService {
     /// signing failures.
     pub fn client_token(
         &self,
-        client: &Client,
+        client: &ServiceClient,
         audience: Option<&str>,
-    ) -> Result<ClientToken, AuthError> {
+    ) -> Result<ServiceClientToken, AuthError> {
         let aud = match audience {
             Some(value) if self.settings.audiences.values().any(|a| a == value) => value.to_owned(),
             other => self.settings.audience(other)?.to_owned(),
@@ -215,7 +219,7 @@ impl AuthService {
         let ring = self.deps.keyring.ring();
         let access_token = authgate_jwt::sign(&ring.signing, Some("at+jwt"), &claims)
             .map_err(|e| AuthError::Internal(format!("signing failed: {e}")))?;
-        Ok(ClientToken {
+        Ok(ServiceClientToken {
             access_token,
             expires_in: ttl,
         })
@@ -235,16 +239,14 @@ impl AuthService {
             }
         };
         match caller {
-            Caller::User {
-                principal, roles, ..
-            } => {
-                let user = self.user_record(principal.user_id).await.ok()??;
+            Caller::User { session, roles, .. } => {
+                let user = self.user_record(session.user_id).await.ok()??;
                 user.is_active.then(|| IntrospectedAccess {
                     username: user.username.clone(),
                     roles,
                 })
             }
-            Caller::Client { roles, .. } => Some(IntrospectedAccess {
+            Caller::ServiceClient { roles, .. } => Some(IntrospectedAccess {
                 username: None,
                 roles,
             }),

@@ -13,9 +13,11 @@ use super::AuthService;
 use crate::error::AuthError;
 use crate::model::{Session, User};
 
-/// The caller of an authenticated request: a verified, unrevoked access token.
+/// The caller of an authenticated request: a user's verified access token
+/// whose session is live (unlike the guard's `Principal`, which any
+/// verified token makes, without a session check).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
+pub struct SessionCaller {
     /// The user (`sub`).
     pub user_id: Uuid,
     /// The session (`sid`).
@@ -39,7 +41,7 @@ pub enum LogoutScope {
 }
 
 impl AuthService {
-    /// Turns verified claims into a [`Principal`], refusing revoked sessions.
+    /// Turns verified claims into a [`SessionCaller`], refusing revoked sessions.
     ///
     /// Signature, time, issuer, audience and type were checked by the
     /// verifier; this adds what only the auth server knows. Revocations made
@@ -50,12 +52,12 @@ impl AuthService {
     /// issued tokens keep verifying (DESIGN.md: a database outage must not
     /// log everyone out). Tokens without a session (client tokens) or with a
     /// non-UUID subject are not user tokens: `None`, like revoked ones.
-    pub async fn authenticate(&self, claims: &AccessClaims) -> Option<Principal> {
+    pub async fn authenticate(&self, claims: &AccessClaims) -> Option<SessionCaller> {
         match self.authenticate_strictly(claims).await {
-            Ok(principal) => principal,
+            Ok(caller) => caller,
             Err(e) => {
                 tracing::warn!(error = %e, "session check failed; trusting the token meanwhile");
-                Self::principal(claims)
+                Self::session_caller(claims)
             }
         }
     }
@@ -69,11 +71,11 @@ impl AuthService {
     pub async fn authenticate_strictly(
         &self,
         claims: &AccessClaims,
-    ) -> Result<Option<Principal>, AuthError> {
-        let Some(principal) = Self::principal(claims) else {
+    ) -> Result<Option<SessionCaller>, AuthError> {
+        let Some(caller) = Self::session_caller(claims) else {
             return Ok(None);
         };
-        let sid = principal.session_id;
+        let sid = caller.session_id;
         if self.deps.revocations.is_session_revoked(&sid)
             || self.deps.revocations.is_token_revoked(&claims.jti)
         {
@@ -81,8 +83,8 @@ impl AuthService {
         }
         let now = self.deps.clock.now();
         match self.session_record(sid).await? {
-            Some(session) if session.is_live(now) && session.user_id == principal.user_id => {
-                Ok(Some(principal))
+            Some(session) if session.is_live(now) && session.user_id == caller.user_id => {
+                Ok(Some(caller))
             }
             _ => {
                 self.remember_revoked(sid);
@@ -91,9 +93,9 @@ impl AuthService {
         }
     }
 
-    /// The principal the claims name, if they are a user token's.
-    fn principal(claims: &AccessClaims) -> Option<Principal> {
-        Some(Principal {
+    /// The caller the claims name, if they are a user token's.
+    fn session_caller(claims: &AccessClaims) -> Option<SessionCaller> {
+        Some(SessionCaller {
             session_id: claims.sid?,
             user_id: Uuid::from_str(&claims.sub).ok()?,
             roles: claims.roles.clone(),
@@ -106,7 +108,7 @@ impl AuthService {
     /// # Errors
     /// [`AuthError::NotFound`] when the user or session is gone or the session
     /// is no longer live (the server answers `invalid_token`); store errors.
-    pub async fn me(&self, who: &Principal) -> Result<(User, Session), AuthError> {
+    pub async fn me(&self, who: &SessionCaller) -> Result<(User, Session), AuthError> {
         let now = self.deps.clock.now();
         let session = self.session_record(who.session_id).await?;
         let user = self.user_record(who.user_id).await?;
@@ -159,7 +161,7 @@ impl AuthService {
     /// Store errors.
     pub async fn logout(
         &self,
-        who: &Principal,
+        who: &SessionCaller,
         scope: LogoutScope,
         origin: &Origin,
     ) -> Result<(), AuthError> {
@@ -224,7 +226,7 @@ impl AuthService {
     ///
     /// # Errors
     /// Store errors.
-    pub async fn sessions(&self, who: &Principal) -> Result<Vec<Session>, AuthError> {
+    pub async fn sessions(&self, who: &SessionCaller) -> Result<Vec<Session>, AuthError> {
         Ok(self
             .deps
             .sessions
@@ -238,7 +240,7 @@ impl AuthService {
     /// [`AuthError::NotFound`] when it does not exist or is someone else's; store errors.
     pub async fn revoke_own_session(
         &self,
-        who: &Principal,
+        who: &SessionCaller,
         sid: Uuid,
         origin: &Origin,
     ) -> Result<(), AuthError> {
@@ -262,7 +264,7 @@ impl AuthService {
         Ok(())
     }
 
-    async fn owns(&self, who: &Principal, sid: Uuid) -> Result<bool, AuthError> {
+    async fn owns(&self, who: &SessionCaller, sid: Uuid) -> Result<bool, AuthError> {
         Ok(self
             .deps
             .sessions

@@ -9,7 +9,7 @@
 //! only if its roles grant `users:write`; a user revokes only their own
 //! tokens, with their access token as Bearer.
 
-use authgate_core::{Caller, Client};
+use authgate_core::{Caller, ServiceClient};
 use authgate_proto::{self as proto, IntrospectionResponse, IntrospectionTokenType};
 use axum::Json;
 use axum::extract::State;
@@ -280,11 +280,10 @@ pub(crate) async fn revoke(
             Err(_) => None,
         };
         match caller {
-            Some(Caller::User { principal, .. }) => (
-                principal.user_id.to_string(),
-                Reach::User(principal.user_id),
-            ),
-            Some(Caller::Client { .. }) | None => return Err(ApiError::invalid_client()),
+            Some(Caller::User { session, .. }) => {
+                (session.user_id.to_string(), Reach::User(session.user_id))
+            }
+            Some(Caller::ServiceClient { .. }) | None => return Err(ApiError::invalid_client()),
         }
     } else {
         let client = authenticated_client(
@@ -297,7 +296,7 @@ pub(crate) async fn revoke(
         let reach = if state.permissions.allows(&client.roles, UsersWrite::NAME) {
             Reach::Any
         } else {
-            Reach::Client(client.id.clone())
+            Reach::ServiceClient(client.id.clone())
         };
         (client.id, reach)
     };
@@ -314,8 +313,10 @@ pub(crate) async fn revoke(
                 Reach::Any => None,
                 Reach::User(user) => Some(user.to_string()),
                 // Not issued to this client: not its to revoke (RFC 7009 §2.1).
-                Reach::Client(id) if claims.client_id.as_ref() != Some(id) => return Ok(done()),
-                Reach::Client(_) => None,
+                Reach::ServiceClient(id) if claims.client_id.as_ref() != Some(id) => {
+                    return Ok(done());
+                }
+                Reach::ServiceClient(_) => None,
             };
             state
                 .auth
@@ -327,7 +328,7 @@ pub(crate) async fn revoke(
             Reach::Any => None,
             Reach::User(user) => Some(user),
             // Refresh tokens belong to users' sessions, never to a client.
-            Reach::Client(_) => return Ok(done()),
+            Reach::ServiceClient(_) => return Ok(done()),
         };
         state
             .auth
@@ -342,7 +343,7 @@ enum Reach {
     /// Any token: a client whose roles grant `users:write`.
     Any,
     /// The tokens issued to this client.
-    Client(String),
+    ServiceClient(String),
     /// This user's tokens (a user's own Bearer).
     User(uuid::Uuid),
 }
@@ -362,7 +363,7 @@ async fn authenticated_client(
     headers: &HeaderMap,
     form_id: Option<&str>,
     form_secret: Option<&str>,
-) -> Result<Client, ApiError> {
+) -> Result<ServiceClient, ApiError> {
     let Some((id, secret)) = client_credentials(headers, form_id, form_secret)? else {
         return Err(ApiError::invalid_client());
     };

@@ -1,7 +1,7 @@
-//! [`ClientStore`] on PostgreSQL: the `clients` table.
+//! [`ServiceClientStore`] on PostgreSQL: the `clients` table.
 
 use async_trait::async_trait;
-use authgate_core::{Client, ClientStore, StoreResult};
+use authgate_core::{ServiceClient, ServiceClientStore, StoreResult};
 use authgate_proto::AuditEvent;
 use time::OffsetDateTime;
 
@@ -27,10 +27,10 @@ struct ClientRow {
 }
 
 #[async_trait]
-impl ClientStore for PostgresStore {
+impl ServiceClientStore for PostgresStore {
     async fn insert_client_audited(
         &self,
-        client: &Client,
+        client: &ServiceClient,
         audit: Option<&AuditEvent>,
     ) -> StoreResult<()> {
         let (this, client, audit) = (self.clone(), client.clone(), audit.cloned());
@@ -56,7 +56,7 @@ impl ClientStore for PostgresStore {
         .await
     }
 
-    async fn client(&self, id: &str) -> StoreResult<Option<Client>> {
+    async fn client(&self, id: &str) -> StoreResult<Option<ServiceClient>> {
         let row = sqlx::query_as::<_, ClientRow>(
             "SELECT id, name, secret_hash, roles, created_at FROM clients WHERE id = $1",
         )
@@ -65,7 +65,7 @@ impl ClientStore for PostgresStore {
         .await
         .map_err(map_err)?;
         row.map(|row| {
-            Ok(Client {
+            Ok(ServiceClient {
                 secret_hash: hash_of(&row.secret_hash, "clients.secret_hash")?,
                 id: row.id,
                 name: row.name,

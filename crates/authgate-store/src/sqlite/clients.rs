@@ -1,7 +1,7 @@
-//! [`ClientStore`] on SQLite: the `clients` table.
+//! [`ServiceClientStore`] on SQLite: the `clients` table.
 
 use async_trait::async_trait;
-use authgate_core::{Client, ClientStore, StoreResult};
+use authgate_core::{ServiceClient, ServiceClientStore, StoreResult};
 use authgate_proto::AuditEvent;
 
 use super::audit::insert_event;
@@ -26,11 +26,11 @@ struct ClientRow {
     created_at: i64,
 }
 
-impl TryFrom<ClientRow> for Client {
+impl TryFrom<ClientRow> for ServiceClient {
     type Error = authgate_core::StoreError;
 
     fn try_from(row: ClientRow) -> StoreResult<Self> {
-        Ok(Client {
+        Ok(ServiceClient {
             roles: serde_json::from_str(&row.roles)
                 .map_err(|_| corrupt("clients.roles", "is not a JSON array of strings"))?,
             secret_hash: hash_of(&row.secret_hash, "clients.secret_hash")?,
@@ -42,10 +42,10 @@ impl TryFrom<ClientRow> for Client {
 }
 
 #[async_trait]
-impl ClientStore for SqliteStore {
+impl ServiceClientStore for SqliteStore {
     async fn insert_client_audited(
         &self,
-        client: &Client,
+        client: &ServiceClient,
         audit: Option<&AuditEvent>,
     ) -> StoreResult<()> {
         let (this, client, audit) = (self.clone(), client.clone(), audit.cloned());
@@ -71,7 +71,7 @@ impl ClientStore for SqliteStore {
         .await
     }
 
-    async fn client(&self, id: &str) -> StoreResult<Option<Client>> {
+    async fn client(&self, id: &str) -> StoreResult<Option<ServiceClient>> {
         sqlx::query_as::<_, ClientRow>(
             "SELECT id, name, secret_hash, roles, created_at FROM clients WHERE id = $1",
         )
@@ -79,7 +79,7 @@ impl ClientStore for SqliteStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(map_err)?
-        .map(Client::try_from)
+        .map(ServiceClient::try_from)
         .transpose()
     }
 }

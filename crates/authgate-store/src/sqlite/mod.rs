@@ -57,7 +57,7 @@ const MAX_CONNECTIONS: u32 = 8;
 const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
 /// The SQLite implementation of authgate-core's `UserStore`, `SessionStore`,
-/// `KeyStore`, `ClientStore`, `AuditStore` and `Ping`.
+/// `KeyStore`, `ServiceClientStore`, `AuditStore` and `Ping`.
 ///
 /// Cheap to clone: clones share one connection pool.
 ///

@@ -1,15 +1,15 @@
-//! `ClientStore`, token revocations (`SessionStore::revoke_token`) and `AuditStore`.
+//! `ServiceClientStore`, token revocations (`SessionStore::revoke_token`) and `AuditStore`.
 
 use authgate_core::{
-    AuditFilter, AuditStore, Client, ClientStore, SessionStore, StoreError, TokenHash,
+    AuditFilter, AuditStore, ServiceClient, ServiceClientStore, SessionStore, StoreError, TokenHash,
 };
 use authgate_proto::{AuditEvent, AuditKind};
 use uuid::Uuid;
 
 use crate::fixtures::{T0, at};
 
-fn client(id: &str) -> Client {
-    Client {
+fn client(id: &str) -> ServiceClient {
+    ServiceClient {
         id: id.to_owned(),
         name: format!("service {id}"),
         secret_hash: TokenHash::of("secret"),
@@ -35,7 +35,7 @@ fn event(kind: AuditKind, user: Option<Uuid>, secs: i64) -> AuditEvent {
     }
 }
 
-pub(crate) async fn inserted_client_reads_back_and_ids_are_unique(store: &dyn ClientStore) {
+pub(crate) async fn inserted_client_reads_back_and_ids_are_unique(store: &dyn ServiceClientStore) {
     assert_eq!(store.client("svc").await.unwrap(), None);
     store.insert_client(&client("svc")).await.unwrap();
     assert_eq!(store.client("svc").await.unwrap(), Some(client("svc")));
