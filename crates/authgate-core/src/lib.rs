@@ -42,7 +42,7 @@ pub use revocation::RevocationList;
 pub use secrets::{MasterKey, TOKEN_BYTES, TokenHash, random_token};
 pub use service::{
     AuthDeps, AuthService, AuthSettings, Caller, Dashboard, IntrospectedAccess,
-    IntrospectedRefresh, LoginAttempt, LogoutScope, NewServiceClient, Registration,
+    IntrospectedRefresh, LoginAttempt, LogoutScope, NewServiceClient, Reach, Registration,
     ServiceClientToken, SessionCaller, Tokens,
 };
 pub use store::{

@@ -198,7 +198,11 @@ impl Guard {
         principal: &Principal,
         permission: &str,
     ) -> Result<(), GuardError> {
-        self.inner.permissions.require(principal, permission)
+        if self.inner.permissions.allows(principal.roles(), permission) {
+            Ok(())
+        } else {
+            Err(GuardError::InsufficientScope)
+        }
     }
 
     /// Succeeds when `principal` holds `role` literally (no admin shortcut:

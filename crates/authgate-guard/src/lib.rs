@@ -67,12 +67,13 @@
 //! ([`VerifierConfig`]), `bearer` ([`parse_bearer`], the strict header
 //! parser), `principal` ([`Principal`], what a verified token grants),
 //! `error` ([`GuardError`] and its `WWW-Authenticate` values), `response`
-//! (errors as HTTP responses), `permissions` ([`Permissions`], the role →
-//! permission policy), `policy` ([`Policy`],
+//! (errors as HTTP responses), `policy` ([`Policy`],
 //! [`PublicRoutes`]), `guard` ([`Guard`], [`GuardBuilder`]), `jwks` (the
 //! fetcher and its schedule, [`JwksSettings`], [`JwksStatus`]),
 //! `introspection` ([`Introspector`]), `revocation` ([`RevocationCheck`]),
 //! `extract` (the axum extractors), `layer` ([`GuardLayer`]).
+//! [`Clock`] and [`Permissions`] are authgate-proto's, re-exported: the
+//! server's core applies the same role map and reads the same clock.
 //!
 //! [`KeySet`]: authgate_jwt::KeySet
 
@@ -86,7 +87,6 @@ mod http_client;
 mod introspection;
 mod jwks;
 mod layer;
-mod permissions;
 mod policy;
 mod principal;
 mod response;
@@ -94,6 +94,7 @@ mod revocation;
 mod verifier;
 
 pub use authgate_proto::clock::{Clock, ManualClock, SystemClock};
+pub use authgate_proto::permissions::{ADMIN_ROLE, Permissions};
 pub use bearer::{MAX_AUTHORIZATION_LEN, parse_bearer};
 pub use cache::CacheStats;
 pub use config::{DEFAULT_CACHE_CAPACITY, VerifierConfig};
@@ -104,7 +105,6 @@ pub use http_client::DEFAULT_HTTP_TIMEOUT;
 pub use introspection::{IntrospectionConfig, Introspector};
 pub use jwks::{JwksHandle, JwksSettings, JwksStatus};
 pub use layer::{GuardLayer, GuardService, principal_of};
-pub use permissions::{ADMIN_ROLE, Permissions};
 pub use policy::{AuthenticateAll, Policy, PublicRoutes};
 pub use principal::Principal;
 pub use response::authorization_header;

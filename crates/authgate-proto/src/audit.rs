@@ -130,6 +130,21 @@ pub struct AuditQuery {
     pub limit: Option<u32>,
 }
 
+impl AuditQuery {
+    /// The number of events returned when `limit` is absent.
+    pub const DEFAULT_LIMIT: u32 = 100;
+    /// The most events returned at once; larger limits are lowered to it.
+    pub const MAX_LIMIT: u32 = 1000;
+
+    /// The number of events to return: `limit` (or the default) kept
+    /// within `1..=MAX_LIMIT`.
+    pub fn effective_limit(&self) -> u32 {
+        self.limit
+            .unwrap_or(Self::DEFAULT_LIMIT)
+            .clamp(1, Self::MAX_LIMIT)
+    }
+}
+
 /// Response of `GET /admin/audit`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -143,6 +158,17 @@ mod tests {
     use super::*;
     use serde_json::{Value, json};
     use time::macros::datetime;
+
+    #[test]
+    fn audit_limits_default_to_100_and_stay_within_1_to_1000() {
+        let query = |limit| AuditQuery {
+            limit,
+            ..AuditQuery::default()
+        };
+        assert_eq!(query(None).effective_limit(), 100);
+        assert_eq!(query(Some(5000)).effective_limit(), 1000);
+        assert_eq!(query(Some(0)).effective_limit(), 1);
+    }
     use uuid::uuid;
 
     fn example_json() -> Value {

@@ -26,6 +26,8 @@
 //! - token_type: the `"Bearer"` [`TokenType`] of token responses.
 //! - clock (public module): the one [`clock::Clock`] every authgate crate
 //!   reads "now" from, with `SystemClock` and the tests' `ManualClock`.
+//! - permissions (public module): the role → permission map
+//!   ([`permissions::Permissions`]) that core and guard both apply.
 //! - schema (feature `openapi`): OpenAPI schemas for the types with
 //!   hand-written serde; every body type derives `utoipa::ToSchema` (and the
 //!   query types `utoipa::IntoParams`) under that feature.
@@ -39,6 +41,7 @@ mod discovery;
 mod error;
 mod oauth;
 mod ops;
+pub mod permissions;
 mod redact;
 #[cfg(feature = "openapi")]
 mod schema;

@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 use authgate_core::{
     AuthService, LoginName, Origin, Password, Registration, SystemClock, User, UserQuery,
 };
+use authgate_proto::permissions::Permissions;
 use authgate_server::{Settings, build_service};
 use clap::{Args, Subcommand};
 
@@ -75,9 +76,9 @@ pub(crate) async fn run(settings: &Settings, cmd: UserCommand) -> Result<()> {
     let (state, _report) = build_service(settings, Arc::new(SystemClock)).await?;
     let service = &state.auth;
     let result = match cmd {
-        UserCommand::Add(args) => add(settings, service, args).await,
+        UserCommand::Add(args) => add(settings, &state.permissions, service, args).await,
         UserCommand::List(args) => list(service, args).await,
-        UserCommand::Grant { user, role } => grant(settings, service, &user, &role).await,
+        UserCommand::Grant { user, role } => grant(&state.permissions, service, &user, &role).await,
         UserCommand::Disable { user } => set_active(service, &user, false).await,
         UserCommand::Enable { user } => set_active(service, &user, true).await,
     };
@@ -88,14 +89,19 @@ pub(crate) async fn run(settings: &Settings, cmd: UserCommand) -> Result<()> {
     result
 }
 
-async fn add(settings: &Settings, service: &AuthService, args: AddArgs) -> Result<()> {
+async fn add(
+    settings: &Settings,
+    permissions: &Permissions,
+    service: &AuthService,
+    args: AddArgs,
+) -> Result<()> {
     let roles = if args.roles.is_empty() {
         settings.registration.default_roles.clone()
     } else {
         args.roles
     };
     for role in &roles {
-        check_role(settings, role)?;
+        check_role(permissions, role)?;
     }
     let password = read_password_line()?;
     let user = service
@@ -148,8 +154,13 @@ async fn list(service: &AuthService, args: ListArgs) -> Result<()> {
     Ok(())
 }
 
-async fn grant(settings: &Settings, service: &AuthService, login: &str, role: &str) -> Result<()> {
-    check_role(settings, role)?;
+async fn grant(
+    permissions: &Permissions,
+    service: &AuthService,
+    login: &str,
+    role: &str,
+) -> Result<()> {
+    check_role(permissions, role)?;
     let user = find(service, login).await?;
     let mut roles = user.roles.clone();
     if !roles.iter().any(|r| r == role) {
@@ -184,9 +195,10 @@ async fn find(service: &AuthService, login: &str) -> Result<User> {
         .with_context(|| format!("no user with email or username {login:?}"))
 }
 
-/// Roles are `admin`, `user`, and the names configured in `[roles]`.
-fn check_role(settings: &Settings, role: &str) -> Result<()> {
-    if role == "admin" || role == "user" || settings.roles.contains_key(role) {
+/// Roles are `admin`, `user`, and the names configured in `[roles]`: the
+/// roles the server's permission map knows.
+fn check_role(permissions: &Permissions, role: &str) -> Result<()> {
+    if permissions.is_known_role(role) {
         Ok(())
     } else {
         bail!("unknown role {role:?}: roles are admin, user, or one defined in [roles]")

@@ -3,6 +3,7 @@
 //! these are called; what they record names the acting [`Caller`].
 
 use authgate_proto::AuditKind;
+use authgate_proto::permissions::Permissions;
 use time::Duration;
 use uuid::Uuid;
 use zeroize::Zeroizing;
@@ -46,6 +47,28 @@ impl std::fmt::Debug for NewServiceClient {
     }
 }
 
+impl Caller {
+    /// The "grant only what you hold" rule: succeeds when this caller holds
+    /// every permission that `roles` grant. Whoever manages users or
+    /// clients can neither hand out more than they hold (`admin` above
+    /// all, themselves included) nor change, demote or disable an account
+    /// that holds more.
+    ///
+    /// # Errors
+    /// [`AuthError::InsufficientScope`] when `roles` grant more.
+    pub fn within_reach(
+        &self,
+        permissions: &Permissions,
+        roles: &[String],
+    ) -> Result<(), AuthError> {
+        if permissions.grants_within(self.roles(), roles) {
+            return Ok(());
+        }
+        tracing::info!(actor = %self.actor_id(), "refused: the roles involved grant more than the caller holds");
+        Err(AuthError::InsufficientScope)
+    }
+}
+
 impl AuthService {
     /// The dashboard counters. `active_keys` is passed in: the key manager
     /// owns the keys.
@@ -77,6 +100,31 @@ impl AuthService {
     /// Store errors.
     pub async fn list_users(&self, query: &UserQuery) -> Result<Vec<User>, AuthError> {
         Ok(self.deps.users.list_users(query).await?)
+    }
+
+    /// A page of at most `query.limit` users, and the id after which the
+    /// next page starts when there is one.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn users_page(
+        &self,
+        query: UserQuery,
+    ) -> Result<(Vec<User>, Option<Uuid>), AuthError> {
+        let limit = query.limit as usize;
+        // One more than asked tells whether a next page exists.
+        let mut users = self
+            .list_users(&UserQuery {
+                limit: query.limit.saturating_add(1),
+                ..query
+            })
+            .await?;
+        if users.len() <= limit {
+            return Ok((users, None));
+        }
+        users.truncate(limit);
+        let next = users.last().map(|u| u.id);
+        Ok((users, next))
     }
 
     /// One user.

@@ -2,8 +2,10 @@
 
 mod admin;
 mod attempts;
+mod introspect;
 mod login;
 mod oauth;
+mod reach;
 mod refresh;
 mod register;
 mod sessions;
@@ -31,6 +33,7 @@ use crate::store::{ServiceClientStore, SessionStore, UserStore};
 pub use admin::{Dashboard, NewServiceClient};
 pub use login::LoginAttempt;
 pub use oauth::{Caller, IntrospectedAccess, IntrospectedRefresh, ServiceClientToken};
+pub use reach::Reach;
 pub use register::Registration;
 pub use sessions::{LogoutScope, SessionCaller};
 

@@ -1,7 +1,7 @@
 //! `/admin/*`: the dashboard, users, audit trail, signing keys and service
 //! clients. Each handler states its permission as an [`Authorized`] type.
 
-use authgate_core::{AuditFilter, Caller, LoginName, UserQuery};
+use authgate_core::{AuditFilter, LoginName, UserQuery};
 use authgate_proto::{self as proto, KeyState};
 use axum::Json;
 use axum::extract::State;
@@ -20,10 +20,6 @@ use crate::state::AppState;
 
 /// Longest `q` prefix searched (an email is at most 254 characters).
 const MAX_PREFIX: usize = 254;
-/// Audit events returned when `limit` is absent.
-const AUDIT_DEFAULT_LIMIT: u32 = 100;
-/// Most audit events returned at once.
-const AUDIT_MAX_LIMIT: u32 = 1000;
 
 /// A few counters for the overview page.
 ///
@@ -101,24 +97,17 @@ pub(crate) async fn list_users(
         }
         Some(q) => Some(LoginName::parse(q).into_string()),
     };
-    // One more than asked tells whether a next page exists.
-    let mut users = state
+    let (users, next) = state
         .auth
-        .list_users(&UserQuery {
+        .users_page(UserQuery {
             after,
-            limit: limit + 1,
+            limit,
             prefix,
         })
         .await?;
-    let next = if users.len() > limit as usize {
-        users.truncate(limit as usize);
-        users.last().map(|u| u.id.to_string())
-    } else {
-        None
-    };
     Ok(Json(proto::UsersPage {
         users: users.iter().map(|u| u.to_public()).collect(),
-        next,
+        next: next.map(|id| id.to_string()),
     }))
 }
 
@@ -182,8 +171,8 @@ pub(crate) async fn set_roles(
 ) -> Result<Json<proto::PublicUser>, ApiError> {
     let id = user_id(&id)?;
     let target = state.auth.user(id).await?;
-    within_reach(&state, &who.caller, &target.roles)?;
-    within_reach(&state, &who.caller, &body.roles)?;
+    who.caller.within_reach(&state.permissions, &target.roles)?;
+    who.caller.within_reach(&state.permissions, &body.roles)?;
     let user = state
         .auth
         .set_roles(Some(&who.caller), id, body.roles, &origin)
@@ -256,7 +245,7 @@ async fn set_active(
 ) -> Result<Json<proto::PublicUser>, ApiError> {
     let id = user_id(&id)?;
     let target = state.auth.user(id).await?;
-    within_reach(&state, &who.caller, &target.roles)?;
+    who.caller.within_reach(&state.permissions, &target.roles)?;
     let (user, _revoked) = state
         .auth
         .set_active(Some(&who.caller), id, active, &origin)
@@ -290,13 +279,10 @@ pub(crate) async fn audit(
     QueryParams(query): QueryParams<proto::AuditQuery>,
 ) -> Result<Json<proto::AuditResponse>, ApiError> {
     let filter = AuditFilter {
+        limit: query.effective_limit(),
         user_id: query.user_id,
         kind: query.kind.map(|k| k.as_str().to_owned()),
         since: query.since,
-        limit: query
-            .limit
-            .unwrap_or(AUDIT_DEFAULT_LIMIT)
-            .clamp(1, AUDIT_MAX_LIMIT),
     };
     let events = state.auth.audit_events(&filter).await?;
     Ok(Json(proto::AuditResponse { events }))
@@ -391,7 +377,7 @@ pub(crate) async fn create_client(
     RequestOrigin(origin): RequestOrigin,
     JsonBody(body): JsonBody<proto::CreateClientRequest>,
 ) -> Result<Response, ApiError> {
-    within_reach(&state, &who.caller, &body.roles)?;
+    who.caller.within_reach(&state.permissions, &body.roles)?;
     let created = state
         .auth
         .create_client(Some(&who.caller), &body.name, body.roles, &origin)
@@ -401,18 +387,6 @@ pub(crate) async fn create_client(
         client_secret: created.secret.to_string(),
     };
     Ok(no_store((StatusCode::CREATED, Json(body)).into_response()))
-}
-
-/// 403 `insufficient_scope` unless `actor` holds every permission that
-/// `roles` grant: whoever manages users or clients can neither hand out
-/// more than they hold (`admin` above all, themselves included) nor
-/// change, demote or disable an account that holds more.
-fn within_reach(state: &AppState, actor: &Caller, roles: &[String]) -> Result<(), ApiError> {
-    if state.permissions.grants_within(actor.roles(), roles) {
-        return Ok(());
-    }
-    tracing::info!(actor = %actor.actor_id(), "refused: the roles involved grant more than the caller holds");
-    Err(authgate_guard::GuardError::InsufficientScope.into())
 }
 
 /// A user id from the path; anything but a UUID names no user (404).

@@ -9,8 +9,9 @@
 //! only if its roles grant `users:write`; a user revokes only their own
 //! tokens, with their access token as Bearer.
 
-use authgate_core::{Caller, ServiceClient};
-use authgate_proto::{self as proto, IntrospectionResponse, IntrospectionTokenType};
+use authgate_core::{Caller, Reach, ServiceClient};
+use authgate_guard::parse_bearer;
+use authgate_proto::{self as proto, IntrospectionResponse};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
@@ -175,55 +176,20 @@ pub(crate) async fn introspect(
 }
 
 /// What RFC 7662 answers for `token`: its facts when active, else only
-/// `{"active": false}` (whatever the reason, even a store error).
+/// `{"active": false}`. A JWT must pass this server's verifier first.
 async fn introspection(state: &AppState, token: &str) -> IntrospectionResponse {
-    if looks_like_jwt(token) {
-        let now = state.clock.unix();
-        let Ok(verified) = state.verifier.verify_token(token, now) else {
-            return IntrospectionResponse::inactive();
-        };
-        let claims = verified.claims();
-        // Verification allows clock-skew leeway past `exp`; this server's
-        // clock is the one that decides, so an expired token is inactive
-        // (RFC 7662 §2.2) even within the leeway.
-        if claims.exp <= now {
-            return IntrospectionResponse::inactive();
-        }
-        let Some(extra) = state.auth.introspect_access(claims).await else {
-            return IntrospectionResponse::inactive();
-        };
-        return IntrospectionResponse {
-            active: true,
-            sub: Some(claims.sub.clone()),
-            username: extra.username,
-            client_id: claims.client_id.clone(),
-            roles: Some(extra.roles),
-            scope: claims.scope.clone(),
-            token_type: Some(IntrospectionTokenType::Bearer),
-            exp: Some(claims.exp),
-            iat: Some(claims.iat),
-            nbf: Some(claims.nbf),
-            iss: Some(claims.iss.clone()),
-            aud: Some(claims.aud.clone()),
-            jti: Some(claims.jti.clone()),
-            sid: claims.sid,
-        };
+    if !looks_like_jwt(token) {
+        return state.auth.introspect_refresh_token(token).await;
     }
-    match state.auth.introspect_refresh(token).await {
-        Ok(Some(r)) => IntrospectionResponse {
-            active: true,
-            sub: Some(r.user_id.to_string()),
-            token_type: Some(IntrospectionTokenType::RefreshToken),
-            exp: Some(r.expires_at),
-            iat: Some(r.issued_at),
-            sid: Some(r.session_id),
-            ..IntrospectionResponse::inactive()
-        },
-        Ok(None) => IntrospectionResponse::inactive(),
-        Err(e) => {
-            tracing::warn!(error = %e, "introspection of a refresh token failed");
-            IntrospectionResponse::inactive()
+    let now = state.clock.unix();
+    match state.verifier.verify_token(token, now) {
+        Ok(verified) => {
+            state
+                .auth
+                .introspect_access_token(verified.claims(), now)
+                .await
         }
+        Err(_) => IntrospectionResponse::inactive(),
     }
 }
 
@@ -262,44 +228,7 @@ pub(crate) async fn revoke(
     headers: HeaderMap,
     FormOrJson(body): FormOrJson<proto::RevokeRequest>,
 ) -> Result<Response, ApiError> {
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let bearer =
-        authorization.is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "));
-    // The caller: a service client by its credentials, or the user whose
-    // token is the Bearer. A client's own access token is not accepted as
-    // a Bearer here: it travels to every API the client calls, and any of
-    // them could replay it to revoke other people's sessions.
-    let (actor, reach) = if bearer {
-        let caller = match state
-            .verifier
-            .authenticate(authorization, state.clock.unix())
-        {
-            Ok(verified) => state.auth.authenticate_caller(verified.claims()).await?,
-            Err(_) => None,
-        };
-        match caller {
-            Some(Caller::User { session, .. }) => {
-                (session.user_id.to_string(), Reach::User(session.user_id))
-            }
-            Some(Caller::ServiceClient { .. }) | None => return Err(ApiError::invalid_client()),
-        }
-    } else {
-        let client = authenticated_client(
-            &state,
-            &headers,
-            body.client_id.as_deref(),
-            body.client_secret.as_deref(),
-        )
-        .await?;
-        let reach = if state.permissions.allows(&client.roles, UsersWrite::NAME) {
-            Reach::Any
-        } else {
-            Reach::ServiceClient(client.id.clone())
-        };
-        (client.id, reach)
-    };
+    let (actor, reach) = revoker(&state, &headers, &body).await?;
     if body.token.is_empty() {
         return Err(ApiError::invalid_request(
             "token: this parameter is required.",
@@ -308,44 +237,67 @@ pub(crate) async fn revoke(
     if looks_like_jwt(&body.token) {
         // A token that does not verify is dead already: nothing to do (RFC 7009 §2.2).
         if let Ok(verified) = state.verifier.verify_token(&body.token, state.clock.unix()) {
-            let claims = verified.claims();
-            let owner = match &reach {
-                Reach::Any => None,
-                Reach::User(user) => Some(user.to_string()),
-                // Not issued to this client: not its to revoke (RFC 7009 §2.1).
-                Reach::ServiceClient(id) if claims.client_id.as_ref() != Some(id) => {
-                    return Ok(done());
-                }
-                Reach::ServiceClient(_) => None,
-            };
             state
                 .auth
-                .revoke_access(claims, owner.as_deref(), &actor, &origin)
+                .revoke_access_within(verified.claims(), &reach, &actor, &origin)
                 .await?;
         }
     } else {
-        let owner = match reach {
-            Reach::Any => None,
-            Reach::User(user) => Some(user),
-            // Refresh tokens belong to users' sessions, never to a client.
-            Reach::ServiceClient(_) => return Ok(done()),
-        };
         state
             .auth
-            .revoke_refresh(&body.token, owner, &actor, &origin)
+            .revoke_refresh_within(&body.token, &reach, &actor, &origin)
             .await?;
     }
     Ok(done())
 }
 
-/// Whose tokens a revocation request may revoke.
-enum Reach {
-    /// Any token: a client whose roles grant `users:write`.
-    Any,
-    /// The tokens issued to this client.
-    ServiceClient(String),
-    /// This user's tokens (a user's own Bearer).
-    User(uuid::Uuid),
+/// Who asks for a revocation (the id recorded as actor) and how far it
+/// reaches: a service client by its credentials, or the user whose token
+/// is the Bearer. A client's own access token is not accepted as a Bearer
+/// here: it travels to every API the client calls, and any of them could
+/// replay it to revoke other people's sessions.
+///
+/// # Errors
+/// 401 `invalid_client` as for [`authenticated_client`], and for a Bearer
+/// token that does not verify or is not a user's.
+async fn revoker(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &proto::RevokeRequest,
+) -> Result<(String, Reach), ApiError> {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let bearer = authorization.is_some_and(|v| {
+        !matches!(
+            parse_bearer(v),
+            Err(authgate_guard::GuardError::UnsupportedScheme)
+        )
+    });
+    if bearer {
+        let caller = match state
+            .verifier
+            .authenticate(authorization, state.clock.unix())
+        {
+            Ok(verified) => state.auth.authenticate_caller(verified.claims()).await?,
+            Err(_) => None,
+        };
+        return match caller {
+            Some(Caller::User { session, .. }) => {
+                Ok((session.user_id.to_string(), Reach::User(session.user_id)))
+            }
+            Some(Caller::ServiceClient { .. }) | None => Err(ApiError::invalid_client()),
+        };
+    }
+    let client = authenticated_client(
+        state,
+        headers,
+        body.client_id.as_deref(),
+        body.client_secret.as_deref(),
+    )
+    .await?;
+    let reach = Reach::of_service_client(&client, &state.permissions, UsersWrite::NAME);
+    Ok((client.id, reach))
 }
 
 /// RFC 7009's answer whether or not anything was revoked: 200, `{}`.

@@ -1,9 +1,11 @@
 //! [`Permissions`]: which permissions each role grants, the policy that
 //! turns a token's `roles` into what its bearer may do.
+//!
+//! Pure data, shared here so that authgate-core can own the role rules
+//! (grant only what you hold, how far a revocation reaches) and the guard
+//! can check routes with the same map (it re-exports this module's types).
 
 use std::collections::{BTreeMap, BTreeSet};
-
-use crate::{GuardError, Principal};
 
 /// The role that holds every permission, whatever the map says.
 pub const ADMIN_ROLE: &str = "admin";
@@ -82,19 +84,6 @@ impl Permissions {
         admin
             .into_iter()
             .chain(self.by_role.keys().map(String::as_str))
-    }
-
-    /// Succeeds when `principal`'s roles grant `permission`.
-    ///
-    /// # Errors
-    /// [`GuardError::InsufficientScope`] otherwise (403 with RFC 6750's
-    /// `insufficient_scope` challenge).
-    pub fn require(&self, principal: &Principal, permission: &str) -> Result<(), GuardError> {
-        if self.allows(principal.roles(), permission) {
-            Ok(())
-        } else {
-            Err(GuardError::InsufficientScope)
-        }
     }
 }
 
