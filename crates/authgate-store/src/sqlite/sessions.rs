@@ -6,11 +6,16 @@ use authgate_proto::AuditEvent;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::audit::insert_event;
+use super::SqliteStore;
 use super::codec::{corrupt, hash_of, micros, micros_opt, time_of, time_opt, uuid_of, uuid_text};
 use super::error::map_err;
-use super::{BEGIN_WRITE, SqliteStore};
-use crate::common::{PURGE_REVOKED_TOKENS, PURGE_SESSIONS, detached};
+use sqlx::{Sqlite, Transaction};
+
+use crate::common::sessions::{self, SessionTx};
+use crate::common::{
+    CLAIM_PARENT, INSERT_SESSION, PURGE_REVOKED_TOKENS, PURGE_SESSIONS, REVOKE_SESSION,
+    REVOKE_TOKEN, REVOKE_USER_SESSIONS, detached,
+};
 
 /// The columns every session query selects, in [`SessionRow`] order.
 macro_rules! session_columns {
@@ -145,45 +150,8 @@ impl SessionStore for SqliteStore {
         let this = self.clone();
         let (session, first, audit) = (session.clone(), first.clone(), audit.cloned());
         detached(async move {
-            let (session, first) = (&session, &first);
-            if first.session_id != session.id {
-                return Err(StoreError::Other(
-                    "the first refresh token belongs to another session".into(),
-                ));
-            }
-            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
-            // Under the write lock taken at BEGIN: no disable can interleave.
-            let active: Option<i64> =
-                sqlx::query_scalar("SELECT is_active FROM users WHERE id = $1")
-                    .bind(uuid_text(session.user_id))
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-            if active != Some(1) {
-                return Ok(false);
-            }
-            sqlx::query(
-                "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, ip, \
-                 user_agent, audience, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(uuid_text(session.id))
-            .bind(uuid_text(session.user_id))
-            .bind(micros(session.created_at)?)
-            .bind(micros(session.last_used_at)?)
-            .bind(micros(session.expires_at)?)
-            .bind(&session.ip)
-            .bind(&session.user_agent)
-            .bind(&session.audience)
-            .bind(micros_opt(session.revoked_at)?)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            insert_token(&mut *tx, first).await?;
-            if let Some(event) = &audit {
-                insert_event(&mut *tx, event).await?;
-            }
-            tx.commit().await.map_err(map_err)?;
-            Ok(true)
+            let begin = this.begin_write();
+            sessions::create_session(begin, &session, &first, audit.as_ref()).await
         })
         .await
     }
@@ -242,44 +210,7 @@ impl SessionStore for SqliteStore {
         let this = self.clone();
         let (parent, successor, sealed) = (*parent, successor.clone(), sealed.to_vec());
         detached(async move {
-            let (parent, successor, sealed) = (&parent, &successor, &sealed[..]);
-            let now = micros(now)?;
-            // BEGIN IMMEDIATE: concurrent rotations queue on the write lock, and
-            // each one's UPDATE sees the previous one's committed used_at.
-            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
-            let won: Option<String> = sqlx::query_scalar(
-                "UPDATE refresh_tokens SET used_at = $1, successor = $2, successor_sealed = $3 \
-                 WHERE hash = $4 AND used_at IS NULL AND expires_at > $1 \
-                   AND session_id IN (SELECT id FROM sessions \
-                                      WHERE revoked_at IS NULL AND expires_at > $1) \
-                 RETURNING session_id",
-            )
-            .bind(now)
-            .bind(&successor.hash.0[..])
-            .bind(sealed)
-            .bind(&parent.0[..])
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            let Some(session_id) = won else {
-                tx.rollback().await.map_err(map_err)?;
-                return Ok(false);
-            };
-            if session_id != uuid_text(successor.session_id) {
-                tx.rollback().await.map_err(map_err)?;
-                return Err(StoreError::Other(
-                    "the successor refresh token belongs to another session".into(),
-                ));
-            }
-            insert_token(&mut *tx, successor).await?;
-            sqlx::query("UPDATE sessions SET last_used_at = $2 WHERE id = $1")
-                .bind(&session_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-            tx.commit().await.map_err(map_err)?;
-            Ok(true)
+            sessions::rotate(this.begin_write(), &parent, &successor, &sealed, now).await
         })
         .await
     }
@@ -292,22 +223,7 @@ impl SessionStore for SqliteStore {
     ) -> StoreResult<bool> {
         let (this, audit) = (self.clone(), audit.cloned());
         detached(async move {
-            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
-            // "Live" here means not yet revoked: an expired session is still
-            // marked revoked, so revoked_since() reports it to caches.
-            let done = sqlx::query(
-                "UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-            )
-            .bind(uuid_text(id))
-            .bind(micros(now)?)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            if let Some(event) = &audit {
-                insert_event(&mut *tx, event).await?;
-            }
-            tx.commit().await.map_err(map_err)?;
-            Ok(done.rows_affected() > 0)
+            sessions::revoke_session(this.begin_write(), id, now, audit.as_ref()).await
         })
         .await
     }
@@ -320,21 +236,8 @@ impl SessionStore for SqliteStore {
     ) -> StoreResult<Vec<Uuid>> {
         let (this, audit) = (self.clone(), audit.cloned());
         detached(async move {
-            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
-            let ids: Vec<String> = sqlx::query_scalar(
-                "UPDATE sessions SET revoked_at = $2 \
-                 WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 RETURNING id",
-            )
-            .bind(uuid_text(user_id))
-            .bind(micros(now)?)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            if let Some(event) = &audit {
-                insert_event(&mut *tx, event).await?;
-            }
-            tx.commit().await.map_err(map_err)?;
-            session_ids(&ids)
+            let begin = this.begin_write();
+            sessions::revoke_user_sessions(begin, user_id, now, audit.as_ref()).await
         })
         .await
     }
@@ -366,26 +269,8 @@ impl SessionStore for SqliteStore {
     async fn purge_ended(&self, before: OffsetDateTime, limit: u32) -> StoreResult<u64> {
         // Detached like every transactional write: shutdown may drop the upkeep.
         let this = self.clone();
-        detached(async move {
-            let before = micros(before)?;
-            let limit = i64::from(limit);
-            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
-            let sessions = sqlx::query(PURGE_SESSIONS)
-                .bind(before)
-                .bind(limit)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-            let tokens = sqlx::query(PURGE_REVOKED_TOKENS)
-                .bind(before)
-                .bind(limit)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-            tx.commit().await.map_err(map_err)?;
-            Ok(sessions.rows_affected() + tokens.rows_affected())
-        })
-        .await
+        detached(async move { sessions::purge_ended(this.begin_write(), before, limit).await })
+            .await
     }
 
     async fn count_live_sessions(&self, now: OffsetDateTime) -> StoreResult<u64> {
@@ -408,22 +293,8 @@ impl SessionStore for SqliteStore {
     ) -> StoreResult<()> {
         let (this, jti, audit) = (self.clone(), jti.to_owned(), audit.cloned());
         detached(async move {
-            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
-            // A second revocation keeps the first one's time (idempotent).
-            sqlx::query(
-                "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (jti) DO NOTHING",
-            )
-            .bind(&jti)
-            .bind(micros(expires_at)?)
-            .bind(micros(now)?)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            if let Some(event) = &audit {
-                insert_event(&mut *tx, event).await?;
-            }
-            tx.commit().await.map_err(map_err)
+            let begin = this.begin_write();
+            sessions::revoke_token(begin, &jti, expires_at, now, audit.as_ref()).await
         })
         .await
     }
@@ -445,5 +316,129 @@ impl SessionStore for SqliteStore {
         rows.into_iter()
             .map(|(jti, exp)| Ok((jti, time_of(exp, "revoked_tokens.expires_at")?)))
             .collect()
+    }
+}
+
+#[async_trait]
+impl SessionTx for Transaction<'static, Sqlite> {
+    async fn user_is_active(&mut self, user_id: Uuid) -> StoreResult<bool> {
+        // Under the write lock taken at BEGIN: no disable can interleave.
+        let active: Option<i64> = sqlx::query_scalar("SELECT is_active FROM users WHERE id = $1")
+            .bind(uuid_text(user_id))
+            .fetch_optional(&mut **self)
+            .await
+            .map_err(map_err)?;
+        Ok(active == Some(1))
+    }
+
+    async fn insert_session(&mut self, session: &Session) -> StoreResult<()> {
+        sqlx::query(INSERT_SESSION)
+            .bind(uuid_text(session.id))
+            .bind(uuid_text(session.user_id))
+            .bind(micros(session.created_at)?)
+            .bind(micros(session.last_used_at)?)
+            .bind(micros(session.expires_at)?)
+            .bind(&session.ip)
+            .bind(&session.user_agent)
+            .bind(&session.audience)
+            .bind(micros_opt(session.revoked_at)?)
+            .execute(&mut **self)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn insert_refresh_token(&mut self, token: &RefreshToken) -> StoreResult<()> {
+        insert_token(&mut **self, token).await
+    }
+
+    async fn claim_parent(
+        &mut self,
+        parent: &TokenHash,
+        successor: &TokenHash,
+        sealed: &[u8],
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<Uuid>> {
+        // BEGIN IMMEDIATE: concurrent rotations queue on the write lock, and
+        // each one's UPDATE sees the previous one's committed used_at.
+        let won: Option<String> = sqlx::query_scalar(CLAIM_PARENT)
+            .bind(micros(now)?)
+            .bind(&successor.0[..])
+            .bind(sealed)
+            .bind(&parent.0[..])
+            .fetch_optional(&mut **self)
+            .await
+            .map_err(map_err)?;
+        won.map(|id| uuid_of(&id, "refresh_tokens.session_id"))
+            .transpose()
+    }
+
+    async fn touch_session(&mut self, id: Uuid, now: OffsetDateTime) -> StoreResult<bool> {
+        // Under the write lock the claim's check that the session is live
+        // still holds: nothing can have revoked it since.
+        sqlx::query("UPDATE sessions SET last_used_at = $2 WHERE id = $1")
+            .bind(uuid_text(id))
+            .bind(micros(now)?)
+            .execute(&mut **self)
+            .await
+            .map_err(map_err)?;
+        Ok(true)
+    }
+
+    async fn revoke_session(&mut self, id: Uuid, now: OffsetDateTime) -> StoreResult<bool> {
+        let done = sqlx::query(REVOKE_SESSION)
+            .bind(uuid_text(id))
+            .bind(micros(now)?)
+            .execute(&mut **self)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn revoke_user_sessions(
+        &mut self,
+        user_id: Uuid,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<Uuid>> {
+        let ids: Vec<String> = sqlx::query_scalar(REVOKE_USER_SESSIONS)
+            .bind(uuid_text(user_id))
+            .bind(micros(now)?)
+            .fetch_all(&mut **self)
+            .await
+            .map_err(map_err)?;
+        session_ids(&ids)
+    }
+
+    async fn revoke_token(
+        &mut self,
+        jti: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> StoreResult<()> {
+        sqlx::query(REVOKE_TOKEN)
+            .bind(jti)
+            .bind(micros(expires_at)?)
+            .bind(micros(now)?)
+            .execute(&mut **self)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn purge_ended(&mut self, before: OffsetDateTime, limit: u32) -> StoreResult<u64> {
+        let (before, limit) = (micros(before)?, i64::from(limit));
+        let sessions = sqlx::query(PURGE_SESSIONS)
+            .bind(before)
+            .bind(limit)
+            .execute(&mut **self)
+            .await
+            .map_err(map_err)?;
+        let tokens = sqlx::query(PURGE_REVOKED_TOKENS)
+            .bind(before)
+            .bind(limit)
+            .execute(&mut **self)
+            .await
+            .map_err(map_err)?;
+        Ok(sessions.rows_affected() + tokens.rows_affected())
     }
 }
