@@ -1,6 +1,7 @@
 //! PostgreSQL: the shared backend for several instances.
 //!
-//! One file per trait (`users`, `sessions`, `keys`); `codec` turns domain
+//! One file per trait (`users`, `sessions` with the statements of its writes
+//! in `session_tx`, `keys`, `clients`, `audit`); `codec` turns domain
 //! values into columns, `error` turns sqlx errors into [`StoreError`]s. The
 //! tables live in the connection's `search_path` schema (`public` unless
 //! the URL says otherwise), migrations in `migrations/postgres/`.
@@ -28,6 +29,7 @@ mod clients;
 mod codec;
 mod error;
 mod keys;
+mod session_tx;
 mod sessions;
 mod users;
 

@@ -1,6 +1,7 @@
 //! SQLite: the embedded, single-instance backend.
 //!
-//! One file per trait (`users`, `sessions`, `keys`, `clients`, `audit`); `codec` turns domain
+//! One file per trait (`users`, `sessions` with the statements of its writes
+//! in `session_tx`, `keys`, `clients`, `audit`); `codec` turns domain
 //! values into columns and back, `error` turns sqlx errors into
 //! [`StoreError`]s.
 //!
@@ -27,6 +28,7 @@ mod clients;
 mod codec;
 mod error;
 mod keys;
+mod session_tx;
 mod sessions;
 mod users;
 
