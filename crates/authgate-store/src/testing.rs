@@ -4,13 +4,12 @@
 //! test's link to a service.
 //!
 //! Unlike the rest of the crate, [`service_url`] reads the environment: it
-//! is how `.ci/run` tells the tests where PostgreSQL and Redis run.
+//! is how `scripts/test` tells the tests where PostgreSQL and Redis run.
 #![allow(
     clippy::panic,
     reason = "test support: a required service that is missing fails the test"
 )]
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::str::FromStr;
 use std::sync::Mutex;
@@ -37,32 +36,19 @@ pub fn redis_prefix() -> String {
     format!("authgate-test-{}:", uuid::Uuid::new_v4().simple())
 }
 
-/// The environment variable that, set to `1`, makes the service tests
-/// mandatory (`.ci/run` sets it).
-pub const REQUIRE_SERVICES_VAR: &str = "AUTHGATE_TEST_REQUIRE_SERVICES";
-
 /// The URL in the environment variable `var`, for the test named `test`.
 ///
-/// When the variable is unset or empty, the test is skipped: this writes a
-/// loud line to stderr (past the harness's capture) and returns `None`, or panics (failing the test) when
-/// [`REQUIRE_SERVICES_VAR`] is `1`, so CI cannot skip silently.
-pub fn service_url(var: &str, test: &str) -> Option<String> {
+/// Service tests are `#[ignore]`d with a reason naming the variable, so a
+/// plain `cargo test` counts them as not run; one that is run anyway
+/// (`--include-ignored`, as `scripts/test` does) needs its service, and
+/// without the variable it fails saying how to get it.
+pub fn service_url(var: &str, test: &str) -> String {
     match std::env::var(var) {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ if std::env::var(REQUIRE_SERVICES_VAR).as_deref() == Ok("1") => {
-            panic!(
-                "{test}: {var} is not set but {REQUIRE_SERVICES_VAR}=1 makes this test mandatory"
-            )
-        }
-        _ => {
-            // Straight to stderr: the test harness captures `eprintln!` of
-            // passing tests, and a skip must not pass unnoticed.
-            let _ = writeln!(
-                std::io::stderr(),
-                "!!! SKIPPED {test}: set {var} to run it (see .ci/run)"
-            );
-            None
-        }
+        Ok(url) if !url.trim().is_empty() => url,
+        _ => panic!(
+            "{test}: {var} is not set; run `scripts/test`, which starts PostgreSQL and Redis \
+             and sets it, or set it to a server of your own"
+        ),
     }
 }
 

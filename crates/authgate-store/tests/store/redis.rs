@@ -4,7 +4,7 @@
 //! (every call falls back at once, the probe says so) and when it is back.
 //!
 //! Each test uses a key prefix of its own and needs `AUTHGATE_TEST_REDIS_URL`
-//! (see `testing::service_url`).
+//! (`#[ignore]`d without it; see `testing::service_url`).
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -23,8 +23,8 @@ use uuid::Uuid;
 /// The bound on "at once" for an announcement between two processes.
 const WITHIN: Duration = Duration::from_secs(1);
 
-/// The Redis URL for `test`, or `None` (the test skips, loudly).
-fn redis_url(test: &str) -> Option<String> {
+/// The Redis URL for `test` (it fails without one).
+fn redis_url(test: &str) -> String {
     service_url(REDIS_URL_VAR, &format!("redis::{test}"))
 }
 
@@ -105,10 +105,9 @@ async fn subscribed(bus: &RedisBus, redis: &RedisStore) -> mpsc::Receiver<Change
 }
 
 #[tokio::test]
+#[ignore = "needs Redis: set AUTHGATE_TEST_REDIS_URL (scripts/test does)"]
 async fn instances_share_the_per_address_limit() {
-    let Some(url) = redis_url("instances_share_the_per_address_limit") else {
-        return;
-    };
+    let url = redis_url("instances_share_the_per_address_limit");
     let prefix = redis_prefix();
     let (a, b) = (
         RedisStore::open(&url, &prefix).unwrap(),
@@ -138,10 +137,9 @@ async fn instances_share_the_per_address_limit() {
 }
 
 #[tokio::test]
+#[ignore = "needs Redis: set AUTHGATE_TEST_REDIS_URL (scripts/test does)"]
 async fn the_per_address_limit_refills_evenly_and_a_minute_boundary_gains_nothing() {
-    let Some(url) = redis_url("the_per_address_limit_refills_evenly") else {
-        return;
-    };
+    let url = redis_url("the_per_address_limit_refills_evenly");
     let redis = RedisStore::open(&url, &redis_prefix()).unwrap();
     let clock = clock();
     let limits = limiter(&redis, &clock, 10);
@@ -163,10 +161,9 @@ async fn the_per_address_limit_refills_evenly_and_a_minute_boundary_gains_nothin
 }
 
 #[tokio::test]
+#[ignore = "needs Redis: set AUTHGATE_TEST_REDIS_URL (scripts/test does)"]
 async fn the_account_delay_follows_the_local_rules_across_instances() {
-    let Some(url) = redis_url("the_account_delay_follows_the_local_rules") else {
-        return;
-    };
+    let url = redis_url("the_account_delay_follows_the_local_rules");
     let prefix = redis_prefix();
     let redis = RedisStore::open(&url, &prefix).unwrap();
     let clock = clock();
@@ -213,10 +210,9 @@ async fn the_account_delay_follows_the_local_rules_across_instances() {
 }
 
 #[tokio::test]
+#[ignore = "needs Redis: set AUTHGATE_TEST_REDIS_URL (scripts/test does)"]
 async fn concurrent_attempts_on_all_instances_cannot_outrun_the_delay() {
-    let Some(url) = redis_url("concurrent_attempts_on_all_instances") else {
-        return;
-    };
+    let url = redis_url("concurrent_attempts_on_all_instances");
     let prefix = redis_prefix();
     let redis = RedisStore::open(&url, &prefix).unwrap();
     let clock = clock();
@@ -255,10 +251,9 @@ async fn concurrent_attempts_on_all_instances_cannot_outrun_the_delay() {
 }
 
 #[tokio::test]
+#[ignore = "needs Redis: set AUTHGATE_TEST_REDIS_URL (scripts/test does)"]
 async fn a_reservation_never_ended_lapses_in_redis_too() {
-    let Some(url) = redis_url("a_reservation_never_ended_lapses") else {
-        return;
-    };
+    let url = redis_url("a_reservation_never_ended_lapses");
     let prefix = redis_prefix();
     let redis = RedisStore::open(&url, &prefix).unwrap();
     let clock = clock();
@@ -279,10 +274,9 @@ async fn a_reservation_never_ended_lapses_in_redis_too() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis: set AUTHGATE_TEST_REDIS_URL (scripts/test does)"]
 async fn an_announcement_reaches_the_other_instance_and_not_its_sender() {
-    let Some(url) = redis_url("an_announcement_reaches_the_other_instance") else {
-        return;
-    };
+    let url = redis_url("an_announcement_reaches_the_other_instance");
     let prefix = redis_prefix();
     let redis = RedisStore::open(&url, &prefix).unwrap();
     let (a, b) = (
@@ -309,10 +303,9 @@ async fn an_announcement_reaches_the_other_instance_and_not_its_sender() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis: set AUTHGATE_TEST_REDIS_URL (scripts/test does)"]
 async fn revocations_are_kept_for_the_tokens_remaining_lifetime_and_replayed_to_late_subscribers() {
-    let Some(url) = redis_url("revocations_are_kept_and_replayed") else {
-        return;
-    };
+    let url = redis_url("revocations_are_kept_and_replayed");
     let prefix = redis_prefix();
     let redis = RedisStore::open(&url, &prefix).unwrap();
     let clock = clock();
@@ -369,10 +362,9 @@ async fn revocations_are_kept_for_the_tokens_remaining_lifetime_and_replayed_to_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis: set AUTHGATE_TEST_REDIS_URL (scripts/test does)"]
 async fn while_redis_is_down_calls_fall_back_at_once_and_it_reconnects_by_itself() {
-    let Some(url) = redis_url("while_redis_is_down_calls_fall_back") else {
-        return;
-    };
+    let url = redis_url("while_redis_is_down_calls_fall_back");
     let server = {
         let info = redis::Client::open(url.as_str()).unwrap();
         info.get_connection_info().addr().to_string()
