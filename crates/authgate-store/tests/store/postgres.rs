@@ -203,6 +203,10 @@ async fn a_rotation_racing_an_uncommitted_revocation_waits_for_it_and_changes_no
     let mut revoker = sqlx::ConnectOptions::connect(&schema.options().unwrap())
         .await
         .unwrap();
+    let revoker_pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut revoker)
+        .await
+        .unwrap();
     sqlx::query("BEGIN").execute(&mut revoker).await.unwrap();
     sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2")
         .bind(at(5))
@@ -218,16 +222,18 @@ async fn a_rotation_racing_an_uncommitted_revocation_waits_for_it_and_changes_no
     });
     // Wait until the rotation is blocked on the session's row lock, asking
     // on a third connection: inside the revoker's transaction the activity
-    // view would be one snapshot, never updated.
+    // view would be one snapshot, never updated. Only a backend our revoker
+    // blocks counts: other tests' lock waits share the server.
     let mut watcher = sqlx::ConnectOptions::connect(&schema.options().unwrap())
         .await
         .unwrap();
     let started = Instant::now();
     loop {
         let waiting: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+            "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)) \
              AND query LIKE 'UPDATE sessions SET last_used_at%'",
         )
+        .bind(revoker_pid)
         .fetch_one(&mut watcher)
         .await
         .unwrap();

@@ -158,6 +158,15 @@ async fn the_per_address_limit_refills_evenly_and_a_minute_boundary_gains_nothin
     clock.advance(secs(4));
     assert_eq!(limits.attempt_from(ip).await, Ok(()));
     assert_eq!(limits.attempt_from(ip).await, Err(RetryAfter(6)));
+    // All of it happened in Redis, not in the local fallback: Redis never
+    // failed, and a limiter with no local history of its own (another
+    // instance) finds the same state there.
+    assert!(
+        !redis.is_degraded(),
+        "the limiter fell back to local counting"
+    );
+    let fresh = limiter(&redis, &clock, 10);
+    assert_eq!(fresh.attempt_from(ip).await, Err(RetryAfter(6)));
 }
 
 #[tokio::test]
