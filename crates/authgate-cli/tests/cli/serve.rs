@@ -398,8 +398,28 @@ async fn user_disable_while_serving_rejects_the_users_access_tokens_everywhere()
     .await;
     let login = server.login_ok("erin@example.com", PASSWORD).await;
     let access = login["access_token"].as_str().unwrap();
+    // Used once first: the server holds the token in its verified-token
+    // cache, as it would for a user who is active.
+    for path in ["/me", "/auth/sessions"] {
+        assert_eq!(
+            server.get(path, access).await.status(),
+            StatusCode::OK,
+            "{path}"
+        );
+    }
 
     authgate_ok(dir.path(), &["user", "disable", "erin@example.com"], None);
+    // The command is another process: the server sees the change once its
+    // copy of the records is a second old (DESIGN.md). Wait for that, on
+    // the real clock, with room for a loaded machine.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while server.get("/me", access).await.status() == StatusCode::OK {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the disabled user's token is still accepted after 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     for path in ["/me", "/auth/sessions"] {
         let response = server.get(path, access).await;
         let challenge = response
