@@ -96,6 +96,33 @@ async fn subscribed(bus: &RedisBus) -> mpsc::Receiver<Change> {
     changes
 }
 
+/// A connection of the test's own to the Redis at `url`.
+async fn connection(url: &str) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(url)
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap()
+}
+
+/// Waits until `key` exists: the bus stores announcements on a task of its
+/// own, and its `flush` gives up after 2 s, which a loaded machine can take.
+async fn until_stored(conn: &mut redis::aio::MultiplexedConnection, key: &str) {
+    let deadline = Instant::now() + SUBSCRIBING;
+    loop {
+        let exists: bool = redis::cmd("EXISTS")
+            .arg(key)
+            .query_async(conn)
+            .await
+            .unwrap();
+        if exists {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{key} was never stored");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Waits for `bus`'s subscription to say it is listening and caught up.
 async fn until_listening(bus: &RedisBus) {
     let mut listening = bus.listening();
@@ -329,11 +356,9 @@ async fn revocations_are_kept_for_the_tokens_remaining_lifetime_and_replayed_to_
     });
     a.flush().await;
 
-    let mut conn = redis::Client::open(url.as_str())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
+    let mut conn = connection(&url).await;
+    // Sent in order: once the second is stored, the first is too.
+    until_stored(&mut conn, &format!("{prefix}revoked:token:jti-1")).await;
     let ttl: i64 = redis::cmd("TTL")
         .arg(format!("{prefix}revoked:session:{sid}"))
         .query_async(&mut conn)
@@ -370,7 +395,8 @@ async fn revocations_are_kept_for_the_tokens_remaining_lifetime_and_replayed_to_
 #[ignore = "needs Redis: set AUTHGATE_TEST_REDIS_URL (scripts/test does)"]
 async fn a_key_change_is_replayed_to_a_subscriber_that_was_not_listening() {
     let url = redis_url("a_key_change_is_replayed");
-    let redis = RedisStore::open(&url, &redis_prefix()).unwrap();
+    let prefix = redis_prefix();
+    let redis = RedisStore::open(&url, &prefix).unwrap();
     let b = RedisBus::new(redis.clone(), clock());
     // Before any key change, a new subscriber has nothing to catch up on.
     let mut early = subscribed(&b).await;
@@ -379,6 +405,11 @@ async fn a_key_change_is_replayed_to_a_subscriber_that_was_not_listening() {
     let a = RedisBus::new(redis.clone(), clock());
     a.publish(Change::KeysChanged);
     a.flush().await;
+    until_stored(
+        &mut connection(&url).await,
+        &format!("{prefix}keys:changed"),
+    )
+    .await;
     // An instance starting now (its subscription was not up to hear the
     // announcement) reloads its keys anyway.
     let late = RedisBus::new(redis.clone(), clock());
