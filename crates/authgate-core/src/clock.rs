@@ -64,11 +64,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn manual_clock_moves_only_when_told() {
-        let start = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+    fn unix_time_is_whole_seconds_truncated_as_jwt_claims_are() {
+        // Half a second before and after a second boundary: `unix()` is the
+        // second that has begun, so a token expiring at `exp` is expired
+        // from the first instant of that second, never half a second early.
+        let start = OffsetDateTime::from_unix_timestamp_nanos(1_799_999_999_500_000_000).unwrap();
         let clock = ManualClock::new(start);
-        assert_eq!(clock.now(), start);
-        clock.advance(Duration::minutes(15));
-        assert_eq!(clock.unix(), 1_800_000_900);
+        assert_eq!(clock.unix(), 1_799_999_999);
+        clock.advance(Duration::milliseconds(500));
+        assert_eq!(clock.unix(), 1_800_000_000);
+        clock.advance(Duration::milliseconds(999));
+        assert_eq!(clock.unix(), 1_800_000_000);
     }
 }
