@@ -1,0 +1,387 @@
+//! The functions of `authgate.jwt`: `encode` and `decode` with PyJWT-shaped
+//! arguments and authgate-jwt's strict rules, and the unverified helpers
+//! `decode_jwt`, `get_unverified_header` and `is_jwt_expired`.
+
+use std::borrow::Cow;
+use std::sync::{Arc, LazyLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use authgate_jwt::{
+    Algorithm, Error, KeyResolver, SigningKey, Validation, VerifyingKey, decode_unverified,
+};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyString};
+use serde::de::IgnoredAny;
+
+use crate::cache::KeyCache;
+use crate::convert::{PyJson, ToJson, datetime_seconds};
+use crate::errors::IntoPyResult;
+use crate::keys::{self, KeyArg, PyKeySet, PySigningKey, PyVerifyingKey};
+
+static VERIFYING: LazyLock<KeyCache<VerifyingKey>> = LazyLock::new(KeyCache::new);
+static SIGNING: LazyLock<KeyCache<SigningKey>> = LazyLock::new(KeyCache::new);
+
+/// The UTF-8 text of a `str` or `bytes` argument (a copy for `str` under the 3.9 stable ABI).
+fn text<'a>(value: &'a Bound<'_, PyAny>, what: &str) -> PyResult<Cow<'a, str>> {
+    if let Ok(s) = value.cast::<PyString>() {
+        return s.to_cow();
+    }
+    if let Ok(b) = value.cast::<PyBytes>() {
+        return std::str::from_utf8(b.as_bytes())
+            .map(Cow::Borrowed)
+            .map_err(|_| Error::Malformed("token is not UTF-8"))
+            .py_err();
+    }
+    Err(PyTypeError::new_err(format!("{what} must be str or bytes")))
+}
+
+/// Raw key material of a `str` or `bytes` key argument.
+fn raw_key<'a>(value: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
+    if let Ok(b) = value.cast::<PyBytes>() {
+        return Ok(Cow::Borrowed(b.as_bytes()));
+    }
+    if let Ok(s) = value.cast::<PyString>() {
+        return Ok(match s.to_cow()? {
+            Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
+            Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+        });
+    }
+    Err(PyTypeError::new_err(
+        "key must be a SigningKey, VerifyingKey, KeySet, JWK/JWKS dict, or str/bytes secret or PEM",
+    ))
+}
+
+/// Unix seconds from an int, float or `datetime`; the system clock when `None`.
+fn unix_seconds(value: Option<&Bound<'_, PyAny>>) -> PyResult<i64> {
+    match value {
+        None => Ok(SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))),
+        Some(value) => match datetime_seconds(value)? {
+            Some(seconds) => Ok(seconds),
+            None => Ok(value.extract::<f64>()?.floor() as i64),
+        },
+    }
+}
+
+/// Seconds from an int, float or `timedelta`.
+fn seconds(value: &Bound<'_, PyAny>) -> PyResult<i64> {
+    if value.hasattr(pyo3::intern!(value.py(), "total_seconds"))? {
+        let total: f64 = value.call_method0("total_seconds")?.extract()?;
+        return Ok(total.floor() as i64);
+    }
+    Ok(value.extract::<f64>()?.floor() as i64)
+}
+
+/// A `str`, or an iterable of `str`, as a list of names.
+fn names(value: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+    if let Ok(s) = value.cast::<PyString>() {
+        return Ok(vec![s.to_cow()?.into_owned()]);
+    }
+    value
+        .try_iter()?
+        .map(|item| item?.extract::<String>())
+        .collect()
+}
+
+/// The algorithms of an `algorithms` argument; unknown names are refused.
+fn algorithms(value: &Bound<'_, PyAny>) -> PyResult<Vec<Algorithm>> {
+    names(value)?
+        .iter()
+        .map(|name| keys::algorithm(name))
+        .collect()
+}
+
+/// The keys a `decode` call verifies with.
+enum Keys<'a> {
+    One(Arc<VerifyingKey>),
+    Set(&'a PyKeySet),
+    OwnedSet(PyKeySet),
+}
+
+impl Keys<'_> {
+    fn resolver(&self) -> &(dyn KeyResolver + Sync) {
+        match self {
+            Keys::One(key) => key.as_ref(),
+            Keys::Set(set) => &set.set,
+            Keys::OwnedSet(set) => &set.set,
+        }
+    }
+
+    /// Whether to release the GIL: not for HMAC, whose whole verification is
+    /// shorter than a release and re-acquisition (see python/README.md).
+    fn release_gil(&self) -> bool {
+        match self {
+            Keys::One(key) => !key.algorithm().is_symmetric(),
+            Keys::Set(set) => !set.all_symmetric,
+            Keys::OwnedSet(set) => !set.all_symmetric,
+        }
+    }
+}
+
+/// Checks that a key object's algorithm is one the caller allows.
+fn allowed(alg: Algorithm, allowed: Option<&[Algorithm]>) -> PyResult<()> {
+    match allowed {
+        Some(list) if !list.contains(&alg) => Err(Error::KeyUsage(
+            "the key's algorithm is not among `algorithms`",
+        ))
+        .py_err(),
+        _ => Ok(()),
+    }
+}
+
+/// The key for a raw secret or PEM: the one allowed algorithm, or the token's
+/// `alg` when several are allowed (it must be among them).
+fn keys_from_material(
+    token: &str,
+    material: &[u8],
+    allowed: Option<&[Algorithm]>,
+) -> PyResult<Arc<VerifyingKey>> {
+    let alg = match allowed {
+        None | Some([]) => {
+            return Err(PyTypeError::new_err(
+                "`algorithms` is required when the key is a str or bytes secret or PEM",
+            ));
+        }
+        Some([alg]) => *alg,
+        Some(list) => {
+            let header = decode_unverified::<IgnoredAny>(token).py_err()?.header;
+            let alg = header
+                .alg
+                .parse::<Algorithm>()
+                .map_err(|_| Error::UnsupportedAlgorithm)
+                .py_err()?;
+            if !list.contains(&alg) {
+                return Err(Error::AlgorithmMismatch).py_err();
+            }
+            alg
+        }
+    };
+    VERIFYING
+        .get_or_build(material, alg, None, || {
+            PyVerifyingKey::from_material(alg, material)
+        })
+        .py_err()
+}
+
+fn resolve<'a>(
+    token: &str,
+    key: &'a Bound<'_, PyAny>,
+    allowed_algs: Option<&[Algorithm]>,
+) -> PyResult<Keys<'a>> {
+    if let Ok(k) = key.cast::<PyVerifyingKey>() {
+        let k = &k.get().key;
+        allowed(k.algorithm(), allowed_algs)?;
+        return Ok(Keys::One(Arc::clone(k)));
+    }
+    if let Ok(set) = key.cast::<PyKeySet>() {
+        if let Some(list) = allowed_algs {
+            let header = decode_unverified::<IgnoredAny>(token).py_err()?.header;
+            if !header
+                .alg
+                .parse::<Algorithm>()
+                .is_ok_and(|a| list.contains(&a))
+            {
+                return Err(Error::AlgorithmMismatch).py_err();
+            }
+        }
+        return Ok(Keys::Set(set.get()));
+    }
+    if let Ok(k) = key.cast::<PySigningKey>() {
+        let k = k.get().key.verifying_key();
+        allowed(k.algorithm(), allowed_algs)?;
+        return Ok(Keys::One(Arc::new(k.clone())));
+    }
+    if let Ok(dict) = key.cast::<PyDict>() {
+        return Ok(match keys::from_jwk_dict(dict)? {
+            KeyArg::One(k) => {
+                allowed(k.algorithm(), allowed_algs)?;
+                Keys::One(k)
+            }
+            KeyArg::Set(set) => Keys::OwnedSet(set),
+        });
+    }
+    let material = raw_key(key)?;
+    Ok(Keys::One(keys_from_material(
+        token,
+        &material,
+        allowed_algs,
+    )?))
+}
+
+/// Verifies `token` and returns its claims as a dict.
+#[pyfunction]
+#[pyo3(signature = (token, key, algorithms=None, *, audience=None, issuer=None, leeway=None, typ=None, require=None, now=None))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn decode(
+    py: Python<'_>,
+    token: &Bound<'_, PyAny>,
+    key: &Bound<'_, PyAny>,
+    algorithms: Option<&Bound<'_, PyAny>>,
+    audience: Option<&Bound<'_, PyAny>>,
+    issuer: Option<String>,
+    leeway: Option<&Bound<'_, PyAny>>,
+    typ: Option<String>,
+    require: Option<&Bound<'_, PyAny>>,
+    now: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let token = text(token, "token")?;
+    let allowed_algs = algorithms.map(self::algorithms).transpose()?;
+    let keys = resolve(&token, key, allowed_algs.as_deref())?;
+
+    let mut validation = Validation::new();
+    validation.issuer = issuer;
+    validation.typ = typ;
+    if let Some(audience) = audience {
+        validation.audiences = names(audience)?;
+    }
+    if let Some(leeway) = leeway {
+        validation.leeway = seconds(leeway)?;
+    }
+    if let Some(require) = require {
+        for claim in names(require)? {
+            validation = validation.require(claim);
+        }
+    }
+    let now = unix_seconds(now)?;
+
+    let resolver = keys.resolver();
+    if keys.release_gil() {
+        let token: &str = &token;
+        py.detach(|| authgate_jwt::verify::<IgnoredAny>(token, resolver, &validation, now))
+            .py_err()?;
+        Ok(decode_unverified::<PyJson>(token).py_err()?.claims.0)
+    } else {
+        Ok(
+            authgate_jwt::verify::<PyJson>(&token, resolver, &validation, now)
+                .py_err()?
+                .0,
+        )
+    }
+}
+
+/// The signing key of an `encode` call and the `typ` to write.
+fn signing_key(
+    key: &Bound<'_, PyAny>,
+    algorithm: Option<&str>,
+    kid: Option<&str>,
+) -> PyResult<Arc<SigningKey>> {
+    if let Ok(k) = key.cast::<PySigningKey>() {
+        let k = &k.get().key;
+        if algorithm.is_some_and(|alg| alg != k.algorithm().as_str()) {
+            return Err(Error::KeyUsage("`algorithm` differs from the key's")).py_err();
+        }
+        if kid.is_some_and(|kid| Some(kid) != k.kid()) {
+            return Err(PyValueError::new_err(
+                "a SigningKey's kid is fixed when it is built (pass kid= to its constructor)",
+            ));
+        }
+        return Ok(Arc::clone(k));
+    }
+    let alg = keys::algorithm(algorithm.unwrap_or("HS256"))?;
+    let material = raw_key(key)?;
+    SIGNING
+        .get_or_build(&material, alg, kid, || {
+            let key = PySigningKey::from_material(alg, &material)?;
+            Ok::<_, Error>(match kid {
+                Some(kid) => key.with_kid(kid),
+                None => key,
+            })
+        })
+        .py_err()
+}
+
+/// Signs `payload` (a dict of claims) into a compact JWT.
+#[pyfunction]
+#[pyo3(signature = (payload, key, algorithm=None, headers=None))]
+pub(crate) fn encode(
+    py: Python<'_>,
+    payload: &Bound<'_, PyAny>,
+    key: &Bound<'_, PyAny>,
+    algorithm: Option<&str>,
+    headers: Option<&Bound<'_, PyDict>>,
+) -> PyResult<String> {
+    if !payload.is_instance_of::<PyDict>() {
+        return Err(PyTypeError::new_err("payload must be a dict of claims"));
+    }
+    let (mut typ, mut kid) = (Some("JWT".to_owned()), None::<String>);
+    let mut algorithm = algorithm.map(str::to_owned);
+    if let Some(headers) = headers {
+        for (name, value) in headers.iter() {
+            let value: Option<String> = value.extract()?;
+            match name.extract::<String>()?.as_str() {
+                "typ" => typ = value,
+                "kid" => kid = value,
+                "alg" => match (&algorithm, value) {
+                    (Some(a), Some(v)) if *a != v => {
+                        return Err(PyValueError::new_err(
+                            "headers['alg'] differs from `algorithm`",
+                        ));
+                    }
+                    (_, v) => algorithm = v.or(algorithm),
+                },
+                _ => {
+                    return Err(PyValueError::new_err(
+                        "authgate writes only the alg, typ and kid headers",
+                    ));
+                }
+            }
+        }
+    }
+    let key = signing_key(key, algorithm.as_deref(), kid.as_deref())?;
+    let typ = typ.as_deref();
+    if key.algorithm().is_symmetric() {
+        return authgate_jwt::sign(&key, typ, &ToJson::claims(payload)).py_err();
+    }
+    let claims = serde_json::value::to_raw_value(&ToJson::claims(payload))
+        .map_err(|_| Error::Serialize)
+        .py_err()?;
+    py.detach(|| authgate_jwt::sign(&key, typ, &claims))
+        .py_err()
+}
+
+/// The claims of `token`, **not verified**: for display and refresh scheduling only.
+#[pyfunction]
+pub(crate) fn decode_jwt(token: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let token = text(token, "token")?;
+    Ok(decode_unverified::<PyJson>(&token).py_err()?.claims.0)
+}
+
+/// The JOSE header of `token` (alg, typ, kid, cty), **not verified**.
+#[pyfunction]
+pub(crate) fn get_unverified_header<'py>(
+    py: Python<'py>,
+    token: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let token = text(token, "token")?;
+    let header = decode_unverified::<IgnoredAny>(&token).py_err()?.header;
+    let dict = PyDict::new(py);
+    dict.set_item("alg", header.alg)?;
+    for (name, value) in [
+        ("typ", header.typ),
+        ("kid", header.kid),
+        ("cty", header.cty),
+    ] {
+        if let Some(value) = value {
+            dict.set_item(name, value)?;
+        }
+    }
+    Ok(dict)
+}
+
+/// Whether `token`'s `exp` is at or before `now`, unverified: no `exp` never
+/// expires, a malformed token counts as expired.
+#[pyfunction]
+#[pyo3(signature = (token, now=None))]
+pub(crate) fn is_jwt_expired(
+    token: &Bound<'_, PyAny>,
+    now: Option<&Bound<'_, PyAny>>,
+) -> PyResult<bool> {
+    let now = unix_seconds(now)?;
+    Ok(match text(token, "token") {
+        Ok(token) => authgate_jwt::is_expired(&token, now),
+        Err(e) if e.is_instance_of::<PyTypeError>(token.py()) => return Err(e),
+        Err(_) => true,
+    })
+}
