@@ -2,7 +2,8 @@
 signing keys that rotate on a schedule and keep verifying until every token
 they signed has expired. No server involved.
 
-Keys live in a key store: ``MemoryKeyStore`` (one process; the default).
+Keys live in a key store: ``MemoryKeyStore`` (one process; the default) or
+``authgate.redis_store.RedisKeyStore`` (every process of the app, sealed).
 Every store call has an async twin, and so do ``sign`` and ``verify``.
 Time comes from ``clock`` (Unix seconds), so tests move it instead of sleeping.
 """
@@ -20,7 +21,7 @@ from datetime import timedelta
 from typing import Any, AsyncIterator, Callable, Iterator, Optional, Protocol, Union
 
 from authgate import jwt
-from authgate.errors import KeyStoreError
+from authgate.errors import KeyMismatchError, KeyStoreError
 
 __all__ = ["Clock", "KeyStore", "MemoryKeyStore", "StoredKey", "TokenManager"]
 
@@ -67,7 +68,13 @@ class KeySnapshot:
 
 
 class KeyStore(Protocol):
-    """Where a TokenManager keeps its keys. ``replace`` is only called inside ``lock``."""
+    """Where a TokenManager keeps its keys. ``replace`` is only called inside ``lock``.
+
+    ``refresh_interval``: seconds a manager may go on using the keys it read
+    before reading them again (0 for a store in this process).
+    """
+
+    refresh_interval: float
 
     def load(self) -> KeySnapshot: ...
     def replace(self, keys: Sequence[StoredKey]) -> None: ...
@@ -79,6 +86,8 @@ class KeyStore(Protocol):
 
 class MemoryKeyStore:
     """Keys in this process's memory; share one instance between managers of one app."""
+
+    refresh_interval = 0.0
 
     def __init__(self) -> None:
         self._mutex = threading.Lock()
@@ -122,7 +131,9 @@ class TokenManager:
     ``audiences`` maps short names to the full ``aud`` strings; ``sign``
     takes the short name. A key signs for ``rotation_interval``; after a newer
     key takes over it keeps verifying for ``expiry + leeway`` (every token it
-    signed has expired by then) and is then dropped from the store.
+    signed has expired by then) plus the store's ``refresh_interval`` (other
+    processes may sign with it that long before they notice the rotation),
+    and is then dropped from the store.
     """
 
     def __init__(
@@ -154,6 +165,8 @@ class TokenManager:
         self.store: KeyStore = store if store is not None else MemoryKeyStore()
         self.clock = clock
         self._version = -1
+        self._loaded_at = float("-inf")
+        self._forced_at = float("-inf")
         self._current: Optional[tuple[StoredKey, jwt.SigningKey]] = None
         self._keyset = jwt.KeySet()
         self._parsed: dict[str, jwt.SigningKey] = {}
@@ -163,7 +176,8 @@ class TokenManager:
     def sign(self, claims: Mapping[str, Any], audience: Union[str, Sequence[str]] = "api") -> str:
         """Signs ``claims`` plus ``exp``/``iat``/``nbf``/``iss``/``aud``, rotating first if due."""
         now = self.clock()
-        self._sync(self.store.load(), now)
+        if self._refresh_due(now):
+            self._sync(self.store.load(), now)
         if self._rotation_due(now):
             with self.store.lock():
                 snapshot = self.store.load()
@@ -179,7 +193,8 @@ class TokenManager:
     ) -> str:
         """``sign`` without blocking the event loop (store I/O awaited, RSA in a thread)."""
         now = self.clock()
-        self._sync(await self.store.load_async(), now)
+        if self._refresh_due(now):
+            self._sync(await self.store.load_async(), now)
         if self._rotation_due(now):
             async with self.store.lock_async():
                 snapshot = await self.store.load_async()
@@ -201,20 +216,36 @@ class TokenManager:
         ``audience`` (short names) defaults to every configured audience.
         """
         now = self.clock()
-        self._sync(self.store.load(), now)
-        return self._decode(token, audience, now)
+        if self._refresh_due(now):
+            self._sync(self.store.load(), now)
+        try:
+            return self._decode(token, audience, now)
+        except KeyMismatchError as error:
+            if not self._may_force(error, now):
+                raise
+            self._sync(self.store.load(), now)
+            return self._decode(token, audience, now)
 
     async def verify_async(
         self, token: str, audience: Optional[Union[str, Sequence[str]]] = None
     ) -> dict[str, Any]:
         """``verify`` with the store read awaited."""
         now = self.clock()
-        self._sync(await self.store.load_async(), now)
-        return self._decode(token, audience, now)
+        if self._refresh_due(now):
+            self._sync(await self.store.load_async(), now)
+        try:
+            return self._decode(token, audience, now)
+        except KeyMismatchError as error:
+            if not self._may_force(error, now):
+                raise
+            self._sync(await self.store.load_async(), now)
+            return self._decode(token, audience, now)
 
     def jwks(self) -> dict[str, Any]:
         """The public keys that verify this manager's tokens, as a JWKS (none for HMAC)."""
-        self._sync(self.store.load(), self.clock())
+        now = self.clock()
+        if self._refresh_due(now):
+            self._sync(self.store.load(), now)
         return self._keyset.to_jwks()
 
     # -- internals -------------------------------------------------------
@@ -260,6 +291,21 @@ class TokenManager:
             now=now,
         )
 
+    def _refresh_due(self, now: float) -> bool:
+        interval = self.store.refresh_interval
+        return interval <= 0 or not self._loaded_at <= now < self._loaded_at + interval
+
+    def _may_force(self, error: KeyMismatchError, now: float) -> bool:
+        """Whether a token naming an unknown key may trigger a store read now
+        (another process may have rotated); at most once a second, so tokens
+        with made-up kids cannot turn every request into a store read."""
+        if error.reason != "unknown_kid" or self.store.refresh_interval <= 0:
+            return False
+        if self._forced_at <= now < self._forced_at + 1.0:
+            return False
+        self._forced_at = now
+        return True
+
     def _rotation_due(self, now: float) -> bool:
         return self._current is None or now >= self._current[0].created_at + self.rotation_interval
 
@@ -272,7 +318,7 @@ class TokenManager:
             if key.retired_at is None:
                 key = replace(key, retired_at=now)
             assert key.retired_at is not None
-            if now < key.retired_at + self.expiry + self.leeway:
+            if now < key.retired_at + self.expiry + self.leeway + self.store.refresh_interval:
                 kept.append(key)
         return kept + [fresh]
 
@@ -297,6 +343,7 @@ class TokenManager:
 
     def _sync(self, snapshot: KeySnapshot, now: float) -> None:
         """Adopts the store's keys when they changed since the last look."""
+        self._loaded_at = now
         if snapshot.version == self._version:
             return
         keys = [key for key in snapshot.keys if key.algorithm == self.algorithm]

@@ -1,5 +1,5 @@
-//! The one place where authgate-jwt's `Error` becomes a Python exception of
-//! `authgate.errors`, carrying the Rust `reason()` label.
+//! The one place where Rust errors become Python exceptions of
+//! `authgate.errors`: authgate-jwt's `Error` with its `reason()` label, and key-store sealing failures.
 
 use authgate_jwt::Error;
 use pyo3::prelude::*;
@@ -35,15 +35,30 @@ fn class_name(error: &Error) -> &'static str {
 ///
 /// The message is the Rust `Display`, which never holds token content or keys.
 pub(crate) fn to_py(error: Error) -> PyErr {
-    Python::attach(|py| {
-        let build = || -> PyResult<PyErr> {
-            let module =
-                ERRORS.get_or_try_init(py, || py.import("authgate.errors").map(Bound::unbind))?;
-            let class = module.bind(py).getattr(class_name(&error))?;
-            let instance = class.call1((error.to_string(), error.reason()))?;
-            Ok(PyErr::from_value(instance))
-        };
-        build().unwrap_or_else(|import_failed| import_failed)
+    raise(|py| {
+        let class = errors_module(py)?.getattr(class_name(&error))?;
+        let instance = class.call1((error.to_string(), error.reason()))?;
+        Ok(PyErr::from_value(instance))
+    })
+}
+
+/// `authgate.errors`, imported on first use.
+fn errors_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
+    ERRORS
+        .get_or_try_init(py, || py.import("authgate.errors").map(Bound::unbind))
+        .map(|module| module.bind(py))
+}
+
+/// The exception `build` makes, or the error that kept it from being made.
+fn raise(build: impl FnOnce(Python<'_>) -> PyResult<PyErr>) -> PyErr {
+    Python::attach(|py| build(py).unwrap_or_else(|failed| failed))
+}
+
+/// A `KeyStoreError` (reason `key_store`): a TokenManager store's sealed key could not be made or opened.
+pub(crate) fn key_store_error(message: &str) -> PyErr {
+    raise(|py| {
+        let class = errors_module(py)?.getattr("KeyStoreError")?;
+        Ok(PyErr::from_value(class.call1((message, "key_store"))?))
     })
 }
 

@@ -22,18 +22,29 @@ use crate::keys::{self, KeyArg, PyKeySet, PySigningKey, PyVerifyingKey};
 static VERIFYING: LazyLock<KeyCache<VerifyingKey>> = LazyLock::new(KeyCache::new);
 static SIGNING: LazyLock<KeyCache<SigningKey>> = LazyLock::new(KeyCache::new);
 
-/// The UTF-8 text of a `str` or `bytes` argument (a copy for `str` under the 3.9 stable ABI).
-fn text<'a>(value: &'a Bound<'_, PyAny>, what: &str) -> PyResult<Cow<'a, str>> {
-    if let Ok(s) = value.cast::<PyString>() {
-        return s.to_cow();
+/// The UTF-8 bytes of a `str` or `bytes` token, held as a Python `bytes`.
+///
+/// The 3.9 stable ABI has no way to borrow a `str`'s UTF-8 (that came in
+/// 3.10), so a `str` is encoded once into a `bytes` that is kept alive and
+/// borrowed; pyo3's `to_cow` would copy it a second time into a `String`.
+struct Utf8<'py>(Bound<'py, PyBytes>);
+
+impl Utf8<'_> {
+    fn new<'py>(value: &Bound<'py, PyAny>, what: &str) -> PyResult<Utf8<'py>> {
+        if let Ok(s) = value.cast::<PyString>() {
+            return Ok(Utf8(s.encode_utf8()?));
+        }
+        if let Ok(b) = value.cast::<PyBytes>() {
+            return Ok(Utf8(b.clone()));
+        }
+        Err(PyTypeError::new_err(format!("{what} must be str or bytes")))
     }
-    if let Ok(b) = value.cast::<PyBytes>() {
-        return std::str::from_utf8(b.as_bytes())
-            .map(Cow::Borrowed)
+
+    fn as_str(&self) -> PyResult<&str> {
+        std::str::from_utf8(self.0.as_bytes())
             .map_err(|_| Error::Malformed("token is not UTF-8"))
-            .py_err();
+            .py_err()
     }
-    Err(PyTypeError::new_err(format!("{what} must be str or bytes")))
 }
 
 /// Raw key material of a `str` or `bytes` key argument.
@@ -85,12 +96,16 @@ fn names(value: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
         .collect()
 }
 
-/// The algorithms of an `algorithms` argument; unknown names are refused.
+/// The algorithms of an `algorithms` argument (a name or an iterable of
+/// names); unknown names are refused.
 fn algorithms(value: &Bound<'_, PyAny>) -> PyResult<Vec<Algorithm>> {
-    names(value)?
-        .iter()
-        .map(|name| keys::algorithm(name))
-        .collect()
+    let parse = |name: &Bound<'_, PyAny>| -> PyResult<Algorithm> {
+        keys::algorithm(&name.cast::<PyString>()?.to_cow()?)
+    };
+    if value.is_instance_of::<PyString>() {
+        return Ok(vec![parse(value)?]);
+    }
+    value.try_iter()?.map(|item| parse(&item?)).collect()
 }
 
 /// The keys a `decode` call verifies with.
@@ -226,9 +241,10 @@ pub(crate) fn decode(
     require: Option<&Bound<'_, PyAny>>,
     now: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Py<PyAny>> {
-    let token = text(token, "token")?;
+    let token = Utf8::new(token, "token")?;
+    let token = token.as_str()?;
     let allowed_algs = algorithms.map(self::algorithms).transpose()?;
-    let keys = resolve(&token, key, allowed_algs.as_deref())?;
+    let keys = resolve(token, key, allowed_algs.as_deref())?;
 
     let mut validation = Validation::new();
     validation.issuer = issuer;
@@ -248,13 +264,12 @@ pub(crate) fn decode(
 
     let resolver = keys.resolver();
     if keys.release_gil() {
-        let token: &str = &token;
         py.detach(|| authgate_jwt::verify::<IgnoredAny>(token, resolver, &validation, now))
             .py_err()?;
         Ok(decode_unverified::<PyJson>(token).py_err()?.claims.0)
     } else {
         Ok(
-            authgate_jwt::verify::<PyJson>(&token, resolver, &validation, now)
+            authgate_jwt::verify::<PyJson>(token, resolver, &validation, now)
                 .py_err()?
                 .0,
         )
@@ -344,8 +359,11 @@ pub(crate) fn encode(
 /// The claims of `token`, **not verified**: for display and refresh scheduling only.
 #[pyfunction]
 pub(crate) fn decode_jwt(token: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    let token = text(token, "token")?;
-    Ok(decode_unverified::<PyJson>(&token).py_err()?.claims.0)
+    let token = Utf8::new(token, "token")?;
+    Ok(decode_unverified::<PyJson>(token.as_str()?)
+        .py_err()?
+        .claims
+        .0)
 }
 
 /// The JOSE header of `token` (alg, typ, kid, cty), **not verified**.
@@ -354,8 +372,10 @@ pub(crate) fn get_unverified_header<'py>(
     py: Python<'py>,
     token: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let token = text(token, "token")?;
-    let header = decode_unverified::<IgnoredAny>(&token).py_err()?.header;
+    let token = Utf8::new(token, "token")?;
+    let header = decode_unverified::<IgnoredAny>(token.as_str()?)
+        .py_err()?
+        .header;
     let dict = PyDict::new(py);
     dict.set_item("alg", header.alg)?;
     for (name, value) in [
@@ -379,9 +399,9 @@ pub(crate) fn is_jwt_expired(
     now: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<bool> {
     let now = unix_seconds(now)?;
-    Ok(match text(token, "token") {
-        Ok(token) => authgate_jwt::is_expired(&token, now),
-        Err(e) if e.is_instance_of::<PyTypeError>(token.py()) => return Err(e),
+    let token = Utf8::new(token, "token")?;
+    Ok(match token.as_str() {
+        Ok(token) => authgate_jwt::is_expired(token, now),
         Err(_) => true,
     })
 }

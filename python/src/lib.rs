@@ -8,6 +8,7 @@ mod convert;
 mod errors;
 mod jwt;
 mod keys;
+mod seal;
 
 use pyo3::prelude::*;
 
@@ -22,6 +23,8 @@ fn _authgate(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(jwt::decode_jwt, m)?)?;
     m.add_function(wrap_pyfunction!(jwt::get_unverified_header, m)?)?;
     m.add_function(wrap_pyfunction!(jwt::is_jwt_expired, m)?)?;
+    m.add_function(wrap_pyfunction!(seal::seal, m)?)?;
+    m.add_function(wrap_pyfunction!(seal::unseal, m)?)?;
     let algorithms: Vec<&str> = authgate_jwt::Algorithm::ALL
         .iter()
         .map(|a| a.as_str())
