@@ -103,6 +103,10 @@ def decoders(alg: str) -> tuple[str, str, dict[str, Decoder]]:
         "joserfc": joserfc_decode,
         "oxyjwt": lambda t: oxyjwt.decode(t, oxy_key, algorithms=[alg], audience=AUDIENCE, issuer=ISSUER),
     }
+    if alg == "HS256":  # oxyjwt takes raw keys for HMAC only
+        table["oxyjwt (PyJWT-style raw key)"] = lambda t: oxyjwt.decode(
+            t, raw_key, algorithms=[alg], audience=AUDIENCE, issuer=ISSUER
+        )
     return token, expired, table
 
 
