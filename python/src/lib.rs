@@ -8,6 +8,8 @@ mod convert;
 mod errors;
 mod jwt;
 mod keys;
+mod keyset;
+mod resolve;
 mod seal;
 
 use pyo3::prelude::*;
@@ -17,7 +19,7 @@ use pyo3::prelude::*;
 fn _authgate(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<keys::PySigningKey>()?;
     m.add_class::<keys::PyVerifyingKey>()?;
-    m.add_class::<keys::PyKeySet>()?;
+    m.add_class::<keyset::PyKeySet>()?;
     m.add_function(wrap_pyfunction!(jwt::decode, m)?)?;
     m.add_function(wrap_pyfunction!(jwt::encode, m)?)?;
     m.add_function(wrap_pyfunction!(jwt::decode_jwt, m)?)?;
