@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Optional, Union
+from typing import Any, Optional, Union, final
 
 _Material = Union[str, bytes]
 _Time = Union[int, float, datetime]
@@ -12,6 +12,7 @@ _Key = Union["SigningKey", "VerifyingKey", "KeySet", Mapping[str, Any], str, byt
 
 ALGORITHMS: tuple[str, ...]
 
+@final
 class SigningKey:
     """A private (or shared-secret) key that signs tokens with one algorithm."""
 
@@ -33,6 +34,7 @@ class SigningKey:
     @property
     def verifying_key(self) -> VerifyingKey: ...
 
+@final
 class VerifyingKey:
     """A public (or shared-secret) key that verifies tokens of one algorithm."""
 
@@ -53,10 +55,11 @@ class VerifyingKey:
     @property
     def kid(self) -> Optional[str]: ...
 
+@final
 class KeySet:
     """Verifying keys chosen by the token's ``kid``."""
 
-    def __init__(self, keys: Optional[Iterable[Union[VerifyingKey, SigningKey]]] = None) -> None: ...
+    def __new__(cls, keys: Optional[Iterable[Union[VerifyingKey, SigningKey]]] = None) -> KeySet: ...
     @staticmethod
     def from_jwks(jwks: Union[Mapping[str, Any], str]) -> KeySet: ...
     def to_jwks(self) -> dict[str, Any]: ...
@@ -64,7 +67,8 @@ class KeySet:
     @property
     def kids(self) -> list[str]: ...
     def __len__(self) -> int: ...
-    def __contains__(self, kid: object) -> bool: ...
+    def __repr__(self) -> str: ...
+    def __contains__(self, kid: object, /) -> bool: ...
 
 def decode(
     token: _Material,
