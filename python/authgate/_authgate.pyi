@@ -6,6 +6,20 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Optional, Union, final
 
+__all__ = [
+    "SigningKey",
+    "VerifyingKey",
+    "KeySet",
+    "decode",
+    "encode",
+    "decode_jwt",
+    "get_unverified_header",
+    "is_jwt_expired",
+    "seal",
+    "unseal",
+    "ALGORITHMS",
+]
+
 _Material = Union[str, bytes]
 _Time = Union[int, float, datetime]
 _Key = Union["SigningKey", "VerifyingKey", "KeySet", Mapping[str, Any], str, bytes]

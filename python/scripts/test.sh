@@ -62,11 +62,15 @@ echo "== mypy --strict"
 # sources and the .pyi stubs, pytest (below) the installed wheel.
 "$venv/bin/python" -m mypy --strict authgate tests
 
-echo "== pytest"
-# Run from a temporary directory with tests copied, so `import authgate`
+# stubtest and pytest run from a temporary directory, so `import authgate`
 # resolves to the installed wheel, not python/authgate without its extension.
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+
+echo "== stubtest (the .pyi stubs against the built extension)"
+(cd "$work" && "$venv/bin/python" -m mypy.stubtest authgate._authgate --ignore-disjoint-bases)
+
+echo "== pytest"
 cp -r tests "$work/tests"
 cp pyproject.toml "$work/"
 (cd "$work" && "$venv/bin/python" -m pytest -q -p no:cacheprovider tests)
