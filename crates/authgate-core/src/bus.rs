@@ -9,7 +9,7 @@
 //! finds the change in the database.
 
 use async_trait::async_trait;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use uuid::Uuid;
 
 use crate::records::RecordCache;
@@ -74,7 +74,19 @@ pub trait ChangeBus: Send + Sync + std::fmt::Debug {
 
     /// Delivers the changes announced by other instances to `sink` until
     /// `sink` is closed, reconnecting by itself when the link is lost.
+    /// A (re)subscription first delivers what was kept for late subscribers
+    /// (revocations still in force, a recent key change).
     fn subscribe(&self, sink: mpsc::Sender<Change>);
+
+    /// Whether this bus's subscription is listening: `true` once it is
+    /// subscribed and has delivered what was kept for late subscribers (so
+    /// nothing announced from then on is missed), `false` while it is not
+    /// (before the first subscription, after a lost link). Watch it to wait
+    /// for the moment, never a duration. A bus with nothing to listen to is
+    /// always listening.
+    fn listening(&self) -> watch::Receiver<bool> {
+        watch::channel(true).1
+    }
 
     /// Waits (briefly) until the changes announced so far have been sent,
     /// for short-lived processes such as the administration commands.

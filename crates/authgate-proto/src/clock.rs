@@ -91,19 +91,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_manual_clock_moves_only_when_told() {
-        let start = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+    fn unix_time_is_whole_seconds_truncated_as_jwt_claims_are() {
+        // Half a second before and after a second boundary: `unix()` is the
+        // second that has begun, so a token expiring at `exp` is expired
+        // from the first instant of that second, never half a second early.
+        let start = OffsetDateTime::from_unix_timestamp_nanos(1_799_999_999_500_000_000).unwrap();
         let clock = ManualClock::new(start);
-        assert_eq!(clock.now(), start);
-        clock.advance(Duration::minutes(15));
-        assert_eq!(clock.unix(), 1_800_000_900);
-        clock.set_unix(5);
-        assert_eq!(clock.unix(), 5);
+        assert_eq!(clock.unix(), 1_799_999_999);
+        clock.advance(Duration::milliseconds(500));
+        assert_eq!(clock.unix(), 1_800_000_000);
+        clock.advance(Duration::milliseconds(999));
+        assert_eq!(clock.unix(), 1_800_000_000);
     }
 
     #[test]
-    fn the_system_clock_is_after_2024() {
-        assert!(SystemClock.unix() > 1_700_000_000);
+    fn the_system_clock_tells_the_systems_time_in_unix_seconds() {
+        use std::time::{SystemTime, UNIX_EPOCH};
+        let before = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+        let now = SystemClock.unix();
+        let after = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+        // Whole seconds, truncated (as `exp` and `nbf` are compared), and
+        // after 2024-01-01 (1_704_067_200): not a clock stuck at the epoch.
+        assert!(now > 1_704_067_200, "{now}");
+        assert!(
+            (before.as_secs() as i64..=after.as_secs() as i64).contains(&now),
+            "{before:?} <= {now} <= {after:?}"
+        );
     }
 
     #[test]

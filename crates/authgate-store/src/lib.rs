@@ -9,8 +9,10 @@
 //!   ([`RedisLimiter`]) and a pub/sub channel of changes ([`RedisBus`]);
 //!   module `redis`. The database stays the source of truth.
 //!
-//! Each backend owns its SQL; they share only `common` (detached writes, key
-//! state names, LIKE escaping). The server picks a backend once at start and
+//! Each backend owns its SQL; they share `common`: detached writes, the
+//! steps of the key transition and of the session writes (generic over a
+//! backend's transaction, which supplies the statements), the statements
+//! whose text is the same on both, key state names and LIKE escaping. The server picks a backend once at start and
 //! holds it as an `Arc<dyn Store>`, which it hands out as `Arc<dyn UserStore>`
 //! and friends.
 //!

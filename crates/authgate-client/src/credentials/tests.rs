@@ -206,6 +206,18 @@ mod unix {
         fs::metadata(path).unwrap().permissions().mode() & 0o777
     }
 
+    /// Gives `path` to the user `uid`. Only a privileged process can give a
+    /// file away, so the tests calling this are ignored unless run as root
+    /// (`--include-ignored`), and fail here, saying so, when they are not.
+    fn give_away(path: &Path, uid: u32) {
+        if let Err(e) = std::os::unix::fs::chown(path, Some(uid), None) {
+            panic!(
+                "chown {} to uid {uid}: {e} (this test needs root)",
+                path.display()
+            );
+        }
+    }
+
     #[test]
     fn a_directory_other_users_may_use_is_refused_and_made_private_by_saving() {
         let dir = tempfile::tempdir().unwrap();
@@ -227,17 +239,12 @@ mod unix {
     }
 
     #[test]
+    #[ignore = "needs root: only root can give a directory or file to another user (scripts/test in CI runs as root)"]
     fn credentials_are_not_written_into_another_users_directory() {
         use std::os::unix::fs::MetadataExt;
         let dir = tempfile::tempdir().unwrap();
         let stranger = fs::metadata(dir.path()).unwrap().uid() + 1;
-        // As below: only a privileged process can give the directory away.
-        if std::os::unix::fs::chown(dir.path(), Some(stranger), None).is_err() {
-            eprintln!(
-                "SKIPPED credentials_are_not_written_into_another_users_directory: chown needs root"
-            );
-            return;
-        }
+        give_away(dir.path(), stranger);
         chmod(dir.path(), 0o755);
         let file = CredentialsFile::for_server(dir.path(), "https://a.example");
         let refused = refusal(file.save(&credentials("https://a.example")));
@@ -263,18 +270,14 @@ mod unix {
     }
 
     #[test]
+    #[ignore = "needs root: only root can give a directory or file to another user (scripts/test in CI runs as root)"]
     fn a_file_owned_by_another_user_is_refused() {
         use std::os::unix::fs::MetadataExt;
         let dir = tempfile::tempdir().unwrap();
         let file = CredentialsFile::for_server(dir.path(), "https://a.example");
         file.save(&credentials("https://a.example")).unwrap();
         let stranger = fs::metadata(dir.path()).unwrap().uid() + 1;
-        // Only a privileged process can give a file away; without that,
-        // no file of another user can be set up here.
-        if std::os::unix::fs::chown(file.path(), Some(stranger), None).is_err() {
-            eprintln!("SKIPPED a_file_owned_by_another_user_is_refused: chown needs root");
-            return;
-        }
+        give_away(file.path(), stranger);
         let refused = refusal(file.load());
         assert!(
             refused.contains(&format!("owned by uid {stranger}")),

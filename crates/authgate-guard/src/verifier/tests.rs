@@ -343,8 +343,12 @@ fn a_capacity_of_zero_verifies_every_time_in_full() {
     let key = key();
     let verifier = Verifier::new(config().cache_capacity(0), keyset(&[&key])).unwrap();
     let token = token(&key, &claims("t1"));
-    verifier.verify_token(&token, NOW).unwrap();
-    verifier.verify_token(&token, NOW).unwrap();
+    let first = verifier.verify_token(&token, NOW).unwrap();
+    let second = verifier.verify_token(&token, NOW).unwrap();
+    // Both verified and parsed anew (a cache hands out the same claims),
+    // and both are the token's.
+    assert_eq!(second.token_id(), "t1");
+    assert!(!Arc::ptr_eq(&first.into_claims(), &second.into_claims()));
     let stats = verifier.stats();
     assert_eq!((stats.misses, stats.hits, stats.capacity), (2, 0, 0));
 }

@@ -2,8 +2,12 @@
 //! so the user's refresh tokens and access tokens stop working.
 //!
 //! Accounts are disabled through the user store, as `authgate user disable`
-//! does (from another process, possibly while the server runs).
+//! does (from another process, possibly while the server runs). The server
+//! has used the user's token just before, so its caches are warm; a change
+//! made by another process reaches it within [`FRESH_FOR`] (DESIGN.md:
+//! within a second), and the tests move its clock that far.
 
+use authgate_core::FRESH_FOR;
 use authgate_proto::MeResponse;
 use authgate_testkit::reqwest::StatusCode;
 use authgate_testkit::{
@@ -11,7 +15,12 @@ use authgate_testkit::{
 };
 use serde_json::json;
 
+/// Disables `user` through the store. Before that, their access token is
+/// used once, so the server holds it in its verified-token cache (and the
+/// session and user records in theirs): what follows is tested against
+/// warm caches, as on a server in use.
 async fn disable(app: &TestApp, user: &TestUser) {
+    assert_eq!(app.me(&user.access).await.status(), StatusCode::OK);
     let (disabled, revoked) = app
         .state
         .auth
@@ -23,6 +32,7 @@ async fn disable(app: &TestApp, user: &TestUser) {
         .expect("the user exists");
     assert!(!disabled.is_active);
     assert_eq!(revoked.len(), 1, "the store revoked the user's one session");
+    app.advance(std::time::Duration::try_from(FRESH_FOR).unwrap());
 }
 
 #[tokio::test]

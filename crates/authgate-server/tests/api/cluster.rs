@@ -6,11 +6,15 @@
 //!
 //! Each test has a schema and a Redis key prefix of its own and needs
 //! `AUTHGATE_TEST_POSTGRES_URL` and `AUTHGATE_TEST_REDIS_URL`; without them
-//! it skips and says so (or fails, when `AUTHGATE_TEST_REQUIRE_SERVICES=1`).
+//! the tests are `#[ignore]`d (`scripts/test` runs them).
 //!
 //! "Within a second" is real time, the time a Redis announcement takes to
-//! travel, so these tests poll the other instance for up to a second (in
-//! 20 ms steps); the servers' own clocks stand still unless a test moves them.
+//! travel. The tests first wait until the receiving instance's subscription
+//! says it is listening (a signal, not a duration), then poll it in 20 ms
+//! steps for the change; they give up after [`WITHIN`], generous for a
+//! loaded 2-core machine yet shorter than the 10 s database poll that would
+//! otherwise deliver the change. The servers' own clocks stand still unless
+//! a test moves them.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -21,8 +25,13 @@ use authgate_store::testing::TcpProxy;
 use authgate_testkit::reqwest::StatusCode;
 use authgate_testkit::{Cluster, TestApp, assert_error, expect_json};
 
-/// The bound DESIGN.md sets on seeing another instance's change.
-const WITHIN: Duration = Duration::from_secs(1);
+/// How long to poll for another instance's change before calling it lost
+/// (DESIGN.md promises a second; this is real time under load).
+const WITHIN: Duration = Duration::from_secs(5);
+
+/// How long a subscription may take to (re)connect, or a probe to turn,
+/// before the test gives up (it waits for the event, not for this).
+const SETTLE: Duration = Duration::from_secs(30);
 
 const DAY: Duration = Duration::from_secs(86_400);
 const MINUTE: Duration = Duration::from_secs(60);
@@ -46,6 +55,16 @@ where
     }
 }
 
+/// Waits until `app`'s subscription to the other instances' announcements
+/// is (`true`) or is not (`false`) listening.
+async fn until_listening(app: &TestApp, wanted: bool) {
+    let mut listening = app.state.auth.deps().bus.listening();
+    tokio::time::timeout(SETTLE, listening.wait_for(|up| *up == wanted))
+        .await
+        .unwrap_or_else(|_| panic!("the subscription never turned listening = {wanted}"))
+        .unwrap();
+}
+
 async fn me_status(app: &TestApp, access: &str) -> StatusCode {
     app.me(access).await.status()
 }
@@ -56,15 +75,15 @@ async fn published_kids(app: &TestApp) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL and Redis: set AUTHGATE_TEST_POSTGRES_URL and AUTHGATE_TEST_REDIS_URL (scripts/test does)"]
 async fn a_logout_on_one_instance_is_refused_on_the_other_within_a_second() {
-    let Some(cluster) = Cluster::start("api::cluster::a_logout_on_one_instance").await else {
-        return;
-    };
+    let cluster = Cluster::start("api::cluster::a_logout_on_one_instance").await;
     let (a, b) = (cluster.spawn().await, cluster.spawn().await);
     // The contrast: an instance on the same database without Redis.
     let polling = cluster
         .spawn_with(|s| s.storage.redis_url = String::new())
         .await;
+    until_listening(&b, true).await;
     let user = a.new_user().await;
     // Both read the session, so both hold a fresh copy of it.
     assert_eq!(me_status(&b, &user.access).await, StatusCode::OK);
@@ -76,7 +95,7 @@ async fn a_logout_on_one_instance_is_refused_on_the_other_within_a_second() {
         me_status(&b, &user.access).await == StatusCode::UNAUTHORIZED
     })
     .await;
-    assert!(took.is_some(), "B still accepts the token after a second");
+    assert!(took.is_some(), "B still accepts the token after {WITHIN:?}");
 
     // Without Redis nothing tells the instance: it trusts its copy of the
     // session for a second of its own clock (standing still here) and finds
@@ -89,18 +108,20 @@ async fn a_logout_on_one_instance_is_refused_on_the_other_within_a_second() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL and Redis: set AUTHGATE_TEST_POSTGRES_URL and AUTHGATE_TEST_REDIS_URL (scripts/test does)"]
 async fn a_rotation_on_one_instance_is_served_by_the_others_jwks_within_a_second() {
-    let Some(cluster) = Cluster::start("api::cluster::a_rotation_on_one_instance").await else {
-        return;
-    };
+    let cluster = Cluster::start("api::cluster::a_rotation_on_one_instance").await;
     let (a, b) = (cluster.spawn().await, cluster.spawn().await);
     assert_eq!(published_kids(&a).await, published_kids(&b).await);
     let before = b.state.keys.ring().signing.kid().map(str::to_owned);
+    // B hears announcements from now on (and, had it not, a key change is
+    // replayed to it when it subscribes).
+    until_listening(&b, true).await;
 
     a.state.rotate_keys().await.unwrap();
     let expected = published_kids(&a).await;
     let took = within(WITHIN, || async { published_kids(&b).await == expected }).await;
-    assert!(took.is_some(), "B's JWKS lags after a second");
+    assert!(took.is_some(), "B's JWKS lags after {WITHIN:?}");
     assert_ne!(
         b.state.keys.ring().signing.kid().map(str::to_owned),
         before,
@@ -114,10 +135,9 @@ async fn a_rotation_on_one_instance_is_served_by_the_others_jwks_within_a_second
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL and Redis: set AUTHGATE_TEST_POSTGRES_URL and AUTHGATE_TEST_REDIS_URL (scripts/test does)"]
 async fn the_login_limits_are_counted_together_by_the_instances() {
-    let Some(cluster) = Cluster::start("api::cluster::the_login_limits").await else {
-        return;
-    };
+    let cluster = Cluster::start("api::cluster::the_login_limits").await;
     let limits = |s: &mut authgate_server::Settings| {
         s.rate_limit.login_per_ip_per_minute = 9;
         s.rate_limit.account_failures_before_delay = 3;
@@ -166,13 +186,14 @@ async fn the_login_limits_are_counted_together_by_the_instances() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL and Redis: set AUTHGATE_TEST_POSTGRES_URL and AUTHGATE_TEST_REDIS_URL (scripts/test does)"]
 async fn two_instances_racing_a_rotation_make_exactly_one_new_key() {
-    let Some(cluster) = Cluster::start("api::cluster::two_instances_racing").await else {
-        return;
-    };
+    let cluster = Cluster::start("api::cluster::two_instances_racing").await;
     let (a, b) = (cluster.spawn().await, cluster.spawn().await);
     let states = |app: &TestApp| app.state.keys.ring().version.clone();
     assert_eq!(states(&a), states(&b), "the second start made no key");
+    until_listening(&a, true).await;
+    until_listening(&b, true).await;
 
     // Both reach the publication lead, then the rotation, at once (they
     // share the cluster's clock).
@@ -191,10 +212,9 @@ async fn two_instances_racing_a_rotation_make_exactly_one_new_key() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL and Redis: set AUTHGATE_TEST_POSTGRES_URL and AUTHGATE_TEST_REDIS_URL (scripts/test does)"]
 async fn without_redis_instances_keep_serving_say_degraded_and_reconnect_by_themselves() {
-    let Some(cluster) = Cluster::start("api::cluster::without_redis").await else {
-        return;
-    };
+    let cluster = Cluster::start("api::cluster::without_redis").await;
     let server = cluster
         .redis_url
         .trim_start_matches("redis://")
@@ -208,8 +228,10 @@ async fn without_redis_instances_keep_serving_say_degraded_and_reconnect_by_them
     let b = cluster.spawn().await;
     let ready: ReadyResponse = expect_json(a.get("/readyz").await, StatusCode::OK).await;
     assert!(ready.is_ready() && ready.failed().next().is_none());
+    until_listening(&a, true).await;
 
     proxy.cut().await;
+    until_listening(&a, false).await;
     let response = a.get("/readyz").await;
     let ready: ReadyResponse = expect_json(response, StatusCode::OK).await;
     assert_eq!(
@@ -248,12 +270,15 @@ async fn without_redis_instances_keep_serving_say_degraded_and_reconnect_by_them
     assert_eq!(me_status(&a, &victim.access).await, StatusCode::OK);
 
     proxy.restore().await.unwrap();
-    let caught_up = within(Duration::from_secs(3), || async {
+    // Once A is listening again it has been handed the revocations kept in
+    // Redis; applying them is a step away (not the 10 s poll).
+    until_listening(&a, true).await;
+    let caught_up = within(WITHIN, || async {
         me_status(&a, &victim.access).await == StatusCode::UNAUTHORIZED
     })
     .await;
     assert!(caught_up.is_some(), "A caught up on what it missed");
-    let back = within(Duration::from_secs(5), || async {
+    let back = within(SETTLE, || async {
         a.get("/readyz")
             .await
             .json::<ReadyResponse>()
@@ -265,20 +290,12 @@ async fn without_redis_instances_keep_serving_say_degraded_and_reconnect_by_them
     })
     .await;
     assert!(back.is_some(), "A sees Redis again by itself");
-    // A's subscription is back too: a logout on B reaches it within a second.
+    // A's subscription is back too: a logout on B reaches it.
     let other = b.new_user().await;
     assert_eq!(me_status(&a, &other.access).await, StatusCode::OK);
-    let resumed = within(Duration::from_secs(3), || async {
-        // The subscription may still be on its way back: log in again until
-        // a logout on B is seen on A within a second.
-        let user = b.new_user().await;
-        assert_eq!(me_status(&a, &user.access).await, StatusCode::OK);
-        assert_eq!(b.logout(&user.access, None).await.status(), StatusCode::OK);
-        within(WITHIN, || async {
-            me_status(&a, &user.access).await == StatusCode::UNAUTHORIZED
-        })
-        .await
-        .is_some()
+    assert_eq!(b.logout(&other.access, None).await.status(), StatusCode::OK);
+    let resumed = within(WITHIN, || async {
+        me_status(&a, &other.access).await == StatusCode::UNAUTHORIZED
     })
     .await;
     assert!(resumed.is_some(), "A hears B's announcements again");

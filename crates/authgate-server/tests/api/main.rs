@@ -16,13 +16,15 @@
 //! - `admin`: the administration routes and their permission boundaries.
 //! - `audit`: the audit trail and its sinks.
 //! - `limits`: brute-force protection (account delay, per-address limit, proxies).
-//! - `metrics`: the Prometheus scrape after a scripted flow.
 //! - `oauth`: client credentials, introspection and revocation.
 //! - `openapi`: `GET /openapi.json` against the router and API.md.
 //! - `postgres`: the flow on PostgreSQL, and the database going away and
-//!   coming back (needs `AUTHGATE_TEST_POSTGRES_URL`; skips loudly without).
+//!   coming back (needs `AUTHGATE_TEST_POSTGRES_URL`; ignored without).
 //! - `cluster`: two instances sharing PostgreSQL and Redis (needs both
-//!   `AUTHGATE_TEST_POSTGRES_URL` and `AUTHGATE_TEST_REDIS_URL`).
+//!   `AUTHGATE_TEST_POSTGRES_URL` and `AUTHGATE_TEST_REDIS_URL`; ignored without).
+//!
+//! The Prometheus scrape is tested in a binary of its own (`tests/metrics.rs`):
+//! the recorder is one per process, and only there are its counts the test's own.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
@@ -33,7 +35,6 @@ mod errors;
 mod flow;
 mod keys;
 mod limits;
-mod metrics;
 mod oauth;
 mod openapi;
 mod passwords;

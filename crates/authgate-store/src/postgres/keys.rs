@@ -7,10 +7,12 @@ use authgate_proto::KeyState;
 use time::OffsetDateTime;
 
 use super::PostgresStore;
-use super::audit::insert_event;
 use super::codec::{ts, ts_opt};
 use super::error::map_err;
-use crate::common::{detached, state_of, state_text};
+use sqlx::{Postgres, Transaction};
+
+use crate::common::keys::{self, KeyTx};
+use crate::common::{UPDATE_KEY, detached, state_of, state_text};
 
 /// A `signing_keys` row as PostgreSQL returns it, before validation.
 #[derive(sqlx::FromRow)]
@@ -80,64 +82,61 @@ impl KeyStore for PostgresStore {
         let (expected, updated, inserted) =
             (expected.to_vec(), updated.to_vec(), inserted.to_vec());
         detached(async move {
-            let (expected, updated, inserted) = (&expected[..], &updated[..], &inserted[..]);
-            let mut tx = this.pool.begin().await.map_err(map_err)?;
-            // Instances racing a rotation queue on this lock, which conflicts
-            // with itself and with every write to the table but not with
-            // reads. Row locks (SELECT … FOR UPDATE) would not do: with no key
-            // yet, or when the rivals insert different kids, there is no row
-            // to wait on. Under READ COMMITTED the SELECT below takes its
-            // snapshot after the lock is granted, so each instance compares
-            // the set the previous one committed.
-            sqlx::query("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE")
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-            let rows: Vec<(String, String)> =
-                sqlx::query_as("SELECT kid, state FROM signing_keys ORDER BY kid")
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-            let mut current = rows
-                .into_iter()
-                .map(|(kid, state)| Ok((kid, state_of(&state)?)))
-                .collect::<StoreResult<Vec<_>>>()?;
-            current.sort_by(|a, b| a.0.cmp(&b.0));
-            let mut wanted = expected.to_vec();
-            wanted.sort_by(|a, b| a.0.cmp(&b.0));
-            if current != wanted {
-                tx.rollback().await.map_err(map_err)?;
-                return Ok(false);
-            }
-            for key in updated {
-                let changed = sqlx::query(
-                    "UPDATE signing_keys SET state = $2, activates_at = $3, retires_at = $4, \
-                     expires_at = $5 WHERE kid = $1",
-                )
-                .bind(&key.kid)
-                .bind(state_text(key.state)?)
-                .bind(ts_opt(key.activates_at)?)
-                .bind(ts_opt(key.retires_at)?)
-                .bind(ts_opt(key.expires_at)?)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?
-                .rows_affected();
-                if changed != 1 {
-                    tx.rollback().await.map_err(map_err)?;
-                    return Err(StoreError::Other("a key to update does not exist".into()));
-                }
-            }
-            for key in inserted {
-                insert(&mut *tx, key).await?;
-            }
-            if let Some(event) = &audit {
-                insert_event(&mut *tx, event).await?;
-            }
-            tx.commit().await.map_err(map_err)?;
-            Ok(true)
+            let begin = this.begin_transition();
+            keys::transition(begin, &expected, &updated, &inserted, audit.as_ref()).await
         })
         .await
+    }
+}
+
+impl PostgresStore {
+    /// Begins a key transition's transaction holding the table lock that
+    /// rival transitions queue on.
+    ///
+    /// The lock conflicts with itself and with every write to the table but
+    /// not with reads. Row locks (SELECT … FOR UPDATE) would not do: with no
+    /// key yet, or when the rivals insert different kids, there is no row to
+    /// wait on. Under READ COMMITTED the transition's SELECT takes its
+    /// snapshot after the lock is granted, so each instance compares the set
+    /// the previous one committed.
+    async fn begin_transition(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        Ok(tx)
+    }
+}
+
+#[async_trait]
+impl KeyTx for Transaction<'static, Postgres> {
+    async fn key_states(&mut self) -> StoreResult<Vec<(String, KeyState)>> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT kid, state FROM signing_keys ORDER BY kid")
+                .fetch_all(&mut **self)
+                .await
+                .map_err(map_err)?;
+        rows.into_iter()
+            .map(|(kid, state)| Ok((kid, state_of(&state)?)))
+            .collect()
+    }
+
+    async fn update_key(&mut self, key: &StoredKey) -> StoreResult<u64> {
+        let done = sqlx::query(UPDATE_KEY)
+            .bind(&key.kid)
+            .bind(state_text(key.state)?)
+            .bind(ts_opt(key.activates_at)?)
+            .bind(ts_opt(key.retires_at)?)
+            .bind(ts_opt(key.expires_at)?)
+            .execute(&mut **self)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn insert_key(&mut self, key: &StoredKey) -> StoreResult<()> {
+        insert(&mut **self, key).await
     }
 }
 

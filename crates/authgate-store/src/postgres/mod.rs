@@ -1,6 +1,7 @@
 //! PostgreSQL: the shared backend for several instances.
 //!
-//! One file per trait (`users`, `sessions`, `keys`); `codec` turns domain
+//! One file per trait (`users`, `sessions` with the statements of its writes
+//! in `session_tx`, `keys`, `clients`, `audit`); `codec` turns domain
 //! values into columns, `error` turns sqlx errors into [`StoreError`]s. The
 //! tables live in the connection's `search_path` schema (`public` unless
 //! the URL says otherwise), migrations in `migrations/postgres/`.
@@ -28,6 +29,7 @@ mod clients;
 mod codec;
 mod error;
 mod keys;
+mod session_tx;
 mod sessions;
 mod users;
 
@@ -36,10 +38,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use authgate_core::{Ping, StoreError, StoreResult};
+use authgate_proto::AuditEvent;
 use sqlx::migrate::MigrateError;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use self::error::map_err;
+use crate::common::WriteTx;
 
 /// How long a caller waits for a connection before the store answers
 /// [`StoreError::Unavailable`]: long enough to ride out a burst that
@@ -135,6 +139,28 @@ impl PostgresStore {
     /// [`StoreError::Unavailable`].
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+impl PostgresStore {
+    /// Begins a write transaction (READ COMMITTED: see the module docs).
+    async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {
+        self.pool.begin().await.map_err(map_err)
+    }
+}
+
+#[async_trait]
+impl WriteTx for sqlx::Transaction<'static, sqlx::Postgres> {
+    async fn insert_audit(&mut self, event: &AuditEvent) -> StoreResult<()> {
+        audit::insert_event(&mut **self, event).await
+    }
+
+    async fn commit(self) -> StoreResult<()> {
+        sqlx::Transaction::commit(self).await.map_err(map_err)
+    }
+
+    async fn rollback(self) -> StoreResult<()> {
+        sqlx::Transaction::rollback(self).await.map_err(map_err)
     }
 }
 

@@ -1,8 +1,10 @@
 //! [`RedisBus`]: announces [`Change`]s on the channel `<prefix>changes` and
 //! keeps each revocation under `<prefix>revoked:session:<sid>` or
 //! `<prefix>revoked:token:<jti>` until its last token expires (the key's
-//! TTL), so that an instance whose subscription was cut catches up on what
-//! it missed as soon as it subscribes again.
+//! TTL), and the latest key change under `<prefix>keys:changed` for
+//! [`KEY_CHANGE_KEPT`], so that an instance whose subscription was cut (or
+//! had not started yet) catches up on what it missed as soon as it
+//! subscribes. [`ChangeBus::listening`] says when that is done.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +14,7 @@ use async_trait::async_trait;
 use authgate_core::{Change, ChangeBus, Clock};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
 use super::link::RedisStore;
@@ -27,6 +29,10 @@ const RESUBSCRIBE_AFTER: Duration = Duration::from_millis(250);
 /// How long [`ChangeBus::flush`] waits at most.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How long a key change is kept for late subscribers: longer than the
+/// database poll that would otherwise find it (every 10 s at most).
+const KEY_CHANGE_KEPT: i64 = 60;
+
 /// What the fallback is, for the log line of an outage.
 const FALLBACK: &str = "other instances see changes by polling the database meanwhile";
 
@@ -40,6 +46,8 @@ pub struct RedisBus {
     origin: Uuid,
     /// To the task that sends announcements in order, off the request path.
     queue: mpsc::Sender<Op>,
+    /// Whether the subscription is listening and caught up.
+    listening: Arc<watch::Sender<bool>>,
 }
 
 /// Work for the sending task.
@@ -114,6 +122,7 @@ impl RedisBus {
             redis,
             origin,
             queue,
+            listening: Arc::new(watch::channel(false).0),
         }
     }
 }
@@ -127,7 +136,12 @@ impl ChangeBus for RedisBus {
     }
 
     fn subscribe(&self, sink: mpsc::Sender<Change>) {
-        tokio::spawn(follow(self.redis.clone(), self.origin, sink));
+        let listening = self.listening.clone();
+        tokio::spawn(follow(self.redis.clone(), self.origin, sink, listening));
+    }
+
+    fn listening(&self) -> watch::Receiver<bool> {
+        self.listening.subscribe()
     }
 
     async fn flush(&self) {
@@ -167,6 +181,7 @@ async fn announce(redis: &RedisStore, origin: Uuid, clock: &dyn Clock, change: &
     let kept = match change {
         Change::SessionRevoked { sid, until } => Some((format!("revoked:session:{sid}"), *until)),
         Change::TokenRevoked { jti, until } => Some((format!("revoked:token:{jti}"), *until)),
+        Change::KeysChanged => Some(("keys:changed".to_owned(), clock.unix() + KEY_CHANGE_KEPT)),
         _ => None,
     };
     let Ok(payload) = serde_json::to_string(&Wire {
@@ -199,13 +214,20 @@ async fn announce(redis: &RedisStore, origin: Uuid, clock: &dyn Clock, change: &
 }
 
 /// Delivers other processes' announcements to `sink` until it closes,
-/// subscribing again whenever the link is lost.
-async fn follow(redis: RedisStore, origin: Uuid, sink: mpsc::Sender<Change>) {
+/// subscribing again whenever the link is lost; `listening` is `true` while
+/// a subscription is up and caught up.
+async fn follow(
+    redis: RedisStore,
+    origin: Uuid,
+    sink: mpsc::Sender<Change>,
+    listening: Arc<watch::Sender<bool>>,
+) {
     loop {
         tokio::select! {
             () = sink.closed() => return,
-            () = listen(&redis, origin, &sink) => {}
+            () = listen(&redis, origin, &sink, &listening) => {}
         }
+        listening.send_replace(false);
         tokio::select! {
             () = sink.closed() => return,
             () = tokio::time::sleep(RESUBSCRIBE_AFTER) => {}
@@ -213,10 +235,16 @@ async fn follow(redis: RedisStore, origin: Uuid, sink: mpsc::Sender<Change>) {
     }
 }
 
-/// One subscription: subscribes, catches up on the revocations kept in
-/// Redis (those announced while this one was not listening), then relays
-/// announcements until the connection ends.
-async fn listen(redis: &RedisStore, origin: Uuid, sink: &mpsc::Sender<Change>) {
+/// One subscription: subscribes, catches up on the revocations and key
+/// change kept in Redis (those announced while this one was not
+/// listening), says it is listening, then relays announcements until the
+/// connection ends.
+async fn listen(
+    redis: &RedisStore,
+    origin: Uuid,
+    sink: &mpsc::Sender<Change>,
+    listening: &watch::Sender<bool>,
+) {
     let channel = redis.key("changes");
     let subscribed = tokio::time::timeout(Duration::from_secs(2), async {
         let mut pubsub = redis.client().get_async_pubsub().await?;
@@ -234,7 +262,7 @@ async fn listen(redis: &RedisStore, origin: Uuid, sink: &mpsc::Sender<Change>) {
     // not, and the subscription just proved Redis reachable. Without the
     // read the subscription is no use (what was announced while we were
     // away would wait for the database poll), so a failed read starts over.
-    let Some(kept) = kept_revocations(redis).await else {
+    let Some(kept) = kept_changes(redis).await else {
         return;
     };
     for change in kept {
@@ -242,6 +270,7 @@ async fn listen(redis: &RedisStore, origin: Uuid, sink: &mpsc::Sender<Change>) {
             return;
         }
     }
+    listening.send_replace(true);
     let mut messages = pubsub.on_message();
     while let Some(message) = messages.next().await {
         let Ok(wire) = serde_json::from_slice::<Wire>(message.get_payload_bytes()) else {
@@ -255,9 +284,11 @@ async fn listen(redis: &RedisStore, origin: Uuid, sink: &mpsc::Sender<Change>) {
     redis.failed(FALLBACK, "the subscription was closed");
 }
 
-/// The revocations kept in Redis, as changes to apply; `None` when Redis
-/// could not be read (the failure is noted).
-async fn kept_revocations(redis: &RedisStore) -> Option<Vec<Change>> {
+/// The revocations kept in Redis, then the key change if one is kept, as
+/// changes to apply; `None` when Redis could not be read (the failure is
+/// noted).
+async fn kept_changes(redis: &RedisStore) -> Option<Vec<Change>> {
+    let keys_changed = redis.key("keys:changed");
     let pattern = format!("{}*", escape_glob(&redis.key("revoked:")));
     let session_prefix = redis.key("revoked:session:");
     let token_prefix = redis.key("revoked:token:");
@@ -282,13 +313,19 @@ async fn kept_revocations(redis: &RedisStore) -> Option<Vec<Change>> {
                     found.extend(keys.into_iter().zip(values));
                 }
                 if next == 0 {
-                    return Ok(found);
+                    break;
                 }
                 cursor = next;
             }
+            let keys_changed: bool = ::redis::cmd("EXISTS")
+                .arg(&keys_changed)
+                .query_async(&mut conn)
+                .await?;
+            Ok((found, keys_changed))
         })
         .await?;
-    let changes = found
+    let (found, keys_changed) = found;
+    let mut changes: Vec<Change> = found
         .into_iter()
         .filter_map(|(key, until)| {
             let until = until?;
@@ -301,6 +338,9 @@ async fn kept_revocations(redis: &RedisStore) -> Option<Vec<Change>> {
             }
         })
         .collect();
+    if keys_changed {
+        changes.push(Change::KeysChanged);
+    }
     Some(changes)
 }
 

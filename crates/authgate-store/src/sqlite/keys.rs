@@ -5,11 +5,13 @@ use authgate_core::{KeyStore, StoreError, StoreResult, StoredKey};
 use authgate_proto::AuditEvent;
 use authgate_proto::KeyState;
 
-use super::audit::insert_event;
+use super::SqliteStore;
 use super::codec::{micros, micros_opt, time_of, time_opt};
 use super::error::map_err;
-use super::{BEGIN_WRITE, SqliteStore};
-use crate::common::{detached, state_of, state_text};
+use sqlx::{Sqlite, Transaction};
+
+use crate::common::keys::{self, KeyTx};
+use crate::common::{UPDATE_KEY, detached, state_of, state_text};
 
 /// A `signing_keys` row as SQLite returns it, before validation.
 #[derive(sqlx::FromRow)]
@@ -77,55 +79,43 @@ impl KeyStore for SqliteStore {
         let (expected, updated, inserted) =
             (expected.to_vec(), updated.to_vec(), inserted.to_vec());
         detached(async move {
-            let (expected, updated, inserted) = (&expected[..], &updated[..], &inserted[..]);
             // BEGIN IMMEDIATE: instances racing a rotation queue on the write
             // lock; each compares the set the previous one committed.
-            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
-            let rows: Vec<(String, String)> =
-                sqlx::query_as("SELECT kid, state FROM signing_keys ORDER BY kid")
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-            let mut current = rows
-                .into_iter()
-                .map(|(kid, state)| Ok((kid, state_of(&state)?)))
-                .collect::<StoreResult<Vec<_>>>()?;
-            current.sort_by(|a, b| a.0.cmp(&b.0));
-            let mut wanted = expected.to_vec();
-            wanted.sort_by(|a, b| a.0.cmp(&b.0));
-            if current != wanted {
-                tx.rollback().await.map_err(map_err)?;
-                return Ok(false);
-            }
-            for key in updated {
-                let changed = sqlx::query(
-                    "UPDATE signing_keys SET state = $2, activates_at = $3, retires_at = $4, \
-                     expires_at = $5 WHERE kid = $1",
-                )
-                .bind(&key.kid)
-                .bind(state_text(key.state)?)
-                .bind(micros_opt(key.activates_at)?)
-                .bind(micros_opt(key.retires_at)?)
-                .bind(micros_opt(key.expires_at)?)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?
-                .rows_affected();
-                if changed != 1 {
-                    tx.rollback().await.map_err(map_err)?;
-                    return Err(StoreError::Other("a key to update does not exist".into()));
-                }
-            }
-            for key in inserted {
-                insert(&mut *tx, key).await?;
-            }
-            if let Some(event) = &audit {
-                insert_event(&mut *tx, event).await?;
-            }
-            tx.commit().await.map_err(map_err)?;
-            Ok(true)
+            let begin = this.begin_write();
+            keys::transition(begin, &expected, &updated, &inserted, audit.as_ref()).await
         })
         .await
+    }
+}
+
+#[async_trait]
+impl KeyTx for Transaction<'static, Sqlite> {
+    async fn key_states(&mut self) -> StoreResult<Vec<(String, KeyState)>> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT kid, state FROM signing_keys ORDER BY kid")
+                .fetch_all(&mut **self)
+                .await
+                .map_err(map_err)?;
+        rows.into_iter()
+            .map(|(kid, state)| Ok((kid, state_of(&state)?)))
+            .collect()
+    }
+
+    async fn update_key(&mut self, key: &StoredKey) -> StoreResult<u64> {
+        let done = sqlx::query(UPDATE_KEY)
+            .bind(&key.kid)
+            .bind(state_text(key.state)?)
+            .bind(micros_opt(key.activates_at)?)
+            .bind(micros_opt(key.retires_at)?)
+            .bind(micros_opt(key.expires_at)?)
+            .execute(&mut **self)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn insert_key(&mut self, key: &StoredKey) -> StoreResult<()> {
+        insert(&mut **self, key).await
     }
 }
 

@@ -1,6 +1,7 @@
 //! SQLite: the embedded, single-instance backend.
 //!
-//! One file per trait (`users`, `sessions`, `keys`, `clients`, `audit`); `codec` turns domain
+//! One file per trait (`users`, `sessions` with the statements of its writes
+//! in `session_tx`, `keys`, `clients`, `audit`); `codec` turns domain
 //! values into columns and back, `error` turns sqlx errors into
 //! [`StoreError`]s.
 //!
@@ -27,6 +28,7 @@ mod clients;
 mod codec;
 mod error;
 mod keys;
+mod session_tx;
 mod sessions;
 mod users;
 
@@ -35,12 +37,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use authgate_core::{Ping, StoreError, StoreResult};
+use authgate_proto::AuditEvent;
 use sqlx::migrate::MigrateError;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
 use self::error::map_err;
+use crate::common::WriteTx;
 
 /// How long a statement waits for another connection's write lock before
 /// failing with "database is locked" ([`StoreError::Unavailable`]).
@@ -120,6 +124,28 @@ impl SqliteStore {
     /// [`StoreError::Unavailable`].
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+impl SqliteStore {
+    /// Begins a write transaction (`BEGIN IMMEDIATE`: see the module docs).
+    async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)
+    }
+}
+
+#[async_trait]
+impl WriteTx for sqlx::Transaction<'static, sqlx::Sqlite> {
+    async fn insert_audit(&mut self, event: &AuditEvent) -> StoreResult<()> {
+        audit::insert_event(&mut **self, event).await
+    }
+
+    async fn commit(self) -> StoreResult<()> {
+        sqlx::Transaction::commit(self).await.map_err(map_err)
+    }
+
+    async fn rollback(self) -> StoreResult<()> {
+        sqlx::Transaction::rollback(self).await.map_err(map_err)
     }
 }
 

@@ -1,4 +1,5 @@
-//! [`SessionStore`] on SQLite: the `sessions` and `refresh_tokens` tables.
+//! [`SessionStore`] on SQLite: the `sessions` and `refresh_tokens` tables
+//! (the writes' statements are in `session_tx`).
 
 use async_trait::async_trait;
 use authgate_core::{RefreshToken, Session, SessionStore, StoreError, StoreResult, TokenHash};
@@ -6,11 +7,10 @@ use authgate_proto::AuditEvent;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::audit::insert_event;
-use super::codec::{corrupt, hash_of, micros, micros_opt, time_of, time_opt, uuid_of, uuid_text};
+use super::SqliteStore;
+use super::codec::{corrupt, hash_of, micros, time_of, time_opt, uuid_of, uuid_text};
 use super::error::map_err;
-use super::{BEGIN_WRITE, SqliteStore};
-use crate::common::{PURGE_REVOKED_TOKENS, PURGE_SESSIONS, detached};
+use crate::common::{detached, sessions};
 
 /// The columns every session query selects, in [`SessionRow`] order.
 macro_rules! session_columns {
@@ -102,31 +102,8 @@ impl TryFrom<RefreshTokenRow> for RefreshToken {
 }
 
 /// Session ids as returned by `RETURNING id` or `SELECT id`.
-fn session_ids(ids: &[String]) -> StoreResult<Vec<Uuid>> {
+pub(super) fn session_ids(ids: &[String]) -> StoreResult<Vec<Uuid>> {
     ids.iter().map(|id| uuid_of(id, "sessions.id")).collect()
-}
-
-/// Inserts one refresh token with `executor` (inside the caller's transaction).
-async fn insert_token<'c, E>(executor: E, token: &RefreshToken) -> StoreResult<()>
-where
-    E: sqlx::SqliteExecutor<'c>,
-{
-    sqlx::query(
-        "INSERT INTO refresh_tokens (hash, session_id, generation, issued_at, used_at, \
-         successor, successor_sealed, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&token.hash.0[..])
-    .bind(uuid_text(token.session_id))
-    .bind(token.generation)
-    .bind(micros(token.issued_at)?)
-    .bind(micros_opt(token.used_at)?)
-    .bind(token.successor.as_ref().map(|h| &h.0[..]))
-    .bind(token.successor_sealed.as_deref())
-    .bind(micros(token.expires_at)?)
-    .execute(executor)
-    .await
-    .map_err(map_err)?;
-    Ok(())
 }
 
 /// A count as the traits want it.
@@ -145,45 +122,8 @@ impl SessionStore for SqliteStore {
         let this = self.clone();
         let (session, first, audit) = (session.clone(), first.clone(), audit.cloned());
         detached(async move {
-            let (session, first) = (&session, &first);
-            if first.session_id != session.id {
-                return Err(StoreError::Other(
-                    "the first refresh token belongs to another session".into(),
-                ));
-            }
-            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
-            // Under the write lock taken at BEGIN: no disable can interleave.
-            let active: Option<i64> =
-                sqlx::query_scalar("SELECT is_active FROM users WHERE id = $1")
-                    .bind(uuid_text(session.user_id))
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-            if active != Some(1) {
-                return Ok(false);
-            }
-            sqlx::query(
-                "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, ip, \
-                 user_agent, audience, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(uuid_text(session.id))
-            .bind(uuid_text(session.user_id))
-            .bind(micros(session.created_at)?)
-            .bind(micros(session.last_used_at)?)
-            .bind(micros(session.expires_at)?)
-            .bind(&session.ip)
-            .bind(&session.user_agent)
-            .bind(&session.audience)
-            .bind(micros_opt(session.revoked_at)?)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            insert_token(&mut *tx, first).await?;
-            if let Some(event) = &audit {
-                insert_event(&mut *tx, event).await?;
-            }
-            tx.commit().await.map_err(map_err)?;
-            Ok(true)
+            let begin = this.begin_write();
+            sessions::create_session(begin, &session, &first, audit.as_ref()).await
         })
         .await
     }
@@ -242,44 +182,7 @@ impl SessionStore for SqliteStore {
         let this = self.clone();
         let (parent, successor, sealed) = (*parent, successor.clone(), sealed.to_vec());
         detached(async move {
-            let (parent, successor, sealed) = (&parent, &successor, &sealed[..]);
-            let now = micros(now)?;
-            // BEGIN IMMEDIATE: concurrent rotations queue on the write lock, and
-            // each one's UPDATE sees the previous one's committed used_at.
-            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
-            let won: Option<String> = sqlx::query_scalar(
-                "UPDATE refresh_tokens SET used_at = $1, successor = $2, successor_sealed = $3 \
-                 WHERE hash = $4 AND used_at IS NULL AND expires_at > $1 \
-                   AND session_id IN (SELECT id FROM sessions \
-                                      WHERE revoked_at IS NULL AND expires_at > $1) \
-                 RETURNING session_id",
-            )
-            .bind(now)
-            .bind(&successor.hash.0[..])
-            .bind(sealed)
-            .bind(&parent.0[..])
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            let Some(session_id) = won else {
-                tx.rollback().await.map_err(map_err)?;
-                return Ok(false);
-            };
-            if session_id != uuid_text(successor.session_id) {
-                tx.rollback().await.map_err(map_err)?;
-                return Err(StoreError::Other(
-                    "the successor refresh token belongs to another session".into(),
-                ));
-            }
-            insert_token(&mut *tx, successor).await?;
-            sqlx::query("UPDATE sessions SET last_used_at = $2 WHERE id = $1")
-                .bind(&session_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-            tx.commit().await.map_err(map_err)?;
-            Ok(true)
+            sessions::rotate(this.begin_write(), &parent, &successor, &sealed, now).await
         })
         .await
     }
@@ -292,22 +195,7 @@ impl SessionStore for SqliteStore {
     ) -> StoreResult<bool> {
         let (this, audit) = (self.clone(), audit.cloned());
         detached(async move {
-            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
-            // "Live" here means not yet revoked: an expired session is still
-            // marked revoked, so revoked_since() reports it to caches.
-            let done = sqlx::query(
-                "UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-            )
-            .bind(uuid_text(id))
-            .bind(micros(now)?)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            if let Some(event) = &audit {
-                insert_event(&mut *tx, event).await?;
-            }
-            tx.commit().await.map_err(map_err)?;
-            Ok(done.rows_affected() > 0)
+            sessions::revoke_session(this.begin_write(), id, now, audit.as_ref()).await
         })
         .await
     }
@@ -320,21 +208,8 @@ impl SessionStore for SqliteStore {
     ) -> StoreResult<Vec<Uuid>> {
         let (this, audit) = (self.clone(), audit.cloned());
         detached(async move {
-            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
-            let ids: Vec<String> = sqlx::query_scalar(
-                "UPDATE sessions SET revoked_at = $2 \
-                 WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 RETURNING id",
-            )
-            .bind(uuid_text(user_id))
-            .bind(micros(now)?)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            if let Some(event) = &audit {
-                insert_event(&mut *tx, event).await?;
-            }
-            tx.commit().await.map_err(map_err)?;
-            session_ids(&ids)
+            let begin = this.begin_write();
+            sessions::revoke_user_sessions(begin, user_id, now, audit.as_ref()).await
         })
         .await
     }
@@ -366,26 +241,8 @@ impl SessionStore for SqliteStore {
     async fn purge_ended(&self, before: OffsetDateTime, limit: u32) -> StoreResult<u64> {
         // Detached like every transactional write: shutdown may drop the upkeep.
         let this = self.clone();
-        detached(async move {
-            let before = micros(before)?;
-            let limit = i64::from(limit);
-            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
-            let sessions = sqlx::query(PURGE_SESSIONS)
-                .bind(before)
-                .bind(limit)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-            let tokens = sqlx::query(PURGE_REVOKED_TOKENS)
-                .bind(before)
-                .bind(limit)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-            tx.commit().await.map_err(map_err)?;
-            Ok(sessions.rows_affected() + tokens.rows_affected())
-        })
-        .await
+        detached(async move { sessions::purge_ended(this.begin_write(), before, limit).await })
+            .await
     }
 
     async fn count_live_sessions(&self, now: OffsetDateTime) -> StoreResult<u64> {
@@ -408,22 +265,8 @@ impl SessionStore for SqliteStore {
     ) -> StoreResult<()> {
         let (this, jti, audit) = (self.clone(), jti.to_owned(), audit.cloned());
         detached(async move {
-            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
-            // A second revocation keeps the first one's time (idempotent).
-            sqlx::query(
-                "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (jti) DO NOTHING",
-            )
-            .bind(&jti)
-            .bind(micros(expires_at)?)
-            .bind(micros(now)?)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            if let Some(event) = &audit {
-                insert_event(&mut *tx, event).await?;
-            }
-            tx.commit().await.map_err(map_err)
+            let begin = this.begin_write();
+            sessions::revoke_token(begin, &jti, expires_at, now, audit.as_ref()).await
         })
         .await
     }

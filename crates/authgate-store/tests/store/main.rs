@@ -7,9 +7,9 @@
 //! module (`sqlite`, `postgres`) runs every one of them against a fresh
 //! database (or schema) of its own, plus the checks only that backend needs.
 //!
-//! The PostgreSQL tests need `AUTHGATE_TEST_POSTGRES_URL` (`.ci/run` sets
-//! it); without it they skip and say so on stderr, unless
-//! `AUTHGATE_TEST_REQUIRE_SERVICES=1` makes them mandatory.
+//! The PostgreSQL tests need `AUTHGATE_TEST_POSTGRES_URL` and are
+//! `#[ignore]`d with that reason; `scripts/test` starts the server, sets the
+//! variable and runs them (`--include-ignored`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin;

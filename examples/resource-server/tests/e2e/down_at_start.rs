@@ -11,16 +11,20 @@ use crate::support::*;
 
 const ISSUER: &str = "https://auth.test";
 
+/// Where nothing listens: port 1 of the loopback (a privileged port no test
+/// or service here binds), playing authgate down.
+const NOBODY: &str = "http://127.0.0.1:1";
+
 #[tokio::test]
 async fn a_guard_started_before_authgate_retries_and_serves_once_it_is_up() {
-    // A port nobody listens on yet; authgate will take it later.
-    let address = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap()
-    };
+    // The guard's one JWKS URL, through a proxy to an address where nothing
+    // listens (authgate down); authgate comes up later on a port of its
+    // own, and the proxy is pointed at it. (A port picked now and bound by
+    // authgate later could be taken by another process in between.)
+    let proxy = CountingProxy::start(NOBODY).await;
     let clock = Arc::new(ManualClock::new(SystemClock.now()));
     let guard = Guard::builder(VerifierConfig::new(ISSUER, AUDIENCE))
-        .jwks_url(format!("http://{address}/.well-known/jwks.json"))
+        .jwks_url(proxy.jwks_url())
         .jwks_settings(manual_settings())
         .clock(clock.clone())
         .build()
@@ -66,11 +70,8 @@ async fn a_guard_started_before_authgate_retries_and_serves_once_it_is_up() {
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["error"], "unavailable");
 
-    let app = spawn_app_with(|s| {
-        s.server.bind = address;
-        s.tokens.issuer = ISSUER.into();
-    })
-    .await;
+    let app = spawn_app_with(|s| s.tokens.issuer = ISSUER.into()).await;
+    proxy.set_upstream(&app.base_url);
     let user = app.new_user().await;
     // That token's key lookup was one more failed fetch: the retry backs off.
     let retry_at = jwks.status().refresh_at;
@@ -91,11 +92,7 @@ async fn a_guard_started_before_authgate_retries_and_serves_once_it_is_up() {
 
 #[tokio::test]
 async fn without_a_scheduled_retry_the_first_token_after_authgate_comes_up_loads_the_keys() {
-    let address = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap()
-    };
-    let proxy = CountingProxy::start(&format!("http://{address}")).await;
+    let proxy = CountingProxy::start(NOBODY).await;
     let clock = Arc::new(ManualClock::new(SystemClock.now()));
     let guard = Guard::builder(VerifierConfig::new(ISSUER, AUDIENCE))
         .jwks_url(proxy.jwks_url())
@@ -104,11 +101,8 @@ async fn without_a_scheduled_retry_the_first_token_after_authgate_comes_up_loads
         .build()
         .unwrap();
 
-    let app = spawn_app_with(|s| {
-        s.server.bind = address;
-        s.tokens.issuer = ISSUER.into();
-    })
-    .await;
+    let app = spawn_app_with(|s| s.tokens.issuer = ISSUER.into()).await;
+    proxy.set_upstream(&app.base_url);
     let user = app.new_user().await;
     // The guard holds no keys and never fetched: the first token fetches.
     clock.set_unix(app.now().unix_timestamp());
@@ -123,7 +117,7 @@ async fn without_a_scheduled_retry_the_first_token_after_authgate_comes_up_loads
     assert_eq!(proxy.jwks_requests(), 1);
 
     // Authgate unreachable again: refreshes fail, the keys held keep verifying.
-    proxy.set_upstream("http://127.0.0.1:1");
+    proxy.set_upstream(NOBODY);
     clock.set_unix(status.refresh_at);
     assert!(guard.jwks().unwrap().tick().await.is_err());
     assert_eq!(proxy.jwks_requests(), 2);

@@ -1,15 +1,15 @@
 //! `authgate login`, `whoami`, `logout` and `token decode` of the stored
 //! token: the real binary against a real server (in process, testkit).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
 use authgate_server::config::HumanDuration;
 use authgate_testkit::{PASSWORD, TestApp, spawn_app, spawn_app_with};
 use serde_json::Value;
+
+use crate::support;
 
 /// Runs `authgate args…` with `stdin` piped in and the credentials in `dir`,
 /// on a blocking thread so the in-process server keeps serving.
@@ -24,36 +24,20 @@ async fn authgate_env(
     stdin: Option<&str>,
     env: &[(&str, &str)],
 ) -> Output {
-    let dir = dir.to_path_buf();
     let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
     let stdin = stdin.map(str::to_owned);
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
+    let mut vars = vec![
+        (
+            "AUTHGATE_CREDENTIALS_DIR".to_owned(),
+            dir.display().to_string(),
+        ),
+        ("RUST_LOG".to_owned(), "warn".to_owned()),
+    ];
+    vars.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     tokio::task::spawn_blocking(move || {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_authgate"))
-            .args(&args)
-            .env("AUTHGATE_CREDENTIALS_DIR", &dir)
-            .env("RUST_LOG", "warn")
-            .env_remove("HTTP_PROXY")
-            .env_remove("http_proxy")
-            .env_remove("HTTPS_PROXY")
-            .env_remove("https_proxy")
-            .env_remove("ALL_PROXY")
-            .env_remove("all_proxy")
-            .envs(env)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut pipe = child.stdin.take().unwrap();
-        if let Some(input) = stdin {
-            pipe.write_all(input.as_bytes()).unwrap();
-        }
-        drop(pipe);
-        child.wait_with_output().unwrap()
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        support::run(&args, stdin.as_deref(), &vars)
     })
     .await
     .unwrap()

@@ -1,34 +1,14 @@
 //! `authgate audit tail` through the real binary, on the stores directly.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Output, Stdio};
 
 use serde_json::Value;
 
-fn authgate(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_authgate"))
-        .args(args)
-        .env("AUTHGATE_STORAGE__DATA_DIR", dir)
-        .env("AUTHGATE_PASSWORDS__ARGON2_MEMORY_KIB", "64")
-        .env("AUTHGATE_PASSWORDS__ARGON2_ITERATIONS", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut pipe = child.stdin.take().unwrap();
-    if let Some(input) = stdin {
-        pipe.write_all(input.as_bytes()).unwrap();
-    }
-    drop(pipe);
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+use crate::support;
+
+fn authgate(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    support::run_ok(args, stdin, &support::borrowed(&support::on_stores(dir)))
 }
 
 fn lines(out: &Output) -> Vec<Value> {
@@ -105,13 +85,15 @@ fn audit_tail_follow_prints_events_recorded_after_it_started() {
         ],
         Some(password),
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_authgate"))
-        .args(["audit", "tail", "--follow", "--json"])
-        .env("AUTHGATE_STORAGE__DATA_DIR", dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let data_dir = dir.path().display().to_string();
+    let mut child = support::command(
+        &["audit", "tail", "--follow", "--json"],
+        &[("AUTHGATE_STORAGE__DATA_DIR", &data_dir)],
+    )
+    .stdin(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
     let (tx, rx) = mpsc::channel();
     let stdout = child.stdout.take().unwrap();
     std::thread::spawn(move || {

@@ -1,24 +1,14 @@
 //! `authgate keys list|rotate|jwks` through the real binary, on the stores directly.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
 use serde_json::Value;
 
-fn authgate(dir: &std::path::Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_authgate"))
-        .args(args)
-        .env("AUTHGATE_STORAGE__DATA_DIR", dir)
-        .env("AUTHGATE_PASSWORDS__ARGON2_MEMORY_KIB", "64")
-        .env("AUTHGATE_PASSWORDS__ARGON2_ITERATIONS", "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+use crate::support;
+
+fn authgate(dir: &Path, args: &[&str]) -> Output {
+    support::run_ok(args, None, &support::borrowed(&support::on_stores(dir)))
 }
 
 fn json(out: &Output) -> Value {

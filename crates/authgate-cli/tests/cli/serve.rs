@@ -2,12 +2,10 @@
 //! and data directory, killed with SIGKILL and started again; and the `user`
 //! and `config` commands working on the same stores, with or without a
 //! server running.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,52 +13,30 @@ use authgate_jwt::decode_unverified;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::support;
+
 /// Strong enough for the default password policy.
 const PASSWORD: &str = "violet-harbor-quantum-47-lantern";
 
-/// How often, and how long apart, to ask `/healthz` before giving up (10 s in all).
-const READY_POLLS: u32 = 200;
+/// How often, and how long apart, to look for the start-up summary and ask
+/// `/healthz` before giving up (30 s in all: a loaded machine is slow, and
+/// a server that exits is noticed at once).
+const READY_POLLS: u32 = 600;
 const READY_POLL_INTERVAL: Duration = Duration::from_millis(50);
 
 /// The configuration every run gets: the data directory and cheap argon2.
-fn base_env(data_dir: &Path) -> Vec<(String, String)> {
-    vec![
-        (
-            "AUTHGATE_STORAGE__DATA_DIR".into(),
-            data_dir.display().to_string(),
-        ),
-        ("AUTHGATE_PASSWORDS__ARGON2_MEMORY_KIB".into(), "64".into()),
-        ("AUTHGATE_PASSWORDS__ARGON2_ITERATIONS".into(), "1".into()),
-        ("RUST_LOG".into(), "warn".into()),
-    ]
-}
-
-/// A port that was free a moment ago (bind port 0, read it, let it go).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+fn base_env(data_dir: &Path) -> Vec<(&'static str, String)> {
+    let mut env = support::on_stores(data_dir).to_vec();
+    env.push(("RUST_LOG", "warn".into()));
+    env
 }
 
 /// Runs `authgate args…` to completion, with `stdin` piped in.
 fn authgate(data_dir: &Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_authgate"))
-        .args(args)
-        .envs(base_env(data_dir))
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut pipe = child.stdin.take().unwrap();
-    if let Some(input) = stdin {
-        pipe.write_all(input.as_bytes()).unwrap();
-    }
-    drop(pipe);
-    child.wait_with_output().unwrap()
+    let base = base_env(data_dir);
+    let mut vars = support::borrowed(&base);
+    vars.extend_from_slice(env);
+    support::run(args, stdin, &vars)
 }
 
 /// Runs `authgate args…` and expects success, returning its standard output.
@@ -98,23 +74,21 @@ impl Server {
     /// Like [`Server::start`], with more arguments to `serve` and more
     /// environment variables (later ones win).
     async fn start_with(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
-        let port = free_port();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_authgate"))
-            .arg("serve")
-            .args(args)
-            .envs(base_env(data_dir))
-            .envs(env.iter().copied())
-            .env("AUTHGATE_SERVER__BIND", format!("127.0.0.1:{port}"))
+        // Port 0: the server binds a free port and says which on stdout.
+        let base = base_env(data_dir);
+        let mut vars = support::borrowed(&base);
+        vars.extend_from_slice(env);
+        vars.push(("AUTHGATE_SERVER__BIND", "127.0.0.1:0"));
+        let serve: Vec<&str> = ["serve"].iter().chain(args).copied().collect();
+        let mut child = support::command(&serve, &vars)
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         let stdout = drain(child.stdout.take().unwrap());
         let stderr = drain(child.stderr.take().unwrap());
-        let server = Self {
+        let mut server = Self {
             child,
-            base_url: format!("http://127.0.0.1:{port}"),
+            base_url: String::new(),
             stdout,
             stderr,
             client: reqwest::Client::builder().no_proxy().build().unwrap(),
@@ -123,16 +97,30 @@ impl Server {
         server
     }
 
-    async fn wait_until_ready(&self) {
+    /// Waits for the start-up summary (it names the address bound), then
+    /// for `/healthz` to answer there.
+    async fn wait_until_ready(&mut self) {
         for _ in 0..READY_POLLS {
-            let healthy = self
-                .client
-                .get(format!("{}/healthz", self.base_url))
-                .send()
-                .await
-                .is_ok_and(|r| r.status() == StatusCode::OK);
-            if healthy && self.stdout().contains("listening on") {
+            if self.base_url.is_empty()
+                && let Some(url) = self.stdout().lines().find_map(|line| {
+                    line.strip_prefix("authgate listening on ")
+                        .map(str::to_owned)
+                })
+            {
+                self.base_url = url;
+            }
+            let healthy = !self.base_url.is_empty()
+                && self
+                    .client
+                    .get(format!("{}/healthz", self.base_url))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == StatusCode::OK);
+            if healthy {
                 return;
+            }
+            if self.child.try_wait().unwrap().is_some() {
+                break;
             }
             tokio::time::sleep(READY_POLL_INTERVAL).await;
         }
@@ -410,8 +398,28 @@ async fn user_disable_while_serving_rejects_the_users_access_tokens_everywhere()
     .await;
     let login = server.login_ok("erin@example.com", PASSWORD).await;
     let access = login["access_token"].as_str().unwrap();
+    // Used once first: the server holds the token in its verified-token
+    // cache, as it would for a user who is active.
+    for path in ["/me", "/auth/sessions"] {
+        assert_eq!(
+            server.get(path, access).await.status(),
+            StatusCode::OK,
+            "{path}"
+        );
+    }
 
     authgate_ok(dir.path(), &["user", "disable", "erin@example.com"], None);
+    // The command is another process: the server sees the change once its
+    // copy of the records is a second old (DESIGN.md). Wait for that, on
+    // the real clock, with room for a loaded machine.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while server.get("/me", access).await.status() == StatusCode::OK {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the disabled user's token is still accepted after 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     for path in ["/me", "/auth/sessions"] {
         let response = server.get(path, access).await;
         let challenge = response

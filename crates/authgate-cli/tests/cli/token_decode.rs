@@ -1,12 +1,12 @@
 //! `authgate token decode` through the real binary, as a user runs it.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use authgate_jwt::{Algorithm, SigningKey, sign};
 use serde_json::{Value, json};
+
+use crate::support;
 
 fn now() -> i64 {
     SystemTime::now()
@@ -16,19 +16,7 @@ fn now() -> i64 {
 }
 
 fn authgate(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_authgate"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut pipe = child.stdin.take().unwrap();
-    if let Some(input) = stdin {
-        pipe.write_all(input.as_bytes()).unwrap();
-    }
-    drop(pipe);
-    child.wait_with_output().unwrap()
+    support::run(args, stdin, &[])
 }
 
 fn token(exp_offset: i64) -> String {

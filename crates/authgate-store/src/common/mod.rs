@@ -1,9 +1,16 @@
 //! What every SQL backend shares: running writes to completion on their own
-//! task, key states as text, literal LIKE prefixes, the purge statements and
-//! the "corrupt column" error. Column encodings differ per backend and live in each `codec`.
+//! task, the steps of every multi-statement write ([`keys`], [`sessions`]),
+//! key states as text, literal LIKE prefixes, the purge statements and the
+//! "corrupt column" error. Each backend keeps only its SQL: it implements
+//! [`WriteTx`] (and the per-table traits) on its transaction type. Column
+//! encodings differ per backend and live in each `codec`.
 
+pub(crate) mod keys;
+pub(crate) mod sessions;
+
+use async_trait::async_trait;
 use authgate_core::{StoreError, StoreResult};
-use authgate_proto::KeyState;
+use authgate_proto::{AuditEvent, KeyState};
 
 /// Deletes up to `$2` sessions that expired (`$1` the bound) or were revoked
 /// before `$1`; their refresh tokens go by `ON DELETE CASCADE`. Two
@@ -15,11 +22,48 @@ pub(crate) const PURGE_SESSIONS: &str = "DELETE FROM sessions WHERE id IN (\
      SELECT id FROM sessions WHERE revoked_at < $1 \
      LIMIT $2)";
 
+/// Inserts a session: `$1`..`$9` in the order of `sessions`' columns (id,
+/// user, created, last used, expires, ip, user agent, audience, revoked).
+pub(crate) const INSERT_SESSION: &str = "INSERT INTO sessions (id, user_id, created_at, \
+     last_used_at, expires_at, ip, user_agent, audience, revoked_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+/// The compare-and-swap of a rotation: marks the parent `$4` used at `$1`
+/// with successor `$2` (sealed as `$3`) if it is unused, unexpired and its
+/// session live; returns that session's id, or no row.
+pub(crate) const CLAIM_PARENT: &str = "UPDATE refresh_tokens \
+     SET used_at = $1, successor = $2, successor_sealed = $3 \
+     WHERE hash = $4 AND used_at IS NULL AND expires_at > $1 \
+       AND session_id IN (SELECT id FROM sessions \
+                          WHERE revoked_at IS NULL AND expires_at > $1) \
+     RETURNING session_id";
+
+/// Marks session `$1` revoked at `$2` unless it already was. "Live" here
+/// means not yet revoked: an expired session is still marked, so
+/// `revoked_since` reports it to caches.
+pub(crate) const REVOKE_SESSION: &str =
+    "UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
+
+/// Marks every live session of user `$1` revoked at `$2`; returns their ids.
+pub(crate) const REVOKE_USER_SESSIONS: &str = "UPDATE sessions SET revoked_at = $2 \
+     WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 RETURNING id";
+
+/// Records access token `$1` (expiring at `$2`) as revoked at `$3`; a second
+/// revocation keeps the first one's time (idempotent).
+pub(crate) const REVOKE_TOKEN: &str = "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) \
+     VALUES ($1, $2, $3) ON CONFLICT (jti) DO NOTHING";
+
 /// Deletes up to `$2` access-token revocations whose tokens expired before
 /// `$1`. The table is small (one row per revoked access token, for at most
 /// its lifetime plus a day), so it has no index on `expires_at`.
 pub(crate) const PURGE_REVOKED_TOKENS: &str = "DELETE FROM revoked_tokens WHERE jti IN (\
      SELECT jti FROM revoked_tokens WHERE expires_at < $1 LIMIT $2)";
+
+/// Writes a key's state and times over the row of its kid (`$1`): `$2`
+/// the state, `$3`..`$5` activation, retirement and expiry. The same SQL on
+/// both backends.
+pub(crate) const UPDATE_KEY: &str = "UPDATE signing_keys SET state = $2, activates_at = $3, \
+     retires_at = $4, expires_at = $5 WHERE kid = $1";
 
 /// The escape character of `list_users`' LIKE patterns (written as
 /// `ESCAPE '\'` in each backend's SQL).
@@ -41,6 +85,45 @@ pub(crate) async fn detached<T: Send + 'static>(
     tokio::spawn(job)
         .await
         .map_err(|e| StoreError::Other(format!("store task failed: {e}")))?
+}
+
+/// An open write transaction of one backend: what every audited write
+/// ends with. Each backend implements it on its `sqlx::Transaction`.
+#[async_trait]
+pub(crate) trait WriteTx: Send + Sized {
+    /// Appends `event` to the audit log inside this transaction, so the
+    /// change and its record commit (or vanish) together.
+    ///
+    /// # Errors
+    /// The backend's, mapped to [`StoreError`].
+    async fn insert_audit(&mut self, event: &AuditEvent) -> StoreResult<()>;
+
+    /// Commits the transaction.
+    ///
+    /// # Errors
+    /// The backend's, mapped to [`StoreError`].
+    async fn commit(self) -> StoreResult<()>;
+
+    /// Rolls the transaction back.
+    ///
+    /// # Errors
+    /// The backend's, mapped to [`StoreError`].
+    async fn rollback(self) -> StoreResult<()>;
+}
+
+/// Records `audit` (when there is one) in `tx` and commits: the tail of
+/// every audited write.
+///
+/// # Errors
+/// As [`WriteTx::insert_audit`] and [`WriteTx::commit`].
+pub(crate) async fn commit_audited<T: WriteTx>(
+    mut tx: T,
+    audit: Option<&AuditEvent>,
+) -> StoreResult<()> {
+    if let Some(event) = audit {
+        tx.insert_audit(event).await?;
+    }
+    tx.commit().await
 }
 
 /// `state` as stored: its wire name (`"next"`, `"active"`, …), so the column

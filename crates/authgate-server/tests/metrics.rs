@@ -1,7 +1,12 @@
 //! `GET /metrics`: after a scripted flow, the Prometheus text holds every
-//! series issue 7 lists, and never a secret. The recorder is shared by the
-//! servers of this test binary, so the checks are on series and labels
-//! (and on counts that only grow), not on exact totals.
+//! series issue 7 lists, each grown by exactly what the flow did, and never
+//! a secret.
+//!
+//! The Prometheus recorder is one per process, shared by every server in
+//! it: this is a test binary of its own so that the only requests counted
+//! are this file's, and only one test here makes any (the other reads a
+//! series labelled with its own key id).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use authgate_testkit::reqwest::{StatusCode, header};
 use authgate_testkit::{TestApp, assert_error, spawn_app};
@@ -31,9 +36,16 @@ fn key_age_series(app: &TestApp) -> String {
     format!(r#"authgate_active_key_age_seconds{{kid="{kid}"}}"#)
 }
 
+/// How much `series` grew from `before` to `after` (a series not yet
+/// created counts as 0).
+fn grew(before: &str, after: &str, series: &str) -> f64 {
+    sample(after, series).unwrap_or(0.0) - sample(before, series).unwrap_or(0.0)
+}
+
 #[tokio::test]
-async fn the_scrape_holds_every_series_after_a_scripted_flow() {
+async fn the_scrape_counts_exactly_what_a_scripted_flow_did() {
     let app = spawn_app().await;
+    let before = scrape(&app).await;
     let alice = app.new_user().await;
     assert_error(
         app.login(&alice.email, "wrong-password-1").await,
@@ -54,24 +66,43 @@ async fn the_scrape_holds_every_series_after_a_scripted_flow() {
     app.logout(&bob.access, None).await;
 
     let text = scrape(&app).await;
+    for (series, expected) in [
+        (r#"authgate_logins_total{outcome="success"}"#, 2.0),
+        (
+            r#"authgate_logins_total{outcome="invalid_credentials"}"#,
+            1.0,
+        ),
+        (r#"authgate_registrations_total{outcome="success"}"#, 2.0),
+        (r#"authgate_refreshes_total{outcome="success"}"#, 1.0),
+        (r#"authgate_refreshes_total{outcome="invalid_grant"}"#, 1.0),
+        ("authgate_refresh_reuse_detected_total", 1.0),
+        (r#"authgate_revocations_total{kind="session"}"#, 2.0),
+        (
+            r#"authgate_token_verifications_total{outcome="ok",reason="none"}"#,
+            2.0,
+        ),
+        (
+            r#"authgate_token_verifications_total{outcome="rejected",reason="revoked"}"#,
+            1.0,
+        ),
+        (
+            r#"authgate_token_verifications_total{outcome="rejected",reason="malformed"}"#,
+            1.0,
+        ),
+    ] {
+        assert_eq!(
+            grew(&before, &text, series),
+            expected,
+            "{series} in\n{text}"
+        );
+    }
     for series in [
-        r#"authgate_logins_total{outcome="success"}"#,
-        r#"authgate_logins_total{outcome="invalid_credentials"}"#,
-        r#"authgate_registrations_total{outcome="success"}"#,
-        r#"authgate_refreshes_total{outcome="success"}"#,
-        r#"authgate_refreshes_total{outcome="invalid_grant"}"#,
-        "authgate_refresh_reuse_detected_total",
-        r#"authgate_revocations_total{kind="session"}"#,
-        r#"authgate_token_verifications_total{outcome="ok",reason="none"}"#,
-        r#"authgate_token_verifications_total{outcome="rejected",reason="revoked"}"#,
-        r#"authgate_token_verifications_total{outcome="rejected",reason="malformed"}"#,
         "authgate_password_hash_queue_depth",
         r#"authgate_audit_sink_failures{sink="database"}"#,
         r#"authgate_audit_dropped{sink="database"}"#,
     ] {
-        assert!(sample(&text, series).is_some(), "{series} in\n{text}");
+        assert_eq!(sample(&text, series), Some(0.0), "{series} in\n{text}");
     }
-    assert!(sample(&text, r#"authgate_logins_total{outcome="success"}"#).unwrap() >= 2.0);
     assert!(sample(&text, &key_age_series(&app)).is_some(), "{text}");
     // Latency by route pattern (never the raw path) and status.
     assert!(

@@ -1,20 +1,18 @@
 //! `authgate client add` through the real binary, on the stores directly.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::Command;
+use std::path::Path;
+use std::process::Output;
 use std::sync::Arc;
 
 use authgate_core::SystemClock;
 use serde_json::Value;
 
-fn client_add(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_authgate"))
-        .arg("client")
-        .arg("add")
-        .args(args)
-        .env("AUTHGATE_STORAGE__DATA_DIR", dir)
-        .output()
-        .unwrap()
+use crate::support;
+
+fn client_add(dir: &Path, args: &[&str]) -> Output {
+    let args: Vec<&str> = ["client", "add"].iter().chain(args).copied().collect();
+    let data_dir = dir.display().to_string();
+    support::run(&args, None, &[("AUTHGATE_STORAGE__DATA_DIR", &data_dir)])
 }
 
 #[tokio::test]

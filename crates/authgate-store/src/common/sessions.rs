@@ -1,0 +1,234 @@
+//! The session writes every SQL backend runs: creating a session with its
+//! first refresh token, rotating a refresh token, revoking sessions and
+//! access tokens, purging what ended. Each flow takes a future that begins
+//! the backend's write transaction (futures are lazy: nothing is locked
+//! before the flow awaits it) and the backend supplies the SQL through
+//! [`SessionTx`].
+
+use async_trait::async_trait;
+use authgate_core::{RefreshToken, Session, StoreError, StoreResult, TokenHash};
+use authgate_proto::AuditEvent;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{WriteTx, commit_audited};
+
+/// The `users`, `sessions`, `refresh_tokens` and `revoked_tokens`
+/// statements of one backend, inside its transaction.
+#[async_trait]
+pub(crate) trait SessionTx: WriteTx {
+    /// Whether the user exists and is active; a disable of the user that has
+    /// not committed yet is waited for, and one that comes later waits for
+    /// this transaction (each backend by its own lock).
+    ///
+    /// # Errors
+    /// The backend's, mapped to [`StoreError`].
+    async fn user_is_active(&mut self, user_id: Uuid) -> StoreResult<bool>;
+
+    /// Inserts `session` as a new row.
+    ///
+    /// # Errors
+    /// The backend's, mapped to [`StoreError`].
+    async fn insert_session(&mut self, session: &Session) -> StoreResult<()>;
+
+    /// Inserts `token` as a new row.
+    ///
+    /// # Errors
+    /// The backend's, mapped to [`StoreError`].
+    async fn insert_refresh_token(&mut self, token: &RefreshToken) -> StoreResult<()>;
+
+    /// The compare-and-swap of a rotation: marks `parent` used at `now`,
+    /// pointing at `successor` (`sealed` for the grace window), if it is
+    /// unused, unexpired and its session live. Returns that session's id, or
+    /// `None` when another rotation won or the token or session ended.
+    ///
+    /// # Errors
+    /// The backend's, mapped to [`StoreError`].
+    async fn claim_parent(
+        &mut self,
+        parent: &TokenHash,
+        successor: &TokenHash,
+        sealed: &[u8],
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<Uuid>>;
+
+    /// Records `now` as the session's last use; returns false when the
+    /// session turned out not to be live any more (the rotation then rolls
+    /// back).
+    ///
+    /// # Errors
+    /// The backend's, mapped to [`StoreError`].
+    async fn touch_session(&mut self, id: Uuid, now: OffsetDateTime) -> StoreResult<bool>;
+
+    /// Marks the session revoked at `now` unless it already was; returns
+    /// whether it did. An expired session is still marked, so
+    /// `revoked_since` reports it to caches.
+    ///
+    /// # Errors
+    /// The backend's, mapped to [`StoreError`].
+    async fn revoke_session(&mut self, id: Uuid, now: OffsetDateTime) -> StoreResult<bool>;
+
+    /// Marks every live session of the user revoked at `now`; returns their
+    /// ids.
+    ///
+    /// # Errors
+    /// The backend's, or [`StoreError::Corrupt`] for an unreadable id.
+    async fn revoke_user_sessions(
+        &mut self,
+        user_id: Uuid,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<Uuid>>;
+
+    /// Records the access token `jti` (valid until `expires_at`) as revoked
+    /// at `now`; a second revocation keeps the first one's time.
+    ///
+    /// # Errors
+    /// The backend's, mapped to [`StoreError`].
+    async fn revoke_token(
+        &mut self,
+        jti: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> StoreResult<()>;
+
+    /// Runs [`super::PURGE_SESSIONS`] and [`super::PURGE_REVOKED_TOKENS`]
+    /// with `before` and `limit`; returns the rows deleted by both.
+    ///
+    /// # Errors
+    /// The backend's, mapped to [`StoreError`].
+    async fn purge_ended(&mut self, before: OffsetDateTime, limit: u32) -> StoreResult<u64>;
+}
+
+/// `SessionStore::create_session_audited`: stores `session` and its `first`
+/// refresh token, with `audit`, only if the user is active (returns false
+/// otherwise, writing nothing).
+///
+/// # Errors
+/// The backend's; [`StoreError::Other`] when `first` belongs to another
+/// session (checked before anything begins).
+pub(crate) async fn create_session<T: SessionTx>(
+    begin: impl Future<Output = StoreResult<T>> + Send,
+    session: &Session,
+    first: &RefreshToken,
+    audit: Option<&AuditEvent>,
+) -> StoreResult<bool> {
+    if first.session_id != session.id {
+        return Err(StoreError::Other(
+            "the first refresh token belongs to another session".into(),
+        ));
+    }
+    let mut tx = begin.await?;
+    if !tx.user_is_active(session.user_id).await? {
+        return Ok(false);
+    }
+    tx.insert_session(session).await?;
+    tx.insert_refresh_token(first).await?;
+    commit_audited(tx, audit).await?;
+    Ok(true)
+}
+
+/// `SessionStore::rotate`: claims `parent` for `successor` and stores the
+/// successor, or nothing (false) when the parent was already used, or its
+/// token or session ended.
+///
+/// # Errors
+/// The backend's; [`StoreError::Other`] when `successor` belongs to
+/// another session than the parent (nothing is changed then).
+pub(crate) async fn rotate<T: SessionTx>(
+    begin: impl Future<Output = StoreResult<T>> + Send,
+    parent: &TokenHash,
+    successor: &RefreshToken,
+    sealed: &[u8],
+    now: OffsetDateTime,
+) -> StoreResult<bool> {
+    let mut tx = begin.await?;
+    let won = tx
+        .claim_parent(parent, &successor.hash, sealed, now)
+        .await?;
+    let Some(session_id) = won else {
+        tx.rollback().await?;
+        return Ok(false);
+    };
+    if session_id != successor.session_id {
+        tx.rollback().await?;
+        return Err(StoreError::Other(
+            "the successor refresh token belongs to another session".into(),
+        ));
+    }
+    tx.insert_refresh_token(successor).await?;
+    if !tx.touch_session(session_id, now).await? {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// `SessionStore::revoke_session_audited`: revokes the session and records
+/// `audit` (even when it was revoked already); returns whether this call
+/// revoked it.
+///
+/// # Errors
+/// The backend's.
+pub(crate) async fn revoke_session<T: SessionTx>(
+    begin: impl Future<Output = StoreResult<T>> + Send,
+    id: Uuid,
+    now: OffsetDateTime,
+    audit: Option<&AuditEvent>,
+) -> StoreResult<bool> {
+    let mut tx = begin.await?;
+    let done = tx.revoke_session(id, now).await?;
+    commit_audited(tx, audit).await?;
+    Ok(done)
+}
+
+/// `SessionStore::revoke_user_sessions_audited`: revokes every live session
+/// of the user and records `audit`; returns the sessions revoked.
+///
+/// # Errors
+/// The backend's.
+pub(crate) async fn revoke_user_sessions<T: SessionTx>(
+    begin: impl Future<Output = StoreResult<T>> + Send,
+    user_id: Uuid,
+    now: OffsetDateTime,
+    audit: Option<&AuditEvent>,
+) -> StoreResult<Vec<Uuid>> {
+    let mut tx = begin.await?;
+    let ids = tx.revoke_user_sessions(user_id, now).await?;
+    commit_audited(tx, audit).await?;
+    Ok(ids)
+}
+
+/// `SessionStore::revoke_token_audited`: records the access token's
+/// revocation and `audit` together.
+///
+/// # Errors
+/// The backend's.
+pub(crate) async fn revoke_token<T: SessionTx>(
+    begin: impl Future<Output = StoreResult<T>> + Send,
+    jti: &str,
+    expires_at: OffsetDateTime,
+    now: OffsetDateTime,
+    audit: Option<&AuditEvent>,
+) -> StoreResult<()> {
+    let mut tx = begin.await?;
+    tx.revoke_token(jti, expires_at, now).await?;
+    commit_audited(tx, audit).await
+}
+
+/// `SessionStore::purge_ended`: deletes up to `limit` ended sessions and up
+/// to `limit` expired access-token revocations in one transaction; returns
+/// how many rows went.
+///
+/// # Errors
+/// The backend's.
+pub(crate) async fn purge_ended<T: SessionTx>(
+    begin: impl Future<Output = StoreResult<T>> + Send,
+    before: OffsetDateTime,
+    limit: u32,
+) -> StoreResult<u64> {
+    let mut tx = begin.await?;
+    let deleted = tx.purge_ended(before, limit).await?;
+    tx.commit().await?;
+    Ok(deleted)
+}

@@ -1,0 +1,171 @@
+//! The session writes' statements on PostgreSQL: [`SessionTx`] on this
+//! backend's transaction, for the steps in `common::sessions`.
+
+use async_trait::async_trait;
+use authgate_core::{RefreshToken, Session, StoreResult, TokenHash};
+use sqlx::{Postgres, Transaction};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::codec::{ts, ts_opt};
+use super::error::map_err;
+use crate::common::sessions::SessionTx;
+use crate::common::{
+    CLAIM_PARENT, INSERT_SESSION, PURGE_REVOKED_TOKENS, PURGE_SESSIONS, REVOKE_SESSION,
+    REVOKE_TOKEN, REVOKE_USER_SESSIONS,
+};
+
+/// Inserts one refresh token with `executor` (inside the caller's transaction).
+async fn insert_token<'c, E>(executor: E, token: &RefreshToken) -> StoreResult<()>
+where
+    E: sqlx::PgExecutor<'c>,
+{
+    sqlx::query(
+        "INSERT INTO refresh_tokens (hash, session_id, generation, issued_at, used_at, \
+         successor, successor_sealed, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&token.hash.0[..])
+    .bind(token.session_id)
+    .bind(token.generation)
+    .bind(ts(token.issued_at)?)
+    .bind(ts_opt(token.used_at)?)
+    .bind(token.successor.as_ref().map(|h| &h.0[..]))
+    .bind(token.successor_sealed.as_deref())
+    .bind(ts(token.expires_at)?)
+    .execute(executor)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+#[async_trait]
+impl SessionTx for Transaction<'static, Postgres> {
+    async fn user_is_active(&mut self, user_id: Uuid) -> StoreResult<bool> {
+        // FOR SHARE: a disable that has not committed yet is waited for,
+        // and one that comes later waits for this session and revokes it.
+        let active: Option<bool> =
+            sqlx::query_scalar("SELECT is_active FROM users WHERE id = $1 FOR SHARE")
+                .bind(user_id)
+                .fetch_optional(&mut **self)
+                .await
+                .map_err(map_err)?;
+        Ok(active == Some(true))
+    }
+
+    async fn insert_session(&mut self, session: &Session) -> StoreResult<()> {
+        sqlx::query(INSERT_SESSION)
+            .bind(session.id)
+            .bind(session.user_id)
+            .bind(ts(session.created_at)?)
+            .bind(ts(session.last_used_at)?)
+            .bind(ts(session.expires_at)?)
+            .bind(&session.ip)
+            .bind(&session.user_agent)
+            .bind(&session.audience)
+            .bind(ts_opt(session.revoked_at)?)
+            .execute(&mut **self)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn insert_refresh_token(&mut self, token: &RefreshToken) -> StoreResult<()> {
+        insert_token(&mut **self, token).await
+    }
+
+    async fn claim_parent(
+        &mut self,
+        parent: &TokenHash,
+        successor: &TokenHash,
+        sealed: &[u8],
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<Uuid>> {
+        // The compare-and-swap: concurrent rotations of one parent queue
+        // on its row lock, and under READ COMMITTED each one after the
+        // first re-checks `used_at IS NULL` against the committed row,
+        // finds it used and updates nothing.
+        sqlx::query_scalar(CLAIM_PARENT)
+            .bind(ts(now)?)
+            .bind(&successor.0[..])
+            .bind(sealed)
+            .bind(&parent.0[..])
+            .fetch_optional(&mut **self)
+            .await
+            .map_err(map_err)
+    }
+
+    async fn touch_session(&mut self, id: Uuid, now: OffsetDateTime) -> StoreResult<bool> {
+        // The claim's subquery read a snapshot and locked no session: a
+        // revocation not yet committed then was not seen. This update
+        // takes the session's row lock, so it waits for such a
+        // revocation and re-checks against it; a revoked session makes
+        // the whole rotation roll back (a revocation that comes after
+        // waits for this commit instead, and revokes the successor too).
+        let touched = sqlx::query(
+            "UPDATE sessions SET last_used_at = $2 \
+             WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2",
+        )
+        .bind(id)
+        .bind(ts(now)?)
+        .execute(&mut **self)
+        .await
+        .map_err(map_err)?;
+        Ok(touched.rows_affected() == 1)
+    }
+
+    async fn revoke_session(&mut self, id: Uuid, now: OffsetDateTime) -> StoreResult<bool> {
+        let done = sqlx::query(REVOKE_SESSION)
+            .bind(id)
+            .bind(ts(now)?)
+            .execute(&mut **self)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn revoke_user_sessions(
+        &mut self,
+        user_id: Uuid,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<Uuid>> {
+        sqlx::query_scalar(REVOKE_USER_SESSIONS)
+            .bind(user_id)
+            .bind(ts(now)?)
+            .fetch_all(&mut **self)
+            .await
+            .map_err(map_err)
+    }
+
+    async fn revoke_token(
+        &mut self,
+        jti: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> StoreResult<()> {
+        sqlx::query(REVOKE_TOKEN)
+            .bind(jti)
+            .bind(ts(expires_at)?)
+            .bind(ts(now)?)
+            .execute(&mut **self)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn purge_ended(&mut self, before: OffsetDateTime, limit: u32) -> StoreResult<u64> {
+        let (before, limit) = (ts(before)?, i64::from(limit));
+        let sessions = sqlx::query(PURGE_SESSIONS)
+            .bind(before)
+            .bind(limit)
+            .execute(&mut **self)
+            .await
+            .map_err(map_err)?;
+        let tokens = sqlx::query(PURGE_REVOKED_TOKENS)
+            .bind(before)
+            .bind(limit)
+            .execute(&mut **self)
+            .await
+            .map_err(map_err)?;
+        Ok(sessions.rows_affected() + tokens.rows_affected())
+    }
+}

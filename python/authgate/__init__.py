@@ -1,0 +1,14 @@
+"""authgate for Python: strict, fast JWT on authgate's Rust crates.
+
+``authgate.jwt`` signs and verifies tokens; ``authgate.tokens.TokenManager``
+signs an application's own tokens with rotating keys; every error is in
+``authgate.errors``.
+"""
+
+from __future__ import annotations
+
+from authgate import errors, jwt
+from authgate.tokens import MemoryKeyStore, TokenManager
+
+__all__ = ["errors", "jwt", "TokenManager", "MemoryKeyStore"]
+__version__ = "0.1.0"

@@ -1,0 +1,87 @@
+"""The exceptions authgate raises: one small tree, each with a stable ``reason``.
+
+The mapping from authgate-jwt's Rust error enum to these classes lives in one
+place, ``python/src/errors.rs``; ``reason`` is the Rust ``Error::reason()``
+label (``"expired"``, ``"bad_signature"``, ...), stable across releases, for
+metrics and logs. Messages never contain token content or key material.
+
+::
+
+    AuthgateError                     every error below
+    ├── InvalidTokenError             the token is refused
+    │   ├── MalformedTokenError       too_large, malformed, unsupported_algorithm, critical_header
+    │   ├── KeyMismatchError          missing_kid, unknown_kid, algorithm_mismatch
+    │   ├── InvalidSignatureError     bad_signature
+    │   ├── ExpiredTokenError         expired
+    │   ├── ImmatureTokenError        not_yet_valid, issued_in_future
+    │   └── InvalidClaimError         wrong_issuer, wrong_audience, wrong_type, missing_claim
+    ├── InvalidKeyError               invalid_key, key_usage
+    ├── SigningError                  serialize, crypto
+    └── KeyStoreError                 key_store (TokenManager's key store)
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthgateError",
+    "InvalidTokenError",
+    "MalformedTokenError",
+    "KeyMismatchError",
+    "InvalidSignatureError",
+    "ExpiredTokenError",
+    "ImmatureTokenError",
+    "InvalidClaimError",
+    "InvalidKeyError",
+    "SigningError",
+    "KeyStoreError",
+]
+
+
+class AuthgateError(Exception):
+    """Base of every authgate error; ``reason`` is a short stable label."""
+
+    reason: str
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class InvalidTokenError(AuthgateError):
+    """The token was refused; a server should answer only ``invalid_token``."""
+
+
+class MalformedTokenError(InvalidTokenError):
+    """Not a well-formed compact JWS/JWT (or too large, or an algorithm we refuse)."""
+
+
+class KeyMismatchError(InvalidTokenError):
+    """No key we hold fits the token: its ``kid`` is absent or unknown, or its ``alg`` is not the key's."""
+
+
+class InvalidSignatureError(InvalidTokenError):
+    """The signature does not verify with the selected key."""
+
+
+class ExpiredTokenError(InvalidTokenError):
+    """``exp`` is in the past, beyond the leeway."""
+
+
+class ImmatureTokenError(InvalidTokenError):
+    """``nbf`` or ``iat`` is in the future, beyond the leeway."""
+
+
+class InvalidClaimError(InvalidTokenError):
+    """``iss``, ``aud`` or the header ``typ`` is wrong, or a required claim is missing."""
+
+
+class InvalidKeyError(AuthgateError):
+    """Key material is malformed or unacceptable, or the key cannot be used this way."""
+
+
+class SigningError(AuthgateError):
+    """The claims could not be serialised, or the crypto library failed to sign."""
+
+
+class KeyStoreError(AuthgateError):
+    """A TokenManager key store could not be read or written."""

@@ -1,0 +1,75 @@
+//! The one place where Rust errors become Python exceptions of
+//! `authgate.errors`: authgate-jwt's `Error` with its `reason()` label, and key-store sealing failures.
+
+use authgate_jwt::Error;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+
+/// `authgate.errors`, imported once.
+static ERRORS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+
+/// The `authgate.errors` class for each variant: this match is the whole mapping.
+fn class_name(error: &Error) -> &'static str {
+    match error {
+        Error::TooLarge
+        | Error::Malformed(_)
+        | Error::UnsupportedAlgorithm
+        | Error::CriticalHeader => "MalformedTokenError",
+        Error::MissingKeyId | Error::UnknownKey | Error::AlgorithmMismatch => "KeyMismatchError",
+        Error::InvalidSignature => "InvalidSignatureError",
+        Error::Expired => "ExpiredTokenError",
+        Error::NotYetValid | Error::IssuedInFuture => "ImmatureTokenError",
+        Error::InvalidIssuer
+        | Error::InvalidAudience
+        | Error::InvalidType
+        | Error::MissingClaim(_) => "InvalidClaimError",
+        Error::InvalidKey(_) | Error::KeyUsage(_) => "InvalidKeyError",
+        Error::Crypto | Error::Serialize => "SigningError",
+        // `Error` is non-exhaustive: a variant added later is still an error
+        // of authgate, with its own reason.
+        _ => "AuthgateError",
+    }
+}
+
+/// The Python exception for `error`: `cls(message, reason)`.
+///
+/// The message is the Rust `Display`, which never holds token content or keys.
+pub(crate) fn to_py(error: Error) -> PyErr {
+    raise(|py| {
+        let class = errors_module(py)?.getattr(class_name(&error))?;
+        let instance = class.call1((error.to_string(), error.reason()))?;
+        Ok(PyErr::from_value(instance))
+    })
+}
+
+/// `authgate.errors`, imported on first use.
+fn errors_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
+    ERRORS
+        .get_or_try_init(py, || py.import("authgate.errors").map(Bound::unbind))
+        .map(|module| module.bind(py))
+}
+
+/// The exception `build` makes, or the error that kept it from being made.
+fn raise(build: impl FnOnce(Python<'_>) -> PyResult<PyErr>) -> PyErr {
+    Python::attach(|py| build(py).unwrap_or_else(|failed| failed))
+}
+
+/// A `KeyStoreError` (reason `key_store`): a TokenManager store's sealed key could not be made or opened.
+pub(crate) fn key_store_error(message: &str) -> PyErr {
+    raise(|py| {
+        let class = errors_module(py)?.getattr("KeyStoreError")?;
+        Ok(PyErr::from_value(class.call1((message, "key_store"))?))
+    })
+}
+
+/// Maps a `Result` of authgate-jwt into a `PyResult`.
+pub(crate) trait IntoPyResult<T> {
+    /// The value, or the Python exception [`to_py`] makes of the error.
+    fn py_err(self) -> PyResult<T>;
+}
+
+impl<T> IntoPyResult<T> for Result<T, Error> {
+    fn py_err(self) -> PyResult<T> {
+        self.map_err(to_py)
+    }
+}
