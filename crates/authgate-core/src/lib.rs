@@ -2,8 +2,9 @@
 //!
 //! It owns users and password hashing (argon2id on a bounded pool), sessions
 //! and refresh-token rotation with reuse detection, the signing keyring, the
-//! revocation list, the [`Clock`], and the storage traits that
-//! authgate-store implements.
+//! revocation list, the role rules ([`Caller::within_reach`], [`Reach`]),
+//! and the storage traits that authgate-store implements. The [`Clock`] is
+//! authgate-proto's, re-exported so a service and its tests share one.
 
 mod audit;
 mod bus;
