@@ -74,11 +74,30 @@ fn main() -> ExitCode {
             #[allow(clippy::print_stderr)]
             // The binary's one place that reports failure to the user.
             {
-                eprintln!("error: {err:#}");
+                eprintln!("error: {}", report(&err));
             }
             ExitCode::FAILURE
         }
     }
+}
+
+/// `err` and its causes, joined by `: ` as `{:#}` joins them, each cause
+/// said once: authgate's errors keep their cause as their source and also
+/// name it in their own message, so the message the operator has always
+/// read is not followed by its cause again.
+fn report(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let cause = cause.to_string();
+        if text.contains(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text
 }
 
 /// Commands that need the configuration and the async runtime.

@@ -22,8 +22,8 @@ mod service;
 mod store;
 
 pub use audit::{
-    AUDIT_QUEUE_CAPACITY, AuditLog, AuditSink, DatabaseSink, FileSink, Origin, SinkCounters,
-    StdoutSink, event as audit_event,
+    AUDIT_QUEUE_CAPACITY, AuditLog, AuditSink, AuditSinkError, DatabaseSink, FileSink, Origin,
+    SinkCounters, StdoutSink, event as audit_event,
 };
 pub use bus::{Change, ChangeBus, NoBus};
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -42,6 +42,7 @@ pub use revocation::RevocationList;
 pub use secrets::{MasterKey, TOKEN_BYTES, TokenHash, random_token};
 pub use service::{
     AuthDeps, AuthService, AuthSettings, Caller, ClientToken, Dashboard, IntrospectedAccess,
-    IntrospectedRefresh, LoginRequest, LogoutScope, NewClient, Principal, Registration, Tokens,
+    IntrospectedRefresh, LoginRequest, LogoutScope, Maintenance, NewClient, PURGE_PERIOD,
+    PURGE_RETENTION, Principal, Registration, Tokens, Upkeep,
 };
 pub use store::{AuditStore, ClientStore, KeyStore, Ping, SessionStore, StoreResult, UserStore};

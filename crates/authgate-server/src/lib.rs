@@ -7,23 +7,29 @@
 //! ([`error::ApiError`]). [`openapi::ApiDoc`] is the OpenAPI 3.1 document of
 //! every route, generated from the handlers and served at `GET /openapi.json`.
 
-mod app;
 pub mod authz;
 mod client;
 pub mod config;
 pub mod error;
 pub mod extract;
+mod fs;
 mod layers;
 pub mod master_key;
 mod metrics;
 pub mod openapi;
 pub mod routes;
 mod scaleout;
+mod serve;
+mod startup;
 mod state;
+mod upkeep;
 
-pub use app::{
-    Application, BuildError, StartupReport, auth_settings, build_service, open_store,
-    password_hasher,
-};
 pub use config::Settings;
+pub use fs::FsError;
+pub use scaleout::ScaleoutError;
+pub use serve::Application;
+pub use startup::error::BuildError;
+pub use startup::settings::{auth_settings, password_hasher};
+pub use startup::store::open_store;
+pub use startup::{StartupReport, build_service};
 pub use state::{AppState, SharedState};

@@ -81,8 +81,7 @@ pub(crate) async fn run(settings: &Settings, cmd: UserCommand) -> Result<()> {
     };
     // Queued audit events must reach their sinks before the process ends,
     // and announcements (a disable) the running instances.
-    service.deps().audit.flush().await;
-    service.deps().bus.flush().await;
+    service.flush().await;
     result
 }
 
@@ -113,8 +112,6 @@ async fn add(settings: &Settings, service: &AuthService, args: AddArgs) -> Resul
 
 async fn list(service: &AuthService, args: ListArgs) -> Result<()> {
     let users = service
-        .deps()
-        .users
         .list_users(&UserQuery {
             after: None,
             limit: args.limit.clamp(1, 10_000),
@@ -175,9 +172,7 @@ async fn set_active(service: &AuthService, login: &str, active: bool) -> Result<
 
 async fn find(service: &AuthService, login: &str) -> Result<User> {
     service
-        .deps()
-        .users
-        .user_by_login(&login.trim().to_lowercase())
+        .find_user(login)
         .await?
         .with_context(|| format!("no user with email or username {login:?}"))
 }

@@ -3,7 +3,9 @@
 mod admin;
 mod attempts;
 mod login;
+mod maintenance;
 mod oauth;
+mod operator;
 mod refresh;
 mod register;
 mod sessions;
@@ -30,6 +32,7 @@ use crate::store::{ClientStore, SessionStore, UserStore};
 
 pub use admin::{Dashboard, NewClient};
 pub use login::LoginRequest;
+pub use maintenance::{Maintenance, PURGE_PERIOD, PURGE_RETENTION, Upkeep};
 pub use oauth::{Caller, ClientToken, IntrospectedAccess, IntrospectedRefresh};
 pub use register::Registration;
 pub use sessions::{LogoutScope, Principal};
@@ -172,8 +175,9 @@ impl AuthService {
         &self.settings
     }
 
-    /// The dependencies, for the server's own wiring (key set, metrics).
-    pub fn deps(&self) -> &AuthDeps {
+    /// The dependencies: the crate's own; callers outside it go through
+    /// the service's methods, never the stores.
+    pub(crate) fn deps(&self) -> &AuthDeps {
         &self.deps
     }
 

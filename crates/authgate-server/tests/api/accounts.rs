@@ -13,10 +13,8 @@ use serde_json::json;
 
 async fn disable(app: &TestApp, user: &TestUser) {
     let (disabled, revoked) = app
-        .state
-        .auth
-        .deps()
-        .users
+        .store()
+        .await
         .set_active(user.user.id, false, app.now())
         .await
         .unwrap()
