@@ -1,7 +1,7 @@
 //! authgate-server: the HTTP face of authgate.
 //!
 //! [`Application::build`] turns [`Settings`] into a bound server (stores,
-//! master key, keyring, verifier, router); [`routes::router`] is the router
+//! master key, keyring, verifier, router); [`router()`] is the router
 //! alone, for tests without a socket. Handlers are thin: they parse at the
 //! edge ([`extract`]), call authgate-core, and map errors in one place
 //! ([`error::ApiError`]). [`openapi::ApiDoc`] is the OpenAPI 3.1 document of
@@ -17,7 +17,8 @@ mod layers;
 pub mod master_key;
 mod metrics;
 pub mod openapi;
-pub mod routes;
+mod router;
+mod routes;
 mod scaleout;
 mod serve;
 mod startup;
@@ -26,6 +27,7 @@ mod upkeep;
 
 pub use config::Settings;
 pub use fs::FsError;
+pub use router::router;
 pub use scaleout::ScaleoutError;
 pub use serve::Application;
 pub use startup::error::BuildError;

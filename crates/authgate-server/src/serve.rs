@@ -71,7 +71,7 @@ impl Application {
         let upkeep = crate::upkeep::spawn(self.state.clone());
         let follow = crate::scaleout::follow(self.state.clone());
         let state = self.state.clone();
-        let app = crate::routes::router(self.state).layer(crate::layers::stack());
+        let app = crate::router::router(self.state).layer(crate::layers::stack());
         let result = axum::serve(
             self.listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
