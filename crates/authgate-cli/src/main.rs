@@ -151,3 +151,30 @@ fn credentials_dir() -> Option<PathBuf> {
         .or_else(|| non_empty("XDG_CONFIG_HOME").map(|d| PathBuf::from(d).join("authgate")))
         .or_else(|| non_empty("HOME").map(|h| PathBuf::from(h).join(".config").join("authgate")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_the_message_already_names_is_not_repeated() {
+        // A typed error whose message names its source, as BuildError's do.
+        let err = anyhow::Error::from(authgate_server::BuildError::Files(
+            authgate_server::FsError::Read {
+                path: "/nonexistent/authgate-test/master.key".into(),
+                source: std::io::Error::other("permission denied"),
+            },
+        ))
+        .context("starting");
+        assert_eq!(
+            report(&err),
+            "starting: cannot read /nonexistent/authgate-test/master.key: permission denied"
+        );
+    }
+
+    #[test]
+    fn causes_the_message_does_not_name_are_joined_as_before() {
+        let err = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(report(&err), format!("{err:#}"));
+    }
+}

@@ -6,6 +6,14 @@
 //! edge ([`extract`]), call authgate-core, and map errors in one place
 //! ([`error::ApiError`]). [`openapi::ApiDoc`] is the OpenAPI 3.1 document of
 //! every route, generated from the handlers and served at `GET /openapi.json`.
+//!
+//! Where things live: `config/` reads the settings; `startup/` turns them
+//! into the application state (`store.rs` chooses the database,
+//! `settings.rs` makes the domain objects, `error.rs` is [`BuildError`]);
+//! `master_key.rs` finds the master key and `fs.rs` keeps files private;
+//! `scaleout.rs` is the optional Redis; `serve.rs` runs the server and
+//! `upkeep.rs` its background loop (the work itself is authgate-core's
+//! `Maintenance`); `router.rs` assembles `routes/`, one file per group.
 
 pub mod authz;
 mod client;
