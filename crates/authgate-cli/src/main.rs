@@ -74,11 +74,30 @@ fn main() -> ExitCode {
             #[allow(clippy::print_stderr)]
             // The binary's one place that reports failure to the user.
             {
-                eprintln!("error: {err:#}");
+                eprintln!("error: {}", report(&err));
             }
             ExitCode::FAILURE
         }
     }
+}
+
+/// `err` and its causes, joined by `: ` as `{:#}` joins them, each cause
+/// said once: authgate's errors keep their cause as their source and also
+/// name it in their own message, so the message the operator has always
+/// read is not followed by its cause again.
+fn report(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let cause = cause.to_string();
+        if text.contains(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text
 }
 
 /// Commands that need the configuration and the async runtime.
@@ -131,4 +150,31 @@ fn credentials_dir() -> Option<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| non_empty("XDG_CONFIG_HOME").map(|d| PathBuf::from(d).join("authgate")))
         .or_else(|| non_empty("HOME").map(|h| PathBuf::from(h).join(".config").join("authgate")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_the_message_already_names_is_not_repeated() {
+        // A typed error whose message names its source, as BuildError's do.
+        let err = anyhow::Error::from(authgate_server::BuildError::Files(
+            authgate_server::FsError::Read {
+                path: "/nonexistent/authgate-test/master.key".into(),
+                source: std::io::Error::other("permission denied"),
+            },
+        ))
+        .context("starting");
+        assert_eq!(
+            report(&err),
+            "starting: cannot read /nonexistent/authgate-test/master.key: permission denied"
+        );
+    }
+
+    #[test]
+    fn causes_the_message_does_not_name_are_joined_as_before() {
+        let err = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(report(&err), format!("{err:#}"));
+    }
 }

@@ -67,8 +67,24 @@ pub trait AuditSink: Send + Sync + std::fmt::Debug + 'static {
     /// Writes one event.
     ///
     /// # Errors
-    /// A description of the failure (never the event's contents).
-    async fn write(&self, event: &AuditEvent) -> Result<(), String>;
+    /// [`AuditSinkError`] saying what failed (never the event's contents).
+    async fn write(&self, event: &AuditEvent) -> Result<(), AuditSinkError>;
+}
+
+/// Why an audit sink could not write an event; the message never holds
+/// the event's contents.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuditSinkError {
+    /// The audit store refused the event.
+    #[error(transparent)]
+    Store(#[from] crate::error::StoreError),
+    /// Writing the line (or opening the file) failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The event could not be encoded as JSON.
+    #[error(transparent)]
+    Encode(#[from] serde_json::Error),
 }
 
 /// The database sink: the table `GET /admin/audit` reads.
@@ -81,8 +97,8 @@ impl AuditSink for DatabaseSink {
         "database"
     }
 
-    async fn write(&self, event: &AuditEvent) -> Result<(), String> {
-        self.0.append_event(event).await.map_err(|e| e.to_string())
+    async fn write(&self, event: &AuditEvent) -> Result<(), AuditSinkError> {
+        Ok(self.0.append_event(event).await?)
     }
 }
 
@@ -96,11 +112,11 @@ impl AuditSink for StdoutSink {
         "stdout"
     }
 
-    async fn write(&self, event: &AuditEvent) -> Result<(), String> {
+    async fn write(&self, event: &AuditEvent) -> Result<(), AuditSinkError> {
         let line = json_line(event)?;
         let mut out = tokio::io::stdout();
-        out.write_all(&line).await.map_err(|e| e.to_string())?;
-        out.flush().await.map_err(|e| e.to_string())
+        out.write_all(&line).await?;
+        Ok(out.flush().await?)
     }
 }
 
@@ -130,7 +146,7 @@ impl AuditSink for FileSink {
         "file"
     }
 
-    async fn write(&self, event: &AuditEvent) -> Result<(), String> {
+    async fn write(&self, event: &AuditEvent) -> Result<(), AuditSinkError> {
         let line = json_line(event)?;
         let mut slot = self.file.lock().await;
         if slot.is_none() {
@@ -138,10 +154,10 @@ impl AuditSink for FileSink {
             options.create(true).append(true);
             #[cfg(unix)]
             options.mode(0o600);
-            *slot = Some(options.open(&self.path).await.map_err(|e| e.to_string())?);
+            *slot = Some(options.open(&self.path).await?);
         }
         let Some(file) = slot.as_mut() else {
-            return Err("audit file not open".into());
+            return Err(std::io::Error::other("audit file not open").into());
         };
         let written = match file.write_all(&line).await {
             Ok(()) => file.flush().await,
@@ -149,15 +165,15 @@ impl AuditSink for FileSink {
         };
         if let Err(e) = written {
             *slot = None;
-            return Err(e.to_string());
+            return Err(e.into());
         }
         Ok(())
     }
 }
 
 /// One event as a JSON line.
-fn json_line(event: &AuditEvent) -> Result<Vec<u8>, String> {
-    let mut line = serde_json::to_vec(event).map_err(|e| e.to_string())?;
+fn json_line(event: &AuditEvent) -> Result<Vec<u8>, AuditSinkError> {
+    let mut line = serde_json::to_vec(event)?;
     line.push(b'\n');
     Ok(line)
 }
@@ -314,7 +330,7 @@ fn spawn_lane(sink: Arc<dyn AuditSink>, database: bool) -> Lane {
                     let outcome = tokio::spawn(async move { writer.write(&event).await }).await;
                     let failure = match outcome {
                         Ok(Ok(())) => None,
-                        Ok(Err(e)) => Some(e),
+                        Ok(Err(e)) => Some(e.to_string()),
                         Err(e) if e.is_panic() => Some("the sink panicked".to_owned()),
                         Err(e) => Some(e.to_string()),
                     };
@@ -440,7 +456,7 @@ mod tests {
         fn name(&self) -> &str {
             "collect"
         }
-        async fn write(&self, event: &AuditEvent) -> Result<(), String> {
+        async fn write(&self, event: &AuditEvent) -> Result<(), AuditSinkError> {
             self.0.lock().unwrap().push(event.kind.clone());
             Ok(())
         }
@@ -454,8 +470,8 @@ mod tests {
         fn name(&self) -> &str {
             "failing"
         }
-        async fn write(&self, _: &AuditEvent) -> Result<(), String> {
-            Err("disk full".into())
+        async fn write(&self, _: &AuditEvent) -> Result<(), AuditSinkError> {
+            Err(std::io::Error::other("disk full").into())
         }
     }
 
@@ -467,7 +483,7 @@ mod tests {
         fn name(&self) -> &str {
             "panicking"
         }
-        async fn write(&self, _: &AuditEvent) -> Result<(), String> {
+        async fn write(&self, _: &AuditEvent) -> Result<(), AuditSinkError> {
             panic!("a bug in a sink")
         }
     }
@@ -520,7 +536,7 @@ mod tests {
             fn name(&self) -> &str {
                 "stuck"
             }
-            async fn write(&self, _: &AuditEvent) -> Result<(), String> {
+            async fn write(&self, _: &AuditEvent) -> Result<(), AuditSinkError> {
                 std::future::pending().await
             }
         }

@@ -51,6 +51,11 @@ pub enum AuthError {
     /// A bug or an unexpected failure; the cause is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A store failed in a way that is neither an outage nor a conflict
+    /// (corrupt data, a backend error); the cause is kept for the log,
+    /// never shown.
+    #[error("internal error: {0}")]
+    Storage(#[source] StoreError),
 }
 
 /// Why a storage operation failed.
@@ -76,7 +81,7 @@ impl From<StoreError> for AuthError {
         match err {
             StoreError::Unavailable(_) => Self::Unavailable(err),
             StoreError::Conflict(what) => Self::Conflict(what),
-            other => Self::Internal(other.to_string()),
+            other => Self::Storage(other),
         }
     }
 }

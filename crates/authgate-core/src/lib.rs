@@ -23,8 +23,8 @@ mod service;
 mod store;
 
 pub use audit::{
-    AUDIT_QUEUE_CAPACITY, AuditLog, AuditSink, DatabaseSink, FileSink, MAX_USER_AGENT, Origin,
-    SinkCounters, StdoutSink, event as audit_event,
+    AUDIT_QUEUE_CAPACITY, AuditLog, AuditSink, AuditSinkError, DatabaseSink, FileSink,
+    MAX_USER_AGENT, Origin, SinkCounters, StdoutSink, event as audit_event,
 };
 pub use bus::{Change, ChangeBus, NoBus};
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -43,8 +43,8 @@ pub use revocation::RevocationList;
 pub use secrets::{MasterKey, TOKEN_BYTES, TokenHash, random_token};
 pub use service::{
     AuthDeps, AuthService, AuthSettings, Caller, Dashboard, IntrospectedAccess,
-    IntrospectedRefresh, LoginAttempt, LogoutScope, NewServiceClient, Reach, Registration,
-    ServiceClientToken, SessionCaller, Tokens,
+    IntrospectedRefresh, LoginAttempt, LogoutScope, Maintenance, NewServiceClient, PURGE_PERIOD,
+    PURGE_RETENTION, Reach, Registration, ServiceClientToken, SessionCaller, Tokens, Upkeep,
 };
 pub use store::{
     AuditStore, KeyStore, Ping, ServiceClientStore, SessionStore, StoreResult, UserStore,

@@ -4,9 +4,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use authgate_core::MasterKey;
+use authgate_core::{AuthError, MasterKey};
 
 use crate::config::Settings;
+use crate::fs::{FsError, create_private_dir};
 
 /// Where the master key came from, for the start-up message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,15 +20,81 @@ pub enum MasterKeySource {
     Generated(PathBuf),
 }
 
+/// Why the master key could not be loaded or generated; each message says
+/// which source was wrong and how, never the key.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MasterKeyError {
+    /// `AUTHGATE_STORAGE__MASTER_KEY` is not base64 of 32 bytes.
+    #[error("AUTHGATE_STORAGE__MASTER_KEY: {0}")]
+    Environment(#[source] AuthError),
+    /// The key file could not be read.
+    #[error("cannot read {}: {source}", .path.display())]
+    Read {
+        /// The key file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The key file does not hold base64 of 32 bytes.
+    #[error("{}: {source}", .path.display())]
+    Malformed {
+        /// The key file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: AuthError,
+    },
+    /// `storage.master_key_file` names a file that does not exist.
+    #[error("storage.master_key_file {} does not exist", .path.display())]
+    Missing {
+        /// The configured path.
+        path: PathBuf,
+    },
+    /// The key file is readable by group or others.
+    #[error("{} is readable by other users (mode {mode:o}); run chmod 600 on it", .path.display())]
+    OpenToOthers {
+        /// The key file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The data directory for a generated key could not be created.
+    #[error(transparent)]
+    DataDir(#[from] FsError),
+    /// A new key could not be generated.
+    #[error(transparent)]
+    Generate(AuthError),
+    /// The generated key's file could not be created.
+    #[error("cannot create {}: {source}", .path.display())]
+    Create {
+        /// The key file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The generated key could not be written.
+    #[error("cannot write {}: {source}", .path.display())]
+    Write {
+        /// The key file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 /// Loads (or on first start generates) the master key.
 ///
 /// # Errors
-/// A message saying which source was wrong and how: unreadable file, not
-/// base64 of 32 bytes, a key file readable by others.
-pub fn load(settings: &Settings) -> Result<(MasterKey, MasterKeySource), String> {
+/// [`MasterKeyError`] saying which source was wrong and how: unreadable
+/// file, not base64 of 32 bytes, a key file readable by others.
+pub fn load(settings: &Settings) -> Result<(MasterKey, MasterKeySource), MasterKeyError> {
     if settings.storage.master_key.is_set() {
         let key = MasterKey::from_base64(settings.storage.master_key.expose())
-            .map_err(|e| format!("AUTHGATE_STORAGE__MASTER_KEY: {e}"))?;
+            .map_err(MasterKeyError::Environment)?;
         return Ok((key, MasterKeySource::Environment));
     }
     let path = if settings.storage.master_key_file.is_empty() {
@@ -37,26 +104,27 @@ pub fn load(settings: &Settings) -> Result<(MasterKey, MasterKeySource), String>
     };
     if path.exists() {
         check_private(&path)?;
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let key = MasterKey::from_base64(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        return Ok((key, MasterKeySource::File(path)));
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(source) => return Err(MasterKeyError::Read { path, source }),
+        };
+        return match MasterKey::from_base64(&text) {
+            Ok(key) => Ok((key, MasterKeySource::File(path))),
+            Err(source) => Err(MasterKeyError::Malformed { path, source }),
+        };
     }
     if !settings.storage.master_key_file.is_empty() {
-        return Err(format!(
-            "storage.master_key_file {} does not exist",
-            path.display()
-        ));
+        return Err(MasterKeyError::Missing { path });
     }
     // With PostgreSQL nothing else creates the data directory.
-    crate::app::create_private_dir(&settings.storage.data_dir).map_err(|e| e.0)?;
-    let (key, text) = MasterKey::generate().map_err(|e| e.to_string())?;
+    create_private_dir(&settings.storage.data_dir)?;
+    let (key, text) = MasterKey::generate().map_err(MasterKeyError::Generate)?;
     write_private(&path, text.as_bytes())?;
     Ok((key, MasterKeySource::Generated(path)))
 }
 
 /// Writes a new file readable only by its owner, failing if it exists.
-fn write_private(path: &Path, contents: &[u8]) -> Result<(), String> {
+fn write_private(path: &Path, contents: &[u8]) -> Result<(), MasterKeyError> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -66,28 +134,36 @@ fn write_private(path: &Path, contents: &[u8]) -> Result<(), String> {
     }
     let mut file = options
         .open(path)
-        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        .map_err(|source| MasterKeyError::Create {
+            path: path.to_path_buf(),
+            source,
+        })?;
     file.write_all(contents)
         .and_then(|()| file.write_all(b"\n"))
         .and_then(|()| file.sync_all())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+        .map_err(|source| MasterKeyError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 /// Refuses a key file that group or others can read.
-fn check_private(path: &Path) -> Result<(), String> {
+fn check_private(path: &Path) -> Result<(), MasterKeyError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+            .map_err(|source| MasterKeyError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?
             .permissions()
             .mode();
         if mode & 0o077 != 0 {
-            return Err(format!(
-                "{} is readable by other users (mode {:o}); run chmod 600 on it",
-                path.display(),
-                mode & 0o777
-            ));
+            return Err(MasterKeyError::OpenToOthers {
+                path: path.to_path_buf(),
+                mode: mode & 0o777,
+            });
         }
     }
     Ok(())

@@ -172,9 +172,9 @@ pub(crate) async fn scrape(State(state): State<AppState>) -> Response {
         )
         .into_response();
     };
-    let deps = state.auth.deps();
-    metrics::gauge!("authgate_password_hash_queue_depth").set(deps.hasher.queue_depth() as f64);
-    for (sink, counters) in deps.audit.counters() {
+    metrics::gauge!("authgate_password_hash_queue_depth")
+        .set(state.auth.password_hash_queue_depth() as f64);
+    for (sink, counters) in state.auth.audit_counters() {
         metrics::gauge!("authgate_audit_sink_failures", "sink" => sink.clone())
             .set(counters.failures.load(Ordering::Relaxed) as f64);
         metrics::gauge!("authgate_audit_dropped", "sink" => sink)

@@ -20,12 +20,23 @@ use authgate_store::{RedisBus, RedisLimiter, RedisStore};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::app::BuildError;
 use crate::config::Settings;
 use crate::state::AppState;
 
 /// Announcements waiting to be applied; the subscription waits when full.
 const PENDING: usize = 1024;
+
+/// Why the Redis settings are unusable; the message never repeats the URL.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScaleoutError {
+    /// `storage.redis_prefix` is empty.
+    #[error("storage.redis_prefix must not be empty (its default is \"authgate:\")")]
+    EmptyPrefix,
+    /// `storage.redis_url` is not a usable Redis URL.
+    #[error("storage.redis_url: {0}")]
+    RedisUrl(#[source] authgate_core::StoreError),
+}
 
 /// What the instance shares with the others, and how.
 pub(crate) struct Shared {
@@ -40,10 +51,10 @@ pub(crate) struct Shared {
 /// The bus, limiter and probe the settings describe.
 ///
 /// # Errors
-/// [`BuildError`] when `storage.redis_url` is not a usable Redis URL (the
+/// [`ScaleoutError`] when `storage.redis_url` is not a usable Redis URL (the
 /// message never repeats it) or `storage.redis_prefix` is empty. A Redis
 /// that does not answer is not an error: the instance starts degraded.
-pub(crate) fn open(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Shared, BuildError> {
+pub(crate) fn open(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Shared, ScaleoutError> {
     let limits = LimitSettings {
         login_per_ip_per_minute: settings.rate_limit.login_per_ip_per_minute,
         failures_before_delay: settings.rate_limit.account_failures_before_delay,
@@ -58,12 +69,9 @@ pub(crate) fn open(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Shared,
     }
     let prefix = &settings.storage.redis_prefix;
     if prefix.is_empty() {
-        return Err(BuildError(
-            "storage.redis_prefix must not be empty (its default is \"authgate:\")".into(),
-        ));
+        return Err(ScaleoutError::EmptyPrefix);
     }
-    let redis =
-        RedisStore::open(url, prefix).map_err(|e| BuildError(format!("storage.redis_url: {e}")))?;
+    let redis = RedisStore::open(url, prefix).map_err(ScaleoutError::RedisUrl)?;
     tracing::info!(
         redis = redis.location(),
         prefix = redis.prefix(),
@@ -81,15 +89,12 @@ pub(crate) fn open(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Shared,
 /// reloading the keys (as the upkeep poll would, only sooner).
 pub(crate) fn follow(state: AppState) -> JoinHandle<()> {
     let (sink, mut changes) = mpsc::channel(PENDING);
-    state.auth.deps().bus.subscribe(sink);
+    state.maintenance.subscribe(sink);
     tokio::spawn(async move {
         while let Some(change) = changes.recv().await {
             match change {
                 Change::KeysChanged => state.sync_keys().await,
-                change => {
-                    let deps = state.auth.deps();
-                    change.apply_to(&deps.revocations, &deps.records);
-                }
+                change => state.maintenance.apply(&change),
             }
         }
     })

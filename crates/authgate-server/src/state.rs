@@ -4,18 +4,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use authgate_proto::KeyState;
 
-use authgate_core::{AuthService, Clock, KeyManager, Ping};
+use authgate_core::{AuthError, AuthService, Clock, KeyManager, Maintenance, Origin, Ping};
 use authgate_guard::{Permissions, Verifier};
-
-/// How long ended sessions and expired revocations are kept before
-/// [`AppState::purge_ended`] deletes them.
-pub(crate) const PURGE_RETENTION: time::Duration = time::Duration::days(1);
-/// How often the server purges.
-pub(crate) const PURGE_PERIOD: time::Duration = time::Duration::minutes(10);
-/// Rows per purge transaction, so the SQLite write lock is held briefly.
-const PURGE_BATCH: u32 = 1000;
-/// Batches per purge run; what is left waits for the next period.
-const PURGE_MAX_BATCHES: usize = 100;
 
 /// Shared application state. axum clones it for every request (and again
 /// for each extractor that reads it), so a clone is one reference count on
@@ -28,6 +18,9 @@ pub struct AppState(Arc<SharedState>);
 pub struct SharedState {
     /// The flows of API.md.
     pub auth: AuthService,
+    /// The domain's housekeeping over `auth` and `keys`: purges, key
+    /// rotation, other instances' announcements.
+    pub maintenance: Maintenance,
     /// The one Bearer verification path (with its verified-token cache).
     pub verifier: Arc<Verifier>,
     /// Readiness probes by store name.
@@ -85,11 +78,12 @@ impl AppState {
     /// The server runs this every few seconds; tests call it after moving
     /// the clock.
     pub async fn sync_keys(&self) {
-        // A rotation applied here is recorded by the key manager (key.rotated,
-        // in the key transaction).
-        if let Err(e) = self.keys.tick().await {
-            tracing::error!(error = %e, "key rotation check failed; will retry");
-        }
+        self.maintenance.tick_keys().await;
+        self.install_verifier_keys();
+    }
+
+    /// Hands the verifier the key set in force if it does not have it yet.
+    pub(crate) fn install_verifier_keys(&self) {
         let mut installed = self
             .verifier_keys
             .lock()
@@ -107,44 +101,19 @@ impl AppState {
         }
     }
 
-    /// Deletes sessions, refresh tokens and access-token revocations that
-    /// ended more than a day (or one access-token lifetime, if longer) ago,
-    /// in batches; returns how many sessions and revocations went. The
-    /// server runs this every ten minutes; tests call it after moving the
-    /// clock.
-    ///
-    /// The retention keeps every row an answer can still depend on: a
-    /// revoked session's access tokens die within one lifetime, and instances
-    /// read revocations back only for that long.
+    /// Deletes what ended long ago (see [`Maintenance::purge_ended`]);
+    /// returns how many sessions and revocations went. The server runs this
+    /// every ten minutes; tests call it after moving the clock.
     pub async fn purge_ended(&self) -> u64 {
-        let settings = self.auth.settings();
-        let retention = PURGE_RETENTION.max(settings.access_ttl + settings.leeway);
-        let before = self.clock.now() - retention;
-        let sessions = self.auth.deps().sessions.clone();
-        let mut purged = 0;
-        for _ in 0..PURGE_MAX_BATCHES {
-            match sessions.purge_ended(before, PURGE_BATCH).await {
-                Ok(0) => break,
-                Ok(n) => purged += n,
-                Err(e) => {
-                    tracing::warn!(error = %e, "purging ended sessions failed; will retry");
-                    break;
-                }
-            }
-        }
-        if purged > 0 {
-            tracing::info!(purged, "purged ended sessions and revocations");
-        }
-        purged
+        self.maintenance.purge_ended().await
     }
 
     /// Rotates the signing keys now and puts the new set in force at once.
     ///
     /// # Errors
     /// As [`KeyManager::rotate_now`].
-    pub async fn rotate_keys(&self) -> Result<(), authgate_core::AuthError> {
-        self.rotate_keys_by(None, &authgate_core::Origin::default())
-            .await
+    pub async fn rotate_keys(&self) -> Result<(), AuthError> {
+        self.rotate_keys_by(None, &Origin::default()).await
     }
 
     /// [`AppState::rotate_keys`] on behalf of `actor` (recorded in `key.rotated`).
@@ -154,13 +123,9 @@ impl AppState {
     pub async fn rotate_keys_by(
         &self,
         actor: Option<&str>,
-        origin: &authgate_core::Origin,
-    ) -> Result<(), authgate_core::AuthError> {
-        self.keys.rotate_now_by(actor, origin).await?;
-        self.auth
-            .deps()
-            .bus
-            .publish(authgate_core::Change::KeysChanged);
+        origin: &Origin,
+    ) -> Result<(), AuthError> {
+        self.maintenance.rotate_keys_by(actor, origin).await?;
         self.sync_keys().await;
         Ok(())
     }

@@ -24,10 +24,8 @@ impl TestApp {
         let mut user = self.new_user().await;
         let id: Uuid = user.user.id;
         let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
-        self.state
-            .auth
-            .deps()
-            .users
+        self.store()
+            .await
             .set_roles(id, &roles, self.now())
             .await
             .expect("roles are stored")

@@ -36,8 +36,9 @@ pub struct TestApp {
     pub base_url: String,
     /// The server's only source of time; tests move it instead of sleeping.
     pub clock: Arc<ManualClock>,
-    /// The running server's state, to reach its service, stores and keys
-    /// (`state.auth.deps().users`, `…keyring`); replaced on restart.
+    /// The running server's state, to reach its service and keys
+    /// (`state.auth`, `state.keys`); replaced on restart. The stores are
+    /// [`TestApp::store`]'s.
     pub state: AppState,
     /// The data directory: the SQLite database and the generated master key.
     pub data_dir: PathBuf,
@@ -191,6 +192,17 @@ impl TestApp {
     /// The server's current time.
     pub fn now(&self) -> OffsetDateTime {
         self.clock.now()
+    }
+
+    /// The server's database, opened beside it as another writer would
+    /// (an `authgate` command, another instance): for tests that change or
+    /// read rows behind the service's back. The service's own stores stay
+    /// sealed inside it.
+    pub async fn store(&self) -> Arc<dyn authgate_store::Store> {
+        authgate_server::open_store(&self.settings)
+            .await
+            .unwrap_or_else(|e| panic!("the database opens: {e}"))
+            .0
     }
 }
 

@@ -128,11 +128,7 @@ async fn resolve_user(service: &AuthService, user: &str) -> Result<Uuid> {
     if let Ok(id) = Uuid::parse_str(user) {
         return Ok(id);
     }
-    let found = service
-        .deps()
-        .users
-        .user_by_login(LoginName::parse(user).as_str())
-        .await?;
+    let found = service.find_user(&LoginName::parse(user)).await?;
     found
         .map(|u| u.id)
         .with_context(|| format!("no user with email or username {user:?}"))

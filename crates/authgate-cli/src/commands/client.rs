@@ -46,7 +46,7 @@ pub(crate) async fn run(settings: &Settings, cmd: ClientCommand) -> Result<()> {
                 )
             };
             // Queued audit events must reach their sinks before the process ends.
-            state.auth.deps().audit.flush().await;
+            state.auth.flush().await;
             #[allow(clippy::print_stdout)] // Showing the secret once is this command's job.
             {
                 println!("{text}");

@@ -33,15 +33,13 @@ pub(crate) async fn run(settings: &Settings, cmd: KeysCommand) -> Result<()> {
     let text = match cmd {
         KeysCommand::List { json } => render(&state.keys.ring().infos, json)?,
         KeysCommand::Rotate { json } => {
-            state.keys.rotate_now().await?;
-            // Running instances load the new key at once (with Redis), not
-            // at their next poll.
+            // Announced: running instances load the new key at once (with
+            // Redis), not at their next poll.
             state
-                .auth
-                .deps()
-                .bus
-                .publish(authgate_core::Change::KeysChanged);
-            state.auth.deps().bus.flush().await;
+                .maintenance
+                .rotate_keys_by(None, &authgate_core::Origin::default())
+                .await?;
+            state.auth.flush().await;
             let ring = state.keys.ring();
             let mut text = render(&ring.infos, json)?;
             if !json {
@@ -55,7 +53,7 @@ pub(crate) async fn run(settings: &Settings, cmd: KeysCommand) -> Result<()> {
         KeysCommand::Jwks => serde_json::to_string_pretty(&state.keys.ring().jwks())?,
     };
     // Queued audit events must reach their sinks before the process ends.
-    state.auth.deps().audit.flush().await;
+    state.auth.flush().await;
     #[allow(clippy::print_stdout)] // Printing the keys is this command's job.
     {
         println!("{text}");

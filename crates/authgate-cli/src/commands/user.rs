@@ -84,8 +84,7 @@ pub(crate) async fn run(settings: &Settings, cmd: UserCommand) -> Result<()> {
     };
     // Queued audit events must reach their sinks before the process ends,
     // and announcements (a disable) the running instances.
-    service.deps().audit.flush().await;
-    service.deps().bus.flush().await;
+    service.flush().await;
     result
 }
 
@@ -121,8 +120,6 @@ async fn add(
 
 async fn list(service: &AuthService, args: ListArgs) -> Result<()> {
     let users = service
-        .deps()
-        .users
         .list_users(&UserQuery {
             after: None,
             limit: args.limit.clamp(1, 10_000),
@@ -188,9 +185,7 @@ async fn set_active(service: &AuthService, login: &str, active: bool) -> Result<
 
 async fn find(service: &AuthService, login: &str) -> Result<User> {
     service
-        .deps()
-        .users
-        .user_by_login(LoginName::parse(login).as_str())
+        .find_user(&LoginName::parse(login))
         .await?
         .with_context(|| format!("no user with email or username {login:?}"))
 }

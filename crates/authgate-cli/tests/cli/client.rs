@@ -44,7 +44,8 @@ async fn client_add_prints_a_secret_once_that_authenticates_the_client() {
     assert_eq!(client.name, "billing");
     assert_eq!(client.roles, ["user"]);
     assert!(state.auth.authenticate_client(id, "wrong").await.is_err());
-    let stored = state.auth.deps().clients.client(id).await.unwrap().unwrap();
+    let (store, _) = authgate_server::open_store(&settings).await.unwrap();
+    let stored = store.client(id).await.unwrap().unwrap();
     assert!(!format!("{stored:?}").contains(secret));
 }
 

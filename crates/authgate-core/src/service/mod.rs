@@ -4,7 +4,9 @@ mod admin;
 mod attempts;
 mod introspect;
 mod login;
+mod maintenance;
 mod oauth;
+mod operator;
 mod reach;
 mod refresh;
 mod register;
@@ -32,6 +34,7 @@ use crate::store::{ServiceClientStore, SessionStore, UserStore};
 
 pub use admin::{Dashboard, NewServiceClient};
 pub use login::LoginAttempt;
+pub use maintenance::{Maintenance, PURGE_PERIOD, PURGE_RETENTION, Upkeep};
 pub use oauth::{Caller, IntrospectedAccess, IntrospectedRefresh, ServiceClientToken};
 pub use reach::Reach;
 pub use register::Registration;
@@ -175,8 +178,9 @@ impl AuthService {
         &self.settings
     }
 
-    /// The dependencies, for the server's own wiring (key set, metrics).
-    pub fn deps(&self) -> &AuthDeps {
+    /// The dependencies: the crate's own; callers outside it go through
+    /// the service's methods, never the stores.
+    pub(crate) fn deps(&self) -> &AuthDeps {
         &self.deps
     }
 

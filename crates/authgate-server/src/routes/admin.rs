@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
-use super::no_store;
+use super::reply::no_store;
 use crate::authz::{
     AdminRead, AuditRead, Authorized, ClientsWrite, KeysRead, KeysWrite, UsersRead, UsersWrite,
 };
@@ -30,11 +30,10 @@ const MAX_PREFIX: usize = 254;
     tag = "admin",
     responses(
         (status = 200, description = "The counters.", body = proto::DashboardResponse),
-        (status = 401, description = "`invalid_token`: the access token is missing, malformed, expired or revoked.", body = proto::ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\"`, with `error=\"invalid_token\"` when a token was sent."))),
+        crate::openapi::responses::InvalidToken,
         (status = 403, description = "`insufficient_scope`: the caller's roles lack `admin:read`.", body = proto::ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\", error=\"insufficient_scope\"`."))),
-        (status = 503, description = "`unavailable`: a backing store is down; nothing was written.", body = proto::ErrorBody),
+        crate::openapi::responses::Unavailable,
     ),
     security(("bearer" = ["admin:read"])),
 )]
@@ -69,11 +68,10 @@ pub(crate) async fn dashboard(
     responses(
         (status = 200, description = "A page of users and the cursor of the next page (`null` on the last).", body = proto::UsersPage),
         (status = 400, description = "`invalid_request`: `limit`, `after` or `q` is invalid; the description names the parameter.", body = proto::ErrorBody),
-        (status = 401, description = "`invalid_token`: the access token is missing, malformed, expired or revoked.", body = proto::ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\"`, with `error=\"invalid_token\"` when a token was sent."))),
+        crate::openapi::responses::InvalidToken,
         (status = 403, description = "`insufficient_scope`: the caller's roles lack `users:read`.", body = proto::ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\", error=\"insufficient_scope\"`."))),
-        (status = 503, description = "`unavailable`: a backing store is down; nothing was written.", body = proto::ErrorBody),
+        crate::openapi::responses::Unavailable,
     ),
     security(("bearer" = ["users:read"])),
 )]
@@ -121,12 +119,11 @@ pub(crate) async fn list_users(
     params(("id" = uuid::Uuid, Path, description = "The user id.")),
     responses(
         (status = 200, description = "The user.", body = proto::PublicUser),
-        (status = 401, description = "`invalid_token`: the access token is missing, malformed, expired or revoked.", body = proto::ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\"`, with `error=\"invalid_token\"` when a token was sent."))),
+        crate::openapi::responses::InvalidToken,
         (status = 403, description = "`insufficient_scope`: the caller's roles lack `users:read`.", body = proto::ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\", error=\"insufficient_scope\"`."))),
         (status = 404, description = "`not_found`: no user with this id.", body = proto::ErrorBody),
-        (status = 503, description = "`unavailable`: a backing store is down; nothing was written.", body = proto::ErrorBody),
+        crate::openapi::responses::Unavailable,
     ),
     security(("bearer" = ["users:read"])),
 )]
@@ -151,14 +148,13 @@ pub(crate) async fn get_user(
     responses(
         (status = 200, description = "The user with the new roles.", body = proto::PublicUser),
         (status = 400, description = "`invalid_request`: malformed JSON, no `roles`, or an unknown role.", body = proto::ErrorBody),
-        (status = 401, description = "`invalid_token`: the access token is missing, malformed, expired or revoked.", body = proto::ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\"`, with `error=\"invalid_token\"` when a token was sent."))),
+        crate::openapi::responses::InvalidToken,
         (status = 403, description = "`insufficient_scope`: the caller's roles lack `users:write`, or the user's roles (current or new) grant a permission the caller lacks.", body = proto::ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\", error=\"insufficient_scope\"`."))),
         (status = 404, description = "`not_found`: no user with this id.", body = proto::ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = proto::ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = proto::ErrorBody),
-        (status = 503, description = "`unavailable`: a backing store is down; nothing was written.", body = proto::ErrorBody),
+        crate::openapi::responses::Unavailable,
     ),
     security(("bearer" = ["users:write"])),
 )]
@@ -190,12 +186,11 @@ pub(crate) async fn set_roles(
     params(("id" = uuid::Uuid, Path, description = "The user id.")),
     responses(
         (status = 200, description = "The disabled user.", body = proto::PublicUser),
-        (status = 401, description = "`invalid_token`: the access token is missing, malformed, expired or revoked.", body = proto::ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\"`, with `error=\"invalid_token\"` when a token was sent."))),
+        crate::openapi::responses::InvalidToken,
         (status = 403, description = "`insufficient_scope`: the caller's roles lack `users:write`, or the user's roles (current or new) grant a permission the caller lacks.", body = proto::ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\", error=\"insufficient_scope\"`."))),
         (status = 404, description = "`not_found`: no user with this id.", body = proto::ErrorBody),
-        (status = 503, description = "`unavailable`: a backing store is down; nothing was written.", body = proto::ErrorBody),
+        crate::openapi::responses::Unavailable,
     ),
     security(("bearer" = ["users:write"])),
 )]
@@ -218,12 +213,11 @@ pub(crate) async fn disable_user(
     params(("id" = uuid::Uuid, Path, description = "The user id.")),
     responses(
         (status = 200, description = "The enabled user.", body = proto::PublicUser),
-        (status = 401, description = "`invalid_token`: the access token is missing, malformed, expired or revoked.", body = proto::ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\"`, with `error=\"invalid_token\"` when a token was sent."))),
+        crate::openapi::responses::InvalidToken,
         (status = 403, description = "`insufficient_scope`: the caller's roles lack `users:write`, or the user's roles (current or new) grant a permission the caller lacks.", body = proto::ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\", error=\"insufficient_scope\"`."))),
         (status = 404, description = "`not_found`: no user with this id.", body = proto::ErrorBody),
-        (status = 503, description = "`unavailable`: a backing store is down; nothing was written.", body = proto::ErrorBody),
+        crate::openapi::responses::Unavailable,
     ),
     security(("bearer" = ["users:write"])),
 )]
@@ -265,11 +259,10 @@ async fn set_active(
     responses(
         (status = 200, description = "The matching events, newest first.", body = proto::AuditResponse),
         (status = 400, description = "`invalid_request`: `user_id`, `since` or `limit` is invalid; the description names the parameter.", body = proto::ErrorBody),
-        (status = 401, description = "`invalid_token`: the access token is missing, malformed, expired or revoked.", body = proto::ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\"`, with `error=\"invalid_token\"` when a token was sent."))),
+        crate::openapi::responses::InvalidToken,
         (status = 403, description = "`insufficient_scope`: the caller's roles lack `audit:read`.", body = proto::ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\", error=\"insufficient_scope\"`."))),
-        (status = 503, description = "`unavailable`: a backing store is down; nothing was written.", body = proto::ErrorBody),
+        crate::openapi::responses::Unavailable,
     ),
     security(("bearer" = ["audit:read"])),
 )]
@@ -298,8 +291,7 @@ pub(crate) async fn audit(
     tag = "admin",
     responses(
         (status = 200, description = "Every key the server knows.", body = proto::KeysResponse),
-        (status = 401, description = "`invalid_token`: the access token is missing, malformed, expired or revoked.", body = proto::ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\"`, with `error=\"invalid_token\"` when a token was sent."))),
+        crate::openapi::responses::InvalidToken,
         (status = 403, description = "`insufficient_scope`: the caller's roles lack `keys:read`.", body = proto::ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\", error=\"insufficient_scope\"`."))),
         (status = 503, description = "`unavailable`: the database does not answer, so the caller's roles cannot be confirmed.", body = proto::ErrorBody),
@@ -325,11 +317,10 @@ pub(crate) async fn keys(
     tag = "admin",
     responses(
         (status = 200, description = "The new active key and the new next key.", body = proto::RotateKeysResponse),
-        (status = 401, description = "`invalid_token`: the access token is missing, malformed, expired or revoked.", body = proto::ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\"`, with `error=\"invalid_token\"` when a token was sent."))),
+        crate::openapi::responses::InvalidToken,
         (status = 403, description = "`insufficient_scope`: the caller's roles lack `keys:write`.", body = proto::ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\", error=\"insufficient_scope\"`."))),
-        (status = 503, description = "`unavailable`: a backing store is down; nothing was written.", body = proto::ErrorBody),
+        crate::openapi::responses::Unavailable,
     ),
     security(("bearer" = ["keys:write"])),
 )]
@@ -361,13 +352,12 @@ pub(crate) async fn rotate_keys(
     responses(
         (status = 201, description = "The client id and its secret.", body = proto::CreateClientResponse),
         (status = 400, description = "`invalid_request`: malformed JSON or a missing or invalid field; the description names the field.", body = proto::ErrorBody),
-        (status = 401, description = "`invalid_token`: the access token is missing, malformed, expired or revoked.", body = proto::ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\"`, with `error=\"invalid_token\"` when a token was sent."))),
+        crate::openapi::responses::InvalidToken,
         (status = 403, description = "`insufficient_scope`: the caller's roles lack `clients:write`, or the client's roles grant a permission the caller lacks.", body = proto::ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\", error=\"insufficient_scope\"`."))),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = proto::ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = proto::ErrorBody),
-        (status = 503, description = "`unavailable`: a backing store is down; nothing was written.", body = proto::ErrorBody),
+        crate::openapi::responses::Unavailable,
     ),
     security(("bearer" = ["clients:write"])),
 )]

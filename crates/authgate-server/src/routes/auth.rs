@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::{no_store, seconds};
+use super::reply::{no_store, seconds};
 use crate::error::ApiError;
 use crate::extract::{Authenticated, JsonBody, OptionalJsonBody};
 use crate::origin::RequestOrigin;
@@ -139,7 +139,7 @@ pub(crate) async fn login(
         (status = 401, description = "`invalid_grant`: the refresh token is unknown, expired, revoked or was reused.", body = proto::ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = proto::ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = proto::ErrorBody),
-        (status = 503, description = "`unavailable`: a backing store is down; nothing was written.", body = proto::ErrorBody),
+        crate::openapi::responses::Unavailable,
     ),
 )]
 pub(crate) async fn refresh(
@@ -169,11 +169,10 @@ pub(crate) async fn refresh(
     responses(
         (status = 200, description = "Logged out: `{\"message\": \"Logged out.\"}`.", body = proto::MessageResponse),
         (status = 400, description = "`invalid_request`: the body is not a valid logout request.", body = proto::ErrorBody),
-        (status = 401, description = "`invalid_token`: the access token is missing, malformed, expired or revoked.", body = proto::ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\"`, with `error=\"invalid_token\"` when a token was sent."))),
+        crate::openapi::responses::InvalidToken,
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = proto::ErrorBody),
         (status = 415, description = "`unsupported_media_type`: a non-empty body that is not `application/json`.", body = proto::ErrorBody),
-        (status = 503, description = "`unavailable`: a backing store is down; nothing was written.", body = proto::ErrorBody),
+        crate::openapi::responses::Unavailable,
     ),
     security(("bearer" = [])),
 )]

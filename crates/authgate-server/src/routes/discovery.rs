@@ -26,7 +26,7 @@ const MAX_JWKS_AGE_SECS: i64 = 300;
     tag = "discovery",
     params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier response.")),
     responses(
-        (status = 200, description = "The JSON Web Key Set.", body = crate::openapi::Jwks,
+        (status = 200, description = "The JSON Web Key Set.", body = crate::openapi::schemas::Jwks,
             headers(
                 ("Cache-Control" = String, description = "`public, max-age=…`, never longer than the key publication lead time."),
                 ("ETag" = String, description = "Changes whenever the key set does."),

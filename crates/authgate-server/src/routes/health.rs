@@ -37,7 +37,7 @@ pub(crate) async fn healthz() -> Json<proto::HealthResponse> {
     tag = "operations",
     responses(
         (status = 200, description = "Ready: every configured store answered (`ok`), or all but Redis, which the instance serves without (`degraded`).", body = proto::ReadyResponse),
-        (status = 503, description = "`unavailable`: a store did not answer; `stores` says which.", body = crate::openapi::NotReady),
+        (status = 503, description = "`unavailable`: a store did not answer; `stores` says which.", body = crate::openapi::schemas::NotReady),
     ),
 )]
 pub(crate) async fn readyz(

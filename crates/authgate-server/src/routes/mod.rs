@@ -1,6 +1,6 @@
-//! The routes of API.md, one file per group, assembled into the router.
-//! The groups are visible to the crate so `crate::openapi` can list their
-//! handlers' `#[utoipa::path]` descriptions.
+//! The routes of API.md, one file per group; the router module assembles
+//! them. The groups are visible to the crate so the OpenAPI document can
+//! list their handlers' `#[utoipa::path]` descriptions.
 
 pub(crate) mod admin;
 pub(crate) mod auth;
@@ -8,78 +8,5 @@ pub(crate) mod discovery;
 pub(crate) mod health;
 pub(crate) mod me;
 pub(crate) mod oauth;
+mod reply;
 pub(crate) mod sessions;
-
-use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, header};
-use axum::routing::{delete, get, post, put};
-
-use crate::error::ApiError;
-use crate::extract::MAX_BODY_BYTES;
-use crate::state::AppState;
-
-/// The router with every route and the 64 KiB body limit, without a socket
-/// (tests can call it directly).
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/auth/register", post(auth::register))
-        .route("/auth/login", post(auth::login))
-        .route("/auth/refresh", post(auth::refresh))
-        .route("/auth/logout", post(auth::logout))
-        .route("/me", get(me::me))
-        .route("/auth/sessions", get(sessions::list))
-        .route("/auth/sessions/{id}", delete(sessions::revoke))
-        .route("/admin/dashboard", get(admin::dashboard))
-        .route("/admin/users", get(admin::list_users))
-        .route("/admin/users/{id}", get(admin::get_user))
-        .route("/admin/users/{id}/roles", put(admin::set_roles))
-        .route("/admin/users/{id}/disable", post(admin::disable_user))
-        .route("/admin/users/{id}/enable", post(admin::enable_user))
-        .route("/admin/audit", get(admin::audit))
-        .route("/admin/keys", get(admin::keys))
-        .route("/admin/keys/rotate", post(admin::rotate_keys))
-        .route("/admin/clients", post(admin::create_client))
-        .route("/oauth/token", post(oauth::token))
-        .route("/oauth/introspect", post(oauth::introspect))
-        .route("/oauth/revoke", post(oauth::revoke))
-        .route("/.well-known/jwks.json", get(discovery::jwks))
-        .route(
-            "/.well-known/openid-configuration",
-            get(discovery::openid_configuration),
-        )
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(crate::metrics::scrape))
-        .route("/openapi.json", crate::openapi::route())
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn(crate::metrics::track))
-        .with_state(state)
-}
-
-async fn not_found() -> ApiError {
-    ApiError::not_found()
-}
-
-async fn method_not_allowed() -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let mut response =
-        ApiError::invalid_request("Method not allowed on this path.").into_response();
-    *response.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
-    response
-}
-
-/// RFC 6749 §5.1: responses carrying tokens must not be cached.
-pub(crate) fn no_store(mut response: axum::response::Response) -> axum::response::Response {
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    response
-}
-
-/// A lifetime in seconds for the wire; never negative.
-pub(crate) fn seconds(s: i64) -> u64 {
-    u64::try_from(s).unwrap_or(0)
-}

@@ -20,7 +20,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
 
-use super::{no_store, seconds};
+use super::reply::{no_store, seconds};
 use crate::authz::{Permission, UsersWrite};
 use crate::error::ApiError;
 use crate::extract::FormOrJson;
@@ -54,7 +54,7 @@ const MAX_BASIC_LEN: usize = 1024;
             headers(("WWW-Authenticate" = String, description = "`Basic realm=\"authgate\"`."))),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = proto::ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body is neither `application/x-www-form-urlencoded` nor `application/json`.", body = proto::ErrorBody),
-        (status = 503, description = "`unavailable`: a backing store is down; nothing was written.", body = proto::ErrorBody),
+        crate::openapi::responses::Unavailable,
     ),
     security((), ("client_basic" = [])),
 )]
@@ -145,7 +145,7 @@ fn token_response(
             headers(("WWW-Authenticate" = String, description = "`Basic realm=\"authgate\"`."))),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = proto::ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body is neither `application/x-www-form-urlencoded` nor `application/json`.", body = proto::ErrorBody),
-        (status = 503, description = "`unavailable`: a backing store is down; nothing was written.", body = proto::ErrorBody),
+        crate::openapi::responses::Unavailable,
     ),
     security(("client_basic" = []), ()),
 )]
@@ -218,7 +218,7 @@ async fn introspection(state: &AppState, token: &str) -> IntrospectionResponse {
             headers(("WWW-Authenticate" = String, description = "`Basic realm=\"authgate\"`."))),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = proto::ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body is neither `application/x-www-form-urlencoded` nor `application/json`.", body = proto::ErrorBody),
-        (status = 503, description = "`unavailable`: a backing store is down; nothing was written.", body = proto::ErrorBody),
+        crate::openapi::responses::Unavailable,
     ),
     security(("client_basic" = []), ("bearer" = []), ()),
 )]

@@ -19,8 +19,7 @@ use crate::state::AppState;
     tag = "sessions",
     responses(
         (status = 200, description = "The caller's unrevoked, unexpired sessions; `current` marks this token's.", body = proto::SessionsResponse),
-        (status = 401, description = "`invalid_token`: the access token is missing, malformed, expired or revoked.", body = proto::ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\"`, with `error=\"invalid_token\"` when a token was sent."))),
+        crate::openapi::responses::InvalidToken,
         (status = 503, description = "`unavailable`: a backing store is down.", body = proto::ErrorBody),
     ),
     security(("bearer" = [])),
@@ -55,10 +54,9 @@ pub(crate) async fn list(
     params(("id" = uuid::Uuid, Path, description = "The session id (`sid`).")),
     responses(
         (status = 204, description = "The session was revoked."),
-        (status = 401, description = "`invalid_token`: the access token is missing, malformed, expired or revoked.", body = proto::ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\"`, with `error=\"invalid_token\"` when a token was sent."))),
+        crate::openapi::responses::InvalidToken,
         (status = 404, description = "`not_found`: no such session, or not the caller's.", body = proto::ErrorBody),
-        (status = 503, description = "`unavailable`: a backing store is down; nothing was written.", body = proto::ErrorBody),
+        crate::openapi::responses::Unavailable,
     ),
     security(("bearer" = [])),
 )]

@@ -22,10 +22,8 @@ use serde_json::json;
 async fn disable(app: &TestApp, user: &TestUser) {
     assert_eq!(app.me(&user.access).await.status(), StatusCode::OK);
     let (disabled, revoked) = app
-        .state
-        .auth
-        .deps()
-        .users
+        .store()
+        .await
         .set_active(user.user.id, false, app.now())
         .await
         .unwrap()

@@ -724,15 +724,7 @@ async fn created_clients_get_a_secret_once_and_it_works() {
         StatusCode::OK
     );
     // The secret is stored only as a hash.
-    let stored = app
-        .state
-        .auth
-        .deps()
-        .clients
-        .client(&id)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = app.store().await.client(&id).await.unwrap().unwrap();
     assert_ne!(
         stored.secret_hash.0.to_vec(),
         client.secret.as_bytes().to_vec()

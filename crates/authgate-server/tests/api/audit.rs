@@ -231,7 +231,7 @@ async fn the_file_sink_writes_json_lines() {
     let sink = format!("file:{}", path.display());
     let app = spawn_app_with(|s| s.audit.sinks = vec!["database".into(), sink]).await;
     let alice = app.new_user().await;
-    app.state.auth.deps().audit.flush().await;
+    app.state.auth.flush().await;
     let text = std::fs::read_to_string(&path).unwrap();
     let kinds: Vec<String> = text
         .lines()
@@ -264,9 +264,8 @@ async fn a_failing_sink_does_not_stop_logins_and_is_counted() {
             StatusCode::OK
         );
     }
-    let audit = &app.state.auth.deps().audit;
-    audit.flush().await;
-    let counters = audit.counters();
+    app.state.auth.flush().await;
+    let counters = app.state.auth.audit_counters();
     assert_eq!(
         counters["file"].failures.load(Ordering::Relaxed),
         5,

@@ -58,7 +58,7 @@ where
 /// Waits until `app`'s subscription to the other instances' announcements
 /// is (`true`) or is not (`false`) listening.
 async fn until_listening(app: &TestApp, wanted: bool) {
-    let mut listening = app.state.auth.deps().bus.listening();
+    let mut listening = app.state.auth.hears_other_instances();
     tokio::time::timeout(SETTLE, listening.wait_for(|up| *up == wanted))
         .await
         .unwrap_or_else(|_| panic!("the subscription never turned listening = {wanted}"))

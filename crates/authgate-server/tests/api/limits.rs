@@ -172,7 +172,8 @@ async fn registrations_draw_on_the_address_quota_and_create_nothing_when_refused
             .await;
         assert_rate_limited(response, 30).await;
     }
-    let users: &dyn authgate_core::UserStore = app.state.auth.deps().users.as_ref();
+    let store = app.store().await;
+    let users: &dyn authgate_core::UserStore = store.as_ref();
     assert_eq!(users.count_users().await.unwrap(), 2);
     app.advance(Duration::from_secs(30));
     app.register_ok("user9@example.com", PASSWORD, None).await;

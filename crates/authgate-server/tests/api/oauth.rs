@@ -251,10 +251,8 @@ async fn introspection_says_inactive_for_expired_revoked_disabled_and_garbage() 
     );
 
     let disabled = app.new_user().await;
-    app.state
-        .auth
-        .deps()
-        .users
+    app.store()
+        .await
         .set_active(disabled.user.id, false, app.now())
         .await
         .unwrap();

@@ -101,9 +101,12 @@ async fn a_hash_made_with_old_argon2_parameters_is_upgraded_at_the_next_login() 
     let mut app = spawn_app().await;
     let alice = app.new_user().await;
     let stored_hash = |app: &TestApp| {
-        let users = app.state.auth.deps().users.clone();
+        let settings = app.settings.clone();
         let id = alice.user.id;
-        async move { users.user_by_id(id).await.unwrap().unwrap().password_hash }
+        async move {
+            let (users, _) = authgate_server::open_store(&settings).await.unwrap();
+            users.user_by_id(id).await.unwrap().unwrap().password_hash
+        }
     };
     let before = stored_hash(&app).await;
     assert!(

@@ -163,7 +163,7 @@ async fn sessions_that_ended_over_a_day_ago_are_purged_with_their_tokens() {
         app.logout(&gone.access, None).await.status(),
         StatusCode::OK
     );
-    let sessions = app.state.auth.deps().sessions.clone();
+    let sessions = app.store().await;
     let (gone_sid, kept_sid) = (sid(&gone.access), sid(&kept.access));
 
     // A revoked session stays while its access tokens could still be shown.

@@ -21,12 +21,12 @@ fn claims_of(user: &TestUser) -> Value {
 
 /// Signs `claims` with the server's own signing key, as the server would.
 fn sign_as_server(app: &TestApp, typ: Option<&str>, claims: &Value) -> String {
-    sign(&app.state.auth.deps().keyring.ring().signing, typ, claims).unwrap()
+    sign(&app.state.keys.ring().signing, typ, claims).unwrap()
 }
 
 /// The `kid` of the server's signing key.
 fn server_kid(app: &TestApp) -> String {
-    let ring = app.state.auth.deps().keyring.ring();
+    let ring = app.state.keys.ring();
     ring.signing.kid().unwrap().to_owned()
 }
 
@@ -86,7 +86,7 @@ async fn an_hs256_token_keyed_with_the_servers_public_key_is_refused() {
     let app = spawn_app().await;
     let alice = app.new_user().await;
     let kid = server_kid(&app);
-    let ring = app.state.auth.deps().keyring.ring();
+    let ring = app.state.keys.ring();
     let public = ring.signing.verifying_key();
     let jwks = ring.verifying.to_jwks();
     let jwk = jwks
@@ -245,10 +245,8 @@ async fn a_token_revoked_by_an_instance_whose_clock_is_behind_is_refused_too() {
     // Another instance sharing the store, its clock an hour behind this
     // one's, revokes the token: its row says it was revoked an hour ago.
     let behind = app.now() - time::Duration::hours(1);
-    app.state
-        .auth
-        .deps()
-        .sessions
+    app.store()
+        .await
         .revoke_token(jti, exp, behind)
         .await
         .unwrap();

@@ -121,10 +121,8 @@ pub(crate) async fn user_with_roles(app: &TestApp, roles: &[&str]) -> (TestUser,
     let user = app.new_user().await;
     let mut all = vec!["user".to_owned()];
     all.extend(roles.iter().map(|r| (*r).to_owned()));
-    app.state
-        .auth
-        .deps()
-        .users
+    app.store()
+        .await
         .set_roles(user.user.id, &all, app.now())
         .await
         .unwrap()

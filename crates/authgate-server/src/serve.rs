@@ -1,0 +1,89 @@
+//! Serving: a built application bound to its port, run until shutdown
+//! with its background tasks (upkeep, other instances' announcements).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use authgate_core::Clock;
+use tokio::net::TcpListener;
+
+use crate::config::Settings;
+use crate::startup::error::BuildError;
+use crate::startup::{StartupReport, build_service};
+use crate::state::AppState;
+
+/// A built server, bound to its port, ready to run.
+#[derive(Debug)]
+pub struct Application {
+    /// The bound socket.
+    listener: TcpListener,
+    /// What the handlers share.
+    state: AppState,
+    /// What start-up did.
+    report: StartupReport,
+}
+
+impl Application {
+    /// Builds everything `settings` describe, with time from `clock`, and
+    /// binds `server.bind` (port 0 picks a free port, for tests).
+    ///
+    /// # Errors
+    /// [`BuildError`] with a message fit for the operator.
+    pub async fn build(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Self, BuildError> {
+        let (state, report) = build_service(settings, clock).await?;
+        let addr = settings.server.bind;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| BuildError::Listen { addr, source })?;
+        Ok(Self {
+            listener,
+            state,
+            report,
+        })
+    }
+
+    /// The address actually bound.
+    ///
+    /// # Errors
+    /// If the socket has no local address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// What start-up did.
+    pub fn report(&self) -> &StartupReport {
+        &self.report
+    }
+
+    /// The application state (tests reach the service and clock through it).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    ///
+    /// # Errors
+    /// If the server fails.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let upkeep = crate::upkeep::spawn(self.state.clone());
+        let follow = crate::scaleout::follow(self.state.clone());
+        let state = self.state.clone();
+        let app = crate::router::router(self.state).layer(crate::layers::stack());
+        let result = axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        upkeep.abort();
+        follow.abort();
+        // Audit records and announcements are queued for background tasks
+        // that die with the runtime when the process exits: the last
+        // requests' records (failed logins above all) must be written first.
+        state.auth.flush().await;
+        result
+    }
+}
