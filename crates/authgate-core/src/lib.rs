@@ -39,7 +39,7 @@ pub use model::{AuditFilter, Client, RefreshToken, Session, StoredKey, User, Use
 pub use password::{Argon2Settings, PasswordHasher, PasswordPolicy, Verified};
 pub use records::{FRESH_FOR, RecordCache};
 pub use revocation::RevocationList;
-pub use secrets::{MasterKey, TOKEN_BYTES, TokenHash, random_token};
+pub use secrets::{MasterKey, Purpose, TOKEN_BYTES, TokenHash, random_token};
 pub use service::{
     AuthDeps, AuthService, AuthSettings, Caller, ClientToken, Dashboard, IntrospectedAccess,
     IntrospectedRefresh, LoginRequest, LogoutScope, NewClient, Principal, Registration, Tokens,

@@ -125,7 +125,13 @@ async fn retired_signing_key(app: &TestApp, kid: &str) -> authgate_jwt::SigningK
         .unwrap();
     let record = stored.into_iter().find(|k| k.kid == kid).unwrap();
     let (master, _) = authgate_server::master_key::load(&app.settings).unwrap();
-    let der = master.open(&record.private_sealed, kid.as_bytes()).unwrap();
+    let der = master
+        .open(
+            authgate_core::Purpose::SigningKey,
+            &record.private_sealed,
+            kid.as_bytes(),
+        )
+        .unwrap();
     authgate_jwt::SigningKey::from_pkcs8_der(authgate_jwt::Algorithm::EdDSA, &der)
         .unwrap()
         .with_kid(kid)
