@@ -13,6 +13,7 @@ mod client;
 pub mod config;
 pub mod error;
 pub mod extract;
+mod key_reload;
 mod layers;
 pub mod master_key;
 mod metrics;

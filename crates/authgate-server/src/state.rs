@@ -38,6 +38,8 @@ pub struct SharedState {
     pub keys: KeyManager,
     /// The key-set version the verifier holds, so any change reaches it.
     pub(crate) verifier_keys: Arc<Mutex<Vec<(String, KeyState)>>>,
+    /// Reloads the keys when a token names one the verifier lacks.
+    pub(crate) key_reload: crate::key_reload::KeyReload,
     /// The time.
     pub clock: Arc<dyn Clock>,
     /// `server.public_url` without a trailing slash: discovery links.

@@ -187,7 +187,7 @@ pub(crate) async fn introspect(
 async fn introspection(state: &AppState, token: &str) -> IntrospectionResponse {
     if looks_like_jwt(token) {
         let now = state.clock.unix();
-        let Ok(verified) = state.verifier.verify_token(token, now) else {
+        let Ok(verified) = state.verify_token(token).await else {
             return IntrospectionResponse::inactive();
         };
         let claims = verified.claims();
@@ -280,10 +280,7 @@ pub(crate) async fn revoke(
     // a Bearer here: it travels to every API the client calls, and any of
     // them could replay it to revoke other people's sessions.
     let (actor, reach) = if bearer {
-        let caller = match state
-            .verifier
-            .authenticate(authorization, state.clock.unix())
-        {
+        let caller = match state.authenticate_bearer(authorization).await {
             Ok(verified) => state.auth.authenticate_caller(verified.claims()).await?,
             Err(_) => None,
         };
@@ -317,7 +314,7 @@ pub(crate) async fn revoke(
     let origin = client_info.origin();
     if looks_like_jwt(&body.token) {
         // A token that does not verify is dead already: nothing to do (RFC 7009 §2.2).
-        if let Ok(verified) = state.verifier.verify_token(&body.token, state.clock.unix()) {
+        if let Ok(verified) = state.verify_token(&body.token).await {
             let claims = verified.claims();
             let owner = match &reach {
                 Reach::Any => None,
