@@ -11,7 +11,7 @@
 
 mod schedule;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
@@ -81,6 +81,9 @@ pub(crate) struct JwksSource {
     /// Whether the keys are known to be too stale, so the change is logged
     /// once each way rather than on every request.
     stale: AtomicBool,
+    /// When the last successful fetch completed (`i64::MIN`: never): the
+    /// schedule's `fetched_at`, readable on every request without its lock.
+    confirmed_at: AtomicI64,
 }
 
 impl JwksSource {
@@ -103,6 +106,7 @@ impl JwksSource {
             loads: AtomicU64::new(0),
             counters: Counters::default(),
             stale: AtomicBool::new(false),
+            confirmed_at: AtomicI64::new(i64::MIN),
         }
     }
 
@@ -117,8 +121,9 @@ impl JwksSource {
     /// # Errors
     /// [`GuardError::StaleKeys`] while the keys are too stale.
     pub(crate) fn check_fresh(&self) -> Result<(), GuardError> {
-        let too_stale = self.schedule().too_stale(self.clock.now(), &self.settings);
-        if !too_stale {
+        let confirmed_at = self.confirmed_at.load(Ordering::Acquire);
+        let confirmed_at = (confirmed_at != i64::MIN).then_some(confirmed_at);
+        if !schedule::too_stale(confirmed_at, self.clock.now(), &self.settings) {
             return Ok(());
         }
         if !self.stale.swap(true, Ordering::AcqRel) {
@@ -134,8 +139,9 @@ impl JwksSource {
         Err(GuardError::StaleKeys)
     }
 
-    /// After a successful fetch: the keys are fresh again, if they were not.
-    fn fresh_again(&self) {
+    /// After a successful fetch at `now`: the keys are fresh again, if they were not.
+    fn fresh_again(&self, now: i64) {
+        self.confirmed_at.store(now, Ordering::Release);
         if self.stale.swap(false, Ordering::AcqRel) {
             tracing::info!(url = %self.url, "JWKS fetched again; tokens are accepted again");
             metrics::gauge!("authgate_guard_jwks_stale").set(0.0);
@@ -217,14 +223,14 @@ impl JwksSource {
                 // After the schedule: whoever sees the load also sees
                 // `has_fetched`.
                 self.loads.fetch_add(1, Ordering::Release);
-                self.fresh_again();
+                self.fresh_again(now);
                 Ok(())
             }
             Ok(Fetched::NotModified { max_age }) => {
                 self.counters.not_modified.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(url = %self.url, "JWKS not modified");
                 self.schedule().succeeded(now, max_age, &self.settings);
-                self.fresh_again();
+                self.fresh_again(now);
                 Ok(())
             }
             Err(reason) => {
