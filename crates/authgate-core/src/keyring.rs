@@ -16,7 +16,7 @@ use crate::audit::{AuditLog, Origin};
 use crate::clock::Clock;
 use crate::error::AuthError;
 use crate::model::StoredKey;
-use crate::secrets::MasterKey;
+use crate::secrets::{MasterKey, Purpose};
 use crate::store::KeyStore;
 
 /// How the deployment signs tokens and rotates its keys.
@@ -86,13 +86,18 @@ pub struct Keyring {
 #[derive(Debug)]
 pub struct Ring {
     /// Signs new access tokens: the active key.
-    pub signing: SigningKey,
-    /// Verifies tokens: every key that is not expired (next, active, retired).
+    pub signing: Arc<SigningKey>,
+    /// Verifies tokens: every key that is not expired (next, active, retired)
+    /// by its state *and* by the time.
     pub verifying: KeySet,
     /// What admins and `authgate keys list` see, oldest first.
     pub infos: Vec<KeyInfo>,
-    /// The (kid, state) pairs this ring was built from, to tell when the store changed.
+    /// The (kid, state) pairs this ring was built from, to tell when the
+    /// store changed (or, for a key whose expiry came while the store was
+    /// unreachable, `Expired`: what the store will say once reached).
     pub version: Vec<(String, KeyState)>,
+    /// When each key of `verifying` that has an expiry stops verifying.
+    expiries: Vec<(String, OffsetDateTime)>,
 }
 
 impl Ring {
@@ -123,6 +128,7 @@ impl Keyring {
                 advancing: tokio::sync::Mutex::new(()),
             });
         }
+        reseal::reseal_stored(store, master).await?;
         let ring = advance(store, master, settings, clock, false, None).await?;
         Ok(Self {
             current: ArcSwap::from_pointee(ring),
@@ -140,6 +146,10 @@ impl Keyring {
     /// also picks up changes made by other instances. Returns whether the
     /// keys in use changed.
     ///
+    /// When the store cannot be read, keys whose expiry has come still
+    /// leave the ring (and the error is returned): a retired key must not
+    /// keep verifying because the database is down.
+    ///
     /// # Errors
     /// Store errors; [`AuthError::Internal`] for keys that do not decrypt.
     pub async fn tick(
@@ -154,8 +164,20 @@ impl Keyring {
             return Ok(false);
         }
         let _advancing = self.advancing.lock().await;
-        let ring = advance(store, master, settings, clock, false, audit).await?;
-        Ok(self.install(ring))
+        match advance(store, master, settings, clock, false, audit).await {
+            Ok(ring) => Ok(self.install(ring)),
+            Err(error) => {
+                let current = self.current.load_full();
+                if let Some(ring) = current.without_expired(clock.now()) {
+                    tracing::warn!(
+                        error = %error,
+                        "the key store is unreachable; keys past their expiry stop verifying anyway"
+                    );
+                    self.current.store(Arc::new(ring));
+                }
+                Err(error)
+            }
+        }
     }
 
     /// Rotates now: the `next` key (or a new one if none waits) becomes
@@ -257,7 +279,7 @@ async fn advance(
         let now = clock.now();
         let plan = plan(&stored, now, settings, force);
         if plan.is_empty() {
-            return build_ring(&stored, master);
+            return build_ring(&stored, master, settings, now);
         }
         let expected: Vec<_> = stored.iter().map(|k| (k.kid.clone(), k.state)).collect();
         let created = plan
@@ -282,11 +304,11 @@ async fn advance(
             for key in &created {
                 tracing::info!(kid = %key.kid, alg = %key.alg, state = ?key.state, "signing key created");
             }
-            return build_ring(&store.keys().await?, master);
+            return build_ring(&store.keys().await?, master, settings, now);
         }
         // Another instance changed the keys first: plan again on what it did.
     }
-    build_ring(&store.keys().await?, master)
+    build_ring(&store.keys().await?, master, settings, clock.now())
 }
 
 /// A key to create.
@@ -311,7 +333,10 @@ impl Plan {
 
 /// The lifecycle as a pure function of the stored keys and the time.
 ///
-/// 1. Retired keys past their `expires_at` expire.
+/// 1. Retired keys past their `expires_at` expire. A retired key without
+///    one (written by hand, or by an older version) gets its retirement
+///    (or now, if that is unknown too) plus `verify_window`: nothing
+///    verifies forever.
 /// 2. A `next` key whose `activates_at` has come (or any `next`, when
 ///    forced) becomes active and the active key retires, verifying for
 ///    `verify_window` more; with no active key at all, one is made active.
@@ -330,7 +355,14 @@ pub(crate) fn plan(
     let mut create = Vec::new();
 
     for (i, key) in keys.iter_mut().enumerate() {
-        if key.state == KeyState::Retired && key.expires_at.is_some_and(|at| at <= now) {
+        if key.state != KeyState::Retired {
+            continue;
+        }
+        if key.expires_at.is_none() {
+            key.expires_at = Some(key.retires_at.unwrap_or(now) + s.verify_window);
+            changed[i] = true;
+        }
+        if key.expires_at.is_some_and(|at| at <= now) {
             key.state = KeyState::Expired;
             changed[i] = true;
         }
@@ -428,7 +460,7 @@ fn create_key(
     };
     let material = material.map_err(|e| AuthError::Internal(format!("key export failed: {e}")))?;
     Ok(StoredKey {
-        private_sealed: master.seal(&material, kid.as_bytes())?,
+        private_sealed: master.seal(Purpose::SigningKey, &material, kid.as_bytes())?,
         kid,
         alg: alg.as_str().to_owned(),
         state: new.state,
@@ -439,9 +471,17 @@ fn create_key(
     })
 }
 
-fn build_ring(stored: &[StoredKey], master: &MasterKey) -> Result<Ring, AuthError> {
+/// The ring of what the store holds at `now`: keys expired by state or by
+/// time are listed but do not verify.
+fn build_ring(
+    stored: &[StoredKey],
+    master: &MasterKey,
+    settings: &KeyringSettings,
+    now: OffsetDateTime,
+) -> Result<Ring, AuthError> {
     let mut verifying = KeySet::new();
     let mut signing = None;
+    let mut expiries = Vec::new();
     let mut infos = Vec::with_capacity(stored.len());
     for record in stored {
         infos.push(KeyInfo {
@@ -453,15 +493,19 @@ fn build_ring(stored: &[StoredKey], master: &MasterKey) -> Result<Ring, AuthErro
             retires_at: record.retires_at,
             expires_at: record.expires_at,
         });
-        if record.state == KeyState::Expired {
+        let expires = expiry::expiry(record, settings);
+        if record.state == KeyState::Expired || expires.is_some_and(|at| at <= now) {
             continue;
+        }
+        if let Some(at) = expires {
+            expiries.push((record.kid.clone(), at));
         }
         let key = open_key(record, master)?;
         verifying
             .insert(key.verifying_key().clone())
             .map_err(|e| AuthError::Internal(format!("key {} unusable: {e}", record.kid)))?;
         if record.state == KeyState::Active {
-            signing = Some(key);
+            signing = Some(Arc::new(key));
         }
     }
     let signing = signing.ok_or_else(|| AuthError::Internal("no active signing key".into()))?;
@@ -470,6 +514,7 @@ fn build_ring(stored: &[StoredKey], master: &MasterKey) -> Result<Ring, AuthErro
         verifying,
         infos,
         version: stored.iter().map(|k| (k.kid.clone(), k.state)).collect(),
+        expiries,
     })
 }
 
@@ -499,8 +544,9 @@ fn configured_hmac_ring(settings: &KeyringSettings) -> Result<Ring, AuthError> {
             expires_at: None,
         }],
         version: vec![(CONFIGURED_HMAC_KID.to_owned(), KeyState::Active)],
-        signing,
+        signing: Arc::new(signing),
         verifying,
+        expiries: Vec::new(),
     })
 }
 
@@ -513,7 +559,11 @@ fn open_key(record: &StoredKey, master: &MasterKey) -> Result<SigningKey, AuthEr
     };
     let alg = Algorithm::from_str(&record.alg).map_err(|_| unreadable("unknown algorithm"))?;
     let material = master
-        .open(&record.private_sealed, record.kid.as_bytes())
+        .open(
+            Purpose::SigningKey,
+            &record.private_sealed,
+            record.kid.as_bytes(),
+        )
         .map_err(|_| unreadable("it does not decrypt with the configured master key"))?;
     let key = if alg.is_symmetric() {
         SigningKey::from_secret(alg, &material)
@@ -524,5 +574,7 @@ fn open_key(record: &StoredKey, master: &MasterKey) -> Result<SigningKey, AuthEr
     Ok(key.with_kid(record.kid.clone()))
 }
 
+mod expiry;
+mod reseal;
 #[cfg(test)]
 mod tests;

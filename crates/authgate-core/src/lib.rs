@@ -40,7 +40,7 @@ pub use model::{AuditFilter, RefreshToken, ServiceClient, Session, StoredKey, Us
 pub use password::{Argon2Settings, PasswordHasher, PasswordPolicy, Verified};
 pub use records::{FRESH_FOR, RecordCache};
 pub use revocation::RevocationList;
-pub use secrets::{MasterKey, TOKEN_BYTES, TokenHash, random_token};
+pub use secrets::{MasterKey, Purpose, TOKEN_BYTES, TokenHash, random_token};
 pub use service::{
     AuthDeps, AuthService, AuthSettings, Caller, Dashboard, IntrospectedAccess,
     IntrospectedRefresh, LoginAttempt, LogoutScope, Maintenance, NewServiceClient, PURGE_PERIOD,

@@ -130,7 +130,8 @@ pub struct StoredKey {
     pub alg: String,
     /// Lifecycle state (DESIGN.md "Keys and rotation").
     pub state: KeyState,
-    /// PKCS#8 DER (or the HMAC secret), AES-256-GCM sealed with the master key, kid as AAD.
+    /// PKCS#8 DER (or the HMAC secret), sealed with the master key's
+    /// signing-key subkey (AES-256-GCM, see `MasterKey`), kid as AAD.
     pub private_sealed: Vec<u8>,
     /// When the key was created.
     pub created_at: OffsetDateTime,

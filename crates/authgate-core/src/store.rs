@@ -283,6 +283,11 @@ pub trait KeyStore: Send + Sync + std::fmt::Debug {
             .await
     }
 
+    /// Replaces a key's sealed material with `to`, only if it is still
+    /// `from`: re-sealing in a newer format (the key itself is unchanged).
+    /// Returns whether it replaced it.
+    async fn reseal_key(&self, kid: &str, from: &[u8], to: &[u8]) -> StoreResult<bool>;
+
     /// [`KeyStore::transition`], appending `audit` (the rotation's record)
     /// in the same transaction when it applies.
     async fn transition_audited(

@@ -50,6 +50,13 @@ pub enum GuardError {
     /// well be good, the client should retry.
     #[error("authorization server unavailable: {0}")]
     Unavailable(&'static str),
+    /// The keys held come from a JWKS fetch older than the configured
+    /// maximum staleness (`JwksSettings::max_staleness_secs`) and every
+    /// fetch since has failed: the guard fails closed rather than trust
+    /// keys the server may have withdrawn. Answered 503, like
+    /// [`GuardError::Unavailable`].
+    #[error("signing keys too stale: no JWKS fetch has succeeded within the maximum staleness")]
+    StaleKeys,
     /// The verifier configuration is unusable (no audience, empty issuer, …);
     /// a startup error, never an answer to a request.
     #[error("invalid verifier configuration: {0}")]
@@ -70,6 +77,7 @@ impl GuardError {
             Self::Inactive => "inactive",
             Self::InsufficientScope => "insufficient_scope",
             Self::Unavailable(_) => "unavailable",
+            Self::StaleKeys => "stale_keys",
             Self::InvalidConfig(_) => "invalid_config",
         }
     }
@@ -87,7 +95,7 @@ impl GuardError {
             | Self::InvalidToken(_)
             | Self::Inactive => ErrorCode::InvalidToken,
             Self::InsufficientScope => ErrorCode::InsufficientScope,
-            Self::Unavailable(_) => ErrorCode::Unavailable,
+            Self::Unavailable(_) | Self::StaleKeys => ErrorCode::Unavailable,
             Self::InvalidConfig(_) => ErrorCode::Internal,
         }
     }
@@ -108,7 +116,9 @@ impl GuardError {
             | Self::InvalidToken(_)
             | Self::Inactive => "The access token is missing, invalid, expired or revoked.",
             Self::InsufficientScope => "Insufficient scope.",
-            Self::Unavailable(_) => "The authorization server is unavailable; try again shortly.",
+            Self::Unavailable(_) | Self::StaleKeys => {
+                "The authorization server is unavailable; try again shortly."
+            }
             Self::InvalidConfig(_) => "internal error",
         }
     }
@@ -133,7 +143,7 @@ impl GuardError {
             | Self::InvalidToken(_)
             | Self::Inactive => Some(INVALID_TOKEN),
             Self::InsufficientScope => Some(INSUFFICIENT_SCOPE),
-            Self::Unavailable(_) | Self::InvalidConfig(_) => None,
+            Self::Unavailable(_) | Self::StaleKeys | Self::InvalidConfig(_) => None,
         }
     }
 }
@@ -210,6 +220,15 @@ mod tests {
         assert_eq!(e.http_status(), 503);
         assert_eq!(e.error_code(), ErrorCode::Unavailable);
         assert_eq!(e.www_authenticate(), None);
+    }
+
+    #[test]
+    fn stale_keys_are_a_503_without_challenge() {
+        let e = GuardError::StaleKeys;
+        assert_eq!(e.http_status(), 503);
+        assert_eq!(e.error_code(), ErrorCode::Unavailable);
+        assert_eq!(e.www_authenticate(), None);
+        assert_eq!(e.reason(), "stale_keys");
     }
 
     #[test]

@@ -144,9 +144,17 @@ impl Guard {
     /// [`GuardError::InvalidToken`] naming the first failed check,
     /// [`GuardError::Inactive`] when the server says the token is revoked,
     /// [`GuardError::Unavailable`] when it could not be asked, or when no
-    /// JWKS fetch has succeeded yet and the token names a key we lack.
+    /// JWKS fetch has succeeded yet and the token names a key we lack;
+    /// [`GuardError::StaleKeys`] when no JWKS fetch has succeeded for
+    /// longer than the maximum staleness (see [`JwksSettings`](crate::JwksSettings)).
     pub async fn verify_token(&self, token: &str) -> Result<Principal, GuardError> {
         let now = self.inner.clock.unix();
+        if let Source::Local {
+            jwks: Some(jwks), ..
+        } = &self.inner.source
+        {
+            jwks.check_fresh()?;
+        }
         let principal = match &self.inner.source {
             Source::Local { verifier, jwks } => match (verifier.verify_token(token, now), jwks) {
                 (Err(GuardError::InvalidToken(JwtError::UnknownKey)), Some(jwks)) => {

@@ -11,7 +11,7 @@
 
 mod schedule;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
@@ -47,6 +47,8 @@ struct Counters {
     not_modified: AtomicU64,
     /// Refetches triggered by an unknown `kid` (each also counts as a request).
     unknown_kid_refetches: AtomicU64,
+    /// Tokens refused because the keys were too stale.
+    stale_refusals: AtomicU64,
 }
 
 /// The JWKS side of a guard: the URL, the schedule, and the verifier it feeds.
@@ -76,6 +78,12 @@ pub(crate) struct JwksSource {
     loads: AtomicU64,
     /// See [`JwksStatus`].
     counters: Counters,
+    /// Whether the keys are known to be too stale, so the change is logged
+    /// once each way rather than on every request.
+    stale: AtomicBool,
+    /// When the last successful fetch completed (`i64::MIN`: never): the
+    /// schedule's `fetched_at`, readable on every request without its lock.
+    confirmed_at: AtomicI64,
 }
 
 impl JwksSource {
@@ -97,11 +105,47 @@ impl JwksSource {
             generation: AtomicU64::new(0),
             loads: AtomicU64::new(0),
             counters: Counters::default(),
+            stale: AtomicBool::new(false),
+            confirmed_at: AtomicI64::new(i64::MIN),
         }
     }
 
     fn schedule(&self) -> std::sync::MutexGuard<'_, Schedule> {
         self.schedule.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Fails closed once the keys held are older than `max_staleness_secs`
+    /// (see [`JwksSettings`]): logged when it starts, counted per refusal,
+    /// and shown in the `authgate_guard_jwks_stale` gauge (1 while stale).
+    ///
+    /// # Errors
+    /// [`GuardError::StaleKeys`] while the keys are too stale.
+    pub(crate) fn check_fresh(&self) -> Result<(), GuardError> {
+        let confirmed_at = self.confirmed_at.load(Ordering::Acquire);
+        let confirmed_at = (confirmed_at != i64::MIN).then_some(confirmed_at);
+        if !schedule::too_stale(confirmed_at, self.clock.unix(), &self.settings) {
+            return Ok(());
+        }
+        if !self.stale.swap(true, Ordering::AcqRel) {
+            tracing::error!(
+                url = %self.url,
+                max_staleness_secs = self.settings.max_staleness_secs,
+                "no JWKS fetch has succeeded within the maximum staleness; refusing every token (503) until one does"
+            );
+            metrics::gauge!("authgate_guard_jwks_stale").set(1.0);
+        }
+        self.counters.stale_refusals.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("authgate_guard_jwks_stale_refusals_total").increment(1);
+        Err(GuardError::StaleKeys)
+    }
+
+    /// After a successful fetch at `now`: the keys are fresh again, if they were not.
+    fn fresh_again(&self, now: i64) {
+        self.confirmed_at.store(now, Ordering::Release);
+        if self.stale.swap(false, Ordering::AcqRel) {
+            tracing::info!(url = %self.url, "JWKS fetched again; tokens are accepted again");
+            metrics::gauge!("authgate_guard_jwks_stale").set(0.0);
+        }
     }
 
     /// Fetches now, after any fetch in flight.
@@ -179,12 +223,14 @@ impl JwksSource {
                 // After the schedule: whoever sees the load also sees
                 // `has_fetched`.
                 self.loads.fetch_add(1, Ordering::Release);
+                self.fresh_again(now);
                 Ok(())
             }
             Ok(Fetched::NotModified { max_age }) => {
                 self.counters.not_modified.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(url = %self.url, "JWKS not modified");
                 self.schedule().succeeded(now, max_age, &self.settings);
+                self.fresh_again(now);
                 Ok(())
             }
             Err(reason) => {
@@ -196,7 +242,7 @@ impl JwksSource {
                     reason,
                     failures = schedule.failures,
                     retry_in = schedule.refresh_at - now,
-                    "JWKS fetch failed; the keys held stay in force"
+                    "JWKS fetch failed; the keys held stay in force up to the maximum staleness"
                 );
                 Err(GuardError::Unavailable(reason))
             }
@@ -276,6 +322,7 @@ impl JwksSource {
             failures: self.counters.failures.load(Ordering::Relaxed),
             not_modified: self.counters.not_modified.load(Ordering::Relaxed),
             unknown_kid_refetches: self.counters.unknown_kid_refetches.load(Ordering::Relaxed),
+            stale_refusals: self.counters.stale_refusals.load(Ordering::Relaxed),
         }
     }
 }
@@ -324,8 +371,9 @@ pub struct JwksStatus {
     /// until one has.
     pub fetched_at: Option<i64>,
     /// When the keys held go stale by the server's `Cache-Control`. Past it
-    /// the keys still verify (a down server must not log everyone out); a
-    /// refresh has been due since a quarter of the lifetime before.
+    /// the keys still verify (a down server must not log everyone out) up
+    /// to `max_staleness_secs` after `fetched_at`; a refresh has been due
+    /// since a quarter of the lifetime before.
     pub stale_at: Option<i64>,
     /// When the next scheduled fetch is due (Unix seconds).
     pub refresh_at: i64,
@@ -339,6 +387,8 @@ pub struct JwksStatus {
     pub not_modified: u64,
     /// Refetches triggered by a token with an unknown `kid`.
     pub unknown_kid_refetches: u64,
+    /// Tokens refused (503) because the keys were past the maximum staleness.
+    pub stale_refusals: u64,
 }
 
 /// A guard's JWKS fetcher, from [`Guard::jwks`](crate::Guard::jwks): to

@@ -16,7 +16,7 @@ impl GuardError {
     /// a client's bad token, warn and error for our own troubles), never sent.
     pub fn to_response<B: From<String>>(&self) -> http::Response<B> {
         match self {
-            Self::Unavailable(_) => {
+            Self::Unavailable(_) | Self::StaleKeys => {
                 tracing::warn!(reason = self.reason(), error = %self, "request refused: authorization server unavailable")
             }
             Self::InvalidConfig(_) => tracing::error!(error = %self, "guard misconfigured"),

@@ -85,7 +85,7 @@ impl<P: Permission> FromRequestParts<AppState> for Authorized<P> {
 
 /// The caller of a Bearer request, user or client, verified and unrevoked.
 pub(crate) async fn bearer_caller(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
-    let verified = verify_bearer(parts, state)?;
+    let verified = verify_bearer(parts, state).await?;
     // A store error is 503 `unavailable`: the caller's powers cannot be confirmed.
     let caller = state.auth.authenticate_caller(verified.claims()).await?;
     counted(caller)
@@ -93,8 +93,8 @@ pub(crate) async fn bearer_caller(parts: &Parts, state: &AppState) -> Result<Cal
 
 /// The verified claims of the request's Bearer token (signature, time,
 /// issuer, audience, type), not yet checked for revocation; failures are
-/// counted by reason.
-pub(crate) fn verify_bearer(
+/// counted by reason. A key id the verifier lacks reloads the keys first.
+pub(crate) async fn verify_bearer(
     parts: &Parts,
     state: &AppState,
 ) -> Result<authgate_guard::Principal, ApiError> {
@@ -105,13 +105,10 @@ pub(crate) fn verify_bearer(
             ApiError::invalid_token()
         })?),
     };
-    state
-        .verifier
-        .authenticate(header, state.clock.unix())
-        .map_err(|e| {
-            crate::metrics::verification(Err(e.reason()));
-            e.into()
-        })
+    state.authenticate_bearer(header).await.map_err(|e| {
+        crate::metrics::verification(Err(e.reason()));
+        e.into()
+    })
 }
 
 /// Counts the end of a Bearer check: accepted, or refused as revoked.

@@ -239,7 +239,7 @@ impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let verified = crate::authz::verify_bearer(parts, state)?;
+        let verified = crate::authz::verify_bearer(parts, state).await?;
         let caller = state.auth.authenticate(verified.claims()).await;
         crate::authz::counted(caller).map(Authenticated)
     }

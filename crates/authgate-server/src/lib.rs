@@ -21,6 +21,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 mod fs;
+mod key_reload;
 mod layers;
 pub mod master_key;
 mod metrics;

@@ -186,8 +186,12 @@ mod tests {
         assert_eq!(source, MasterKeySource::Generated(dir.join("master.key")));
         let (again, source) = load(&settings).unwrap();
         assert_eq!(source, MasterKeySource::File(dir.join("master.key")));
-        let sealed = key.seal(b"secret", b"context").unwrap();
-        assert_eq!(&again.open(&sealed, b"context").unwrap()[..], b"secret");
+        let purpose = authgate_core::Purpose::SigningKey;
+        let sealed = key.seal(purpose, b"secret", b"context").unwrap();
+        assert_eq!(
+            &again.open(purpose, &sealed, b"context").unwrap()[..],
+            b"secret"
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

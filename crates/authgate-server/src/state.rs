@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use authgate_proto::KeyState;
 
 use authgate_core::{AuthError, AuthService, Clock, KeyManager, Maintenance, Origin, Ping};
-use authgate_guard::{Permissions, Verifier};
+use authgate_guard::{GuardError, Permissions, Principal, Verifier};
+use authgate_jwt::Error as JwtError;
 
 /// Shared application state. axum clones it for every request (and again
 /// for each extractor that reads it), so a clone is one reference count on
@@ -31,6 +32,8 @@ pub struct SharedState {
     pub keys: KeyManager,
     /// The key-set version the verifier holds, so any change reaches it.
     pub(crate) verifier_keys: Arc<Mutex<Vec<(String, KeyState)>>>,
+    /// Reloads the keys when a token names one the verifier lacks.
+    pub(crate) key_reload: crate::key_reload::KeyReload,
     /// The time.
     pub clock: Arc<dyn Clock>,
     /// `server.public_url` without a trailing slash: discovery links.
@@ -128,5 +131,38 @@ impl AppState {
         self.maintenance.rotate_keys_by(actor, origin).await?;
         self.sync_keys().await;
         Ok(())
+    }
+}
+
+impl AppState {
+    /// Verifies an access token with the server's verifier; a token naming
+    /// a key id the verifier does not hold reloads the keys (see the module)
+    /// and is verified again.
+    ///
+    /// # Errors
+    /// As [`authgate_guard::Verifier::verify_token`].
+    pub(crate) async fn verify_token(&self, token: &str) -> Result<Principal, GuardError> {
+        match self.verifier.verify_token(token, self.clock.unix()) {
+            Err(GuardError::InvalidToken(JwtError::UnknownKey)) => {
+                let now_ms = (self.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
+                self.key_reload.reload(now_ms, || self.sync_keys()).await;
+                self.verifier.verify_token(token, self.clock.unix())
+            }
+            other => other,
+        }
+    }
+
+    /// [`AppState::verify_token`] of an `Authorization` header's Bearer token.
+    ///
+    /// # Errors
+    /// [`GuardError::MissingCredentials`] for `None`, the errors of
+    /// [`authgate_guard::parse_bearer`] and of [`AppState::verify_token`].
+    pub(crate) async fn authenticate_bearer(
+        &self,
+        authorization: Option<&str>,
+    ) -> Result<Principal, GuardError> {
+        let header = authorization.ok_or(GuardError::MissingCredentials)?;
+        self.verify_token(authgate_guard::parse_bearer(header)?)
+            .await
     }
 }

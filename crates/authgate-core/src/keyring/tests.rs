@@ -182,11 +182,25 @@ struct HeldStore {
     keys: std::sync::Mutex<Vec<StoredKey>>,
     hold_next_read: std::sync::Mutex<Option<tokio::sync::oneshot::Receiver<()>>>,
     reading: tokio::sync::Notify,
+    /// While set, every call fails as an unreachable database would.
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl HeldStore {
+    fn check_up(&self) -> crate::store::StoreResult<()> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(crate::error::StoreError::Unavailable(
+                "the test store is down".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[async_trait::async_trait]
 impl KeyStore for HeldStore {
     async fn keys(&self) -> crate::store::StoreResult<Vec<StoredKey>> {
+        self.check_up()?;
         let read = self.keys.lock().unwrap().clone();
         let gate = self.hold_next_read.lock().unwrap().take();
         if let Some(gate) = gate {
@@ -208,6 +222,7 @@ impl KeyStore for HeldStore {
         inserted: &[StoredKey],
         _audit: Option<&authgate_proto::AuditEvent>,
     ) -> crate::store::StoreResult<bool> {
+        self.check_up()?;
         let mut keys = self.keys.lock().unwrap();
         let same = keys.len() == expected.len()
             && keys
@@ -223,6 +238,26 @@ impl KeyStore for HeldStore {
         }
         keys.extend(inserted.iter().cloned());
         Ok(true)
+    }
+
+    async fn reseal_key(
+        &self,
+        kid: &str,
+        from: &[u8],
+        to: &[u8],
+    ) -> crate::store::StoreResult<bool> {
+        self.check_up()?;
+        let mut keys = self.keys.lock().unwrap();
+        match keys
+            .iter_mut()
+            .find(|k| k.kid == kid && k.private_sealed == from)
+        {
+            Some(key) => {
+                key.private_sealed = to.to_vec();
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 }
 
@@ -288,4 +323,144 @@ async fn a_tick_that_read_the_keys_before_a_rotation_does_not_undo_it() {
     assert_eq!(held.ring.ring().signing.kid(), Some(active.kid.as_str()));
     let version: Vec<_> = stored.iter().map(|k| (k.kid.clone(), k.state)).collect();
     assert_eq!(held.ring.ring().version, version);
+}
+
+#[test]
+fn a_retired_key_without_an_expiry_expires_one_verify_window_after_retiring() {
+    let s = settings();
+    let retired_at = t0() + Duration::days(15);
+    let mut retired = key("k1", KeyState::Retired, Some(t0()));
+    retired.retires_at = Some(retired_at);
+    let mut keys = vec![retired, key("k2", KeyState::Active, Some(retired_at))];
+
+    step(&mut keys, retired_at + Duration::minutes(1), &s);
+    assert_eq!(keys[0].expires_at, Some(retired_at + s.verify_window));
+    assert_eq!(keys[0].state, KeyState::Retired);
+    step(&mut keys, retired_at + s.verify_window, &s);
+    assert_eq!(keys[0].state, KeyState::Expired);
+
+    // Retired without a date at all: it gets one verify window from now.
+    let mut keys = vec![
+        key("k1", KeyState::Retired, Some(t0())),
+        key("k2", KeyState::Active, Some(t0())),
+    ];
+    let later = t0() + Duration::days(100);
+    step(&mut keys, later, &s);
+    assert_eq!(keys[0].expires_at, Some(later + s.verify_window));
+    step(&mut keys, later + s.verify_window, &s);
+    assert_eq!(keys[0].state, KeyState::Expired);
+}
+
+#[tokio::test]
+async fn a_key_past_its_expiry_stops_verifying_while_the_store_is_down() {
+    let store = HeldStore::default();
+    let master = MasterKey::from_bytes(&[7; 32]).unwrap();
+    let clock = crate::ManualClock::new(t0());
+    let s = settings();
+    let ring = Keyring::load_or_create(&store, &master, &s, &clock)
+        .await
+        .unwrap();
+    let old = ring.ring().signing.kid().unwrap().to_owned();
+    ring.rotate_now(&store, &master, &s, &clock, None)
+        .await
+        .unwrap();
+    assert!(
+        ring.ring().verifying.get(&old).is_some(),
+        "retired, still verifying"
+    );
+
+    store.down.store(true, std::sync::atomic::Ordering::SeqCst);
+    clock.advance(s.verify_window - Duration::seconds(1));
+    assert!(ring.tick(&store, &master, &s, &clock, None).await.is_err());
+    assert!(ring.ring().verifying.get(&old).is_some(), "not expired yet");
+
+    clock.advance(Duration::seconds(1));
+    assert!(ring.tick(&store, &master, &s, &clock, None).await.is_err());
+    let now = ring.ring();
+    assert!(
+        now.verifying.get(&old).is_none(),
+        "expired by time, store or not"
+    );
+    assert!(
+        now.jwks()
+            .keys
+            .iter()
+            .all(|k| k.kid.as_deref() != Some(old.as_str()))
+    );
+    assert!(now.version.contains(&(old.clone(), KeyState::Expired)));
+    assert!(now.signing.kid().is_some(), "the active key still signs");
+}
+
+#[tokio::test]
+async fn a_retired_key_stored_without_an_expiry_does_not_verify_past_its_window() {
+    let store = HeldStore::default();
+    let master = MasterKey::from_bytes(&[7; 32]).unwrap();
+    let clock = crate::ManualClock::new(t0());
+    let s = settings();
+    let ring = Keyring::load_or_create(&store, &master, &s, &clock)
+        .await
+        .unwrap();
+    let old = ring.ring().signing.kid().unwrap().to_owned();
+    ring.rotate_now(&store, &master, &s, &clock, None)
+        .await
+        .unwrap();
+    // As an older version or a hand edit could leave it.
+    for key in store.keys.lock().unwrap().iter_mut() {
+        if key.kid == old {
+            key.expires_at = None;
+        }
+    }
+    clock.advance(s.verify_window);
+    // The ring built from the store (any instance, any start) judges by time.
+    let fresh = Keyring::load_or_create(&store, &master, &s, &clock)
+        .await
+        .unwrap();
+    assert!(fresh.ring().verifying.get(&old).is_none());
+    let stored = store.keys().await.unwrap();
+    let record = stored.iter().find(|k| k.kid == old).unwrap();
+    assert_eq!(record.state, KeyState::Expired);
+}
+
+/// How the previous version sealed a key: AES-256-GCM under the master key
+/// itself, nonce ‖ ciphertext ‖ tag, kid as AAD.
+fn seal_v1(master: &[u8; 32], plaintext: &[u8], kid: &str) -> Vec<u8> {
+    use aws_lc_rs::aead::{AES_256_GCM, Aad, RandomizedNonceKey};
+    let key = RandomizedNonceKey::new(&AES_256_GCM, master).unwrap();
+    let mut buf = plaintext.to_vec();
+    let nonce = key
+        .seal_in_place_append_tag(Aad::from(kid.as_bytes()), &mut buf)
+        .unwrap();
+    [nonce.as_ref(), &buf[..]].concat()
+}
+
+#[tokio::test]
+async fn keys_written_in_the_previous_format_load_and_are_resealed_on_start() {
+    let bytes = [5u8; 32];
+    let master = MasterKey::from_bytes(&bytes).unwrap();
+    let clock = crate::ManualClock::new(t0());
+    let s = settings();
+    let signing = SigningKey::generate(Algorithm::EdDSA).unwrap();
+    let kid = signing.kid().unwrap().to_owned();
+    let der = signing.to_pkcs8_der().unwrap();
+    let mut old = key(&kid, KeyState::Active, Some(t0()));
+    old.private_sealed = seal_v1(&bytes, &der, &kid);
+    let store = HeldStore::default();
+    store.keys.lock().unwrap().push(old.clone());
+
+    let ring = Keyring::load_or_create(&store, &master, &s, &clock)
+        .await
+        .unwrap();
+    assert_eq!(ring.ring().signing.kid(), Some(kid.as_str()));
+    let stored = store.keys().await.unwrap();
+    let record = stored.iter().find(|k| k.kid == kid).unwrap();
+    assert_ne!(record.private_sealed, old.private_sealed, "re-sealed");
+    assert!(record.private_sealed.starts_with(b"ag2:"));
+    assert_eq!(
+        &master
+            .open(Purpose::SigningKey, &record.private_sealed, kid.as_bytes())
+            .unwrap()[..],
+        &der[..]
+    );
+    // A second start finds nothing to migrate.
+    assert_eq!(reseal::reseal_stored(&store, &master).await.unwrap(), 0);
 }

@@ -8,7 +8,7 @@ use crate::audit::{Origin, detail, event};
 use crate::clock::truncate_to_millis;
 use crate::error::AuthError;
 use crate::model::{RefreshToken, Session};
-use crate::secrets::{TokenHash, random_token};
+use crate::secrets::{Purpose, TokenHash, random_token};
 
 /// Longest refresh token looked at; ours are 43 characters.
 const MAX_REFRESH_TOKEN_LEN: usize = 512;
@@ -66,10 +66,11 @@ impl AuthService {
                 successor_sealed: None,
                 expires_at: session.expires_at,
             };
-            let sealed = self
-                .deps
-                .master
-                .seal(successor_token.as_bytes(), &seal_context(&session, &hash))?;
+            let sealed = self.deps.master.seal(
+                Purpose::RefreshSuccessor,
+                successor_token.as_bytes(),
+                &seal_context(&session, &hash),
+            )?;
             if self
                 .deps
                 .sessions
@@ -167,10 +168,11 @@ impl AuthService {
             Some(successor) if successor.used_at.is_none() => {}
             _ => return Ok(None),
         }
-        let opened = self
-            .deps
-            .master
-            .open(sealed, &seal_context(session, hash))?;
+        let opened = self.deps.master.open(
+            Purpose::RefreshSuccessor,
+            sealed,
+            &seal_context(session, hash),
+        )?;
         let token = String::from_utf8(opened.to_vec())
             .map_err(|_| AuthError::Internal("sealed successor is not text".into()))?;
         let token = zeroize::Zeroizing::new(token);

@@ -82,8 +82,11 @@ impl GuardBuilder {
     /// 30 s) and serves as soon as a fetch succeeds. Then the keys are
     /// refreshed a quarter before `Cache-Control`'s `max-age` runs out
     /// (within 30 s to 1 h), with `If-None-Match`; a failed refresh keeps the
-    /// keys held. A token naming a key id we do not hold triggers at most one
-    /// refetch per 30 s and waits for it. See [`JwksSettings`].
+    /// keys held, for at most 24 h after the last success: past that every
+    /// token is refused with 503 until a fetch succeeds
+    /// ([`GuardBuilder::max_jwks_staleness`]). A token naming a key id we do
+    /// not hold triggers at most one refetch per 30 s and waits for it. See
+    /// [`JwksSettings`].
     ///
     /// The URL must be `https`, or `http` to a loopback host (see
     /// [`GuardBuilder::insecure_allow_http`]).
@@ -142,6 +145,18 @@ impl GuardBuilder {
     #[must_use]
     pub fn jwks_settings(mut self, settings: JwksSettings) -> Self {
         self.jwks_settings = settings;
+        self
+    }
+
+    /// How long the keys of a JWKS URL are trusted after the last successful
+    /// fetch while fetches fail; past it the guard fails closed (503,
+    /// [`GuardError::StaleKeys`]). Defaults to 24 h; whole seconds, at least
+    /// `JwksSettings::max_refresh_secs`. Sets
+    /// [`JwksSettings::max_staleness_secs`]: call it after
+    /// [`GuardBuilder::jwks_settings`].
+    #[must_use]
+    pub fn max_jwks_staleness(mut self, max: std::time::Duration) -> Self {
+        self.jwks_settings.max_staleness_secs = i64::try_from(max.as_secs()).unwrap_or(i64::MAX);
         self
     }
 

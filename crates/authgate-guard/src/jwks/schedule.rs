@@ -30,6 +30,15 @@ pub struct JwksSettings {
     pub retry_initial_secs: i64,
     /// The longest wait between retries while the server is down. Defaults to 30.
     pub retry_max_secs: i64,
+    /// How long the keys of the last successful fetch are trusted while
+    /// fetches fail, in seconds. Past it the guard fails closed: every
+    /// token is refused with 503 ([`GuardError::StaleKeys`](crate::GuardError::StaleKeys)),
+    /// and it says so in the log and in the `authgate_guard_jwks_stale`
+    /// gauge, until a fetch succeeds again. Keys retired (or revoked after a
+    /// compromise) at the server reach us only through a fetch, so trusting
+    /// old ones forever would keep a withdrawn key working. Defaults to
+    /// 86400 (24 h).
+    pub max_staleness_secs: i64,
     /// Time limit of one JWKS request. Defaults to 5 s.
     pub timeout: Duration,
     /// Largest JWKS document accepted, in bytes. Defaults to 256 KiB.
@@ -51,6 +60,7 @@ impl Default for JwksSettings {
             default_max_age_secs: 300,
             retry_initial_secs: 1,
             retry_max_secs: 30,
+            max_staleness_secs: 86_400,
             timeout: crate::http_client::DEFAULT_HTTP_TIMEOUT,
             max_body_bytes: 256 * 1024,
             background_refresh: true,
@@ -69,6 +79,9 @@ impl JwksSettings {
         }
         if self.retry_initial_secs < 1 || self.retry_max_secs < self.retry_initial_secs {
             return Err("jwks: need 1 <= retry_initial_secs <= retry_max_secs");
+        }
+        if self.max_staleness_secs < self.max_refresh_secs {
+            return Err("jwks: max_staleness_secs must be at least max_refresh_secs");
         }
         if self.default_max_age_secs < 0 || self.max_body_bytes == 0 {
             return Err("jwks: default_max_age_secs must not be negative, max_body_bytes not 0");
@@ -131,6 +144,13 @@ impl Schedule {
             }
         }
     }
+}
+
+/// Whether keys last confirmed by a successful fetch at `fetched_at` are
+/// past `max_staleness_secs` at `now`. Never before a first fetch (the
+/// guard answers 503 then anyway, for want of keys).
+pub(crate) fn too_stale(fetched_at: Option<i64>, now: i64, s: &JwksSettings) -> bool {
+    fetched_at.is_some_and(|at| now.saturating_sub(at) > s.max_staleness_secs)
 }
 
 /// The cache lifetime a `Cache-Control` value grants, in seconds:
@@ -232,6 +252,25 @@ mod tests {
         assert!(!s.allow_unknown_kid(1029, &settings()));
         assert!(s.allow_unknown_kid(1030, &settings()));
         assert!(!s.allow_unknown_kid(1031, &settings()));
+    }
+
+    #[test]
+    fn keys_go_too_stale_once_the_last_success_is_past_the_maximum() {
+        let s = settings();
+        assert!(
+            !too_stale(None, i64::MAX, &s),
+            "never fetched: not this check's call"
+        );
+        assert!(!too_stale(Some(1000), 1000 + 86_400, &s));
+        assert!(too_stale(Some(1000), 1000 + 86_401, &s));
+        let short = JwksSettings {
+            max_staleness_secs: 10,
+            ..settings()
+        };
+        assert!(
+            short.check().is_err(),
+            "shorter than a normal refresh interval"
+        );
     }
 
     #[test]

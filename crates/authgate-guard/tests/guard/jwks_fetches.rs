@@ -110,3 +110,73 @@ async fn keys_reached_through_a_redirect_are_refused_whatever_the_client() {
         Err(GuardError::Unavailable(_))
     ));
 }
+
+/// A JWKS endpoint serving `document` while `up`, failing otherwise.
+#[derive(Clone)]
+struct Flaky {
+    document: String,
+    up: Arc<std::sync::atomic::AtomicBool>,
+}
+
+async fn flaky(State(endpoint): State<Flaky>) -> Result<String, StatusCode> {
+    if endpoint.up.load(std::sync::atomic::Ordering::SeqCst) {
+        Ok(endpoint.document)
+    } else {
+        Err(StatusCode::SERVICE_UNAVAILABLE)
+    }
+}
+
+#[tokio::test]
+async fn keys_no_fetch_has_confirmed_for_longer_than_the_maximum_staleness_fail_closed() {
+    let key = key("k1");
+    let endpoint = Flaky {
+        document: serde_json::to_string(&keyset(&[&key]).to_jwks()).unwrap(),
+        up: Arc::new(std::sync::atomic::AtomicBool::new(true)),
+    };
+    let router = Router::new()
+        .route("/jwks.json", get(flaky))
+        .with_state(endpoint.clone());
+    let address = serve(router).await;
+    let clock = Arc::new(ManualClock::at_unix(NOW));
+    let mut settings = JwksSettings::default();
+    settings.background_refresh = false;
+    let guard = Guard::builder(VerifierConfig::new(ISS, AUD))
+        .jwks_url(format!("http://{address}/jwks.json"))
+        .jwks_settings(settings)
+        .max_jwks_staleness(std::time::Duration::from_secs(7_200))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let jwks = guard.jwks().unwrap();
+    let mut long_lived = claims("t1", &[]);
+    long_lived["exp"] = (NOW + 86_400).into();
+    let header = bearer(&token(&key, &long_lived));
+
+    jwks.refresh().await.unwrap();
+    guard.authenticate(Some(&header)).await.unwrap();
+
+    // The server goes away: the keys held are trusted for two hours more...
+    endpoint
+        .up
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    clock.advance(time::Duration::seconds(7_200));
+    assert!(jwks.tick().await.is_err());
+    guard.authenticate(Some(&header)).await.unwrap();
+
+    // ...and not a second longer: 503, not a 401 that would drop sessions.
+    clock.advance(time::Duration::seconds(1));
+    let refused = guard.authenticate(Some(&header)).await.unwrap_err();
+    assert_eq!(refused, GuardError::StaleKeys);
+    assert_eq!(refused.http_status(), 503);
+    assert_eq!(jwks.status().stale_refusals, 1);
+
+    // A fetch that succeeds again trusts the keys again.
+    endpoint.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    jwks.refresh().await.unwrap();
+    guard.authenticate(Some(&header)).await.unwrap();
+}
+
+#[test]
+fn the_maximum_staleness_defaults_to_a_day() {
+    assert_eq!(JwksSettings::default().max_staleness_secs, 86_400);
+}

@@ -181,9 +181,9 @@ async fn introspection(state: &AppState, token: &str) -> IntrospectionResponse {
     if !looks_like_jwt(token) {
         return state.auth.introspect_refresh_token(token).await;
     }
-    let now = state.clock.unix();
-    match state.verifier.verify_token(token, now) {
+    match state.verify_token(token).await {
         Ok(verified) => {
+            let now = state.clock.unix();
             state
                 .auth
                 .introspect_access_token(verified.claims(), now)
@@ -236,7 +236,7 @@ pub(crate) async fn revoke(
     }
     if looks_like_jwt(&body.token) {
         // A token that does not verify is dead already: nothing to do (RFC 7009 §2.2).
-        if let Ok(verified) = state.verifier.verify_token(&body.token, state.clock.unix()) {
+        if let Ok(verified) = state.verify_token(&body.token).await {
             state
                 .auth
                 .revoke_access_within(verified.claims(), &reach, &actor, &origin)
@@ -275,10 +275,7 @@ async fn revoker(
         )
     });
     if bearer {
-        let caller = match state
-            .verifier
-            .authenticate(authorization, state.clock.unix())
-        {
+        let caller = match state.authenticate_bearer(authorization).await {
             Ok(verified) => state.auth.authenticate_caller(verified.claims()).await?,
             Err(_) => None,
         };

@@ -102,6 +102,7 @@ pub async fn build_service(
                 .collect(),
         ),
         verifier_keys: Arc::new(std::sync::Mutex::new(ring.version.clone())),
+        key_reload: Default::default(),
         permissions: Arc::new(permissions(settings)?),
         metrics: crate::metrics::install(),
         keys,

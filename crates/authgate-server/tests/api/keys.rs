@@ -125,7 +125,13 @@ async fn retired_signing_key(app: &TestApp, kid: &str) -> authgate_jwt::SigningK
         .unwrap();
     let record = stored.into_iter().find(|k| k.kid == kid).unwrap();
     let (master, _) = authgate_server::master_key::load(&app.settings).unwrap();
-    let der = master.open(&record.private_sealed, kid.as_bytes()).unwrap();
+    let der = master
+        .open(
+            authgate_core::Purpose::SigningKey,
+            &record.private_sealed,
+            kid.as_bytes(),
+        )
+        .unwrap();
     authgate_jwt::SigningKey::from_pkcs8_der(authgate_jwt::Algorithm::EdDSA, &der)
         .unwrap()
         .with_kid(kid)
@@ -355,4 +361,57 @@ async fn a_new_algorithm_takes_effect_at_the_next_rotation_without_breaking_live
     assert_eq!(check(&now_es), Ok(()));
     assert_eq!(me_status(&app, &user.access).await, StatusCode::OK);
     assert_eq!(me_status(&app, &now_es).await, StatusCode::OK);
+}
+
+/// Another instance on `app`'s database and clock that serves requests
+/// but runs no upkeep (no polling, no Redis): it learns of a key change only
+/// through what a request makes it do. Returns how to ask it `GET /me`.
+async fn instance_without_upkeep(
+    app: &TestApp,
+) -> impl Fn(&str) -> std::pin::Pin<Box<dyn std::future::Future<Output = StatusCode> + '_>> {
+    let built = Application::build(&app.settings, app.clock.clone())
+        .await
+        .unwrap();
+    let router = authgate_server::router(built.state().clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    move |access: &str| {
+        let request = client.get(format!("{base}/me")).bearer_auth(access);
+        Box::pin(async move { request.send().await.unwrap().status() })
+    }
+}
+
+#[tokio::test]
+async fn another_instance_accepts_the_key_of_a_forced_rotation_at_once_reloading_at_most_once_a_second()
+ {
+    let first = spawn_app().await;
+    let me_on_second = instance_without_upkeep(&first).await;
+
+    // No next key waits, so the new key signs at once.
+    first.state.rotate_keys().await.unwrap();
+    let alice = first.new_user().await;
+    assert_eq!(
+        me_on_second(&alice.access).await,
+        StatusCode::OK,
+        "the unknown kid made the second instance reload its keys"
+    );
+
+    // Within the same second (the clock stands still) a key it does not
+    // hold (created by the second rotation, signing from the third) does
+    // not reload again...
+    first.state.rotate_keys().await.unwrap();
+    first.state.rotate_keys().await.unwrap();
+    let bob = first.new_user().await;
+    assert_eq!(me_on_second(&bob.access).await, StatusCode::UNAUTHORIZED);
+    // ...and one second later it does.
+    first.advance(std::time::Duration::from_secs(1));
+    assert_eq!(me_on_second(&bob.access).await, StatusCode::OK);
 }

@@ -188,3 +188,27 @@ async fn a_refresh_keeps_the_user_and_answers_in_the_login_shape_without_user() 
     .await;
     assert_eq!(me.user.id, alice.user.id);
 }
+
+#[tokio::test]
+async fn the_successor_kept_for_the_grace_window_is_sealed_in_the_current_format() {
+    let app = spawn_app().await;
+    let alice = app.new_user().await;
+    let next = app.refresh_ok(&alice.refresh).await;
+
+    let store = app.store().await;
+    let parent = store
+        .refresh_token(&authgate_core::TokenHash::of(&alice.refresh))
+        .await
+        .unwrap()
+        .unwrap();
+    let sealed = parent.successor_sealed.expect("kept for the grace window");
+    assert!(
+        sealed.starts_with(b"ag2:"),
+        "sealed under the successors' own subkey (v2), not the master key itself"
+    );
+    let plain = next.refresh_token.as_bytes();
+    assert!(
+        !sealed.windows(plain.len()).any(|w| w == plain),
+        "never in plaintext"
+    );
+}

@@ -71,6 +71,20 @@ impl KeyStore for PostgresStore {
         insert(&self.pool, key).await
     }
 
+    async fn reseal_key(&self, kid: &str, from: &[u8], to: &[u8]) -> StoreResult<bool> {
+        let replaced = sqlx::query(
+            "UPDATE signing_keys SET private_sealed = $3 WHERE kid = $1 AND private_sealed = $2",
+        )
+        .bind(kid)
+        .bind(from)
+        .bind(to)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?
+        .rows_affected();
+        Ok(replaced == 1)
+    }
+
     async fn transition_audited(
         &self,
         expected: &[(String, KeyState)],

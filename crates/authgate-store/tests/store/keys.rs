@@ -33,6 +33,37 @@ pub(crate) async fn duplicate_kid_is_a_conflict_on_kid(store: &dyn KeyStore) {
     assert_eq!(store.keys().await.unwrap(), vec![key("kid-a", at(0))]);
 }
 
+pub(crate) async fn reseal_replaces_the_material_only_if_it_is_unchanged(store: &dyn KeyStore) {
+    let old = key("kid-a", at(0));
+    store.insert_key(&old).await.unwrap();
+    assert!(
+        !store
+            .reseal_key("kid-a", b"not what is stored", b"v2")
+            .await
+            .unwrap(),
+        "someone re-sealed it first: left alone"
+    );
+    assert!(
+        !store
+            .reseal_key("kid-z", &old.private_sealed, b"v2")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .reseal_key("kid-a", &old.private_sealed, b"v2")
+            .await
+            .unwrap()
+    );
+    let mut resealed = old.clone();
+    resealed.private_sealed = b"v2".to_vec();
+    assert_eq!(
+        store.keys().await.unwrap(),
+        vec![resealed],
+        "only the material changed"
+    );
+}
+
 /// `old`, retired at `at(100)`: what a rotation writes back for it.
 fn retired(old: &StoredKey) -> StoredKey {
     let mut key = old.clone();

@@ -44,6 +44,7 @@ macro_rules! generic_checks {
             keys::duplicate_kid_is_a_conflict_on_kid(&s);
             keys::transition_applies_only_to_the_expected_key_set(&s);
             keys::a_failed_transition_changes_nothing(&s);
+            keys::reseal_replaces_the_material_only_if_it_is_unchanged(&s);
             keys::racing_transitions_from_the_same_set_apply_exactly_once(std::sync::Arc::new(s.clone()));
             keys::racing_first_key_creations_apply_exactly_once(std::sync::Arc::new(s.clone()));
             keys::ping_succeeds_on_an_open_store(&s);
