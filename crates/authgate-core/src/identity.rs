@@ -11,11 +11,14 @@ const MAX_EMAIL_LEN: usize = 254;
 /// Longest password accepted, in characters (API.md).
 pub const MAX_PASSWORD_CHARS: usize = 256;
 
-/// A syntactically valid email address, trimmed and lower-cased.
+/// A syntactically valid email address, trimmed, NFKC-normalised and
+/// lower-cased ([`crate::text::identifier`]).
 ///
 /// Deliberately conservative rather than RFC 5322-complete: one `@`, a
-/// non-empty local part of at most 64 bytes, a dotted domain, no spaces or
-/// control characters. Deliverability is not checked.
+/// non-empty local part of at most 64 bytes, a dotted domain, no spaces,
+/// no control, format or bidi characters, and no part (the local part, a
+/// domain label) that mixes scripts or imitates ASCII
+/// ([`crate::text::unambiguous`]). Deliverability is not checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
@@ -25,7 +28,7 @@ impl Email {
     /// # Errors
     /// [`AuthError::InvalidInput`] naming `email`.
     pub fn parse(input: &str) -> Result<Self, AuthError> {
-        let email = input.trim().to_lowercase();
+        let email = crate::text::identifier("email", input)?;
         let bad = |why: &str| AuthError::invalid("email", why.to_owned());
         if email.is_empty() {
             return Err(bad("email is required"));
@@ -47,6 +50,9 @@ impl Email {
             .all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
         if !domain.contains('.') || !labels_ok {
             return Err(bad("email domain is not valid"));
+        }
+        for part in std::iter::once(local).chain(domain.split('.')) {
+            crate::text::unambiguous("email", part)?;
         }
         Ok(Self(email))
     }
@@ -127,6 +133,14 @@ mod tests {
             Email::parse("  Alice@Example.COM ").unwrap().as_str(),
             "alice@example.com"
         );
+        assert_eq!(
+            Email::parse("ＡＬＩＣＥ@ｅｘａｍｐｌｅ.com").unwrap().as_str(),
+            "alice@example.com"
+        );
+        assert_eq!(
+            Email::parse("José@bücher.de").unwrap().as_str(),
+            "josé@bücher.de"
+        );
     }
 
     #[test]
@@ -141,6 +155,11 @@ mod tests {
             "a@b@c.com",
             "alice@-x.com",
             "alice@x..com",
+            "ali\u{200b}ce@example.com",
+            "rtl\u{202e}@example.com",
+            "al\u{0}ice@example.com",
+            "\u{430}lice@example.com",
+            "alice@ex\u{430}mple.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }

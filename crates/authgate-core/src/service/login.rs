@@ -37,7 +37,8 @@ impl AuthService {
     /// Logs a user in: a new session, an access token and a refresh token.
     ///
     /// # Errors
-    /// [`AuthError::InvalidInput`] for an unknown audience,
+    /// [`AuthError::InvalidInput`] for an unknown audience or an identifier
+    /// holding control, format or bidi characters (naming `email`),
     /// [`AuthError::InvalidCredentials`] for an unknown user or a wrong
     /// password (indistinguishable, in body and in time),
     /// [`AuthError::AccountDisabled`] when the password was right but the
@@ -73,7 +74,7 @@ impl AuthService {
             self.audit_refusal(&format!("address:{ip}"), None, "address", &origin);
             return Err(AuthError::RateLimited(wait));
         }
-        let login = req.identifier.trim().to_lowercase();
+        let login = crate::text::identifier("email", &req.identifier)?;
         let user = if login.is_empty() || login.len() > 254 {
             None
         } else {

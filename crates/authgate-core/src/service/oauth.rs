@@ -163,6 +163,7 @@ impl AuthService {
     pub async fn authenticate_client(&self, id: &str, secret: &str) -> Result<Client, AuthError> {
         if id.is_empty()
             || id.len() > MAX_CLIENT_ID
+            || !crate::text::is_opaque_id(id)
             || secret.is_empty()
             || secret.len() > MAX_CLIENT_SECRET
         {

@@ -99,7 +99,7 @@ pub(crate) async fn list_users(
         Some(q) if q.len() > MAX_PREFIX => {
             return Err(ApiError::invalid_request("q: at most 254 characters."));
         }
-        Some(q) => Some(q.to_lowercase()),
+        Some(q) => Some(authgate_core::text::identifier("q", q)?),
     };
     // One more than asked tells whether a next page exists.
     let mut users = state
@@ -289,6 +289,15 @@ pub(crate) async fn audit(
     _: Authorized<AuditRead>,
     QueryParams(query): QueryParams<proto::AuditQuery>,
 ) -> Result<Json<proto::AuditResponse>, ApiError> {
+    if query
+        .kind
+        .as_ref()
+        .is_some_and(|k| !authgate_core::text::is_opaque_id(k.as_str()))
+    {
+        return Err(ApiError::invalid_request(
+            "kind: an event kind is visible ASCII, such as login.failed.",
+        ));
+    }
     let filter = AuditFilter {
         user_id: query.user_id,
         kind: query.kind.map(|k| k.as_str().to_owned()),
