@@ -4,7 +4,9 @@ use std::io::BufRead;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use authgate_core::{AuthService, Origin, Password, Registration, SystemClock, User, UserQuery};
+use authgate_core::{
+    AuthService, Origin, Password, Registration, SystemClock, User, UserQuery, text,
+};
 use authgate_server::{Settings, build_service};
 use clap::{Args, Subcommand};
 
@@ -133,8 +135,8 @@ async fn list(service: &AuthService, args: ListArgs) -> Result<()> {
                 format!(
                     "{}  {:<32} {:<20} {:<16} {}",
                     u.id,
-                    u.email,
-                    u.username.as_deref().unwrap_or("-"),
+                    text::escaped(&u.email),
+                    text::escaped(u.username.as_deref().unwrap_or("-")),
                     u.roles.join(","),
                     if u.is_active { "active" } else { "disabled" }
                 )
@@ -211,7 +213,7 @@ fn print_user(user: &User, json: bool, verb: &str) -> Result<()> {
     } else {
         format!(
             "{verb} {} ({}) roles={} {}",
-            user.email,
+            text::escaped(&user.email),
             user.id,
             user.roles.join(","),
             if user.is_active { "active" } else { "disabled" }
