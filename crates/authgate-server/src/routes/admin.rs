@@ -72,7 +72,7 @@ pub(crate) async fn dashboard(
     params(proto::UsersQuery),
     responses(
         (status = 200, description = "A page of users and the cursor of the next page (`null` on the last).", body = proto::UsersPage),
-        (status = 400, description = "`invalid_request`: `limit`, `after` or `q` is invalid; the description names the parameter.", body = proto::ErrorBody),
+        (status = 400, description = "`invalid_request`: `limit`, `after` or `q` (over 254 characters, or holding a control, format or bidi character) is invalid; the description names the parameter.", body = proto::ErrorBody),
         (status = 401, description = "`invalid_token`: the access token is missing, malformed, expired or revoked.", body = proto::ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\"`, with `error=\"invalid_token\"` when a token was sent."))),
         (status = 403, description = "`insufficient_scope`: the caller's roles lack `users:read`.", body = proto::ErrorBody,
@@ -275,7 +275,7 @@ async fn set_active(
     params(proto::AuditQuery),
     responses(
         (status = 200, description = "The matching events, newest first.", body = proto::AuditResponse),
-        (status = 400, description = "`invalid_request`: `user_id`, `since` or `limit` is invalid; the description names the parameter.", body = proto::ErrorBody),
+        (status = 400, description = "`invalid_request`: `user_id`, `kind` (not visible ASCII), `since` or `limit` is invalid; the description names the parameter.", body = proto::ErrorBody),
         (status = 401, description = "`invalid_token`: the access token is missing, malformed, expired or revoked.", body = proto::ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\"`, with `error=\"invalid_token\"` when a token was sent."))),
         (status = 403, description = "`insufficient_scope`: the caller's roles lack `audit:read`.", body = proto::ErrorBody,
