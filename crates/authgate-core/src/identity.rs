@@ -134,7 +134,9 @@ mod tests {
             "alice@example.com"
         );
         assert_eq!(
-            Email::parse("ＡＬＩＣＥ@ｅｘａｍｐｌｅ.com").unwrap().as_str(),
+            Email::parse("ＡＬＩＣＥ@ｅｘａｍｐｌｅ.com")
+                .unwrap()
+                .as_str(),
             "alice@example.com"
         );
         assert_eq!(
