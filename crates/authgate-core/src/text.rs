@@ -174,7 +174,14 @@ mod tests {
         }
         // A Cyrillic а among Latin letters; a Cyrillic whole-script look-alike
         // of "ape"; a dotless ı for i.
-        for bad in ["\u{430}lice", "\u{430}\u{440}\u{435}", "al\u{131}ce"] {
+        // Short all-Greek and all-Cyrillic words of Latin-looking letters too.
+        for bad in [
+            "\u{430}lice",
+            "\u{430}\u{440}\u{435}",
+            "al\u{131}ce",
+            "\u{3bf}\u{3c1}\u{3bf}",
+            "\u{441}\u{43e}\u{440}",
+        ] {
             assert!(unambiguous("email", bad).is_err(), "{bad}");
         }
     }
