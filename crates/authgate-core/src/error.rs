@@ -68,6 +68,11 @@ pub enum StoreError {
     /// A uniqueness rule was violated; the value names what (`"email"`, `"username"`, …).
     #[error("conflict on {0}")]
     Conflict(&'static str),
+    /// The backend refused a text value it cannot store (PostgreSQL's
+    /// SQLSTATE 22021 for a NUL, 22P05): a request the boundary's rules
+    /// should have refused, so a 400 rather than a 500.
+    #[error("text the store cannot hold: {0}")]
+    Unstorable(String),
     /// Stored data cannot be decoded (a bug or tampering).
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
@@ -81,6 +86,13 @@ impl From<StoreError> for AuthError {
         match err {
             StoreError::Unavailable(_) => Self::Unavailable(err),
             StoreError::Conflict(what) => Self::Conflict(what),
+            StoreError::Unstorable(why) => {
+                tracing::warn!(error = %why, "text reached the store that input rules should have refused");
+                Self::invalid(
+                    "request",
+                    "a text field holds a character that cannot be stored",
+                )
+            }
             other => Self::Storage(other),
         }
     }

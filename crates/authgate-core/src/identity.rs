@@ -12,11 +12,14 @@ const MAX_EMAIL_LEN: usize = 254;
 /// Longest password accepted, in characters (API.md).
 pub const MAX_PASSWORD_CHARS: usize = 256;
 
-/// A syntactically valid email address, trimmed and lower-cased.
+/// A syntactically valid email address, trimmed, NFKC-normalised and
+/// lower-cased ([`crate::text::identifier`]).
 ///
 /// Deliberately conservative rather than RFC 5322-complete: one `@`, a
-/// non-empty local part of at most 64 bytes, a dotted domain, no spaces or
-/// control characters. Deliverability is not checked.
+/// non-empty local part of at most 64 bytes, a dotted domain, no spaces,
+/// no control, format or bidi characters, and no part (the local part, a
+/// domain label) that mixes scripts or imitates ASCII
+/// ([`crate::text::unambiguous`]). Deliverability is not checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
@@ -26,7 +29,7 @@ impl Email {
     /// # Errors
     /// [`AuthError::InvalidInput`] naming `email`.
     pub fn parse(input: &str) -> Result<Self, AuthError> {
-        let email = input.trim().to_lowercase();
+        let email = crate::text::identifier("email", input)?;
         let bad = |why: &str| AuthError::invalid("email", why.to_owned());
         if email.is_empty() {
             return Err(bad("email is required"));
@@ -48,6 +51,9 @@ impl Email {
             .all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
         if !domain.contains('.') || !labels_ok {
             return Err(bad("email domain is not valid"));
+        }
+        for part in std::iter::once(local).chain(domain.split('.')) {
+            crate::text::unambiguous("email", part)?;
         }
         Ok(Self(email))
     }
@@ -97,9 +103,14 @@ impl Username {
 pub struct LoginName(String);
 
 impl LoginName {
-    /// Normalises what was typed: trimmed, lower-cased.
-    pub fn parse(input: &str) -> Self {
-        Self(input.trim().to_lowercase())
+    /// Parses what was typed by the identifier rule ([`crate::text::identifier`]):
+    /// trimmed, NFKC, lower-cased, and nothing invisible.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidInput`] naming `field` for a control, format,
+    /// bidirectional or unassigned character.
+    pub fn parse(field: &'static str, input: &str) -> Result<Self, AuthError> {
+        crate::text::identifier(field, input).map(Self)
     }
 
     /// Whether an account could have this name: not empty and no longer
@@ -157,12 +168,26 @@ mod tests {
     #[test]
     fn login_names_are_trimmed_and_lowercased_like_stored_emails() {
         assert_eq!(
-            LoginName::parse("  Ada@Example.COM ").as_str(),
+            LoginName::parse("email", "  Ada@Example.COM ")
+                .unwrap()
+                .as_str(),
             "ada@example.com"
         );
-        assert!(!LoginName::parse("   ").could_match());
-        assert!(!LoginName::parse(&"a".repeat(255)).could_match());
-        assert!(LoginName::parse(&"a".repeat(254)).could_match());
+        assert!(!LoginName::parse("email", "   ").unwrap().could_match());
+        assert!(
+            !LoginName::parse("email", &"a".repeat(255))
+                .unwrap()
+                .could_match()
+        );
+        assert!(
+            LoginName::parse("email", &"a".repeat(254))
+                .unwrap()
+                .could_match()
+        );
+        // The identifier rule is the one the stores rely on: nothing
+        // invisible reaches a lookup (a NUL was a 500 on PostgreSQL).
+        assert!(LoginName::parse("email", "ali\0ce@example.com").is_err());
+        assert!(LoginName::parse("email", "ali\u{200b}ce@example.com").is_err());
     }
 
     #[test]
@@ -170,6 +195,16 @@ mod tests {
         assert_eq!(
             Email::parse("  Alice@Example.COM ").unwrap().as_str(),
             "alice@example.com"
+        );
+        assert_eq!(
+            Email::parse("ＡＬＩＣＥ@ｅｘａｍｐｌｅ.com")
+                .unwrap()
+                .as_str(),
+            "alice@example.com"
+        );
+        assert_eq!(
+            Email::parse("José@bücher.de").unwrap().as_str(),
+            "josé@bücher.de"
         );
     }
 
@@ -185,6 +220,11 @@ mod tests {
             "a@b@c.com",
             "alice@-x.com",
             "alice@x..com",
+            "ali\u{200b}ce@example.com",
+            "rtl\u{202e}@example.com",
+            "al\u{0}ice@example.com",
+            "\u{430}lice@example.com",
+            "alice@ex\u{430}mple.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }

@@ -21,6 +21,7 @@ mod revocation;
 mod secrets;
 mod service;
 mod store;
+pub mod text;
 
 pub use audit::{
     AUDIT_QUEUE_CAPACITY, AuditLog, AuditSink, AuditSinkError, DatabaseSink, FileSink,

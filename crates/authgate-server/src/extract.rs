@@ -179,15 +179,19 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
             }
             _ => {
                 let message = inner.to_string();
-                match message
-                    .strip_prefix("missing field `")
-                    .and_then(|m| m.split('`').next())
-                {
-                    Some(field) => format!("{field}: this field is required."),
-                    None if path == "." || path.is_empty() => {
+                let named = |prefix: &str| {
+                    message
+                        .strip_prefix(prefix)
+                        .and_then(|m| m.split('`').next())
+                        .map(str::to_owned)
+                };
+                match (named("missing field `"), named("duplicate field `")) {
+                    (Some(field), _) => format!("{field}: this field is required."),
+                    (None, Some(field)) => format!("{field}: this field was sent twice."),
+                    (None, None) if path == "." || path.is_empty() => {
                         "The request body must be a JSON object.".to_owned()
                     }
-                    None => format!("{path}: invalid value or type."),
+                    (None, None) => format!("{path}: invalid value or type."),
                 }
             }
         };
@@ -269,6 +273,12 @@ mod tests {
         assert!(!wrong.contains("hunter2"), "{wrong}");
         assert!(describe("[1]").contains("JSON object"));
         assert!(describe(r#"{"email":"a@b.c"} trailing"#).contains("not valid JSON"));
+        let twice = describe(r#"{"email": "a@b.c", "email": "hunter2@b.c"}"#);
+        assert!(
+            twice.contains("email: this field was sent twice"),
+            "{twice}"
+        );
+        assert!(!twice.contains("hunter2"), "{twice}");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use authgate_core::{AuditFilter, AuthService, LoginName, SystemClock};
+use authgate_core::{AuditFilter, AuthService, LoginName, SystemClock, text};
 use authgate_proto::AuditEvent;
 use authgate_server::{Settings, build_service};
 use clap::Subcommand;
@@ -108,17 +108,19 @@ fn human(e: &AuditEvent) -> String {
     if let Some(user) = e.user_id {
         parts.push(format!("user={user}"));
     }
+    // Ids and details may hold what a client typed: printed escaped.
     if let Some(actor) = &e.actor_id {
-        parts.push(format!("actor={actor}"));
+        parts.push(format!("actor={}", text::escaped(actor)));
     }
     if let Some(client) = &e.client_id {
-        parts.push(format!("client={client}"));
+        parts.push(format!("client={}", text::escaped(client)));
     }
     if let Some(ip) = e.ip {
         parts.push(format!("ip={ip}"));
     }
     if !e.details.is_empty() {
-        parts.push(serde_json::Value::Object(e.details.clone()).to_string());
+        let details = serde_json::Value::Object(e.details.clone()).to_string();
+        parts.push(text::escaped(&details));
     }
     parts.join("  ")
 }
@@ -128,7 +130,7 @@ async fn resolve_user(service: &AuthService, user: &str) -> Result<Uuid> {
     if let Ok(id) = Uuid::parse_str(user) {
         return Ok(id);
     }
-    let found = service.find_user(&LoginName::parse(user)).await?;
+    let found = service.find_user(&LoginName::parse("user", user)?).await?;
     found
         .map(|u| u.id)
         .with_context(|| format!("no user with email or username {user:?}"))

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use authgate_core::{
-    AuthService, LoginName, Origin, Password, Registration, SystemClock, User, UserQuery,
+    AuthService, LoginName, Origin, Password, Registration, SystemClock, User, UserQuery, text,
 };
 use authgate_proto::permissions::Permissions;
 use authgate_server::{Settings, build_service};
@@ -123,7 +123,10 @@ async fn list(service: &AuthService, args: ListArgs) -> Result<()> {
         .list_users(&UserQuery {
             after: None,
             limit: args.limit.clamp(1, 10_000),
-            prefix: args.prefix.map(|p| LoginName::parse(&p).into_string()),
+            prefix: args
+                .prefix
+                .map(|p| LoginName::parse("prefix", &p).map(LoginName::into_string))
+                .transpose()?,
         })
         .await?;
     let text = if args.json {
@@ -138,8 +141,8 @@ async fn list(service: &AuthService, args: ListArgs) -> Result<()> {
                 format!(
                     "{}  {:<32} {:<20} {:<16} {}",
                     u.id,
-                    u.email,
-                    u.username.as_deref().unwrap_or("-"),
+                    text::escaped(&u.email),
+                    text::escaped(u.username.as_deref().unwrap_or("-")),
                     u.roles.join(","),
                     if u.is_active { "active" } else { "disabled" }
                 )
@@ -185,7 +188,7 @@ async fn set_active(service: &AuthService, login: &str, active: bool) -> Result<
 
 async fn find(service: &AuthService, login: &str) -> Result<User> {
     service
-        .find_user(&LoginName::parse(login))
+        .find_user(&LoginName::parse("login", login)?)
         .await?
         .with_context(|| format!("no user with email or username {login:?}"))
 }
@@ -220,7 +223,7 @@ fn print_user(user: &User, json: bool, verb: &str) -> Result<()> {
     } else {
         format!(
             "{verb} {} ({}) roles={} {}",
-            user.email,
+            text::escaped(&user.email),
             user.id,
             user.roles.join(","),
             if user.is_active { "active" } else { "disabled" }

@@ -115,3 +115,46 @@ fn audit_tail_follow_prints_events_recorded_after_it_started() {
     assert_eq!(next["kind"], "user.disabled");
     assert!(rx.try_recv().is_err(), "nothing printed twice");
 }
+
+#[test]
+fn user_list_and_audit_tail_print_identifiers_escaped() {
+    use authgate_core::{AuditStore, Origin, UserStore};
+    let dir = tempfile::tempdir().unwrap();
+    // Rows from before the input rules: a bidi override and an ESC sequence.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = authgate_store::SqliteStore::open(&dir.path().join("authgate.db"))
+            .await
+            .unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        let user = authgate_core::User {
+            id: uuid::Uuid::now_v7(),
+            email: "rtl\u{202e}moc.elpmaxe@evil.test".to_owned(),
+            username: Some("esc\u{1b}[31m".to_owned()),
+            name: None,
+            password_hash: "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo".to_owned(),
+            roles: vec!["user".to_owned()],
+            is_active: true,
+            created_at: now,
+            updated_at: now,
+        };
+        store.insert_user(&user).await.unwrap();
+        let mut event = authgate_core::audit_event(
+            authgate_proto::AuditKind::CLIENT_CREATED,
+            now,
+            &Origin::default(),
+        );
+        event.actor_id = Some("svc\u{202e}x".to_owned());
+        store.append_event(&event).await.unwrap();
+    });
+    let list = authgate(dir.path(), &["user", "list"], None);
+    let list = String::from_utf8(list.stdout).unwrap();
+    assert!(list.contains(r"rtl\u{202e}moc.elpmaxe@evil.test"), "{list}");
+    assert!(list.contains(r"esc\u{1b}[31m"), "{list}");
+    let tail = authgate(dir.path(), &["audit", "tail"], None);
+    let tail = String::from_utf8(tail.stdout).unwrap();
+    assert!(tail.contains(r"actor=svc\u{202e}x"), "{tail}");
+    for out in [&list, &tail] {
+        assert!(!out.contains(['\u{202e}', '\u{1b}']), "{out}");
+    }
+}

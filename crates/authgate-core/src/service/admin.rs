@@ -231,17 +231,12 @@ impl AuthService {
         roles: Vec<String>,
         origin: &Origin,
     ) -> Result<NewServiceClient, AuthError> {
-        let name = name.trim();
+        let name = crate::text::display_name("name", name)?;
+        let name = name.as_str();
         if name.is_empty() || name.chars().count() > MAX_CLIENT_NAME {
             return Err(AuthError::invalid(
                 "name",
                 format!("must be 1 to {MAX_CLIENT_NAME} characters"),
-            ));
-        }
-        if name.chars().any(char::is_control) {
-            return Err(AuthError::invalid(
-                "name",
-                "must not contain control characters",
             ));
         }
         let roles = self.known_roles(roles)?;

@@ -34,7 +34,8 @@ impl AuthService {
     /// Logs a user in: a new session, an access token and a refresh token.
     ///
     /// # Errors
-    /// [`AuthError::InvalidInput`] for an unknown audience,
+    /// [`AuthError::InvalidInput`] for an unknown audience or an identifier
+    /// holding control, format or bidi characters (naming `email`),
     /// [`AuthError::InvalidCredentials`] for an unknown user or a wrong
     /// password (indistinguishable, in body and in time),
     /// [`AuthError::AccountDisabled`] when the password was right but the
@@ -68,7 +69,7 @@ impl AuthService {
             .audience(attempt.audience.as_deref())?
             .to_owned();
         self.count_address_attempt(origin).await?;
-        let login = LoginName::parse(&attempt.identifier);
+        let login = LoginName::parse("email", &attempt.identifier)?;
         let user = if login.could_match() {
             self.deps.users.user_by_login(login.as_str()).await?
         } else {

@@ -167,6 +167,7 @@ impl AuthService {
     ) -> Result<ServiceClient, AuthError> {
         if id.is_empty()
             || id.len() > MAX_CLIENT_ID
+            || !crate::text::is_opaque_id(id)
             || secret.is_empty()
             || secret.len() > MAX_CLIENT_SECRET
         {

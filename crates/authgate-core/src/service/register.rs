@@ -90,7 +90,9 @@ impl AuthService {
         let username = reg.username.as_deref().map(Username::parse).transpose()?;
         let name = reg
             .name
-            .map(|n| n.trim().to_owned())
+            .as_deref()
+            .map(|n| crate::text::display_name("name", n))
+            .transpose()?
             .filter(|n| !n.is_empty());
         if name
             .as_ref()

@@ -67,7 +67,7 @@ pub(crate) async fn dashboard(
     params(proto::UsersQuery),
     responses(
         (status = 200, description = "A page of users and the cursor of the next page (`null` on the last).", body = proto::UsersPage),
-        (status = 400, description = "`invalid_request`: `limit`, `after` or `q` is invalid; the description names the parameter.", body = proto::ErrorBody),
+        (status = 400, description = "`invalid_request`: `limit`, `after` or `q` (over 254 characters, or holding a control, format or bidi character) is invalid; the description names the parameter.", body = proto::ErrorBody),
         crate::openapi::responses::InvalidToken,
         (status = 403, description = "`insufficient_scope`: the caller's roles lack `users:read`.", body = proto::ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\", error=\"insufficient_scope\"`."))),
@@ -93,7 +93,7 @@ pub(crate) async fn list_users(
         Some(q) if q.len() > MAX_PREFIX => {
             return Err(ApiError::invalid_request("q: at most 254 characters."));
         }
-        Some(q) => Some(LoginName::parse(q).into_string()),
+        Some(q) => Some(LoginName::parse("q", q)?.into_string()),
     };
     let (users, next) = state
         .auth
@@ -258,7 +258,7 @@ async fn set_active(
     params(proto::AuditQuery),
     responses(
         (status = 200, description = "The matching events, newest first.", body = proto::AuditResponse),
-        (status = 400, description = "`invalid_request`: `user_id`, `since` or `limit` is invalid; the description names the parameter.", body = proto::ErrorBody),
+        (status = 400, description = "`invalid_request`: `user_id`, `kind` (not visible ASCII), `since` or `limit` is invalid; the description names the parameter.", body = proto::ErrorBody),
         crate::openapi::responses::InvalidToken,
         (status = 403, description = "`insufficient_scope`: the caller's roles lack `audit:read`.", body = proto::ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"authgate\", error=\"insufficient_scope\"`."))),
@@ -271,6 +271,15 @@ pub(crate) async fn audit(
     _: Authorized<AuditRead>,
     QueryParams(query): QueryParams<proto::AuditQuery>,
 ) -> Result<Json<proto::AuditResponse>, ApiError> {
+    if query
+        .kind
+        .as_ref()
+        .is_some_and(|k| !authgate_core::text::is_opaque_id(k.as_str()))
+    {
+        return Err(ApiError::invalid_request(
+            "kind: an event kind is visible ASCII, such as login.failed.",
+        ));
+    }
     let filter = AuditFilter {
         limit: query.effective_limit(),
         user_id: query.user_id,

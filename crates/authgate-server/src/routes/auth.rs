@@ -24,7 +24,7 @@ use crate::state::AppState;
     request_body(content = proto::RegisterRequest, content_type = "application/json"),
     responses(
         (status = 201, description = "The user was registered.", body = proto::RegisterResponse),
-        (status = 400, description = "`invalid_request`: malformed JSON, a missing or invalid email, a username outside `[A-Za-z0-9_.-]{3,64}`, or a password that fails the policy; the description names the field.", body = proto::ErrorBody),
+        (status = 400, description = "`invalid_request`: malformed JSON, a missing or invalid email (control, format or bidi characters, mixed scripts or ASCII look-alikes included), a username outside `[A-Za-z0-9_.-]{3,64}`, a name over 200 characters or holding a control, format or bidi character, or a password that fails the policy; the description names the field.", body = proto::ErrorBody),
         (status = 403, description = "`insufficient_scope`: registration is closed.", body = proto::ErrorBody),
         (status = 409, description = "`conflict`: the email or username is already registered.", body = proto::ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = proto::ErrorBody),
@@ -72,7 +72,7 @@ pub(crate) async fn register(
     request_body(content = proto::LoginRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "Logged in: the tokens and the user.", body = proto::LoginResponse),
-        (status = 400, description = "`invalid_request`: malformed JSON, no identifier (or two different ones), or an unknown `audience`; the description names the field.", body = proto::ErrorBody),
+        (status = 400, description = "`invalid_request`: malformed JSON, no identifier (or two different ones), an identifier holding a control, format or bidi character, or an unknown `audience`; the description names the field.", body = proto::ErrorBody),
         (status = 401, description = "`invalid_credentials`: unknown user or wrong password (the same body either way).", body = proto::ErrorBody),
         (status = 403, description = "`account_disabled`: the password is right but the account is disabled.", body = proto::ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = proto::ErrorBody),

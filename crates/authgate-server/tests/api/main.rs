@@ -6,6 +6,9 @@
 //!
 //! - `flow`: register → login → /me → refresh → logout, and logout's scopes.
 //! - `errors`: the error rows of API.md these endpoints can produce.
+//! - `input`: control, format and bidi characters, look-alike emails,
+//!   duplicate JSON keys: refused by name, nothing stored.
+//! - `input_prop`: arbitrary text in every field: never a 5xx (property test).
 //! - `refresh`: rotation, the reuse grace window, theft detection, racing refreshes.
 //! - `tokens`: forged, expired and misdirected access tokens; audiences.
 //! - `sessions`: listing and revoking one's own sessions.
@@ -33,6 +36,8 @@ mod audit;
 mod cluster;
 mod errors;
 mod flow;
+mod input;
+mod input_prop;
 mod keys;
 mod limits;
 mod oauth;

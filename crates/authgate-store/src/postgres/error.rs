@@ -25,6 +25,12 @@ const UNAVAILABLE_CODES: &[&str] = &[
     "25006", // read_only_sql_transaction: a standby, during a fail-over
 ];
 
+/// SQLSTATE codes for text PostgreSQL cannot hold: a NUL is
+/// `character_not_in_repertoire` (22021, "invalid byte sequence for
+/// encoding UTF8: 0x00"), 22P05 is `untranslatable_character`. The input
+/// rules refuse such text first; this is the safety net: 400, never 500.
+const UNSTORABLE_CODES: &[&str] = &["22021", "22P05"];
+
 /// SQLSTATE codes that mean the stored data itself is damaged.
 const CORRUPT_CODES: &[&str] = &[
     "XX001", // data_corrupted
@@ -74,6 +80,8 @@ fn map_database(db: &dyn DatabaseError) -> StoreError {
             .any(|class| code.starts_with(class))
     {
         StoreError::Unavailable(text)
+    } else if UNSTORABLE_CODES.contains(&code.as_ref()) {
+        StoreError::Unstorable(text)
     } else if CORRUPT_CODES.contains(&code.as_ref()) {
         StoreError::Corrupt(text)
     } else {

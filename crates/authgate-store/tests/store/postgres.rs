@@ -257,3 +257,14 @@ async fn a_rotation_racing_an_uncommitted_revocation_waits_for_it_and_changes_no
     let parent = store.refresh_token(&first.hash).await.unwrap().unwrap();
     assert_eq!(parent.used_at, None, "the parent is left as it was");
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set AUTHGATE_TEST_POSTGRES_URL (scripts/test does)"]
+async fn a_nul_the_input_rules_missed_is_unstorable_not_an_internal_error() {
+    let schema = fresh_schema("a_nul_is_unstorable").await;
+    let store = schema.open().await.unwrap();
+    let err = store.user_by_login("al\u{0}ice").await.unwrap_err();
+    assert!(matches!(err, StoreError::Unstorable(_)), "{err:?}");
+    let err = authgate_core::AuthError::from(err);
+    assert!(err.to_string().starts_with("request: "), "{err}");
+}
