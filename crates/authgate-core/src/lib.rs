@@ -41,7 +41,8 @@ pub use records::{FRESH_FOR, RecordCache};
 pub use revocation::RevocationList;
 pub use secrets::{MasterKey, TOKEN_BYTES, TokenHash, random_token};
 pub use service::{
-    AuthDeps, AuthService, AuthSettings, Caller, ClientToken, Dashboard, IntrospectedAccess,
-    IntrospectedRefresh, LoginRequest, LogoutScope, NewClient, Principal, Registration, Tokens,
+    AuthDeps, AuthService, AuthSettings, BrowserLogin, BrowserSession, Caller, ClientToken,
+    Dashboard, IntrospectedAccess, IntrospectedRefresh, LoginRequest, LogoutScope, NewClient,
+    Principal, Registration, Tokens, browser_session_id,
 };
 pub use store::{AuditStore, ClientStore, KeyStore, Ping, SessionStore, StoreResult, UserStore};

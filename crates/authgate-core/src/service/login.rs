@@ -43,7 +43,20 @@ impl AuthService {
     /// [`AuthError::AccountDisabled`] when the password was right but the
     /// account is disabled, store errors.
     pub async fn login(&self, req: LoginRequest) -> Result<(Tokens, User), AuthError> {
-        let result = self.login_flow(req).await;
+        let shape = super::browser::SessionShape {
+            id: Uuid::now_v7(),
+            lifetime: self.settings.refresh_ttl,
+        };
+        self.login_as(req, shape).await
+    }
+
+    /// [`login`](Self::login) into a session of the given id and lifetime.
+    pub(super) async fn login_as(
+        &self,
+        req: LoginRequest,
+        shape: super::browser::SessionShape,
+    ) -> Result<(Tokens, User), AuthError> {
+        let result = self.login_flow(req, shape).await;
         let outcome = match &result {
             Ok(_) => "success",
             Err(AuthError::InvalidCredentials) => "invalid_credentials",
@@ -56,7 +69,11 @@ impl AuthService {
         result
     }
 
-    async fn login_flow(&self, req: LoginRequest) -> Result<(Tokens, User), AuthError> {
+    async fn login_flow(
+        &self,
+        req: LoginRequest,
+        shape: super::browser::SessionShape,
+    ) -> Result<(Tokens, User), AuthError> {
         let audience = self.settings.audience(req.audience.as_deref())?.to_owned();
         let origin = Origin {
             ip: req.ip.as_deref().and_then(|ip| ip.parse().ok()),
@@ -157,11 +174,11 @@ impl AuthService {
             }
         }
         let session = Session {
-            id: Uuid::now_v7(),
+            id: shape.id,
             user_id: user.id,
             created_at: now,
             last_used_at: now,
-            expires_at: now + self.settings.refresh_ttl,
+            expires_at: now + shape.lifetime,
             ip: req.ip,
             user_agent: origin.user_agent.clone(),
             audience,

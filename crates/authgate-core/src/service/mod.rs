@@ -2,6 +2,7 @@
 
 mod admin;
 mod attempts;
+mod browser;
 mod login;
 mod oauth;
 mod refresh;
@@ -29,6 +30,7 @@ use crate::secrets::MasterKey;
 use crate::store::{ClientStore, SessionStore, UserStore};
 
 pub use admin::{Dashboard, NewClient};
+pub use browser::{BrowserLogin, BrowserSession, browser_session_id};
 pub use login::LoginRequest;
 pub use oauth::{Caller, ClientToken, IntrospectedAccess, IntrospectedRefresh};
 pub use register::Registration;
