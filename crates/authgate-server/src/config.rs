@@ -37,6 +37,8 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     /// `[audit]`.
     pub audit: AuditSettings,
+    /// `[web]`: the hosted pages' browser sessions.
+    pub web: crate::pages::WebSettings,
 }
 
 /// `[server]`.

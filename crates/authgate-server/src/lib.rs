@@ -17,6 +17,7 @@ mod layers;
 pub mod master_key;
 mod metrics;
 pub mod openapi;
+pub mod pages;
 pub mod routes;
 mod scaleout;
 mod state;
