@@ -103,13 +103,13 @@ impl FromRequestParts<AppState> for RequireVisitor {
 /// 303 to the login page, carrying `return_to` when it is a safe path.
 pub(crate) fn to_login(return_to: Option<&str>) -> Response {
     let location = match return_to.and_then(safe_return_to) {
-        Some(path) if path != "/account" => {
+        Some(path) => {
             let encoded: String = form_urlencoded::Serializer::new(String::new())
                 .append_pair("return_to", path)
                 .finish();
             format!("/login?{encoded}")
         }
-        _ => "/login".to_owned(),
+        None => "/login".to_owned(),
     };
     see_other(&location)
 }

@@ -92,6 +92,13 @@ impl WebState {
     }
 }
 
+impl WebState {
+    /// The origin forms must come from (`scheme://host[:port]`).
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+}
+
 /// Whether `url` is `https`, and its `host[:port]` lower-cased, with the
 /// scheme's default port left out (as browsers serialise an origin).
 fn split_public_url(url: &str) -> Option<(bool, String)> {

@@ -18,6 +18,7 @@
 //! - `limits`: brute-force protection (account delay, per-address limit, proxies).
 //! - `metrics`: the Prometheus scrape after a scripted flow.
 //! - `oauth`: client credentials, introspection and revocation.
+//! - `pages`: the hosted pages, their guard, forms, cookies and browser sessions.
 //! - `openapi`: `GET /openapi.json` against the router and API.md.
 //! - `postgres`: the flow on PostgreSQL, and the database going away and
 //!   coming back (needs `AUTHGATE_TEST_POSTGRES_URL`; skips loudly without).
@@ -36,6 +37,7 @@ mod limits;
 mod metrics;
 mod oauth;
 mod openapi;
+mod pages;
 mod passwords;
 mod postgres;
 mod refresh;
