@@ -32,8 +32,8 @@ async function inspect(page, name) {
 
 async function register(page, email, extra = {}) {
   await page.goto(`${server.url}/register`);
-  await page.getByLabel('Email').fill(email);
-  if (extra.name) await page.getByLabel('Name (optional)').fill(extra.name);
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  if (extra.name) await page.getByLabel('Name (optional)', { exact: true }).fill(extra.name);
   await page.getByLabel('Password').fill(extra.password ?? PASSWORD);
   await Promise.all([page.waitForURL(/\/(login|register)/), page.getByRole('button', { name: 'Create account' }).click()]);
 }
@@ -72,7 +72,7 @@ describe('pages', () => {
     // A weak password: the message sits next to the field, the email stays.
     await register(page, email, { password: 'password1234' });
     assert.match(await page.locator('#password-error').innerText(), /too weak/);
-    assert.equal(await page.getByLabel('Email').inputValue(), email);
+    assert.equal(await page.getByLabel('Email', { exact: true }).inputValue(), email);
     assert.equal(await page.getByLabel('Password').inputValue(), '');
     await inspect(page, 'register-error');
     await register(page, email, { name: 'Flow Tester' });
