@@ -363,3 +363,74 @@ fn principal(
         token_id: String::new(),
     }
 }
+
+#[tokio::test]
+async fn bad_input_gets_an_html_error_page_and_never_a_5xx() {
+    let app = spawn_app().await;
+    let user = app.new_user().await;
+    let mut browser = Browser::new(&app);
+    browser.login(&user.email).await;
+    let csrf = browser.account_csrf().await;
+    let origin = browser.origin();
+    let client = authgate_testkit::reqwest::Client::new();
+    let cookie = format!("authgate_session={}", browser.session_cookie().unwrap());
+    let post = |path: &str, content_type: &str, body: Vec<u8>| {
+        client
+            .post(app.url(path))
+            .header(header::COOKIE, cookie.clone())
+            .header(header::ORIGIN, origin.clone())
+            .header(header::CONTENT_TYPE, content_type.to_owned())
+            .body(body)
+            .send()
+    };
+    let form = "application/x-www-form-urlencoded";
+    for (path, content_type, body, status) in [
+        (
+            "/logout",
+            "application/json",
+            b"{}".to_vec(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/logout",
+            form,
+            format!("csrf={csrf}&csrf={csrf}").into_bytes(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/logout",
+            form,
+            vec![b'a'; 70 * 1024],
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            "/logout",
+            form,
+            b"csrf=%FF%FE".to_vec(),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "/account/sessions/%FF/revoke",
+            form,
+            format!("csrf={csrf}").into_bytes(),
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        let response = post(path, content_type, body).await.unwrap();
+        assert_eq!(response.status(), status, "{path} {content_type}");
+        assert!(
+            response.headers()[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+    }
+    assert_eq!(
+        browser.get("/assets/%FF").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let long = format!("/login?return_to=/{}", "a".repeat(4000));
+    assert_eq!(browser.get(&long).await.status, StatusCode::SEE_OTHER);
+    // Still logged in: none of it changed anything.
+    assert_eq!(browser.get("/account").await.status, StatusCode::OK);
+}
