@@ -124,8 +124,10 @@ pub(crate) fn see_other(location: &str) -> Response {
 }
 
 /// `return_to` if it is a same-site relative path: one `/` then not a
-/// second `/` or a `\` (which browsers read as `/`), no backslash, control
-/// character or space anywhere, at most 1 KiB. Anything else is `None`
+/// second `/` or a `\` (which browsers read as `/`), only printable ASCII
+/// (no control character or space; browsers send other characters
+/// percent-encoded, and a `Location` may hold no other), no backslash
+/// anywhere, at most 1 KiB. Anything else is `None`
 /// (the caller lands on `/account`).
 pub(crate) fn safe_return_to(return_to: &str) -> Option<&str> {
     let bytes = return_to.as_bytes();
@@ -133,9 +135,9 @@ pub(crate) fn safe_return_to(return_to: &str) -> Option<&str> {
         && return_to.len() <= MAX_RETURN_TO
         && bytes[0] == b'/'
         && !matches!(bytes.get(1), Some(b'/' | b'\\'))
-        && !return_to
-            .chars()
-            .any(|c| c == '\\' || c.is_control() || c.is_whitespace());
+        && return_to
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'\\');
     ok.then_some(return_to)
 }
 
@@ -175,6 +177,7 @@ mod tests {
             "/x\u{85}",
             "/ x",
             "/a\\b",
+            "/caf\u{e9}",
         ] {
             assert_eq!(safe_return_to(bad), None, "{bad:?}");
         }
