@@ -4,6 +4,7 @@
 //! browser sessions ending by revocation, disable, idle and lifetime.
 
 mod guard;
+mod outage;
 mod security;
 mod sessions;
 
