@@ -43,9 +43,10 @@ pub use records::{FRESH_FOR, RecordCache};
 pub use revocation::RevocationList;
 pub use secrets::{MasterKey, Purpose, TOKEN_BYTES, TokenHash, random_token};
 pub use service::{
-    AuthDeps, AuthService, AuthSettings, Caller, Dashboard, IntrospectedAccess,
-    IntrospectedRefresh, LoginAttempt, LogoutScope, Maintenance, NewServiceClient, PURGE_PERIOD,
-    PURGE_RETENTION, Reach, Registration, ServiceClientToken, SessionCaller, Tokens, Upkeep,
+    AuthDeps, AuthService, AuthSettings, BrowserLogin, BrowserSession, Caller, Dashboard,
+    IntrospectedAccess, IntrospectedRefresh, LoginAttempt, LogoutScope, Maintenance,
+    NewServiceClient, PURGE_PERIOD, PURGE_RETENTION, Reach, Registration, ServiceClientToken,
+    SessionCaller, Tokens, Upkeep, browser_session_id,
 };
 pub use store::{
     AuditStore, KeyStore, Ping, ServiceClientStore, SessionStore, StoreResult, UserStore,

@@ -122,6 +122,11 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug {
     /// The session with `id`.
     async fn session(&self, id: Uuid) -> StoreResult<Option<Session>>;
 
+    /// Moves a live session's `last_used_at` forward to `now` (a browser
+    /// session's activity, for its idle timeout); returns whether it did.
+    /// A revoked session, or one used at or after `now`, is left alone.
+    async fn touch_session(&self, id: Uuid, now: OffsetDateTime) -> StoreResult<bool>;
+
     /// The user's sessions that are neither revoked nor expired at `now`, newest first.
     async fn live_sessions(&self, user_id: Uuid, now: OffsetDateTime) -> StoreResult<Vec<Session>>;
 

@@ -27,6 +27,7 @@ pub mod master_key;
 mod metrics;
 pub mod openapi;
 mod origin;
+pub mod pages;
 mod router;
 mod routes;
 mod scaleout;

@@ -14,6 +14,7 @@ use crate::state::AppState;
 /// (tests can call it directly).
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .merge(crate::pages::router())
         .route("/auth/register", post(auth::register))
         .route("/auth/login", post(auth::login))
         .route("/auth/refresh", post(auth::refresh))
@@ -50,8 +51,17 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn not_found() -> ApiError {
-    ApiError::not_found()
+/// The contract's 404 (docs/http-api.md), or the 404 page for a browser
+/// asking for HTML.
+async fn not_found(
+    state: axum::extract::State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if crate::pages::wants_html(&headers) {
+        return crate::pages::not_found_page(state);
+    }
+    ApiError::not_found().into_response()
 }
 
 async fn method_not_allowed() -> axum::response::Response {

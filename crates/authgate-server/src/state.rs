@@ -43,6 +43,8 @@ pub struct SharedState {
     pub(crate) metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
+    /// What the hosted pages need (`[web]`, cookies, origin).
+    pub web: Arc<crate::pages::WebState>,
 }
 
 impl AppState {

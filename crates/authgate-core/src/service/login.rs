@@ -45,7 +45,21 @@ impl AuthService {
         attempt: LoginAttempt,
         origin: &Origin,
     ) -> Result<(Tokens, User), AuthError> {
-        let result = self.login_flow(attempt, origin).await;
+        let shape = super::browser::SessionShape {
+            id: Uuid::now_v7(),
+            lifetime: self.settings.refresh_ttl,
+        };
+        self.login_as(attempt, origin, shape).await
+    }
+
+    /// [`login`](Self::login) into a session of the given id and lifetime.
+    pub(super) async fn login_as(
+        &self,
+        attempt: LoginAttempt,
+        origin: &Origin,
+        shape: super::browser::SessionShape,
+    ) -> Result<(Tokens, User), AuthError> {
+        let result = self.login_flow(attempt, origin, shape).await;
         let outcome = match &result {
             Ok(_) => "success",
             Err(AuthError::InvalidCredentials) => "invalid_credentials",
@@ -63,6 +77,7 @@ impl AuthService {
         &self,
         attempt: LoginAttempt,
         origin: &Origin,
+        shape: super::browser::SessionShape,
     ) -> Result<(Tokens, User), AuthError> {
         let audience = self
             .settings
@@ -85,7 +100,7 @@ impl AuthService {
         if let Some(new_hash) = rehash {
             self.upgrade_password_hash(&user, &new_hash, now).await;
         }
-        self.start_session(user, audience, origin, now).await
+        self.start_session(user, audience, origin, now, shape).await
     }
 
     /// Every attempt from an address counts, whatever its outcome.
@@ -204,13 +219,14 @@ impl AuthService {
         audience: String,
         origin: &Origin,
         now: OffsetDateTime,
+        shape: super::browser::SessionShape,
     ) -> Result<(Tokens, User), AuthError> {
         let session = Session {
-            id: Uuid::now_v7(),
+            id: shape.id,
             user_id: user.id,
             created_at: now,
             last_used_at: now,
-            expires_at: now + self.settings.refresh_ttl,
+            expires_at: now + shape.lifetime,
             ip: origin.ip.map(|ip| ip.to_string()),
             user_agent: origin.user_agent.clone(),
             audience,

@@ -2,6 +2,7 @@
 
 mod admin;
 mod attempts;
+mod browser;
 mod introspect;
 mod login;
 mod maintenance;
@@ -33,6 +34,7 @@ use crate::secrets::MasterKey;
 use crate::store::{ServiceClientStore, SessionStore, UserStore};
 
 pub use admin::{Dashboard, NewServiceClient};
+pub use browser::{BrowserLogin, BrowserSession, browser_session_id};
 pub use login::LoginAttempt;
 pub use maintenance::{Maintenance, PURGE_PERIOD, PURGE_RETENTION, Upkeep};
 pub use oauth::{Caller, IntrospectedAccess, IntrospectedRefresh, ServiceClientToken};

@@ -32,6 +32,8 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     /// `[audit]`.
     pub audit: AuditSettings,
+    /// `[web]`: the hosted pages' browser sessions.
+    pub web: crate::pages::WebSettings,
 }
 
 impl Settings {

@@ -15,6 +15,9 @@ use crate::scaleout::ScaleoutError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
+    /// `[web]` or `server.public_url` cannot be used for the hosted pages.
+    #[error(transparent)]
+    Web(#[from] crate::pages::WebSettingsError),
     /// `server.bind` cannot be listened on.
     #[error("cannot listen on {addr}: {source}")]
     Listen {

@@ -109,6 +109,10 @@ pub async fn build_service(
         clock,
         trusted_proxies: Arc::new(settings.server.trusted_proxies.clone()),
         public_url: Arc::from(settings.server.public_url.trim_end_matches('/')),
+        web: Arc::new(crate::pages::WebState::new(
+            &settings.web,
+            &settings.server.public_url,
+        )?),
     });
     Ok((state, report))
 }

@@ -20,6 +20,7 @@
 //! - `audit`: the audit trail and its sinks.
 //! - `limits`: brute-force protection (account delay, per-address limit, proxies).
 //! - `oauth`: client credentials, introspection and revocation.
+//! - `pages`: the hosted pages, their guard, forms, cookies and browser sessions.
 //! - `openapi`: `GET /openapi.json` against the router and API.md.
 //! - `postgres`: the flow on PostgreSQL, and the database going away and
 //!   coming back (needs `AUTHGATE_TEST_POSTGRES_URL`; ignored without).
@@ -42,6 +43,7 @@ mod keys;
 mod limits;
 mod oauth;
 mod openapi;
+mod pages;
 mod passwords;
 mod postgres;
 mod refresh;

@@ -174,6 +174,24 @@ impl SessionStore for PostgresStore {
         .await
     }
 
+    async fn touch_session(&self, id: Uuid, now: OffsetDateTime) -> StoreResult<bool> {
+        let this = self.clone();
+        let now = ts(now)?;
+        detached(async move {
+            let done = sqlx::query(
+                "UPDATE sessions SET last_used_at = $2 \
+                 WHERE id = $1 AND revoked_at IS NULL AND last_used_at < $2",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(&this.pool)
+            .await
+            .map_err(map_err)?;
+            Ok(done.rows_affected() > 0)
+        })
+        .await
+    }
+
     async fn revoke_session_audited(
         &self,
         id: Uuid,

@@ -187,6 +187,24 @@ impl SessionStore for SqliteStore {
         .await
     }
 
+    async fn touch_session(&self, id: Uuid, now: OffsetDateTime) -> StoreResult<bool> {
+        let this = self.clone();
+        let now = micros(now)?;
+        detached(async move {
+            let done = sqlx::query(
+                "UPDATE sessions SET last_used_at = $2 \
+                 WHERE id = $1 AND revoked_at IS NULL AND last_used_at < $2",
+            )
+            .bind(uuid_text(id))
+            .bind(now)
+            .execute(&this.pool)
+            .await
+            .map_err(map_err)?;
+            Ok(done.rows_affected() > 0)
+        })
+        .await
+    }
+
     async fn revoke_session_audited(
         &self,
         id: Uuid,

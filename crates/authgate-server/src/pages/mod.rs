@@ -1,0 +1,71 @@
+//! The web face: hosted login, registration and account pages, rendered
+//! on the server from templates compiled into the binary (askama: checked
+//! at compile time, HTML-escaped by default), with the stylesheet and
+//! script embedded under content-hashed names. Every page works without
+//! JavaScript. docs/http-api.md ("Hosted pages") describes the routes, cookies and checks.
+//!
+//! A browser session is a server session like an API login's (listed by
+//! `GET /auth/sessions`, ended by revocation, logout everywhere or a
+//! disable on its next request); its cookie holds only a random secret from
+//! which the session id is derived (see `authgate_core::BrowserSession`).
+
+mod account;
+mod assets;
+mod claims;
+mod cookies;
+mod csrf;
+mod form;
+mod guard;
+mod login;
+mod register;
+mod security;
+mod settings;
+mod view;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+pub use settings::{WebSettings, WebSettingsError, WebState};
+
+use crate::state::AppState;
+
+/// The pages' routes, each response with the page security headers.
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login::show).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/register", get(register::show).post(register::submit))
+        .route("/account", get(account::show))
+        .route("/account/sessions/{id}/revoke", post(account::revoke))
+        .route(
+            "/account/logout-everywhere",
+            post(account::logout_everywhere),
+        )
+        .route("/assets/{name}", get(assets::serve))
+        .layer(axum::middleware::from_fn(security::headers))
+}
+
+/// `GET /`: the account page (or, logged out, the login page).
+async fn home() -> Response {
+    guard::see_other("/account")
+}
+
+/// Whether a request prefers an HTML answer (a browser navigating), so an
+/// unknown path gets the 404 page instead of API.md's JSON error.
+pub(crate) fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// The 404 page, with the page security headers.
+pub(crate) fn not_found_page(State(state): State<AppState>) -> Response {
+    let mut response = view::error_page(&state, None, StatusCode::NOT_FOUND);
+    security::apply(response.headers_mut());
+    response.into_response()
+}
