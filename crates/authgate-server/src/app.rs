@@ -40,6 +40,8 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     report: StartupReport,
+    /// The transport limits of `[server]`.
+    limits: crate::serve::Limits,
 }
 
 /// Why the application could not be built.
@@ -62,6 +64,7 @@ impl Application {
             listener,
             state,
             report,
+            limits: crate::serve::Limits::from_settings(&settings.server),
         })
     }
 
@@ -94,13 +97,11 @@ impl Application {
         let upkeep = tokio::spawn(upkeep(self.state.clone()));
         let follow = crate::scaleout::follow(self.state.clone());
         let state = self.state.clone();
-        let app = crate::routes::router(self.state).layer(crate::layers::stack());
-        let result = axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let app = crate::layers::wrap(
+            crate::routes::router(self.state),
+            self.limits.body_read_timeout,
+        );
+        let result = crate::serve::serve(self.listener, app, self.limits, shutdown).await;
         upkeep.abort();
         follow.abort();
         // Audit records and announcements are queued for background tasks

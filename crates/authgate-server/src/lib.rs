@@ -19,6 +19,7 @@ mod metrics;
 pub mod openapi;
 pub mod routes;
 mod scaleout;
+mod serve;
 mod state;
 
 pub use app::{
