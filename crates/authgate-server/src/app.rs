@@ -56,6 +56,7 @@ impl Application {
     /// # Errors
     /// [`BuildError`] with a message fit for the operator.
     pub async fn build(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Self, BuildError> {
+        let limits = crate::serve::Limits::from_settings(&settings.server)?;
         let (state, report) = build_service(settings, clock).await?;
         let listener = TcpListener::bind(settings.server.bind)
             .await
@@ -64,7 +65,7 @@ impl Application {
             listener,
             state,
             report,
-            limits: crate::serve::Limits::from_settings(&settings.server),
+            limits,
         })
     }
 

@@ -22,6 +22,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::BuildError;
 use crate::config::ServerSettings;
 
 use tracker::Tracker;
@@ -30,6 +31,9 @@ use tracker::Tracker;
 /// file descriptors above all): long enough not to spin on a full table,
 /// short enough that service resumes quickly once descriptors free up.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// The shortest timeout accepted: shorter would cut every connection.
+const MIN_TIMEOUT: Duration = Duration::from_millis(100);
 
 /// How often a full table of busy connections is looked at again.
 const FULL_RECHECK: Duration = Duration::from_millis(50);
@@ -49,14 +53,35 @@ pub(crate) struct Limits {
 }
 
 impl Limits {
-    /// The limits `[server]` describes (a cap of 0 counts as 1).
-    pub(crate) fn from_settings(server: &ServerSettings) -> Self {
-        Self {
+    /// The limits `[server]` describes.
+    ///
+    /// # Errors
+    /// [`BuildError`] for a timeout under 100 ms (every connection would be
+    /// cut) or a cap of 0 (none would be served).
+    pub(crate) fn from_settings(server: &ServerSettings) -> Result<Self, BuildError> {
+        for (name, value) in [
+            ("header_read_timeout", server.header_read_timeout.0),
+            ("body_read_timeout", server.body_read_timeout.0),
+            ("idle_timeout", server.idle_timeout.0),
+        ] {
+            if value < MIN_TIMEOUT {
+                return Err(BuildError(format!(
+                    "server.{name} must be at least 100ms (got {})",
+                    humantime::format_duration(value)
+                )));
+            }
+        }
+        if server.max_connections == 0 {
+            return Err(BuildError(
+                "server.max_connections must be at least 1".into(),
+            ));
+        }
+        Ok(Self {
             header_read_timeout: server.header_read_timeout.0,
             idle_timeout: server.idle_timeout.0,
-            max_connections: server.max_connections.max(1),
+            max_connections: server.max_connections,
             body_read_timeout: server.body_read_timeout.0,
-        }
+        })
     }
 }
 

@@ -96,3 +96,17 @@ fn a_connection_the_peer_reset_is_skipped_without_a_pause() {
     let emfile = std::io::Error::from_raw_os_error(24);
     assert_eq!(accept_error_pause(&emfile), Some(ACCEPT_BACKOFF));
 }
+
+#[test]
+fn a_timeout_too_short_to_serve_anything_or_a_cap_of_zero_is_refused() {
+    let mut server = ServerSettings::default();
+    assert!(Limits::from_settings(&server).is_ok());
+    server.idle_timeout = crate::config::HumanDuration(Duration::ZERO);
+    let err = Limits::from_settings(&server).unwrap_err().to_string();
+    assert!(err.contains("server.idle_timeout"), "{err}");
+    let server = ServerSettings {
+        max_connections: 0,
+        ..ServerSettings::default()
+    };
+    assert!(Limits::from_settings(&server).is_err());
+}
