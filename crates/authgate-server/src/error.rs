@@ -18,6 +18,8 @@ pub struct ApiError {
     challenge: Option<&'static str>,
     /// Seconds for `Retry-After` (429, and 503 when the server is busy).
     retry_after: Option<u64>,
+    /// A status other than the code's own (405, 408, 414, 431 with `invalid_request`).
+    status: Option<StatusCode>,
 }
 
 /// `Retry-After` of a 503 for overload: by then a hashing thread is likely free.
@@ -31,6 +33,7 @@ impl ApiError {
             description: description.into(),
             challenge: None,
             retry_after: None,
+            status: None,
         }
     }
 
@@ -73,6 +76,14 @@ impl ApiError {
         self
     }
 
+    /// Answers with `status` instead of the code's own: the transport
+    /// errors (405, 408, 414, 431) have no code of their own in API.md.
+    #[must_use]
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = Some(status);
+        self
+    }
+
     /// Adds `Retry-After` (whole seconds, at least 1).
     #[must_use]
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
@@ -83,8 +94,10 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.code.http_status())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = self.status.unwrap_or_else(|| {
+            StatusCode::from_u16(self.code.http_status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        });
         let body = ErrorBody::new(self.code, self.description);
         let mut response = (status, axum::Json(body)).into_response();
         if let Some(challenge) = self.challenge {

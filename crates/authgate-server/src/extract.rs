@@ -118,7 +118,10 @@ fn unsupported_media_type() -> ApiError {
 
 async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
     Bytes::from_request(req, state).await.map_err(|rejection| {
-        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        if timed_out(&rejection) {
+            ApiError::invalid_request("The request body did not arrive in time.")
+                .with_status(axum::http::StatusCode::REQUEST_TIMEOUT)
+        } else if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
                 authgate_proto::ErrorCode::PayloadTooLarge,
                 "The request body is larger than 64 KiB.",
@@ -127,6 +130,18 @@ async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Api
             ApiError::invalid_request("The request body could not be read.")
         }
     })
+}
+
+/// Whether reading the body failed on `server.body_read_timeout`.
+fn timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error.is::<crate::layers::BodyTimedOut>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 /// `application/json`, or any `application/*+json`, with any parameters.

@@ -34,6 +34,7 @@ mod scaleout;
 mod serve;
 mod startup;
 mod state;
+mod transport;
 mod upkeep;
 
 pub use config::Settings;

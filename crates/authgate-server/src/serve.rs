@@ -21,6 +21,8 @@ pub struct Application {
     state: AppState,
     /// What start-up did.
     report: StartupReport,
+    /// The transport limits of `[server]`.
+    limits: crate::transport::Limits,
 }
 
 impl Application {
@@ -30,6 +32,7 @@ impl Application {
     /// # Errors
     /// [`BuildError`] with a message fit for the operator.
     pub async fn build(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Self, BuildError> {
+        let limits = crate::transport::Limits::from_settings(&settings.server)?;
         let (state, report) = build_service(settings, clock).await?;
         let addr = settings.server.bind;
         let listener = TcpListener::bind(addr)
@@ -39,6 +42,7 @@ impl Application {
             listener,
             state,
             report,
+            limits,
         })
     }
 
@@ -71,13 +75,11 @@ impl Application {
         let upkeep = crate::upkeep::spawn(self.state.clone());
         let follow = crate::scaleout::follow(self.state.clone());
         let state = self.state.clone();
-        let app = crate::router::router(self.state).layer(crate::layers::stack());
-        let result = axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let app = crate::layers::wrap(
+            crate::router::router(self.state),
+            self.limits.body_read_timeout,
+        );
+        let result = crate::transport::serve(self.listener, app, self.limits, shutdown).await;
         upkeep.abort();
         follow.abort();
         // Audit records and announcements are queued for background tasks

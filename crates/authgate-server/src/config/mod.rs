@@ -40,6 +40,25 @@ mod tests {
     }
 
     #[test]
+    fn the_transport_limits_default_safe_and_are_configurable() {
+        let s = Settings::load(None, env(&[])).unwrap();
+        assert_eq!(s.server.header_read_timeout.0, Duration::from_secs(10));
+        assert_eq!(s.server.body_read_timeout.0, Duration::from_secs(10));
+        assert_eq!(s.server.idle_timeout.0, Duration::from_secs(30));
+        assert_eq!(s.server.max_connections, 1024);
+        let s = Settings::load(
+            None,
+            env(&[
+                ("AUTHGATE_SERVER__HEADER_READ_TIMEOUT", "2s"),
+                ("AUTHGATE_SERVER__MAX_CONNECTIONS", "64"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.server.header_read_timeout.0, Duration::from_secs(2));
+        assert_eq!(s.server.max_connections, 64);
+    }
+
+    #[test]
     fn secrets_from_the_environment_are_taken_as_written() {
         for secret in [
             "123456789012345678901234567890123",

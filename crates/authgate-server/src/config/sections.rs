@@ -23,6 +23,19 @@ pub struct ServerSettings {
     pub public_url: String,
     /// Proxies whose `X-Forwarded-For` is believed. Defaults to none.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How long a request head may take once its first byte has arrived
+    /// (slowloris). Defaults to `10s`.
+    pub header_read_timeout: HumanDuration,
+    /// How long a request body may take to arrive in full; past it the
+    /// answer is 408. Defaults to `10s`.
+    pub body_read_timeout: HumanDuration,
+    /// How long a connection may stay with no request in progress and no
+    /// byte received (keep-alive idle). Defaults to `30s`.
+    pub idle_timeout: HumanDuration,
+    /// Connections served at once; past it a new connection replaces the
+    /// oldest one with no request in progress. Keep it below the process's
+    /// file-descriptor limit. Defaults to `1024`.
+    pub max_connections: usize,
 }
 
 impl Default for ServerSettings {
@@ -31,6 +44,10 @@ impl Default for ServerSettings {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: "http://127.0.0.1:8080".into(),
             trusted_proxies: Vec::new(),
+            header_read_timeout: HumanDuration(Duration::from_secs(10)),
+            body_read_timeout: HumanDuration(Duration::from_secs(10)),
+            idle_timeout: HumanDuration(Duration::from_secs(30)),
+            max_connections: 1024,
         }
     }
 }

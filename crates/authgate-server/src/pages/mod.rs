@@ -54,6 +54,14 @@ async fn home() -> Response {
     guard::see_other("/account")
 }
 
+/// Whether `path` is served by the pages (whose errors are HTML pages,
+/// their bodies read by the pages' own form extractor under the same limit).
+pub(crate) fn is_page_path(path: &str) -> bool {
+    matches!(path, "/" | "/login" | "/logout" | "/register" | "/account")
+        || path.starts_with("/account/")
+        || path.starts_with("/assets/")
+}
+
 /// Whether a request prefers an HTML answer (a browser navigating), so an
 /// unknown path gets the 404 page instead of API.md's JSON error.
 pub(crate) fn wants_html(headers: &HeaderMap) -> bool {

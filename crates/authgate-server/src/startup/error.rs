@@ -15,6 +15,18 @@ use crate::scaleout::ScaleoutError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
+    /// A `[server]` transport timeout under 100 ms: every connection
+    /// would be cut before it could be served.
+    #[error("server.{name} must be at least 100ms (got {})", humantime::format_duration(*value))]
+    TransportTimeout {
+        /// The setting.
+        name: &'static str,
+        /// Its value.
+        value: std::time::Duration,
+    },
+    /// `server.max_connections` is 0.
+    #[error("server.max_connections must be at least 1")]
+    NoConnections,
     /// `[web]` or `server.public_url` cannot be used for the hosted pages.
     #[error(transparent)]
     Web(#[from] crate::pages::WebSettingsError),

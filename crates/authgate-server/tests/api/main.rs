@@ -24,6 +24,9 @@
 //! - `openapi`: `GET /openapi.json` against the router and API.md.
 //! - `postgres`: the flow on PostgreSQL, and the database going away and
 //!   coming back (needs `AUTHGATE_TEST_POSTGRES_URL`; ignored without).
+//! - `transport`: slowloris, the connection cap, the head, body and idle
+//!   timeouts, oversized and malformed requests, h2c, /healthz under load.
+//! - `headers`: the security headers of every answer; the request-id rule.
 //! - `cluster`: two instances sharing PostgreSQL and Redis (needs both
 //!   `AUTHGATE_TEST_POSTGRES_URL` and `AUTHGATE_TEST_REDIS_URL`; ignored without).
 //!
@@ -37,6 +40,7 @@ mod audit;
 mod cluster;
 mod errors;
 mod flow;
+mod headers;
 mod input;
 mod input_prop;
 mod keys;
@@ -50,3 +54,4 @@ mod refresh;
 mod restart;
 mod sessions;
 mod tokens;
+mod transport;
