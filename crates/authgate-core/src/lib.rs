@@ -33,7 +33,7 @@ pub use identity::{Email, LoginName, MAX_PASSWORD_CHARS, Password, Username};
 pub use keyring::{Keyring, KeyringSettings, Ring, RotationAudit};
 pub use keys::KeyManager;
 pub use limits::{
-    ATTEMPT_RESERVATION_SECS, Attempt, LimitSettings, LocalLimiter, LoginLimiter,
+    ATTEMPT_RESERVATION_SECS, AccountKey, Attempt, LimitSettings, LocalLimiter, LoginLimiter,
     MAX_ACCOUNT_DELAY_SECS, Refused, RetryAfter, address_bucket, attempts_allowed,
 };
 pub use model::{AuditFilter, RefreshToken, ServiceClient, Session, StoredKey, User, UserQuery};
