@@ -37,7 +37,9 @@ pub use limits::{
     MAX_ACCOUNT_DELAY_SECS, Refused, RetryAfter, address_bucket, attempts_allowed,
 };
 pub use model::{AuditFilter, RefreshToken, ServiceClient, Session, StoredKey, User, UserQuery};
-pub use password::{Argon2Settings, PasswordHasher, PasswordPolicy, Verified};
+pub use password::{
+    Argon2Settings, PasswordHasher, PasswordPolicy, Verified, parameters_cost, phc_cost,
+};
 pub use records::{FRESH_FOR, RecordCache};
 pub use revocation::RevocationList;
 pub use secrets::{MasterKey, TOKEN_BYTES, TokenHash, random_token};

@@ -77,6 +77,7 @@ impl AuthService {
         let in_flight = self
             .begin_account_attempt(&login, user.as_ref(), origin)
             .await?;
+        self.include_stored_hash_costs().await;
         let (user, rehash) = self
             .check_password(attempt.password, user, in_flight, origin)
             .await?;
@@ -134,6 +135,24 @@ impl AuthService {
                 );
                 Err(AuthError::RateLimited(wait))
             }
+        }
+    }
+
+    /// Hands the costs of the stored hashes to the hasher, once: from then
+    /// on every check pays each of them, known user or not. Until the store
+    /// has answered (it failed: retried at the next login) checks pay only
+    /// what they meet.
+    async fn include_stored_hash_costs(&self) {
+        let loaded = self
+            .hash_costs
+            .get_or_try_init(|| async {
+                let costs = self.deps.users.password_hash_costs().await?;
+                self.deps.hasher.include_costs(&costs);
+                Ok::<(), AuthError>(())
+            })
+            .await;
+        if let Err(e) = loaded {
+            tracing::warn!(error = %e, "cannot list the stored password hash costs");
         }
     }
 
