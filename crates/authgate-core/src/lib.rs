@@ -34,11 +34,13 @@ pub use identity::{Email, LoginName, MAX_PASSWORD_CHARS, Password, Username};
 pub use keyring::{Keyring, KeyringSettings, Ring, RotationAudit};
 pub use keys::KeyManager;
 pub use limits::{
-    ATTEMPT_RESERVATION_SECS, Attempt, LimitSettings, LocalLimiter, LoginLimiter,
+    ATTEMPT_RESERVATION_SECS, AccountKey, Attempt, LimitSettings, LocalLimiter, LoginLimiter,
     MAX_ACCOUNT_DELAY_SECS, Refused, RetryAfter, address_bucket, attempts_allowed,
 };
 pub use model::{AuditFilter, RefreshToken, ServiceClient, Session, StoredKey, User, UserQuery};
-pub use password::{Argon2Settings, PasswordHasher, PasswordPolicy, Verified};
+pub use password::{
+    Argon2Settings, PasswordHasher, PasswordPolicy, Verified, parameters_cost, phc_cost,
+};
 pub use records::{FRESH_FOR, RecordCache};
 pub use revocation::RevocationList;
 pub use secrets::{MasterKey, Purpose, TOKEN_BYTES, TokenHash, random_token};

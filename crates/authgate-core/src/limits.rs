@@ -1,5 +1,6 @@
 //! Brute-force protection for logins: a per-address limit on attempts and a
-//! per-account progressive delay after consecutive failures.
+//! progressive delay after consecutive failures, per account and client
+//! address and, with a much higher threshold, per account from everywhere.
 //!
 //! [`LoginLimiter`] is the seam: [`LocalLimiter`] keeps the counters in this
 //! process (one instance); a shared implementation (Redis) makes several
@@ -10,6 +11,14 @@
 //! `failures_before_delay` consecutive failures and is capped at 15 minutes,
 //! reset by a successful login. Attempts refused while delayed do not count,
 //! so a third party cannot grow a victim's delay beyond the cap.
+//!
+//! The delay is counted per account *and client address* ([`AccountKey`]):
+//! a guesser from one address delays only that address, so the owner
+//! logging in from another is not locked out by someone else's guesses.
+//! A distributed guess (many addresses, a few tries each) is caught by the
+//! account-wide count, the same rule with `account_wide_failures_before_delay`
+//! (50 by default) failures from any address: it delays the account
+//! everywhere, the owner included, which is the price of stopping it.
 //!
 //! A delay only starts once a failure is recorded, after the password hash
 //! (tens of milliseconds). Checking first and counting afterwards would let
@@ -53,9 +62,15 @@ pub struct LimitSettings {
     /// Login attempts per client address per minute, whatever their
     /// outcome; 0 turns the limit off. Defaults to 30.
     pub login_per_ip_per_minute: u32,
-    /// Consecutive failures before an account's logins are delayed; 0 turns
-    /// the delay off. Defaults to 5.
+    /// Consecutive failures on an account from one client address before
+    /// that address's logins on it are delayed; 0 turns the delay off.
+    /// Defaults to 5.
     pub failures_before_delay: u32,
+    /// Consecutive failures on an account from all addresses together
+    /// before its logins are delayed from everywhere; 0 turns it off.
+    /// Defaults to 50: ten times the per-address threshold, so one address
+    /// alone needs hours of delayed guessing to reach it (docs/security.md).
+    pub account_wide_failures_before_delay: u32,
 }
 
 impl Default for LimitSettings {
@@ -63,6 +78,7 @@ impl Default for LimitSettings {
         Self {
             login_per_ip_per_minute: 30,
             failures_before_delay: 5,
+            account_wide_failures_before_delay: 50,
         }
     }
 }
@@ -130,6 +146,59 @@ pub fn address_bucket(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// Whose failures a login attempt counts toward: an account, as the login
+/// flow names it, and the client address (bucket) it came from, if known.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AccountKey {
+    /// The account: a user id or an unknown identifier's hash.
+    pub account: String,
+    /// The client's [`address_bucket`]; `None` when unknown (all such
+    /// attempts share one per-address count).
+    pub address: Option<IpAddr>,
+}
+
+impl AccountKey {
+    /// `account` from `address`.
+    pub fn new(account: impl Into<String>, address: Option<IpAddr>) -> Self {
+        Self {
+            account: account.into(),
+            address,
+        }
+    }
+
+    /// The name of the (account, address) counter: the account, a space
+    /// (in no account name) and the address.
+    pub fn per_address(&self) -> String {
+        match self.address {
+            Some(ip) => format!("{} {ip}", self.account),
+            None => format!("{} -", self.account),
+        }
+    }
+
+    /// The counters an attempt counts toward with `settings`, each with its
+    /// threshold: (account, address), then the account from everywhere;
+    /// those turned off (threshold 0) left out.
+    pub fn counters(&self, settings: &LimitSettings) -> Vec<(String, u32)> {
+        [
+            (self.per_address(), settings.failures_before_delay),
+            (
+                self.account.clone(),
+                settings.account_wide_failures_before_delay,
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, threshold)| *threshold > 0)
+        .collect()
+    }
+}
+
+impl From<&str> for AccountKey {
+    /// `account` from an unknown address.
+    fn from(account: &str) -> Self {
+        Self::new(account, None)
+    }
+}
+
 /// How many attempts on an account may be in flight at once after
 /// `failures` consecutive failures: as many as remain before the delay
 /// starts, and one once it has.
@@ -144,22 +213,24 @@ pub trait LoginLimiter: Send + Sync + fmt::Debug {
     /// over its limit.
     async fn attempt_from(&self, ip: IpAddr) -> Result<(), RetryAfter>;
 
-    /// Starts an attempt on `account`: refused while the account is delayed
-    /// after failures ([`Refused::Delayed`]), or while [`attempts_allowed`]
-    /// attempts are already in flight ([`Refused::Busy`]: the caller may
+    /// Starts an attempt on `key`: refused while one of its counters
+    /// ([`AccountKey::counters`]) is delayed after failures
+    /// ([`Refused::Delayed`]), or while one has [`attempts_allowed`]
+    /// attempts already in flight ([`Refused::Busy`]: the caller may
     /// wait for one to end). The attempt must end in [`record_failure`](Self::record_failure),
     /// [`record_success`](Self::record_success) or [`abandon`](Self::abandon);
     /// one that never does expires after [`ATTEMPT_RESERVATION_SECS`].
-    async fn begin_attempt(&self, account: &str) -> Result<Attempt, Refused>;
+    async fn begin_attempt(&self, key: &AccountKey) -> Result<Attempt, Refused>;
 
-    /// Ends `attempt` on `account` as a failed login.
-    async fn record_failure(&self, account: &str, attempt: Attempt);
+    /// Ends `attempt` on `key` as a failed login, counted by each counter.
+    async fn record_failure(&self, key: &AccountKey, attempt: Attempt);
 
-    /// Ends `attempt` on `account` as a successful login: its failures are forgotten.
-    async fn record_success(&self, account: &str, attempt: Attempt);
+    /// Ends `attempt` on `key` as a successful login: the failures of its
+    /// counters (this address's and the account-wide) are forgotten.
+    async fn record_success(&self, key: &AccountKey, attempt: Attempt);
 
     /// Ends `attempt` without an outcome (the request failed or went away).
-    async fn abandon(&self, account: &str, attempt: Attempt);
+    async fn abandon(&self, key: &AccountKey, attempt: Attempt);
 
     /// Forgets what no longer matters (called periodically).
     async fn prune(&self) {}
@@ -300,17 +371,17 @@ impl LocalLimiter {
         }
         Some(accounts.entry(account.to_owned()).or_default())
     }
+}
 
-    /// The delay after `failures` consecutive failures, in milliseconds.
-    fn delay_ms(&self, failures: u32) -> i64 {
-        let threshold = self.settings.failures_before_delay;
-        if threshold == 0 || failures < threshold {
-            return 0;
-        }
-        let doublings = (failures - threshold).min(20);
-        let secs = (1u64 << doublings).min(MAX_ACCOUNT_DELAY_SECS);
-        (secs * 1000) as i64
+/// The delay after `failures` consecutive failures on a counter with
+/// `threshold`, in milliseconds.
+fn delay_ms(failures: u32, threshold: u32) -> i64 {
+    if threshold == 0 || failures < threshold {
+        return 0;
     }
+    let doublings = (failures - threshold).min(20);
+    let secs = (1u64 << doublings).min(MAX_ACCOUNT_DELAY_SECS);
+    (secs * 1000) as i64
 }
 
 /// Whole seconds until `until_ms`, at least 1.
@@ -331,65 +402,82 @@ impl LoginLimiter for LocalLimiter {
         })
     }
 
-    async fn begin_attempt(&self, account: &str) -> Result<Attempt, Refused> {
-        let threshold = self.settings.failures_before_delay;
-        if threshold == 0 {
+    async fn begin_attempt(&self, key: &AccountKey) -> Result<Attempt, Refused> {
+        let counters = key.counters(&self.settings);
+        if counters.is_empty() {
             return Ok(Attempt::UNTRACKED);
         }
         let now = self.now_ms();
         let mut accounts = self.accounts();
-        let Some(state) = self.tracked(&mut accounts, account, now) else {
-            return Ok(Attempt::UNTRACKED);
-        };
-        state.in_flight.retain(|(_, lapses)| *lapses > now);
-        if state.locked_until_ms > now {
-            return Err(Refused::Delayed(retry_after(state.locked_until_ms, now)));
+        // Every counter is checked before any reserves: a refusal reserves nothing.
+        let (mut delayed_until, mut busy, mut tracked) = (0, false, false);
+        for (name, threshold) in &counters {
+            let Some(state) = self.tracked(&mut accounts, name, now) else {
+                continue;
+            };
+            tracked = true;
+            state.in_flight.retain(|(_, lapses)| *lapses > now);
+            delayed_until = delayed_until.max(state.locked_until_ms);
+            busy |= state.in_flight.len() >= attempts_allowed(state.failures, *threshold);
         }
-        if state.in_flight.len() >= attempts_allowed(state.failures, threshold) {
+        if delayed_until > now {
+            return Err(Refused::Delayed(retry_after(delayed_until, now)));
+        }
+        if busy {
             return Err(Refused::Busy);
+        }
+        if !tracked {
+            return Ok(Attempt::UNTRACKED);
         }
         let attempt = Attempt::fresh();
         let lapses = now + (ATTEMPT_RESERVATION_SECS * 1000) as i64;
-        state.in_flight.push((attempt.id, lapses));
+        for (name, _) in &counters {
+            if let Some(state) = accounts.get_mut(name) {
+                state.in_flight.push((attempt.id, lapses));
+            }
+        }
         Ok(attempt)
     }
 
-    async fn record_failure(&self, account: &str, attempt: Attempt) {
-        if self.settings.failures_before_delay == 0 {
-            return;
-        }
+    async fn record_failure(&self, key: &AccountKey, attempt: Attempt) {
         let now = self.now_ms();
         let mut accounts = self.accounts();
-        let Some(state) = self.tracked(&mut accounts, account, now) else {
-            return;
-        };
-        state.release(attempt);
-        state.failures = state.failures.saturating_add(1);
-        state.last_failure_ms = now;
-        let delay = self.delay_ms(state.failures);
-        if delay > 0 {
-            state.locked_until_ms = now + delay;
-        }
-    }
-
-    async fn record_success(&self, account: &str, attempt: Attempt) {
-        let mut accounts = self.accounts();
-        if let Some(state) = accounts.get_mut(account) {
+        for (name, threshold) in key.counters(&self.settings) {
+            let Some(state) = self.tracked(&mut accounts, &name, now) else {
+                continue;
+            };
             state.release(attempt);
-            state.failures = 0;
-            state.locked_until_ms = 0;
-            if state.is_idle() {
-                accounts.remove(account);
+            state.failures = state.failures.saturating_add(1);
+            state.last_failure_ms = now;
+            let delay = delay_ms(state.failures, threshold);
+            if delay > 0 {
+                state.locked_until_ms = now + delay;
             }
         }
     }
 
-    async fn abandon(&self, account: &str, attempt: Attempt) {
+    async fn record_success(&self, key: &AccountKey, attempt: Attempt) {
         let mut accounts = self.accounts();
-        if let Some(state) = accounts.get_mut(account) {
-            state.release(attempt);
-            if state.is_idle() {
-                accounts.remove(account);
+        for (name, _) in key.counters(&self.settings) {
+            if let Some(state) = accounts.get_mut(&name) {
+                state.release(attempt);
+                state.failures = 0;
+                state.locked_until_ms = 0;
+                if state.is_idle() {
+                    accounts.remove(&name);
+                }
+            }
+        }
+    }
+
+    async fn abandon(&self, key: &AccountKey, attempt: Attempt) {
+        let mut accounts = self.accounts();
+        for (name, _) in key.counters(&self.settings) {
+            if let Some(state) = accounts.get_mut(&name) {
+                state.release(attempt);
+                if state.is_idle() {
+                    accounts.remove(&name);
+                }
             }
         }
     }
@@ -421,6 +509,7 @@ mod tests {
             LimitSettings {
                 login_per_ip_per_minute: per_ip,
                 failures_before_delay: threshold,
+                account_wide_failures_before_delay: 0,
             },
             clock.clone(),
         );
@@ -433,20 +522,20 @@ mod tests {
 
     /// A failed login on `account`, as the service makes it.
     async fn fail(l: &LocalLimiter, account: &str) {
-        let attempt = l.begin_attempt(account).await.unwrap();
-        l.record_failure(account, attempt).await;
+        let attempt = l.begin_attempt(&AccountKey::from(account)).await.unwrap();
+        l.record_failure(&AccountKey::from(account), attempt).await;
     }
 
     /// A successful login on `account`.
     async fn succeed(l: &LocalLimiter, account: &str) {
-        let attempt = l.begin_attempt(account).await.unwrap();
-        l.record_success(account, attempt).await;
+        let attempt = l.begin_attempt(&AccountKey::from(account)).await.unwrap();
+        l.record_success(&AccountKey::from(account), attempt).await;
     }
 
     /// Whether an attempt on `account` would start now (it is abandoned at once).
     async fn check(l: &LocalLimiter, account: &str) -> Result<(), Refused> {
-        let attempt = l.begin_attempt(account).await?;
-        l.abandon(account, attempt).await;
+        let attempt = l.begin_attempt(&AccountKey::from(account)).await?;
+        l.abandon(&AccountKey::from(account), attempt).await;
         Ok(())
     }
 
@@ -457,13 +546,16 @@ mod tests {
             fail(&l, &format!("{UNKNOWN_ACCOUNT_PREFIX}{i}")).await;
         }
         let made_up = format!("{UNKNOWN_ACCOUNT_PREFIX}one-more");
-        assert_eq!(l.begin_attempt(&made_up).await, Ok(Attempt::UNTRACKED));
+        assert_eq!(
+            l.begin_attempt(&AccountKey::from(made_up.as_str())).await,
+            Ok(Attempt::UNTRACKED)
+        );
         // A real account is counted and delayed as ever.
         let victim = "0197c1d2-0000-7000-8000-000000000001";
         fail(&l, victim).await;
         fail(&l, victim).await;
         assert!(matches!(
-            l.begin_attempt(victim).await,
+            l.begin_attempt(&AccountKey::from(victim)).await,
             Err(Refused::Delayed(_))
         ));
     }
@@ -478,24 +570,99 @@ mod tests {
         // Every failure can still delay: the sweep frees nothing.
         clock.advance(secs(MAX_ACCOUNT_DELAY_SECS as i64) - ms(500));
         assert_eq!(
-            l.begin_attempt(&format!("{UNKNOWN_ACCOUNT_PREFIX}new1"))
+            l.begin_attempt(&AccountKey::from(&*format!("{UNKNOWN_ACCOUNT_PREFIX}new1")))
                 .await,
             Ok(Attempt::UNTRACKED)
         );
         // Now they could be forgotten, but the last sweep was 0.7 s ago.
         clock.advance(ms(700));
         assert_eq!(
-            l.begin_attempt(&format!("{UNKNOWN_ACCOUNT_PREFIX}new2"))
+            l.begin_attempt(&AccountKey::from(&*format!("{UNKNOWN_ACCOUNT_PREFIX}new2")))
                 .await,
             Ok(Attempt::UNTRACKED)
         );
         clock.advance(ms(300));
         let tracked = l
-            .begin_attempt(&format!("{UNKNOWN_ACCOUNT_PREFIX}new3"))
+            .begin_attempt(&AccountKey::from(&*format!("{UNKNOWN_ACCOUNT_PREFIX}new3")))
             .await
             .unwrap();
         assert_ne!(tracked, Attempt::UNTRACKED);
         assert_eq!(l.accounts().len(), 1, "the stale failures went");
+    }
+
+    /// A limiter with the default thresholds (5 per address, 50 account-wide).
+    fn two_tier() -> (Arc<ManualClock>, LocalLimiter) {
+        let clock = Arc::new(ManualClock::new(datetime!(2026-11-23 12:00 UTC)));
+        let settings = LimitSettings {
+            login_per_ip_per_minute: 0,
+            ..LimitSettings::default()
+        };
+        (clock.clone(), LocalLimiter::new(settings, clock))
+    }
+
+    fn from(account: &str, ip: &str) -> AccountKey {
+        AccountKey::new(account, Some(ip.parse().unwrap()))
+    }
+
+    async fn fail_key(l: &LocalLimiter, key: &AccountKey) {
+        let attempt = l.begin_attempt(key).await.unwrap();
+        l.record_failure(key, attempt).await;
+    }
+
+    async fn check_key(l: &LocalLimiter, key: &AccountKey) -> Result<(), Refused> {
+        let attempt = l.begin_attempt(key).await?;
+        l.abandon(key, attempt).await;
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_guessers_address_is_delayed_not_the_owners() {
+        let (_clock, l) = two_tier();
+        let guesser = from("alice", "198.51.100.66");
+        for _ in 0..5 {
+            fail_key(&l, &guesser).await;
+        }
+        assert_eq!(
+            check_key(&l, &guesser).await,
+            Err(Refused::Delayed(RetryAfter(1)))
+        );
+        assert_eq!(check_key(&l, &from("alice", "203.0.113.7")).await, Ok(()));
+    }
+
+    #[tokio::test]
+    async fn fifty_failures_from_anywhere_delay_the_account_everywhere() {
+        let (clock, l) = two_tier();
+        for i in 0..10 {
+            for _ in 0..5 {
+                fail_key(&l, &from("alice", &format!("198.51.100.{i}"))).await;
+            }
+        }
+        let owner = from("alice", "203.0.113.7");
+        assert_eq!(
+            check_key(&l, &owner).await,
+            Err(Refused::Delayed(RetryAfter(1)))
+        );
+        clock.advance(secs(1));
+        // The account-wide delay doubles like the per-address one.
+        fail_key(&l, &from("alice", "198.51.100.99")).await;
+        assert_eq!(
+            check_key(&l, &owner).await,
+            Err(Refused::Delayed(RetryAfter(2)))
+        );
+        assert_eq!(check_key(&l, &from("bob", "198.51.100.0")).await, Ok(()));
+        // The owner's success forgets the account-wide count, not the
+        // guessers' per-address delays.
+        clock.advance(secs(2));
+        let attempt = l.begin_attempt(&owner).await.unwrap();
+        l.record_success(&owner, attempt).await;
+        assert_eq!(check_key(&l, &from("alice", "203.0.113.8")).await, Ok(()));
+        let guesser = from("alice", "198.51.100.0");
+        fail_key(&l, &guesser).await;
+        assert_eq!(
+            check_key(&l, &guesser).await,
+            Err(Refused::Delayed(RetryAfter(2))),
+            "its sixth failure"
+        );
     }
 
     #[test]
@@ -513,15 +680,18 @@ mod tests {
         let (clock, l) = limiter(0, 5);
         let mut in_flight = Vec::new();
         for _ in 0..5 {
-            in_flight.push(l.begin_attempt("alice").await.unwrap());
+            in_flight.push(l.begin_attempt(&AccountKey::from("alice")).await.unwrap());
         }
-        assert_eq!(l.begin_attempt("alice").await, Err(Refused::Busy));
+        assert_eq!(
+            l.begin_attempt(&AccountKey::from("alice")).await,
+            Err(Refused::Busy)
+        );
         assert!(
-            l.begin_attempt("bob").await.is_ok(),
+            l.begin_attempt(&AccountKey::from("bob")).await.is_ok(),
             "accounts are separate"
         );
         for attempt in in_flight {
-            l.record_failure("alice", attempt).await;
+            l.record_failure(&AccountKey::from("alice"), attempt).await;
         }
         assert_eq!(
             check(&l, "alice").await,
@@ -530,9 +700,12 @@ mod tests {
         );
         clock.advance(secs(1));
         // Delayed accounts get one attempt at a time.
-        let one = l.begin_attempt("alice").await.unwrap();
-        assert_eq!(l.begin_attempt("alice").await, Err(Refused::Busy));
-        l.record_failure("alice", one).await;
+        let one = l.begin_attempt(&AccountKey::from("alice")).await.unwrap();
+        assert_eq!(
+            l.begin_attempt(&AccountKey::from("alice")).await,
+            Err(Refused::Busy)
+        );
+        l.record_failure(&AccountKey::from("alice"), one).await;
         assert_eq!(
             check(&l, "alice").await,
             Err(Refused::Delayed(RetryAfter(2)))
@@ -545,27 +718,30 @@ mod tests {
         for _ in 0..3 {
             fail(&l, "alice").await;
         }
-        let a = l.begin_attempt("alice").await.unwrap();
-        let b = l.begin_attempt("alice").await.unwrap();
+        let a = l.begin_attempt(&AccountKey::from("alice")).await.unwrap();
+        let b = l.begin_attempt(&AccountKey::from("alice")).await.unwrap();
         assert_ne!(a, b);
-        assert_eq!(l.begin_attempt("alice").await, Err(Refused::Busy));
+        assert_eq!(
+            l.begin_attempt(&AccountKey::from("alice")).await,
+            Err(Refused::Busy)
+        );
         // An abandoned attempt frees its place and counts nothing.
-        l.abandon("alice", a).await;
-        let c = l.begin_attempt("alice").await.unwrap();
+        l.abandon(&AccountKey::from("alice"), a).await;
+        let c = l.begin_attempt(&AccountKey::from("alice")).await.unwrap();
         // A success forgets the failures, not the other attempts in flight.
-        l.record_success("alice", b).await;
+        l.record_success(&AccountKey::from("alice"), b).await;
         let mut more = Vec::new();
         for _ in 0..4 {
-            more.push(l.begin_attempt("alice").await.unwrap());
+            more.push(l.begin_attempt(&AccountKey::from("alice")).await.unwrap());
         }
         assert_eq!(
-            l.begin_attempt("alice").await,
+            l.begin_attempt(&AccountKey::from("alice")).await,
             Err(Refused::Busy),
             "c and 4 more"
         );
-        l.record_failure("alice", c).await;
+        l.record_failure(&AccountKey::from("alice"), c).await;
         for attempt in more {
-            l.abandon("alice", attempt).await;
+            l.abandon(&AccountKey::from("alice"), attempt).await;
         }
         assert_eq!(
             check(&l, "alice").await,
@@ -577,7 +753,7 @@ mod tests {
     #[tokio::test]
     async fn a_reservation_never_ended_lapses() {
         let (clock, l) = limiter(0, 1);
-        let _lost = l.begin_attempt("alice").await.unwrap();
+        let _lost = l.begin_attempt(&AccountKey::from("alice")).await.unwrap();
         assert_eq!(check(&l, "alice").await, Err(Refused::Busy));
         clock.advance(secs(ATTEMPT_RESERVATION_SECS as i64 - 1));
         assert_eq!(check(&l, "alice").await, Err(Refused::Busy));

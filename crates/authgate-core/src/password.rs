@@ -15,6 +15,10 @@ use crate::error::AuthError;
 use crate::identity::Password;
 use crate::limits::ATTEMPT_RESERVATION_SECS;
 
+mod costs;
+
+pub use costs::{parameters_cost, phc_cost};
+
 /// Longest a hash or verify may take, queue included, before the caller is
 /// answered [`AuthError::Overloaded`] (503) and the queued job is skipped.
 /// Half a login attempt's reservation: a guess checked after its reservation
@@ -182,9 +186,10 @@ struct Inner {
     /// CPU. What a hash leaves behind is wiped only when it is a cheap
     /// oracle for guessing the password (see [`wipe_if_cheap_oracle`]).
     buffers: Mutex<Vec<Vec<Block>>>,
-    /// A hash of a random password: unknown users are verified against it
-    /// so they cost the same time as known ones.
-    dummy_hash: String,
+    /// The parameter sets of stored hashes, each with a dummy hash: every
+    /// check verifies once with each, so unknown users cost the same time
+    /// as known ones whatever parameters their hashes were made with.
+    costs: costs::Costs,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -231,12 +236,14 @@ impl PasswordHasher {
         .map_err(|e| AuthError::invalid("argon2", format!("invalid argon2 parameters: {e}")))?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
         let mut blocks = Vec::new();
-        let dummy_hash = hash_with(
+        let current = hash_with(
             &argon2,
             &params,
             &crate::secrets::random_token()?,
             &mut blocks,
         )?;
+        let current = costs::phc_cost(&current)
+            .ok_or_else(|| AuthError::Internal("password hashing failed".into()))?;
         let threads = concurrency.max(1);
         let inner = Arc::new(Inner {
             argon2,
@@ -247,7 +254,7 @@ impl PasswordHasher {
             }),
             work: Condvar::new(),
             buffers: Mutex::new(Vec::with_capacity(threads)),
-            dummy_hash,
+            costs: costs::Costs::new(current),
         });
         // Built before the threads: if one fails to start, dropping it
         // stops those already running.
@@ -281,7 +288,10 @@ impl PasswordHasher {
     }
 
     /// Checks `password` against a stored PHC string; `None` (unknown user)
-    /// checks against a dummy hash so the time taken does not tell.
+    /// checks against a dummy hash. Either way the check then verifies once
+    /// against a dummy of every other parameter set stored hashes are known
+    /// to use ([`include_costs`](Self::include_costs)), so the time taken
+    /// tells neither whether the user exists nor how old their hash is.
     ///
     /// # Errors
     /// [`AuthError::Internal`] if the pool fails.
@@ -291,42 +301,21 @@ impl PasswordHasher {
         stored: Option<String>,
     ) -> Result<Verified, AuthError> {
         self.run(move |inner, blocks| {
-            let known = stored.is_some();
-            let phc = stored.as_deref().unwrap_or(&inner.dummy_hash);
-            let Ok(hash) = PasswordHash::new(phc) else {
-                // A corrupt stored hash must not let anyone in, nor crash.
-                tracing::error!("stored password hash is not a PHC string");
-                return Ok(Verified {
-                    ok: false,
-                    rehash: None,
-                });
-            };
-            let ok = verify_with(&hash, password.expose(), blocks) && known;
-            // Upgraded, never downgraded: a hash at least as costly as the
-            // configured parameters (memory and passes; argon2id, version
-            // 0x13, a full-length output) is kept, so that lowering them,
-            // by mistake or to save CPU, never weakens stored hashes.
-            let current = hash.algorithm.as_str() == "argon2id"
-                && hash.version == Some(argon2::Version::V0x13.into())
-                && hash
-                    .hash
-                    .is_some_and(|output| output.len() >= argon2::Params::DEFAULT_OUTPUT_LEN)
-                && Params::try_from(&hash).is_ok_and(|p| {
-                    p.m_cost() >= inner.params.m_cost() && p.t_cost() >= inner.params.t_cost()
-                });
-            let rehash = if ok && !current {
-                Some(hash_with(
-                    &inner.argon2,
-                    &inner.params,
-                    password.expose(),
-                    blocks,
-                )?)
-            } else {
-                None
-            };
-            Ok(Verified { ok, rehash })
+            verify_paying_every_cost(inner, password.expose(), stored.as_deref(), blocks)
+                .map(|(verified, _)| verified)
         })
         .await
+    }
+
+    /// Adds the costs ([`phc_cost`]) of hashes in the store, which every
+    /// check pays from now on; the store lists them at startup
+    /// ([`UserStore::password_hash_costs`](crate::UserStore::password_hash_costs)).
+    /// A cost met in a check but not listed is learnt then (that one check
+    /// took less time than an unknown user's).
+    pub fn include_costs(&self, costs: &[String]) {
+        for cost in costs {
+            self.handle.inner.costs.learn(cost);
+        }
     }
 
     async fn run<T: Send + 'static>(
@@ -355,6 +344,67 @@ impl PasswordHasher {
             .map_err(|_| AuthError::Overloaded("password hashing"))?
             .map_err(|_| AuthError::Internal("hashing task failed".into()))?
     }
+}
+
+/// [`PasswordHasher::verify`] on a hashing thread, with the costs paid:
+/// one verification with `stored` (or the configured parameters' dummy),
+/// then one with the dummy of every other known cost.
+fn verify_paying_every_cost(
+    inner: &Inner,
+    password: &str,
+    stored: Option<&str>,
+    blocks: &mut Vec<Block>,
+) -> Result<(Verified, Vec<String>), AuthError> {
+    let dummy;
+    let phc = match stored {
+        Some(phc) => phc,
+        None => {
+            dummy = inner.costs.current_dummy();
+            dummy.as_str()
+        }
+    };
+    let mut paid = Vec::new();
+    let hash = PasswordHash::new(phc).ok();
+    let cost = hash.as_ref().and_then(costs::cost_of);
+    let ok = match &hash {
+        Some(hash) => {
+            paid.push(cost.clone().unwrap_or_default());
+            verify_with(hash, password, blocks) && stored.is_some()
+        }
+        None => {
+            // A corrupt stored hash must not let anyone in, nor crash.
+            tracing::error!("stored password hash is not a PHC string");
+            false
+        }
+    };
+    let learnt = cost.as_deref().filter(|cost| inner.costs.learn(cost));
+    for dummy in inner.costs.others(learnt) {
+        if let Ok(dummy) = PasswordHash::new(&dummy) {
+            paid.push(costs::cost_of(&dummy).unwrap_or_default());
+            verify_with(&dummy, password, blocks);
+        }
+    }
+    let rehash = match &hash {
+        Some(hash) if ok && !is_current(hash, &inner.params) => {
+            Some(hash_with(&inner.argon2, &inner.params, password, blocks)?)
+        }
+        _ => None,
+    };
+    Ok((Verified { ok, rehash }, paid))
+}
+
+/// Whether `hash` is at least as costly as `params` asks (memory and
+/// passes; argon2id, version 0x13, a full-length output). Upgraded, never
+/// downgraded: lowering the parameters, by mistake or to save CPU, never
+/// weakens stored hashes.
+fn is_current(hash: &PasswordHash, params: &Params) -> bool {
+    hash.algorithm.as_str() == "argon2id"
+        && hash.version == Some(argon2::Version::V0x13.into())
+        && hash
+            .hash
+            .is_some_and(|output| output.len() >= argon2::Params::DEFAULT_OUTPUT_LEN)
+        && Params::try_from(hash)
+            .is_ok_and(|p| p.m_cost() >= params.m_cost() && p.t_cost() >= params.t_cost())
 }
 
 /// `blocks` grown to what `params` need (never shrunk: the pool is per slot).
@@ -647,6 +697,91 @@ mod tests {
             );
             std::thread::yield_now();
         }
+    }
+
+    /// The costs a check of a wrong password against `stored` paid, sorted.
+    async fn costs_paid(hasher: &PasswordHasher, stored: Option<String>) -> Vec<String> {
+        let mut paid = hasher
+            .run(move |inner, blocks| {
+                verify_paying_every_cost(inner, "not the password", stored.as_deref(), blocks)
+            })
+            .await
+            .unwrap()
+            .1;
+        paid.sort();
+        paid
+    }
+
+    #[tokio::test]
+    async fn unknown_users_cost_what_known_ones_do_whatever_their_hashes_parameters() {
+        // Hashes made before the parameters were raised (t=1 → t=2).
+        let old = PasswordHasher::new(small(), 1).unwrap();
+        let weak = old.hash(pw("correct horse battery")).await.unwrap();
+        let hasher = PasswordHasher::new(
+            Argon2Settings {
+                iterations: 2,
+                ..small()
+            },
+            1,
+        )
+        .unwrap();
+        let strong = hasher.hash(pw("correct horse battery")).await.unwrap();
+        // What the store lists at startup.
+        hasher.include_costs(&[phc_cost(&weak).unwrap(), phc_cost(&strong).unwrap()]);
+        let unknown = costs_paid(&hasher, None).await;
+        assert_eq!(
+            unknown,
+            ["$argon2id$v=19$m=64,t=1,p=1", "$argon2id$v=19$m=64,t=2,p=1"]
+        );
+        assert_eq!(costs_paid(&hasher, Some(weak)).await, unknown);
+        assert_eq!(costs_paid(&hasher, Some(strong)).await, unknown);
+        assert_eq!(
+            costs_paid(&hasher, Some("not a hash".into())).await,
+            unknown
+        );
+    }
+
+    #[tokio::test]
+    async fn a_cost_met_in_a_check_is_paid_by_every_check_after() {
+        let other = PasswordHasher::new(
+            Argon2Settings {
+                memory_kib: 128,
+                ..small()
+            },
+            1,
+        )
+        .unwrap();
+        let elsewhere = other.hash(pw("correct horse battery")).await.unwrap();
+        let hasher = PasswordHasher::new(small(), 1).unwrap();
+        assert_eq!(
+            costs_paid(&hasher, None).await,
+            ["$argon2id$v=19$m=64,t=1,p=1"]
+        );
+        let known = costs_paid(&hasher, Some(elsewhere)).await;
+        assert_eq!(
+            known,
+            [
+                "$argon2id$v=19$m=128,t=1,p=1",
+                "$argon2id$v=19$m=64,t=1,p=1"
+            ]
+        );
+        assert_eq!(costs_paid(&hasher, None).await, known, "learnt");
+    }
+
+    #[test]
+    fn a_cost_is_the_parameters_whatever_the_salt() {
+        let phc = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$\
+                   AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        assert_eq!(
+            phc_cost(phc).as_deref(),
+            Some("$argon2id$v=19$m=19456,t=2,p=1")
+        );
+        assert_eq!(
+            parameters_cost("$argon2id$v=19$m=19456,t=2,p=1"),
+            phc_cost(phc)
+        );
+        assert_eq!(phc_cost("not a hash"), None);
+        assert_eq!(phc_cost("$scrypt$ln=15,r=8,p=1$c2FsdA$aGFzaA"), None);
     }
 
     #[tokio::test]

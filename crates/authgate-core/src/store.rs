@@ -37,6 +37,12 @@ pub trait UserStore: Send + Sync + std::fmt::Debug {
     /// The user whose email or username equals `login` (already lower-cased).
     async fn user_by_login(&self, login: &str) -> StoreResult<Option<User>>;
 
+    /// The distinct costs ([`phc_cost`](crate::phc_cost)) of the stored
+    /// password hashes: the argon2 parameter sets a login may have to
+    /// verify with, which every login then pays so that unknown users take
+    /// as long as known ones (docs/security.md).
+    async fn password_hash_costs(&self) -> StoreResult<Vec<String>>;
+
     /// Replaces the password hash with `hash` (after a parameter upgrade)
     /// only if it is still `current`, the one the password was checked
     /// against; `false`, changing nothing, otherwise. An upgrade computed

@@ -58,6 +58,7 @@ pub(crate) fn open(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Shared,
     let limits = LimitSettings {
         login_per_ip_per_minute: settings.rate_limit.login_per_ip_per_minute,
         failures_before_delay: settings.rate_limit.account_failures_before_delay,
+        account_wide_failures_before_delay: settings.rate_limit.account_wide_failures_before_delay,
     };
     let url = settings.storage.redis_url.trim();
     if url.is_empty() {

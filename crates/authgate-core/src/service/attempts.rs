@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, oneshot};
 
-use crate::limits::{Attempt, LoginLimiter, Refused, RetryAfter};
+use crate::limits::{AccountKey, Attempt, LoginLimiter, Refused, RetryAfter};
 
 /// Longest a login waits for its turn among concurrent attempts on the same
 /// account before it is answered 429.
@@ -84,16 +84,19 @@ impl AccountQueues {
     pub(crate) async fn begin(
         self: &Arc<Self>,
         limiter: &Arc<dyn LoginLimiter>,
-        account: String,
+        key: AccountKey,
     ) -> Result<InFlight, RetryAfter> {
+        // One line per (account, address): the counter a burst of one
+        // client's logins fills first.
+        let account = key.per_address();
         let in_flight = |attempt| InFlight {
             limiter: Arc::clone(limiter),
             queues: Arc::clone(self),
-            account: account.clone(),
+            key: key.clone(),
             attempt: Some(attempt),
         };
         if !self.is_waiting(&account) {
-            match reserve(limiter, &account).await {
+            match reserve(limiter, &key).await {
                 Ok(attempt) => return Ok(in_flight(attempt)),
                 Err(Refused::Delayed(wait)) => return Err(wait),
                 Err(Refused::Busy) => {}
@@ -109,7 +112,7 @@ impl AccountQueues {
         };
         let mut pause = Duration::from_millis(1);
         loop {
-            match reserve(limiter, &account).await {
+            match reserve(limiter, &key).await {
                 Ok(attempt) => return Ok(in_flight(attempt)),
                 Err(Refused::Delayed(wait)) => return Err(wait),
                 Err(Refused::Busy) if started.elapsed() + pause > MAX_TURN_WAIT => {
@@ -130,13 +133,13 @@ impl AccountQueues {
 /// login goes away meanwhile (its future dropped), the place the limiter
 /// may already have reserved (a shared limiter's round trip) is abandoned
 /// by that task instead of lingering until it lapses.
-async fn reserve(limiter: &Arc<dyn LoginLimiter>, account: &str) -> Result<Attempt, Refused> {
-    let (limiter, account) = (Arc::clone(limiter), account.to_owned());
+async fn reserve(limiter: &Arc<dyn LoginLimiter>, key: &AccountKey) -> Result<Attempt, Refused> {
+    let (limiter, key) = (Arc::clone(limiter), key.clone());
     let (answer, asked) = oneshot::channel();
     tokio::spawn(async move {
-        let result = limiter.begin_attempt(&account).await;
+        let result = limiter.begin_attempt(&key).await;
         if let Err(Ok(attempt)) = answer.send(result) {
-            limiter.abandon(&account, attempt).await;
+            limiter.abandon(&key, attempt).await;
         }
     });
     // The task cannot fail to answer unless the runtime is shutting down.
@@ -165,7 +168,7 @@ impl Drop for Place<'_> {
 pub(crate) struct InFlight {
     limiter: Arc<dyn LoginLimiter>,
     queues: Arc<AccountQueues>,
-    account: String,
+    key: AccountKey,
     attempt: Option<Attempt>,
 }
 
@@ -175,17 +178,17 @@ impl InFlight {
     // same reservation does nothing).
     pub(crate) async fn failed(mut self) {
         if let Some(attempt) = self.attempt {
-            self.limiter.record_failure(&self.account, attempt).await;
+            self.limiter.record_failure(&self.key, attempt).await;
             self.attempt = None;
-            self.queues.attempt_ended(&self.account);
+            self.queues.attempt_ended(&self.key.per_address());
         }
     }
 
     pub(crate) async fn succeeded(mut self) {
         if let Some(attempt) = self.attempt {
-            self.limiter.record_success(&self.account, attempt).await;
+            self.limiter.record_success(&self.key, attempt).await;
             self.attempt = None;
-            self.queues.attempt_ended(&self.account);
+            self.queues.attempt_ended(&self.key.per_address());
         }
     }
 }
@@ -198,10 +201,10 @@ impl Drop for InFlight {
         // Without a runtime (shutting down) the reservation lapses by itself.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             let (limiter, queues) = (Arc::clone(&self.limiter), Arc::clone(&self.queues));
-            let account = std::mem::take(&mut self.account);
+            let key = self.key.clone();
             runtime.spawn(async move {
-                limiter.abandon(&account, attempt).await;
-                queues.attempt_ended(&account);
+                limiter.abandon(&key, attempt).await;
+                queues.attempt_ended(&key.per_address());
             });
         }
     }
@@ -241,6 +244,7 @@ mod tests {
         let settings = LimitSettings {
             login_per_ip_per_minute: 0,
             failures_before_delay: 2,
+            account_wide_failures_before_delay: 0,
         };
         let limiter: Arc<dyn LoginLimiter> = Arc::new(LocalLimiter::new(settings, clock));
         let queues = Arc::new(AccountQueues::default());
@@ -260,7 +264,7 @@ mod tests {
         // Both places are taken: three wait, each in line before the next comes.
         for n in 0..3 {
             tasks.push(spawn(n));
-            while queues.lines().get("alice").map_or(0, Arc::strong_count) < n + 2 {
+            while queues.lines().get("alice -").map_or(0, Arc::strong_count) < n + 2 {
                 tokio::task::yield_now().await;
             }
         }
@@ -283,7 +287,7 @@ mod tests {
             task.await.unwrap();
         }
         assert!(
-            !queues.is_waiting("alice"),
+            !queues.is_waiting("alice -"),
             "the line is gone with its last waiter"
         );
     }

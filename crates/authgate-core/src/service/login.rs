@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::audit::{Origin, detail, event};
-use crate::limits::{RetryAfter, address_bucket};
+use crate::limits::{AccountKey, RetryAfter, address_bucket};
 
 use super::AuthService;
 use super::Tokens;
@@ -93,6 +93,7 @@ impl AuthService {
         let in_flight = self
             .begin_account_attempt(&login, user.as_ref(), origin)
             .await?;
+        self.include_stored_hash_costs().await;
         let (user, rehash) = self
             .check_password(attempt.password, user, in_flight, origin)
             .await?;
@@ -116,35 +117,58 @@ impl AuthService {
 
     /// Begins an attempt on the account's limiter, or refuses it.
     ///
-    /// Failures count per account whichever identifier was typed; for
-    /// unknown users per identifier, so their answers look the same. The
-    /// identifier is hashed: a key of fixed size however long the typed
-    /// text (up to the 64 KiB body), and no typed emails kept in memory.
+    /// Failures count per identifier as typed (normalised), for real
+    /// accounts as for unknown ones: counting a real account's email and
+    /// username together would tell that they name one account (five
+    /// failures as one make the other answer 429), which two made-up
+    /// identifiers never do. Each identifier counts per client address
+    /// and, with a higher threshold, from everywhere (see
+    /// [`crate::limits`]). The identifier is hashed: a key of fixed size
+    /// however long the typed text (up to the 64 KiB body), and no typed
+    /// emails kept in memory.
     async fn begin_account_attempt(
         &self,
         login: &LoginName,
         user: Option<&User>,
         origin: &Origin,
     ) -> Result<InFlight, AuthError> {
+        let typed = URL_SAFE_NO_PAD.encode(TokenHash::of(login.as_str()).0);
         let account = match user {
-            Some(user) => user.id.to_string(),
-            None => format!(
-                "{}{}",
-                crate::limits::UNKNOWN_ACCOUNT_PREFIX,
-                URL_SAFE_NO_PAD.encode(TokenHash::of(login.as_str()).0)
-            ),
+            // The user id keeps real accounts tracked under a flood of
+            // made-up names (the limiter may drop only those).
+            Some(user) => format!("{}:{typed}", user.id),
+            None => format!("{}{typed}", crate::limits::UNKNOWN_ACCOUNT_PREFIX),
         };
-        match self.queues.begin(&self.deps.limiter, account.clone()).await {
+        let key = AccountKey::new(account, origin.ip.map(address_bucket));
+        match self.queues.begin(&self.deps.limiter, key.clone()).await {
             Ok(in_flight) => Ok(in_flight),
             Err(RetryAfter(wait)) => {
                 self.audit_refusal(
-                    &format!("account:{account}"),
+                    &format!("account:{}", key.account),
                     user.map(|u| u.id),
                     "account",
                     origin,
                 );
                 Err(AuthError::RateLimited(wait))
             }
+        }
+    }
+
+    /// Hands the costs of the stored hashes to the hasher, once: from then
+    /// on every check pays each of them, known user or not. Until the store
+    /// has answered (it failed: retried at the next login) checks pay only
+    /// what they meet.
+    async fn include_stored_hash_costs(&self) {
+        let loaded = self
+            .hash_costs
+            .get_or_try_init(|| async {
+                let costs = self.deps.users.password_hash_costs().await?;
+                self.deps.hasher.include_costs(&costs);
+                Ok::<(), AuthError>(())
+            })
+            .await;
+        if let Err(e) = loaded {
+            tracing::warn!(error = %e, "cannot list the stored password hash costs");
         }
     }
 

@@ -137,6 +137,9 @@ pub struct AuthService {
     refusals: Arc<crate::audit::RefusalThrottle>,
     /// Logins waiting for a place on their account.
     queues: Arc<attempts::AccountQueues>,
+    /// Set once the stored hashes' argon2 costs have been handed to the
+    /// hasher (at the first login, so building the service stays sync).
+    hash_costs: Arc<tokio::sync::OnceCell<()>>,
 }
 
 /// Tokens handed to a client after login or refresh.
@@ -172,6 +175,7 @@ impl AuthService {
             settings: Arc::new(settings),
             refusals: Arc::default(),
             queues: Arc::default(),
+            hash_costs: Arc::default(),
         })
     }
 

@@ -229,8 +229,12 @@ pub struct RateLimitSettings {
     /// Login and registration attempts per client address (an IPv6 /64)
     /// per minute, counted together. Defaults to 30.
     pub login_per_ip_per_minute: u32,
-    /// Consecutive failures before an account's logins are delayed. Defaults to 5.
+    /// Consecutive failures on an account from one client address (an
+    /// IPv6 /64) before that address's logins on it are delayed. Defaults to 5.
     pub account_failures_before_delay: u32,
+    /// Consecutive failures on an account from all addresses together
+    /// before its logins are delayed from everywhere. Defaults to 50.
+    pub account_wide_failures_before_delay: u32,
 }
 
 impl Default for RateLimitSettings {
@@ -238,6 +242,7 @@ impl Default for RateLimitSettings {
         Self {
             login_per_ip_per_minute: 30,
             account_failures_before_delay: 5,
+            account_wide_failures_before_delay: 50,
         }
     }
 }

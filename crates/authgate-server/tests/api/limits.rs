@@ -78,8 +78,30 @@ async fn an_account_is_delayed_after_five_failures_and_the_delay_doubles() {
     );
 }
 
+/// `n` failed logins as `id` from `ip` (a trusted proxy's client), each 401.
+async fn fail_from(app: &TestApp, ip: &str, id: &str, n: usize) {
+    for _ in 0..n {
+        assert_error(
+            login_from(app, Some(ip), id, "wrong-password-1").await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+        )
+        .await;
+    }
+}
+
+/// An app that believes `X-Forwarded-For` from the test client, with no
+/// per-address quota: each test request comes from the address it names.
+async fn behind_a_proxy() -> TestApp {
+    spawn_app_with(|s| {
+        s.rate_limit.login_per_ip_per_minute = 0;
+        s.server.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await
+}
+
 #[tokio::test]
-async fn the_account_delay_counts_both_identifiers_and_spares_other_accounts() {
+async fn the_identifiers_of_an_account_count_apart_like_unknown_ones() {
     let app = spawn_app_with(|_| {}).await;
     app.register_ok(
         "carol@example.com",
@@ -88,13 +110,8 @@ async fn the_account_delay_counts_both_identifiers_and_spares_other_accounts() {
     )
     .await;
     let bob = app.new_user().await;
-    for id in [
-        "carol",
-        "carol@example.com",
-        "CAROL",
-        "carol",
-        "carol@example.com",
-    ] {
+    // Five failures as `carol` (any case) delay `carol`...
+    for id in ["carol", "CAROL", "carol", "Carol", "carol"] {
         assert_error(
             app.login(id, "wrong-password-1").await,
             StatusCode::UNAUTHORIZED,
@@ -103,20 +120,88 @@ async fn the_account_delay_counts_both_identifiers_and_spares_other_accounts() {
         .await;
     }
     assert_rate_limited(app.login("carol", authgate_testkit::PASSWORD).await, 1).await;
+    // ...but not `carol@example.com`: the answer must not tell that the two
+    // name one account, since for two made-up names it could not.
+    assert_error(
+        app.login("carol@example.com", "wrong-password-1").await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
     assert_eq!(
         app.login(&bob.email, &bob.password).await.status(),
         StatusCode::OK
     );
-    // Unknown accounts are delayed the same way: no hint that they do not exist.
+    // Unknown identifiers behave exactly the same way.
     for _ in 0..5 {
         assert_error(
-            app.login("nobody@example.com", "wrong-password-1").await,
+            app.login("nobody", "wrong-password-1").await,
             StatusCode::UNAUTHORIZED,
             "invalid_credentials",
         )
         .await;
     }
-    assert_rate_limited(app.login("nobody@example.com", "wrong-password-1").await, 1).await;
+    assert_rate_limited(app.login("nobody", "wrong-password-1").await, 1).await;
+    assert_error(
+        app.login("nobody@example.com", "wrong-password-1").await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_guessers_address_is_delayed_while_the_owner_logs_in_from_another() {
+    let app = behind_a_proxy().await;
+    let alice = app.new_user().await;
+    fail_from(&app, "198.51.100.66", &alice.email, 5).await;
+    // The guesser is delayed, even with the right password...
+    assert_rate_limited(
+        login_from(&app, Some("198.51.100.66"), &alice.email, &alice.password).await,
+        1,
+    )
+    .await;
+    // ...the owner, elsewhere, is not.
+    assert_eq!(
+        login_from(&app, Some("203.0.113.7"), &alice.email, &alice.password)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn the_account_wide_threshold_delays_a_distributed_guess() {
+    let app = behind_a_proxy().await;
+    let alice = app.new_user().await;
+    // Fifty failures from ten addresses, five each: none delayed alone.
+    for i in 0..10 {
+        fail_from(&app, &format!("198.51.100.{i}"), &alice.email, 5).await;
+    }
+    // Now the account is delayed from everywhere, the owner's address too.
+    assert_rate_limited(
+        login_from(
+            &app,
+            Some("198.51.100.200"),
+            &alice.email,
+            "wrong-password-1",
+        )
+        .await,
+        1,
+    )
+    .await;
+    assert_rate_limited(
+        login_from(&app, Some("203.0.113.7"), &alice.email, &alice.password).await,
+        1,
+    )
+    .await;
+    app.advance(Duration::from_secs(1));
+    assert_eq!(
+        login_from(&app, Some("203.0.113.7"), &alice.email, &alice.password)
+            .await
+            .status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]

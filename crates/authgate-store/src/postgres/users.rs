@@ -119,6 +119,20 @@ impl UserStore for PostgresStore {
         Ok(row.map(User::from))
     }
 
+    async fn password_hash_costs(&self) -> StoreResult<Vec<String>> {
+        // The hashes without their salt and output: one row per parameter set.
+        let sql =
+            r"SELECT DISTINCT regexp_replace(password_hash, '\$[^$]*\$[^$]*$', '') FROM users";
+        let parameters: Vec<String> = sqlx::query_scalar(sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(parameters
+            .iter()
+            .filter_map(|p| authgate_core::parameters_cost(p))
+            .collect())
+    }
+
     async fn set_password_hash(
         &self,
         id: Uuid,

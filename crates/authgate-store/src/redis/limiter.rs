@@ -8,12 +8,15 @@
 //!   (atomic across instances). A burst of the whole limit is allowed, then
 //!   one attempt per interval; unlike a fixed window, timing attempts around
 //!   a minute boundary gains nothing.
-//! - Per account: `<prefix>login:account:<sha256 of the account>`, a hash of consecutive
-//!   `failures` and `locked_until` (Unix ms), updated by one Lua script: the
-//!   delay doubles from 1 s after `failures_before_delay` failures, capped
-//!   at [`MAX_ACCOUNT_DELAY_SECS`], and a success deletes it. Attempts in
-//!   flight are reservations in the sorted set `<that key>:inflight` (member:
-//!   the attempt id, score: when it lapses); starting one checks the delay
+//! - Per account, two counters ([`AccountKey::counters`]): the account from
+//!   one client address and the account from everywhere, each
+//!   `<prefix>login:account:<sha256 of the counter's name>`, a hash of consecutive
+//!   `failures` and `locked_until` (Unix ms), updated by one Lua script for
+//!   both: each delay doubles from 1 s after its threshold
+//!   (`failures_before_delay`, `account_wide_failures_before_delay`), capped
+//!   at [`MAX_ACCOUNT_DELAY_SECS`], and a success deletes both. Attempts in
+//!   flight are reservations in the sorted sets `<that key>:inflight` (member:
+//!   the attempt id, score: when it lapses); starting one checks both delays
 //!   and [`attempts_allowed`](authgate_core::attempts_allowed) and adds it in one script, so concurrent
 //!   guesses on every instance together cannot outrun the delay.
 //!
@@ -29,8 +32,8 @@ use ::redis::Script;
 use ::redis::aio::ConnectionManager;
 use async_trait::async_trait;
 use authgate_core::{
-    ATTEMPT_RESERVATION_SECS, Attempt, Clock, LimitSettings, LocalLimiter, LoginLimiter,
-    MAX_ACCOUNT_DELAY_SECS, Refused, RetryAfter,
+    ATTEMPT_RESERVATION_SECS, AccountKey, Attempt, Clock, LimitSettings, LocalLimiter,
+    LoginLimiter, MAX_ACCOUNT_DELAY_SECS, Refused, RetryAfter,
 };
 
 use super::link::RedisStore;
@@ -67,43 +70,59 @@ redis.call('SET', KEYS[1], string.format('%.17g', next_tat),
 return 0
 ";
 
-/// KEYS[1] account hash, KEYS[2] its attempts in flight; ARGV: now (ms),
-/// threshold, attempt id, when its reservation lapses (ms), how long Redis
-/// keeps the set (ms). Returns 0 when the attempt starts (and is reserved),
-/// the ms left while the account is delayed, or -1 while too many attempts
-/// are in flight (the rule of `attempts_allowed`).
+/// For each counter i, KEYS[2i-1] its hash and KEYS[2i] its attempts in
+/// flight; ARGV: now (ms), attempt id, when its reservation lapses (ms), how
+/// long Redis keeps the sets (ms), then each counter's threshold. Returns 0
+/// when the attempt starts (reserved on every counter), the ms left while a
+/// counter is delayed (the longest), or -1 while a counter has too many
+/// attempts in flight (the rule of `attempts_allowed`).
 const BEGIN_ATTEMPT: &str = r"
 local now = tonumber(ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-local locked = tonumber(redis.call('HGET', KEYS[1], 'locked_until') or '0')
-if locked > now then
-  return locked - now
+local wait, busy = 0, false
+for i = 1, #KEYS / 2 do
+  local hash, inflight = KEYS[2 * i - 1], KEYS[2 * i]
+  redis.call('ZREMRANGEBYSCORE', inflight, '-inf', now)
+  local locked = tonumber(redis.call('HGET', hash, 'locked_until') or '0')
+  if locked - now > wait then
+    wait = locked - now
+  end
+  local failures = tonumber(redis.call('HGET', hash, 'failures') or '0')
+  local allowed = math.max(1, tonumber(ARGV[4 + i]) - failures)
+  if redis.call('ZCARD', inflight) >= allowed then
+    busy = true
+  end
 end
-local failures = tonumber(redis.call('HGET', KEYS[1], 'failures') or '0')
-local allowed = math.max(1, tonumber(ARGV[2]) - failures)
-if redis.call('ZCARD', KEYS[2]) >= allowed then
+if wait > 0 then
+  return wait
+end
+if busy then
   return -1
 end
-redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
-redis.call('PEXPIRE', KEYS[2], ARGV[5])
+for i = 1, #KEYS / 2 do
+  redis.call('ZADD', KEYS[2 * i], ARGV[3], ARGV[2])
+  redis.call('PEXPIRE', KEYS[2 * i], ARGV[4])
+end
 return 0
 ";
 
-/// KEYS[1] account hash, KEYS[2] its attempts in flight; ARGV: now (ms),
-/// threshold, cap (s), expiry (ms), attempt id. Ends the attempt; returns
-/// the failure count.
+/// For each counter i, KEYS[2i-1] its hash and KEYS[2i] its attempts in
+/// flight; ARGV: now (ms), cap (s), expiry (ms), attempt id, then each
+/// counter's threshold. Ends the attempt, counted by every counter.
 const COUNT_FAILURE: &str = r"
-redis.call('ZREM', KEYS[2], ARGV[5])
-local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
-local threshold = tonumber(ARGV[2])
-if failures >= threshold then
-  local doublings = math.min(failures - threshold, 20)
-  local secs = math.min(2 ^ doublings, tonumber(ARGV[3]))
-  redis.call('HSET', KEYS[1], 'locked_until',
-    string.format('%d', tonumber(ARGV[1]) + secs * 1000))
+for i = 1, #KEYS / 2 do
+  local hash, inflight = KEYS[2 * i - 1], KEYS[2 * i]
+  redis.call('ZREM', inflight, ARGV[4])
+  local failures = redis.call('HINCRBY', hash, 'failures', 1)
+  local threshold = tonumber(ARGV[4 + i])
+  if failures >= threshold then
+    local doublings = math.min(failures - threshold, 20)
+    local secs = math.min(2 ^ doublings, tonumber(ARGV[2]))
+    redis.call('HSET', hash, 'locked_until',
+      string.format('%d', tonumber(ARGV[1]) + secs * 1000))
+  end
+  redis.call('PEXPIRE', hash, ARGV[3])
 end
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return failures
+return 0
 ";
 
 /// The shared [`LoginLimiter`]: counters in Redis, [`LocalLimiter`] while
@@ -165,17 +184,32 @@ impl RedisLimiter {
         format!("{account_key}:inflight")
     }
 
+    /// The Redis keys of `key`'s counters: (hash, attempts in flight,
+    /// threshold) for each.
+    fn counter_keys(&self, key: &AccountKey) -> Vec<(String, String, u32)> {
+        key.counters(&self.settings)
+            .into_iter()
+            .map(|(name, threshold)| {
+                let hash = self.account_key(&name);
+                let in_flight = Self::in_flight_key(&hash);
+                (hash, in_flight, threshold)
+            })
+            .collect()
+    }
+
     /// Ends `attempt` in Redis without counting anything; `also_failures`
-    /// forgets the account's failures too (a success).
-    async fn release(&self, account: &str, attempt: Attempt, also_failures: bool) {
-        let key = self.account_key(account);
-        let in_flight = Self::in_flight_key(&key);
+    /// forgets the counters' failures too (a success).
+    async fn release(&self, key: &AccountKey, attempt: Attempt, also_failures: bool) {
+        let counters = self.counter_keys(key);
         self.redis
             .run(FALLBACK, |mut conn: ConnectionManager| async move {
                 let mut pipe = ::redis::pipe();
-                pipe.atomic().zrem(in_flight, attempt.id).ignore();
-                if also_failures {
-                    pipe.del(key).ignore();
+                pipe.atomic();
+                for (hash, in_flight, _) in counters {
+                    pipe.zrem(in_flight, attempt.id).ignore();
+                    if also_failures {
+                        pipe.del(hash).ignore();
+                    }
                 }
                 pipe.query_async::<()>(&mut conn).await
             })
@@ -219,13 +253,11 @@ impl LoginLimiter for RedisLimiter {
         }
     }
 
-    async fn begin_attempt(&self, account: &str) -> Result<Attempt, Refused> {
-        let threshold = self.settings.failures_before_delay;
-        if threshold == 0 {
+    async fn begin_attempt(&self, key: &AccountKey) -> Result<Attempt, Refused> {
+        let counters = self.counter_keys(key);
+        if counters.is_empty() {
             return Ok(Attempt::UNTRACKED);
         }
-        let key = self.account_key(account);
-        let in_flight = Self::in_flight_key(&key);
         let now = self.now_ms();
         let attempt = Attempt::fresh();
         let lapses = now + (ATTEMPT_RESERVATION_SECS * 1000) as i64;
@@ -235,76 +267,67 @@ impl LoginLimiter for RedisLimiter {
         let answer = self
             .redis
             .run(FALLBACK, |mut conn: ConnectionManager| async move {
-                script
-                    .key(key)
-                    .key(in_flight)
-                    .arg(now)
-                    .arg(threshold)
-                    .arg(attempt.id)
-                    .arg(lapses)
-                    .arg(kept_ms)
-                    .invoke_async::<i64>(&mut conn)
-                    .await
+                let mut invocation = script.prepare_invoke();
+                invocation.arg(now).arg(attempt.id).arg(lapses).arg(kept_ms);
+                for (hash, in_flight, threshold) in counters {
+                    invocation.key(hash).key(in_flight).arg(threshold);
+                }
+                invocation.invoke_async::<i64>(&mut conn).await
             })
             .await;
         match answer {
             Some(0) => Ok(attempt),
             Some(wait_ms) if wait_ms > 0 => Err(Refused::Delayed(retry_after(now + wait_ms, now))),
             Some(_) => Err(Refused::Busy),
-            None => self
-                .local
-                .begin_attempt(account)
-                .await
-                .map(|attempt| Attempt {
-                    fallback: true,
-                    ..attempt
-                }),
+            None => self.local.begin_attempt(key).await.map(|attempt| Attempt {
+                fallback: true,
+                ..attempt
+            }),
         }
     }
 
-    async fn record_failure(&self, account: &str, attempt: Attempt) {
-        if self.settings.failures_before_delay == 0 {
+    async fn record_failure(&self, key: &AccountKey, attempt: Attempt) {
+        let counters = self.counter_keys(key);
+        if counters.is_empty() {
             return;
         }
-        let key = self.account_key(account);
-        let in_flight = Self::in_flight_key(&key);
-        let (now, threshold) = (self.now_ms(), self.settings.failures_before_delay);
+        let now = self.now_ms();
         let script = &self.count_failure;
         let counted = self
             .redis
             .run(FALLBACK, |mut conn: ConnectionManager| async move {
-                script
-                    .key(key)
-                    .key(in_flight)
+                let mut invocation = script.prepare_invoke();
+                invocation
                     .arg(now)
-                    .arg(threshold)
                     .arg(MAX_ACCOUNT_DELAY_SECS)
                     .arg(FAILURES_KEPT_MS)
-                    .arg(attempt.id)
-                    .invoke_async::<i64>(&mut conn)
-                    .await
+                    .arg(attempt.id);
+                for (hash, in_flight, threshold) in counters {
+                    invocation.key(hash).key(in_flight).arg(threshold);
+                }
+                invocation.invoke_async::<i64>(&mut conn).await
             })
             .await;
         // Counted first, released after: a reservation held in-process is
         // never free while its failure is not yet counted anywhere.
         match counted {
-            Some(_) if attempt.fallback => self.local.abandon(account, attempt).await,
+            Some(_) if attempt.fallback => self.local.abandon(key, attempt).await,
             Some(_) => {}
-            None => self.local.record_failure(account, attempt).await,
+            None => self.local.record_failure(key, attempt).await,
         }
     }
 
-    async fn record_success(&self, account: &str, attempt: Attempt) {
+    async fn record_success(&self, key: &AccountKey, attempt: Attempt) {
         // Both: failures counted locally during an outage are forgotten too.
-        self.local.record_success(account, attempt).await;
-        self.release(account, attempt, true).await;
+        self.local.record_success(key, attempt).await;
+        self.release(key, attempt, true).await;
     }
 
-    async fn abandon(&self, account: &str, attempt: Attempt) {
+    async fn abandon(&self, key: &AccountKey, attempt: Attempt) {
         if attempt.fallback {
-            self.local.abandon(account, attempt).await;
+            self.local.abandon(key, attempt).await;
         } else if attempt.id != 0 {
-            self.release(account, attempt, false).await;
+            self.release(key, attempt, false).await;
         }
     }
 

@@ -131,6 +131,22 @@ impl UserStore for SqliteStore {
             .transpose()
     }
 
+    async fn password_hash_costs(&self) -> StoreResult<Vec<String>> {
+        // SQLite has no regular expressions: every hash is read once (at
+        // startup) and reduced here.
+        let hashes: Vec<String> = sqlx::query_scalar("SELECT password_hash FROM users")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        let mut costs: Vec<String> = hashes
+            .iter()
+            .filter_map(|h| authgate_core::phc_cost(h))
+            .collect();
+        costs.sort();
+        costs.dedup();
+        Ok(costs)
+    }
+
     async fn set_password_hash(
         &self,
         id: Uuid,

@@ -20,6 +20,7 @@ macro_rules! generic_checks {
     ($run:ident) => {
         $run! { |s|
             users::inserted_user_is_found_by_id_email_and_username(&s);
+            users::the_costs_of_stored_hashes_are_listed_once_each(&s);
             users::users_without_username_coexist_and_are_found_by_email(&s);
             users::duplicate_email_is_a_conflict_on_email_and_inserts_nothing(&s);
             users::duplicate_username_is_a_conflict_on_username_and_inserts_nothing(&s);

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use authgate_core::{
-    ATTEMPT_RESERVATION_SECS, Change, ChangeBus, Clock, LimitSettings, LoginLimiter,
+    ATTEMPT_RESERVATION_SECS, AccountKey, Change, ChangeBus, Clock, LimitSettings, LoginLimiter,
     MAX_ACCOUNT_DELAY_SECS, ManualClock, Ping, Refused, RetryAfter,
 };
 use authgate_store::testing::{REDIS_URL_VAR, TcpProxy, redis_prefix, service_url};
@@ -43,6 +43,7 @@ fn limiter(redis: &RedisStore, clock: &Arc<ManualClock>, per_ip: u32) -> RedisLi
     let settings = LimitSettings {
         login_per_ip_per_minute: per_ip,
         failures_before_delay: 5,
+        account_wide_failures_before_delay: 50,
     };
     RedisLimiter::new(redis.clone(), settings, clock.clone())
 }
@@ -53,20 +54,20 @@ fn secs(n: i64) -> time::Duration {
 
 /// A failed login on `account`, as the service makes it.
 async fn fail(l: &RedisLimiter, account: &str) {
-    let attempt = l.begin_attempt(account).await.unwrap();
-    l.record_failure(account, attempt).await;
+    let attempt = l.begin_attempt(&account.into()).await.unwrap();
+    l.record_failure(&account.into(), attempt).await;
 }
 
 /// A successful login on `account`.
 async fn succeed(l: &RedisLimiter, account: &str) {
-    let attempt = l.begin_attempt(account).await.unwrap();
-    l.record_success(account, attempt).await;
+    let attempt = l.begin_attempt(&account.into()).await.unwrap();
+    l.record_success(&account.into(), attempt).await;
 }
 
 /// Whether an attempt on `account` would start now (it is abandoned at once).
 async fn check(l: &RedisLimiter, account: &str) -> Result<(), Refused> {
-    let attempt = l.begin_attempt(account).await?;
-    l.abandon(account, attempt).await;
+    let attempt = l.begin_attempt(&account.into()).await?;
+    l.abandon(&account.into(), attempt).await;
     Ok(())
 }
 
@@ -257,19 +258,19 @@ async fn concurrent_attempts_on_all_instances_cannot_outrun_the_delay() {
     let mut in_flight = Vec::new();
     for i in 0..5 {
         let on = if i % 2 == 0 { &a } else { &b };
-        in_flight.push(on.begin_attempt("alice").await.unwrap());
+        in_flight.push(on.begin_attempt(&"alice".into()).await.unwrap());
     }
-    assert_eq!(a.begin_attempt("alice").await, Err(Refused::Busy));
-    assert_eq!(b.begin_attempt("alice").await, Err(Refused::Busy));
+    assert_eq!(a.begin_attempt(&"alice".into()).await, Err(Refused::Busy));
+    assert_eq!(b.begin_attempt(&"alice".into()).await, Err(Refused::Busy));
     assert!(
-        b.begin_attempt("bob").await.is_ok(),
+        b.begin_attempt(&"bob".into()).await.is_ok(),
         "accounts are separate"
     );
     // An abandoned attempt frees its place on every instance.
-    b.abandon("alice", in_flight.pop().unwrap()).await;
-    in_flight.push(a.begin_attempt("alice").await.unwrap());
+    b.abandon(&"alice".into(), in_flight.pop().unwrap()).await;
+    in_flight.push(a.begin_attempt(&"alice".into()).await.unwrap());
     for attempt in in_flight {
-        b.record_failure("alice", attempt).await;
+        b.record_failure(&"alice".into(), attempt).await;
     }
     assert_eq!(
         check(&a, "alice").await,
@@ -277,14 +278,56 @@ async fn concurrent_attempts_on_all_instances_cannot_outrun_the_delay() {
         "five failures: delayed"
     );
     clock.advance(secs(1));
-    let one = b.begin_attempt("alice").await.unwrap();
+    let one = b.begin_attempt(&"alice".into()).await.unwrap();
     assert_eq!(
-        a.begin_attempt("alice").await,
+        a.begin_attempt(&"alice".into()).await,
         Err(Refused::Busy),
         "one attempt at a time once delayed"
     );
-    a.record_success("alice", one).await;
+    a.record_success(&"alice".into(), one).await;
     assert_eq!(check(&a, "alice").await, Ok(()));
+}
+
+#[tokio::test]
+#[ignore = "needs Redis: set AUTHGATE_TEST_REDIS_URL (scripts/test does)"]
+async fn failures_count_per_address_and_account_wide_across_instances() {
+    let url = redis_url("failures_count_per_address_and_account_wide");
+    let prefix = redis_prefix();
+    let redis = RedisStore::open(&url, &prefix).unwrap();
+    let clock = clock();
+    let (a, b) = (limiter(&redis, &clock, 0), limiter(&redis, &clock, 0));
+    let from = |ip: &str| AccountKey::new("alice", Some(ip.parse().unwrap()));
+    let guesser = from("198.51.100.66");
+    for _ in 0..5 {
+        let attempt = a.begin_attempt(&guesser).await.unwrap();
+        b.record_failure(&guesser, attempt).await;
+    }
+    // The guesser's address is delayed; the owner's, elsewhere, is not.
+    assert_eq!(
+        b.begin_attempt(&guesser).await,
+        Err(Refused::Delayed(RetryAfter(1)))
+    );
+    let owner = from("203.0.113.7");
+    let attempt = b.begin_attempt(&owner).await.unwrap();
+    a.abandon(&owner, attempt).await;
+    // Nine more addresses, five failures each: fifty, the account-wide
+    // threshold, so the account is delayed from everywhere.
+    for i in 0..9 {
+        let key = from(&format!("198.51.100.{i}"));
+        for _ in 0..5 {
+            let attempt = a.begin_attempt(&key).await.unwrap();
+            a.record_failure(&key, attempt).await;
+        }
+    }
+    assert_eq!(
+        b.begin_attempt(&owner).await,
+        Err(Refused::Delayed(RetryAfter(1)))
+    );
+    clock.advance(secs(1));
+    let attempt = b.begin_attempt(&owner).await.unwrap();
+    b.record_success(&owner, attempt).await;
+    let attempt = a.begin_attempt(&from("203.0.113.8")).await.unwrap();
+    a.abandon(&from("203.0.113.8"), attempt).await;
 }
 
 #[tokio::test]
@@ -297,12 +340,13 @@ async fn a_reservation_never_ended_lapses_in_redis_too() {
     let settings = LimitSettings {
         login_per_ip_per_minute: 0,
         failures_before_delay: 1,
+        account_wide_failures_before_delay: 0,
     };
     let (a, b) = (
         RedisLimiter::new(redis.clone(), settings, clock.clone()),
         RedisLimiter::new(redis.clone(), settings, clock.clone()),
     );
-    let _lost = a.begin_attempt("alice").await.unwrap();
+    let _lost = a.begin_attempt(&"alice".into()).await.unwrap();
     assert_eq!(check(&b, "alice").await, Err(Refused::Busy));
     clock.advance(secs(ATTEMPT_RESERVATION_SECS as i64 - 1));
     assert_eq!(check(&b, "alice").await, Err(Refused::Busy));

@@ -309,3 +309,27 @@ pub(crate) async fn list_users_prefix_matches_email_or_username_literally(store:
         .collect();
     assert_eq!(page, a_ids[2..4]);
 }
+
+pub(crate) async fn the_costs_of_stored_hashes_are_listed_once_each(store: &dyn UserStore) {
+    assert!(store.password_hash_costs().await.unwrap().is_empty());
+    let mut old = user("old@example.com", None);
+    old.password_hash = "$argon2id$v=19$m=4096,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo".to_owned();
+    store.insert_user(&old).await.unwrap();
+    store
+        .insert_user(&user("ann@example.com", None))
+        .await
+        .unwrap();
+    store
+        .insert_user(&user("bob@example.com", None))
+        .await
+        .unwrap();
+    let mut costs = store.password_hash_costs().await.unwrap();
+    costs.sort();
+    assert_eq!(
+        costs,
+        [
+            "$argon2id$v=19$m=19456,t=2,p=1",
+            "$argon2id$v=19$m=4096,t=1,p=1"
+        ]
+    );
+}
