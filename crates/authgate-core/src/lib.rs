@@ -32,8 +32,9 @@ pub use identity::{Email, MAX_PASSWORD_CHARS, Password, Username};
 pub use keyring::{Keyring, KeyringSettings, Ring, RotationAudit};
 pub use keys::KeyManager;
 pub use limits::{
-    ATTEMPT_RESERVATION_SECS, Attempt, LimitSettings, LocalLimiter, LoginLimiter,
-    MAX_ACCOUNT_DELAY_SECS, Refused, RetryAfter, address_bucket, attempts_allowed,
+    ATTEMPT_RESERVATION_SECS, Attempt, IPV6_PREFIX_TIERS, LimitSettings, LocalLimiter,
+    LoginLimiter, MAX_ACCOUNT_DELAY_SECS, Refused, RetryAfter, address_bucket, attempts_allowed,
+    wider_buckets,
 };
 pub use model::{AuditFilter, Client, RefreshToken, Session, StoredKey, User, UserQuery};
 pub use password::{Argon2Settings, PasswordHasher, PasswordPolicy, Verified};
