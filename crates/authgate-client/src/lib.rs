@@ -35,6 +35,7 @@ mod fake;
 mod guard;
 mod http;
 mod refresh;
+mod skew;
 mod store;
 mod transport;
 
