@@ -183,7 +183,8 @@ impl AuthService {
     /// The client-credentials grant: an access token whose `sub` and
     /// `client_id` are the client's id, with its roles and no session.
     /// `audience` is a configured short name (or its full value); `None` is
-    /// `default`.
+    /// `default`. `scope` is the granted scope (RFC 9068 §2.2.3), already
+    /// checked against what the client's roles grant; `None` for none asked.
     ///
     /// # Errors
     /// [`AuthError::InvalidInput`] naming `audience` for an unknown one;
@@ -192,6 +193,7 @@ impl AuthService {
         &self,
         client: &Client,
         audience: Option<&str>,
+        scope: Option<String>,
     ) -> Result<ClientToken, AuthError> {
         let aud = match audience {
             Some(value) if self.settings.audiences.values().any(|a| a == value) => value.to_owned(),
@@ -210,7 +212,7 @@ impl AuthService {
             sid: None,
             roles: client.roles.clone(),
             client_id: Some(client.id.clone()),
-            scope: None,
+            scope,
         };
         let ring = self.deps.keyring.ring();
         let access_token = authgate_jwt::sign(&ring.signing, Some("at+jwt"), &claims)
