@@ -60,6 +60,9 @@ impl Client {
             Ok(response) => {
                 let user = response.user.clone();
                 self.inner
+                    .server_offset
+                    .learn(&response.access_token, self.now());
+                self.inner
                     .store
                     .login(Tokens::from(&response), user.clone());
                 self.audit(AuditKind::LoginSucceeded, Some(user.email.clone()), None);

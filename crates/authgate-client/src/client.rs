@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use crate::audit::{AuditKind, AuditLog, AuditRecord};
 use crate::error::Error;
 use crate::flight::Flight;
+use crate::skew::ServerOffset;
 use crate::store::AuthStore;
 use crate::transport::{HttpRequest, HttpResponse, Method, Transport};
 use authgate_proto::clock::{Clock, SystemClock};
@@ -50,6 +51,8 @@ pub(crate) struct Inner {
     /// Unix seconds before which no proactive refresh is tried again, set
     /// when one failed for a reason that may pass.
     pub(crate) proactive_retry_at: AtomicI64,
+    /// The server's clock minus ours, learnt from each token received.
+    pub(crate) server_offset: Arc<ServerOffset>,
 }
 
 /// Builds a [`Client`]; every setting has a default.
@@ -107,6 +110,7 @@ impl ClientBuilder {
                 audit: self.audit,
                 flight: Mutex::new(None),
                 proactive_retry_at: AtomicI64::new(i64::MIN),
+                server_offset: Arc::default(),
             }),
         }
     }
@@ -142,6 +146,13 @@ impl Client {
     /// "Now" by the client's clock, in Unix seconds.
     pub fn now(&self) -> i64 {
         self.inner.clock.unix()
+    }
+
+    /// "Now" by the server's clock as far as the client knows it (the
+    /// local clock corrected by the `iat` of the tokens received), in Unix
+    /// seconds: what a token's `exp` is compared with.
+    pub fn server_now(&self) -> i64 {
+        self.inner.server_offset.server_time(self.now())
     }
 
     /// Sends a request without credentials.

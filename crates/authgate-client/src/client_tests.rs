@@ -13,6 +13,7 @@ use crate::fake::{ACCESS_TTL, FakeServer, FakeTransport, PASSWORD, REUSE_GRACE, 
 use crate::store::tests::user;
 use crate::store::{AuthChange, AuthStore, Tokens};
 use crate::transport::{HttpRequest, HttpResponse, Method, Transport};
+use authgate_proto::clock::{Clock, ManualClock};
 
 /// A fake server and a client logged in to it, sharing one clock.
 async fn logged_in() -> (Arc<FakeServer>, Client) {
@@ -593,4 +594,48 @@ fn requests_never_show_the_token_or_body_in_debug() {
     };
     let debug = format!("{request:?}");
     assert!(!debug.contains("secret"), "{debug}");
+}
+
+/// A fake server and a client logged in to it whose clock is `skew`
+/// seconds off the server's (negative: behind).
+async fn logged_in_with_skew(skew: i64) -> (Arc<FakeServer>, Arc<ManualClock>, Client) {
+    let server = FakeServer::new();
+    let local = Arc::new(ManualClock::at_unix(server.clock.unix() + skew));
+    let client = Client::builder(FakeTransport(Arc::clone(&server)))
+        .clock(local.clone())
+        .build();
+    client.login("alice@example.com", PASSWORD).await.unwrap();
+    (server, local, client)
+}
+
+#[tokio::test]
+async fn a_client_clock_minutes_behind_still_refreshes_ahead_of_the_servers_expiry() {
+    let (server, local, client) = logged_in_with_skew(-600).await;
+    // 59 s before expiry by the server's clock: 659 s by the local one.
+    server
+        .clock
+        .advance(time::Duration::seconds(ACCESS_TTL - 59));
+    local.advance(time::Duration::seconds(ACCESS_TTL - 59));
+    client.me().await.unwrap();
+    assert_eq!(
+        server.calls("/auth/refresh"),
+        1,
+        "refreshed by the server's time"
+    );
+    assert_eq!(client.server_now(), server.clock.unix());
+}
+
+#[tokio::test]
+async fn a_client_clock_minutes_ahead_does_not_take_a_fresh_token_for_expired() {
+    let (server, local, client) = logged_in_with_skew(1_200).await;
+    // By the local clock the new token expired 300 s ago.
+    let token = client.access_token().await.unwrap();
+    assert!(crate::is_expired(&token, local.unix()));
+    client.me().await.unwrap();
+    server
+        .clock
+        .advance(time::Duration::seconds(ACCESS_TTL - 61));
+    local.advance(time::Duration::seconds(ACCESS_TTL - 61));
+    client.me().await.unwrap();
+    assert_eq!(server.calls("/auth/refresh"), 0, "no refresh needed yet");
 }

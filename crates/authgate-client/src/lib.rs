@@ -37,6 +37,7 @@ mod flight;
 mod guard;
 mod http;
 mod refresh;
+mod skew;
 mod store;
 mod transport;
 

@@ -12,6 +12,7 @@ use crate::audit::{AuditKind, AuditLog, AuditRecord};
 use crate::client::{Client, Inner, json_body, lock, parse};
 use crate::error::Error;
 use crate::flight::Flight;
+use crate::skew::ServerOffset;
 use crate::store::{AuthStore, Tokens};
 use crate::transport::{HttpRequest, Method, Transport};
 use authgate_proto::clock::Clock;
@@ -54,7 +55,8 @@ impl Client {
     pub(crate) async fn session_token(&self) -> Result<(u64, String), Error> {
         let session = self.inner.store.session().ok_or(Error::NotAuthenticated)?;
         let (epoch, token) = (session.epoch, session.tokens.access);
-        let now = self.now();
+        // `exp` is the server's time: judged by it, not by the local clock.
+        let now = self.server_now();
         let left = match authgate_jwt::expires_in(&token, now) {
             Ok(Some(left)) => left,
             Ok(None) => return Ok((epoch, token)),
@@ -75,7 +77,7 @@ impl Client {
                 tracing::debug!(target: "authgate_client", error = %e, "proactive refresh failed; the current token still works");
                 // From when the attempt ended (it may have taken two 5 s
                 // timeouts), and never earlier than another waiter set it.
-                let next = self.now().saturating_add(PROACTIVE_RETRY_SECS);
+                let next = self.server_now().saturating_add(PROACTIVE_RETRY_SECS);
                 retry_at.fetch_max(next, Ordering::Relaxed);
                 Ok((epoch, token))
             }
@@ -127,6 +129,7 @@ impl Client {
                         store: store.clone(),
                         clock: Arc::clone(&self.inner.clock),
                         audit: self.inner.audit.clone(),
+                        server_offset: Arc::clone(&self.inner.server_offset),
                     };
                     let user = session.user.map(|u| u.email);
                     let future = async move {
@@ -165,6 +168,8 @@ struct Refresher {
     clock: Arc<dyn Clock>,
     /// Receives the audit record.
     audit: AuditLog,
+    /// Learns the server's clock from the new access token.
+    server_offset: Arc<ServerOffset>,
 }
 
 impl Refresher {
@@ -202,6 +207,7 @@ impl Refresher {
             Ok(response) => {
                 let tokens = Tokens::from(response);
                 let access = tokens.access.clone();
+                self.server_offset.learn(&access, self.clock.unix());
                 if !self.store.set_token_in(epoch, tokens) {
                     // Logged out (or in as someone else) meanwhile.
                     return Err(Error::NotAuthenticated);

@@ -383,6 +383,11 @@ pub(crate) fn detail(event: &mut AuditEvent, key: &str, value: impl Into<Value>)
 /// database write; recording every one would let a flood of refused
 /// attempts turn into a flood of writes (and an audit table that grows
 /// without bound). The metrics still count every refusal.
+///
+/// Nothing left out goes unreported: a key whose minute has ended is
+/// forgotten (swept, at most once a second) with its count of refusals
+/// left out, and so is the overflow key's; those counts add up in
+/// [`RefusalThrottle::take_unreported`] until a summary record reports them.
 #[derive(Debug, Default)]
 pub(crate) struct RefusalThrottle {
     seen: std::sync::Mutex<Refusals>,
@@ -395,8 +400,20 @@ struct Refusals {
     /// The same for every key that found the map full: a flood from more
     /// addresses or accounts than are tracked still gets one record a minute.
     overflow: Option<(i64, u64)>,
-    /// When full keys were last swept for ended minutes (at most once a second).
+    /// When keys were last swept for ended minutes (at most once a second).
     swept_ms: i64,
+    /// Refusals left out under keys since swept, not yet reported.
+    unreported: Unreported,
+}
+
+/// Refusals left out under keys that were forgotten before another refusal
+/// of theirs could report them: for one summary record.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Unreported {
+    /// How many keys (the overflow key counts as one).
+    pub(crate) keys: u64,
+    /// How many refusals were left out under them.
+    pub(crate) suppressed: u64,
 }
 
 /// How long one refusal per key stands for the others (ms).
@@ -417,22 +434,48 @@ fn admit_in(slot: &mut (i64, u64), now_ms: i64) -> Option<u64> {
     Some(left_out)
 }
 
+impl Refusals {
+    /// Forgets the keys (and the overflow key) whose minute has ended, at
+    /// most once a second, keeping what they left out for the summary.
+    fn sweep(&mut self, now_ms: i64) {
+        if now_ms.saturating_sub(self.swept_ms) < 1_000 {
+            return;
+        }
+        self.swept_ms = now_ms;
+        let ended = |start: i64| now_ms.saturating_sub(start) >= REFUSAL_WINDOW_MS;
+        let unreported = &mut self.unreported;
+        let mut forget = |left_out: u64| {
+            if left_out > 0 {
+                unreported.keys += 1;
+                unreported.suppressed += left_out;
+            }
+        };
+        self.keys.retain(|_, &mut (start, left_out)| {
+            let keep = !ended(start);
+            if !keep {
+                forget(left_out);
+            }
+            keep
+        });
+        if let Some((start, left_out)) = self.overflow
+            && ended(start)
+        {
+            forget(left_out);
+            self.overflow = None;
+        }
+    }
+}
+
 impl RefusalThrottle {
     /// `Some(refusals left out since the last record)` when the refusal for
     /// `key` at `now_ms` is to be recorded, `None` when it is left out.
     pub(crate) fn admit(&self, key: &str, now_ms: i64) -> Option<u64> {
-        let mut seen = self
-            .seen
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut seen = self.lock();
         let seen = &mut *seen;
-        if let Some(slot) = seen.keys.get_mut(key) {
-            return admit_in(slot, now_ms);
-        }
-        if seen.keys.len() >= MAX_REFUSAL_KEYS && now_ms - seen.swept_ms >= 1_000 {
-            seen.swept_ms = now_ms;
-            seen.keys
-                .retain(|_, (start, _)| now_ms.saturating_sub(*start) < REFUSAL_WINDOW_MS);
+        let known = seen.keys.get_mut(key).map(|slot| admit_in(slot, now_ms));
+        seen.sweep(now_ms);
+        if let Some(admitted) = known {
+            return admitted;
         }
         if seen.keys.len() >= MAX_REFUSAL_KEYS {
             let slot = seen.overflow.get_or_insert((i64::MIN, 0));
@@ -440,6 +483,19 @@ impl RefusalThrottle {
         }
         seen.keys.insert(key.to_owned(), (now_ms, 0));
         Some(0)
+    }
+
+    /// What was left out under keys forgotten since the last call, if
+    /// anything: the caller records it in one summary record.
+    pub(crate) fn take_unreported(&self) -> Option<Unreported> {
+        let taken = std::mem::take(&mut self.lock().unreported);
+        (taken.suppressed > 0).then_some(taken)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Refusals> {
+        self.seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -625,5 +681,53 @@ mod tests {
         // A minute on, the old keys make room again.
         assert_eq!(throttle.admit("one more", REFUSAL_WINDOW_MS), Some(0));
         assert_eq!(throttle.admit("one more", REFUSAL_WINDOW_MS + 1), None);
+    }
+
+    #[test]
+    fn a_swept_key_keeps_its_suppressed_count_for_the_summary() {
+        let throttle = RefusalThrottle::default();
+        assert_eq!(throttle.admit("address:203.0.113.1", 0), Some(0));
+        for at in [1, 2, 3] {
+            assert_eq!(throttle.admit("address:203.0.113.1", at), None);
+        }
+        assert_eq!(throttle.take_unreported(), None, "its minute has not ended");
+        // That address never comes back; another refusal a minute later
+        // sweeps it, and its three left out are not lost.
+        assert_eq!(throttle.admit("account:alice", 70_000), Some(0));
+        assert_eq!(
+            throttle.take_unreported(),
+            Some(Unreported {
+                keys: 1,
+                suppressed: 3
+            })
+        );
+        assert_eq!(throttle.take_unreported(), None, "reported once");
+    }
+
+    #[test]
+    fn every_refusal_left_out_is_reported_even_past_the_overflow() {
+        let throttle = RefusalThrottle::default();
+        let (mut left_out, mut reported) = (0u64, 0u64);
+        let mut refuse = |key: String, at: i64| {
+            match throttle.admit(&key, at) {
+                Some(n) => reported += n,
+                None => left_out += 1,
+            }
+            if let Some(u) = throttle.take_unreported() {
+                reported += u.suppressed;
+            }
+        };
+        // More keys than are tracked, each refused three times in its
+        // minute, then never again; the overflow key collects the rest.
+        for round in 0..3 {
+            for i in 0..MAX_REFUSAL_KEYS + 500 {
+                refuse(format!("k{i}"), 1_000 + round);
+            }
+        }
+        // Later refusals of other keys sweep the ended minutes.
+        refuse("late".to_owned(), 200_000);
+        refuse("later".to_owned(), 300_000);
+        assert!(left_out > 0);
+        assert_eq!(reported, left_out, "each refusal left out is reported");
     }
 }

@@ -34,8 +34,9 @@ pub use identity::{Email, LoginName, MAX_PASSWORD_CHARS, Password, Username};
 pub use keyring::{Keyring, KeyringSettings, Ring, RotationAudit};
 pub use keys::KeyManager;
 pub use limits::{
-    ATTEMPT_RESERVATION_SECS, AccountKey, Attempt, LimitSettings, LocalLimiter, LoginLimiter,
-    MAX_ACCOUNT_DELAY_SECS, Refused, RetryAfter, address_bucket, attempts_allowed,
+    ATTEMPT_RESERVATION_SECS, AccountKey, Attempt, IPV6_PREFIX_TIERS, LimitSettings, LocalLimiter,
+    LoginLimiter, MAX_ACCOUNT_DELAY_SECS, Refused, RetryAfter, address_bucket, attempts_allowed,
+    wider_buckets,
 };
 pub use model::{AuditFilter, RefreshToken, ServiceClient, Session, StoredKey, User, UserQuery};
 pub use password::{

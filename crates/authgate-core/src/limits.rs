@@ -199,6 +199,33 @@ impl From<&str> for AccountKey {
     }
 }
 
+/// The wider IPv6 prefixes an attempt also counts against, each with its
+/// limit as a multiple of the per-address one: a /56 gets 4×, a /48 16×.
+/// A /64 is one subscriber, but a provider hands out /56s and /48s, so one
+/// holder of a /48 (65,536 /64s) would otherwise get 65,536 quotas; the
+/// multiples leave room for a few busy neighbours behind the same prefix.
+pub const IPV6_PREFIX_TIERS: [(u8, u32); 2] = [(56, 4), (48, 16)];
+
+/// The wider buckets an attempt from `ip` also counts against, with the
+/// multiple of the per-address limit each gets ([`IPV6_PREFIX_TIERS`]):
+/// the /56 and /48 of an IPv6 address, none for IPv4 (or IPv4-mapped).
+pub fn wider_buckets(ip: IpAddr) -> Vec<(IpAddr, u8, u32)> {
+    let IpAddr::V6(v6) = ip else {
+        return Vec::new();
+    };
+    if v6.to_ipv4_mapped().is_some() {
+        return Vec::new();
+    }
+    IPV6_PREFIX_TIERS
+        .iter()
+        .map(|&(prefix, times)| {
+            let mask = !((1u128 << (128 - u32::from(prefix))) - 1);
+            let net = std::net::Ipv6Addr::from_bits(v6.to_bits() & mask);
+            (IpAddr::V6(net), prefix, times)
+        })
+        .collect()
+}
+
 /// How many attempts on an account may be in flight at once after
 /// `failures` consecutive failures: as many as remain before the delay
 /// starts, and one once it has.
@@ -296,6 +323,9 @@ impl AccountState {
 pub struct LocalLimiter {
     /// `None` when the per-address limit is off.
     per_ip: Option<IpLimiter>,
+    /// One limiter per [`IPV6_PREFIX_TIERS`] entry (same order), keyed by
+    /// the prefix; empty when the per-address limit is off.
+    per_prefix: Vec<IpLimiter>,
     /// Account key → failures.
     accounts: Mutex<HashMap<String, AccountState>>,
     /// Unix milliseconds of the last sweep of a full map: at most one a
@@ -319,11 +349,22 @@ impl fmt::Debug for LocalLimiter {
 impl LocalLimiter {
     /// A limiter with `settings` on `clock`.
     pub fn new(settings: LimitSettings, clock: Arc<dyn Clock>) -> Self {
-        let per_ip = NonZeroU32::new(settings.login_per_ip_per_minute).map(|n| {
+        let limit = settings.login_per_ip_per_minute;
+        let keyed = |n: NonZeroU32| {
             RateLimiter::dashmap_with_clock(Quota::per_minute(n), ClockAdapter(clock.clone()))
-        });
+        };
+        let per_ip = NonZeroU32::new(limit).map(keyed);
+        let per_prefix = match NonZeroU32::new(limit) {
+            Some(_) => IPV6_PREFIX_TIERS
+                .iter()
+                .filter_map(|&(_, times)| NonZeroU32::new(limit.saturating_mul(times)))
+                .map(keyed)
+                .collect(),
+            None => Vec::new(),
+        };
         Self {
             per_ip,
+            per_prefix,
             accounts: Mutex::new(HashMap::new()),
             swept_ms: AtomicI64::new(i64::MIN),
             settings,
@@ -384,6 +425,16 @@ fn delay_ms(failures: u32, threshold: u32) -> i64 {
     (secs * 1000) as i64
 }
 
+impl LocalLimiter {
+    /// Counts one attempt of `key` on `limiter`, or says how long to wait.
+    fn check(&self, limiter: &IpLimiter, key: IpAddr) -> Result<(), RetryAfter> {
+        limiter.check_key(&key).map_err(|not_until| {
+            let wait = not_until.wait_time_from(ClockAdapter(self.clock.clone()).now());
+            RetryAfter(wait.as_millis().div_ceil(1000).max(1) as u64)
+        })
+    }
+}
+
 /// Whole seconds until `until_ms`, at least 1.
 fn retry_after(until_ms: i64, now_ms: i64) -> RetryAfter {
     let ms = (until_ms - now_ms).max(1) as u64;
@@ -396,10 +447,13 @@ impl LoginLimiter for LocalLimiter {
         let Some(limiter) = &self.per_ip else {
             return Ok(());
         };
-        limiter.check_key(&ip).map_err(|not_until| {
-            let wait = not_until.wait_time_from(ClockAdapter(self.clock.clone()).now());
-            RetryAfter(wait.as_millis().div_ceil(1000).max(1) as u64)
-        })
+        // The narrowest first: an attempt its own address may not make
+        // costs its wider prefixes nothing.
+        self.check(limiter, ip)?;
+        for (tier, (wider, _, _)) in self.per_prefix.iter().zip(wider_buckets(ip)) {
+            self.check(tier, wider)?;
+        }
+        Ok(())
     }
 
     async fn begin_attempt(&self, key: &AccountKey) -> Result<Attempt, Refused> {
@@ -859,5 +913,68 @@ mod tests {
         for _ in 0..30 {
             assert_eq!(l.attempt_from(ip).await, Ok(()));
         }
+    }
+
+    #[tokio::test]
+    async fn a_56_and_a_48_share_four_and_sixteen_times_the_per_address_quota() {
+        let (clock, l) = limiter(2, 5);
+        let in_56 = |n: u16| -> IpAddr { format!("2001:db8:1:{n:x}::1").parse().unwrap() };
+        // Four /64s of one /56 take 2 each: the /56's 8 are used up.
+        for n in 0..4 {
+            for _ in 0..2 {
+                assert_eq!(l.attempt_from(in_56(n)).await, Ok(()), "/64 #{n}");
+            }
+        }
+        assert!(
+            l.attempt_from(in_56(4)).await.is_err(),
+            "a fifth /64 of the same /56 finds the /56 quota used up"
+        );
+        // Another /56 of the same /48 still has its own; the /48's 32 run out
+        // after four /56s.
+        for n56 in 1..4u16 {
+            for n in 0..4u16 {
+                let ip: IpAddr = format!("2001:db8:1:{:x}::1", (n56 << 8) | n)
+                    .parse()
+                    .unwrap();
+                for _ in 0..2 {
+                    assert_eq!(l.attempt_from(ip).await, Ok(()), "/56 #{n56} /64 #{n}");
+                }
+            }
+        }
+        let fifth_56: IpAddr = "2001:db8:1:400::1".parse().unwrap();
+        assert!(
+            l.attempt_from(fifth_56).await.is_err(),
+            "a fifth /56 of the same /48 finds the /48 quota used up"
+        );
+        let other_48: IpAddr = "2001:db8:2::1".parse().unwrap();
+        assert_eq!(
+            l.attempt_from(other_48).await,
+            Ok(()),
+            "other /48s are separate"
+        );
+        let v4: IpAddr = "203.0.113.9".parse().unwrap();
+        assert_eq!(l.attempt_from(v4).await, Ok(()), "IPv4 has no wider tier");
+        clock.advance(secs(60));
+        assert_eq!(
+            l.attempt_from(fifth_56).await,
+            Ok(()),
+            "a minute refills them"
+        );
+    }
+
+    #[test]
+    fn wider_buckets_are_the_56_and_48_of_ipv6_only() {
+        let wider = |s: &str| -> Vec<String> {
+            wider_buckets(s.parse().unwrap())
+                .into_iter()
+                .map(|(ip, prefix, times)| format!("{ip}/{prefix}x{times}"))
+                .collect()
+        };
+        assert_eq!(
+            wider("2001:db8:aaaa:bbcc::1"),
+            ["2001:db8:aaaa:bb00::/56x4", "2001:db8:aaaa::/48x16"]
+        );
+        assert!(wider("203.0.113.7").is_empty());
+        assert!(wider("::ffff:203.0.113.7").is_empty());
     }
 }

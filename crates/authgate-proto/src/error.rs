@@ -57,6 +57,9 @@ pub enum ErrorCode {
     /// 400: `/oauth/token` got a `grant_type` it does not support
     /// (RFC 6749 §5.2).
     UnsupportedGrantType,
+    /// 400: `/oauth/token` got a `scope` that is malformed or more than the
+    /// client's roles grant (RFC 6749 §5.2).
+    InvalidScope,
     /// 403: authenticated, but lacking the role or permission.
     InsufficientScope,
     /// 403: the password was right, but the account is disabled.
@@ -81,7 +84,7 @@ impl ErrorCode {
     /// The HTTP status code that goes with this error, per API.md's table.
     pub const fn http_status(self) -> u16 {
         match self {
-            Self::InvalidRequest | Self::UnsupportedGrantType => 400,
+            Self::InvalidRequest | Self::UnsupportedGrantType | Self::InvalidScope => 400,
             Self::InvalidCredentials
             | Self::InvalidToken
             | Self::InvalidGrant
@@ -107,6 +110,7 @@ impl ErrorCode {
             Self::InvalidGrant => "invalid_grant",
             Self::InvalidClient => "invalid_client",
             Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidScope => "invalid_scope",
             Self::InsufficientScope => "insufficient_scope",
             Self::AccountDisabled => "account_disabled",
             Self::NotFound => "not_found",
@@ -131,13 +135,14 @@ mod tests {
     use super::*;
     use serde_json::{Value, json};
 
-    const ALL: [ErrorCode; 15] = [
+    const ALL: [ErrorCode; 16] = [
         ErrorCode::InvalidRequest,
         ErrorCode::InvalidCredentials,
         ErrorCode::InvalidToken,
         ErrorCode::InvalidGrant,
         ErrorCode::InvalidClient,
         ErrorCode::UnsupportedGrantType,
+        ErrorCode::InvalidScope,
         ErrorCode::InsufficientScope,
         ErrorCode::AccountDisabled,
         ErrorCode::NotFound,
@@ -182,6 +187,7 @@ mod tests {
             ("invalid_grant", 401),
             ("invalid_client", 401),
             ("unsupported_grant_type", 400),
+            ("invalid_scope", 400),
             ("insufficient_scope", 403),
             ("account_disabled", 403),
             ("not_found", 404),

@@ -298,7 +298,17 @@ impl AuthService {
     fn audit_refusal(&self, key: &str, user_id: Option<Uuid>, reason: &str, origin: &Origin) {
         let now = self.deps.clock.now();
         let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
-        let Some(left_out) = self.refusals.admit(key, now_ms) else {
+        let admitted = self.refusals.admit(key, now_ms);
+        if let Some(unreported) = self.refusals.take_unreported() {
+            // Left out under addresses or accounts forgotten since: one
+            // summary, without the origin of this refusal, which is not theirs.
+            let mut e = event(AuditKind::LOGIN_RATE_LIMITED, now, &Origin::default());
+            detail(&mut e, "reason", "summary");
+            detail(&mut e, "suppressed", unreported.suppressed);
+            detail(&mut e, "keys", unreported.keys);
+            self.deps.audit.record(e);
+        }
+        let Some(left_out) = admitted else {
             return;
         };
         let mut e = event(AuditKind::LOGIN_RATE_LIMITED, now, origin);

@@ -188,7 +188,8 @@ impl AuthService {
     /// The client-credentials grant: an access token whose `sub` and
     /// `client_id` are the client's id, with its roles and no session.
     /// `audience` is a configured short name (or its full value); `None` is
-    /// `default`.
+    /// `default`. `scope` is the granted scope (RFC 9068 §2.2.3), already
+    /// checked against what the client's roles grant; `None` for none asked.
     ///
     /// # Errors
     /// [`AuthError::InvalidInput`] naming `audience` for an unknown one;
@@ -197,6 +198,7 @@ impl AuthService {
         &self,
         client: &ServiceClient,
         audience: Option<&str>,
+        scope: Option<String>,
     ) -> Result<ServiceClientToken, AuthError> {
         let aud = match audience {
             Some(value) if self.settings.audiences.values().any(|a| a == value) => value.to_owned(),
@@ -215,7 +217,7 @@ impl AuthService {
             sid: None,
             roles: client.roles.clone(),
             client_id: Some(client.id.clone()),
-            scope: None,
+            scope,
         };
         let ring = self.deps.keyring.ring();
         let access_token = authgate_jwt::sign(&ring.signing, Some("at+jwt"), &claims)

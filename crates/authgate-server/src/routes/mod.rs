@@ -9,4 +9,5 @@ pub(crate) mod health;
 pub(crate) mod me;
 pub(crate) mod oauth;
 mod reply;
+pub(crate) mod scope;
 pub(crate) mod sessions;

@@ -75,7 +75,11 @@ pub(crate) async fn token(
                 return Err(ApiError::invalid_client());
             };
             let client = state.auth.authenticate_client(&id, &secret).await?;
-            let issued = state.auth.client_token(&client, body.audience.as_deref())?;
+            let scope =
+                super::scope::granted(&state.permissions, &client.roles, body.scope.as_deref())?;
+            let issued = state
+                .auth
+                .client_token(&client, body.audience.as_deref(), scope)?;
             tracing::info!(client_id = %client.id, "client token issued");
             Ok(token_response(issued.access_token, issued.expires_in, None))
         }

@@ -544,3 +544,52 @@ async fn introspections_are_audited_without_the_token() {
     assert!(!text.contains(&alice.access));
     assert!(!text.contains(&client.secret));
 }
+
+#[tokio::test]
+async fn a_client_gets_a_scope_its_roles_grant_in_the_token_and_introspection() {
+    let app = spawn_app_with(|s| {
+        s.roles.insert(
+            "reader".into(),
+            vec!["users:read".into(), "audit:read".into()],
+        );
+    })
+    .await;
+    let client = app.new_client(&["reader"]).await;
+    let ask = |scope: &'static str| {
+        let (app, client) = (&app, &client);
+        async move {
+            app.post_form(
+                "/oauth/token",
+                &[("grant_type", "client_credentials"), ("scope", scope)],
+                Some(client),
+            )
+            .await
+        }
+    };
+    let body: Value = expect_json(ask("users:read").await, StatusCode::OK).await;
+    let token = body["access_token"].as_str().unwrap();
+    let claims = authgate_jwt::decode_unverified::<Value>(token)
+        .unwrap()
+        .claims;
+    assert_eq!(claims["scope"], "users:read");
+    let seen = introspect(&app, &client, token).await;
+    assert_eq!(seen["active"], true);
+    assert_eq!(seen["scope"], "users:read");
+
+    for bad in [
+        "users:write",
+        "users:read users:write",
+        "",
+        "users:read  audit:read",
+    ] {
+        let response = ask(bad).await;
+        assert_error(response, StatusCode::BAD_REQUEST, "invalid_scope").await;
+    }
+
+    // Without a scope, the default: all the roles grant, no `scope` claim.
+    let token = app.client_token(&client).await;
+    let claims = authgate_jwt::decode_unverified::<Value>(&token)
+        .unwrap()
+        .claims;
+    assert!(claims.get("scope").is_none());
+}

@@ -7,7 +7,9 @@
 //!   emission interval (a minute ÷ the limit) per attempt in one Lua script
 //!   (atomic across instances). A burst of the whole limit is allowed, then
 //!   one attempt per interval; unlike a fixed window, timing attempts around
-//!   a minute boundary gains nothing.
+//!   a minute boundary gains nothing. An IPv6 attempt also counts against
+//!   its /56 and /48 (`<prefix>login:ip:<net>/<len>`), each with its
+//!   multiple of the limit ([`IPV6_PREFIX_TIERS`](authgate_core::IPV6_PREFIX_TIERS)).
 //! - Per account, two counters ([`AccountKey::counters`]): the account from
 //!   one client address and the account from everywhere, each
 //!   `<prefix>login:account:<sha256 of the counter's name>`, a hash of consecutive
@@ -33,7 +35,7 @@ use ::redis::aio::ConnectionManager;
 use async_trait::async_trait;
 use authgate_core::{
     ATTEMPT_RESERVATION_SECS, AccountKey, Attempt, Clock, LimitSettings, LocalLimiter,
-    LoginLimiter, MAX_ACCOUNT_DELAY_SECS, Refused, RetryAfter,
+    LoginLimiter, MAX_ACCOUNT_DELAY_SECS, Refused, RetryAfter, wider_buckets,
 };
 
 use super::link::RedisStore;
@@ -217,6 +219,28 @@ impl RedisLimiter {
     }
 }
 
+impl RedisLimiter {
+    /// Counts one attempt against `limit` a minute under the key `name`
+    /// ([`COUNT_ATTEMPT`]): `Some(0)` allowed, `Some(ms)` to wait, `None`
+    /// when Redis did not answer.
+    async fn count_attempt(&self, name: &str, limit: u32, now: i64) -> Option<i64> {
+        let interval = WINDOW_MS / f64::from(limit);
+        let key = self.redis.key(name);
+        let script = &self.count_attempt;
+        self.redis
+            .run(FALLBACK, |mut conn: ConnectionManager| async move {
+                script
+                    .key(key)
+                    .arg(now)
+                    .arg(interval)
+                    .arg(WINDOW_MS)
+                    .invoke_async::<i64>(&mut conn)
+                    .await
+            })
+            .await
+    }
+}
+
 /// Whole seconds until `until_ms`, at least 1.
 fn retry_after(until_ms: i64, now_ms: i64) -> RetryAfter {
     let ms = (until_ms - now_ms).max(1) as u64;
@@ -231,26 +255,24 @@ impl LoginLimiter for RedisLimiter {
             return Ok(());
         }
         let now = self.now_ms();
-        let interval = WINDOW_MS / f64::from(limit);
-        let key = self.redis.key(&format!("login:ip:{ip}"));
-        let script = &self.count_attempt;
-        let waited = self
-            .redis
-            .run(FALLBACK, |mut conn: ConnectionManager| async move {
-                script
-                    .key(key)
-                    .arg(now)
-                    .arg(interval)
-                    .arg(WINDOW_MS)
-                    .invoke_async::<i64>(&mut conn)
-                    .await
-            })
-            .await;
-        match waited {
-            Some(wait_ms) if wait_ms > 0 => Err(retry_after(now + wait_ms, now)),
-            Some(_) => Ok(()),
-            None => self.local.attempt_from(ip).await,
+        // The address (its /64) first, then its wider prefixes with their
+        // multiples of the limit: an attempt refused narrower costs the
+        // wider ones nothing.
+        let mut buckets = vec![(format!("login:ip:{ip}"), limit)];
+        for (net, prefix, times) in wider_buckets(ip) {
+            buckets.push((
+                format!("login:ip:{net}/{prefix}"),
+                limit.saturating_mul(times),
+            ));
         }
+        for (name, limit) in buckets {
+            match self.count_attempt(&name, limit, now).await {
+                Some(wait_ms) if wait_ms > 0 => return Err(retry_after(now + wait_ms, now)),
+                Some(_) => {}
+                None => return self.local.attempt_from(ip).await,
+            }
+        }
+        Ok(())
     }
 
     async fn begin_attempt(&self, key: &AccountKey) -> Result<Attempt, Refused> {

@@ -167,6 +167,51 @@ async fn instances_share_the_per_address_limit() {
 
 #[tokio::test]
 #[ignore = "needs Redis: set AUTHGATE_TEST_REDIS_URL (scripts/test does)"]
+async fn instances_share_the_56_and_48_tiers_at_four_and_sixteen_times_the_limit() {
+    let url = redis_url("instances_share_the_56_and_48_tiers");
+    let prefix = redis_prefix();
+    let (a, b) = (
+        RedisStore::open(&url, &prefix).unwrap(),
+        RedisStore::open(&url, &prefix).unwrap(),
+    );
+    let clock = clock();
+    let (la, lb) = (limiter(&a, &clock, 2), limiter(&b, &clock, 2));
+    // Sixteen /64s over four /56s of one /48, two attempts each, split
+    // over both instances: the /48's 32 and each /56's 8.
+    for n56 in 0..4u16 {
+        for n in 0..4u16 {
+            let ip: IpAddr = format!("2001:db8:7:{:x}::1", (n56 << 8) | n)
+                .parse()
+                .unwrap();
+            assert_eq!(la.attempt_from(ip).await, Ok(()), "/56 #{n56} /64 #{n}");
+            assert_eq!(lb.attempt_from(ip).await, Ok(()), "/56 #{n56} /64 #{n}");
+        }
+        let fifth_64: IpAddr = format!("2001:db8:7:{:x}::1", (n56 << 8) | 4)
+            .parse()
+            .unwrap();
+        assert!(
+            la.attempt_from(fifth_64).await.is_err(),
+            "a fifth /64 of /56 #{n56} finds the /56 quota used up"
+        );
+    }
+    let fifth_56: IpAddr = "2001:db8:7:400::1".parse().unwrap();
+    assert!(
+        lb.attempt_from(fifth_56).await.is_err(),
+        "a fifth /56 finds the /48 quota used up"
+    );
+    let other_48: IpAddr = "2001:db8:8::1".parse().unwrap();
+    assert_eq!(la.attempt_from(other_48).await, Ok(()));
+    assert!(!a.is_degraded() && !b.is_degraded(), "counted in Redis");
+    clock.advance(secs(60));
+    assert_eq!(
+        la.attempt_from(fifth_56).await,
+        Ok(()),
+        "a minute refills them"
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs Redis: set AUTHGATE_TEST_REDIS_URL (scripts/test does)"]
 async fn the_per_address_limit_refills_evenly_and_a_minute_boundary_gains_nothing() {
     let url = redis_url("the_per_address_limit_refills_evenly");
     let redis = RedisStore::open(&url, &redis_prefix()).unwrap();
