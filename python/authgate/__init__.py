@@ -1,8 +1,9 @@
 """authgate for Python: strict, fast JWT on authgate's Rust crates.
 
 ``authgate.jwt`` signs and verifies tokens; ``authgate.tokens.TokenManager``
-signs an application's own tokens with rotating keys; every error is in
-``authgate.errors``.
+signs an application's own tokens with rotating keys; ``authgate.guard.Guard``
+verifies the tokens of an authgate server (``authgate.asgi`` for ASGI apps);
+every error is in ``authgate.errors``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Optional, Union, final
 
@@ -10,6 +10,7 @@ __all__ = [
     "SigningKey",
     "VerifyingKey",
     "KeySet",
+    "GuardCore",
     "decode",
     "encode",
     "decode_jwt",
@@ -107,3 +108,31 @@ def get_unverified_header(token: _Material) -> dict[str, str]: ...
 def is_jwt_expired(token: _Material, now: Optional[_Time] = None) -> bool: ...
 def seal(master_key: bytes, plaintext: bytes, aad: bytes) -> bytes: ...
 def unseal(master_key: bytes, sealed: bytes, aad: bytes) -> bytes: ...
+
+@final
+class GuardCore:
+    """authgate-guard's Guard; ``authgate.guard.Guard`` is its Python face."""
+
+    def __new__(
+        cls,
+        issuer: str,
+        audiences: list[str],
+        *,
+        jwks_url: Optional[str] = None,
+        keys: Optional[KeySet] = None,
+        introspection: Optional[tuple[str, str, str]] = None,
+        public: list[tuple[str, str]] = ...,
+        permissions: list[tuple[str, list[str]]] = ...,
+        leeway: int = 60,
+        max_staleness: Optional[float] = None,
+        unknown_kid_interval: Optional[float] = None,
+        clock: Optional[Callable[[], float]] = None,
+        allow_http: bool = False,
+    ) -> GuardCore: ...
+    def should_skip_authentication(self, method: str, path: str) -> bool: ...
+    def authenticate_request(self, method: str, path: str, authorization: Optional[str]) -> Optional[str]: ...
+    def verify_token(self, token: str) -> str: ...
+    def introspect_token(self, token: str) -> tuple[Optional[str], str]: ...
+    def allows(self, roles: list[str], permission: str) -> bool: ...
+    def check_scope(self, roles: list[str], required_roles: list[str], required_permissions: list[str]) -> None: ...
+    def jwks_status(self) -> Optional[tuple[list[str], int, int, int, int]]: ...

@@ -17,10 +17,25 @@ metrics and logs. Messages never contain token content or key material.
     │   └── InvalidClaimError         wrong_issuer, wrong_audience, wrong_type, missing_claim
     ├── InvalidKeyError               invalid_key, key_usage
     ├── SigningError                  serialize, crypto
-    └── KeyStoreError                 key_store (TokenManager's key store)
+    ├── KeyStoreError                 key_store (TokenManager's key store)
+    ├── InsufficientScopeError        insufficient_scope (the guard: a role or permission missing; 403)
+    ├── AuthServiceUnavailable        unavailable, stale_keys (the guard: no usable keys or server; 503)
+    └── GuardConfigError              invalid_config (the guard's settings are unusable)
+
+The guard's refusals also say what to answer (set by ``python/src/errors.rs``
+from authgate-guard's ``GuardError``): ``status`` (401, 403, 503),
+``error_code`` (``invalid_token``, ...), ``description`` and
+``www_authenticate`` (the server's header value, or ``None``). The guard
+adds two ``InvalidTokenError`` classes: ``MissingCredentialsError``
+(missing_credentials, unsupported_scheme) and ``InactiveTokenError``
+(inactive: revoked or logged out, said by introspection); a malformed
+``Authorization`` header is a ``MalformedTokenError`` (malformed_header,
+header_too_large).
 """
 
 from __future__ import annotations
+
+from typing import Optional
 
 __all__ = [
     "AuthgateError",
@@ -34,6 +49,11 @@ __all__ = [
     "InvalidKeyError",
     "SigningError",
     "KeyStoreError",
+    "MissingCredentialsError",
+    "InactiveTokenError",
+    "InsufficientScopeError",
+    "AuthServiceUnavailable",
+    "GuardConfigError",
 ]
 
 
@@ -41,6 +61,14 @@ class AuthgateError(Exception):
     """Base of every authgate error; ``reason`` is a short stable label."""
 
     reason: str
+    status: int = 401
+    """The HTTP status a server answers (set on guard refusals)."""
+    error_code: str = "invalid_token"
+    """The API error code (set on guard refusals)."""
+    description: str = "The access token is missing, invalid, expired or revoked."
+    """The ``error_description`` to send (set on guard refusals)."""
+    www_authenticate: Optional[str] = None
+    """The ``WWW-Authenticate`` value to send, if any (set on guard refusals)."""
 
     def __init__(self, message: str, reason: str) -> None:
         super().__init__(message)
@@ -85,3 +113,24 @@ class SigningError(AuthgateError):
 
 class KeyStoreError(AuthgateError):
     """A TokenManager key store could not be read or written."""
+
+
+class MissingCredentialsError(InvalidTokenError):
+    """The guard got no Bearer credentials (no header, or another scheme)."""
+
+
+class InactiveTokenError(InvalidTokenError):
+    """The authorization server says the token is not active (revoked, logged out)."""
+
+
+class InsufficientScopeError(AuthgateError):
+    """The token is valid but lacks a role or permission the route needs."""
+
+
+class AuthServiceUnavailable(AuthgateError):
+    """The guard cannot decide: no keys loaded yet, keys older than the
+    maximum staleness, or the introspection endpoint unreachable. Retry later."""
+
+
+class GuardConfigError(AuthgateError):
+    """The guard's settings are unusable (no or several key sources, a bad URL, ...)."""

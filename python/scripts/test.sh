@@ -57,6 +57,13 @@ echo "== building the wheel and installing it (pip install ./python, release bui
     --force-reinstall --no-deps "$here" ||
     fail "building the authgate wheel failed" "read the cargo/maturin output above"
 
+echo "== building the authgate binary (the guard tests run a real authgate serve)"
+# Debug, like the workspace's own tests: after scripts/test's cargo test this is a no-op.
+repo="$(cd "$here/.." && pwd)"
+(cd "$repo" && cargo build --quiet -p authgate) ||
+    fail "cargo build -p authgate failed" "read the cargo output above"
+export AUTHGATE_BIN="${CARGO_TARGET_DIR:-$repo/target}/debug/authgate"
+
 echo "== mypy --strict"
 # From python/ the source tree shadows the installed package; mypy checks the
 # sources and the .pyi stubs, pytest (below) the installed wheel.

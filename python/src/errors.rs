@@ -1,6 +1,9 @@
 //! The one place where Rust errors become Python exceptions of
-//! `authgate.errors`: authgate-jwt's `Error` with its `reason()` label, and key-store sealing failures.
+//! `authgate.errors`: authgate-jwt's `Error` with its `reason()` label,
+//! authgate-guard's `GuardError` (with the HTTP answer it calls for), and
+//! key-store sealing failures.
 
+use authgate_guard::GuardError;
 use authgate_jwt::Error;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -38,6 +41,39 @@ pub(crate) fn to_py(error: Error) -> PyErr {
     raise(|py| {
         let class = errors_module(py)?.getattr(class_name(&error))?;
         let instance = class.call1((error.to_string(), error.reason()))?;
+        Ok(PyErr::from_value(instance))
+    })
+}
+
+/// The `authgate.errors` class for each guard refusal that is not a token's
+/// own failure (those keep their authgate-jwt class).
+fn guard_class_name(error: &GuardError) -> &'static str {
+    match error {
+        GuardError::InvalidToken(jwt) => class_name(jwt),
+        GuardError::MissingCredentials | GuardError::UnsupportedScheme => "MissingCredentialsError",
+        GuardError::MalformedHeader | GuardError::HeaderTooLarge => "MalformedTokenError",
+        GuardError::Inactive => "InactiveTokenError",
+        GuardError::InsufficientScope => "InsufficientScopeError",
+        GuardError::Unavailable(_) | GuardError::StaleKeys => "AuthServiceUnavailable",
+        GuardError::InvalidConfig(_) => "GuardConfigError",
+        // Non-exhaustive: a later variant is still an authgate error.
+        _ => "AuthgateError",
+    }
+}
+
+/// The Python exception for a guard refusal: `cls(message, reason)` with
+/// what a server answers for it set on the instance: `status`,
+/// `error_code`, `description` and `www_authenticate` (or `None`).
+///
+/// The message is the Rust `Display`, which never holds token content.
+pub(crate) fn guard_error(error: GuardError) -> PyErr {
+    raise(|py| {
+        let class = errors_module(py)?.getattr(guard_class_name(&error))?;
+        let instance = class.call1((error.to_string(), error.reason()))?;
+        instance.setattr("status", error.http_status())?;
+        instance.setattr("error_code", error.error_code().as_str())?;
+        instance.setattr("description", error.description())?;
+        instance.setattr("www_authenticate", error.www_authenticate())?;
         Ok(PyErr::from_value(instance))
     })
 }

@@ -1,15 +1,18 @@
-//! The `authgate._authgate` extension module: authgate-jwt for Python.
+//! The `authgate._authgate` extension module: authgate-jwt and authgate-guard for Python.
 //!
 //! Python code imports it through `authgate.jwt`; errors become the classes
 //! of `authgate.errors` (`errors.rs` is the one mapping).
 
 mod cache;
+mod clock;
 mod convert;
 mod errors;
+mod guard;
 mod jwt;
 mod keys;
 mod keyset;
 mod resolve;
+mod runtime;
 mod seal;
 
 use pyo3::prelude::*;
@@ -20,6 +23,7 @@ fn _authgate(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<keys::PySigningKey>()?;
     m.add_class::<keys::PyVerifyingKey>()?;
     m.add_class::<keyset::PyKeySet>()?;
+    m.add_class::<guard::PyGuard>()?;
     m.add_function(wrap_pyfunction!(jwt::decode, m)?)?;
     m.add_function(wrap_pyfunction!(jwt::encode, m)?)?;
     m.add_function(wrap_pyfunction!(jwt::decode_jwt, m)?)?;
