@@ -9,7 +9,7 @@ use crate::error::AuthError;
 
 /// Longest email accepted (RFC 5321 path limit).
 const MAX_EMAIL_LEN: usize = 254;
-/// Longest password accepted, in characters (API.md).
+/// Longest password accepted, in characters (docs/http-api.md).
 pub const MAX_PASSWORD_CHARS: usize = 256;
 
 /// A syntactically valid email address, trimmed, NFKC-normalised and
@@ -99,8 +99,16 @@ impl Username {
 /// It is not validated: a name that could match no account simply finds
 /// none (see [`LoginName::could_match`]), so the answer for it looks like
 /// any other unknown user's.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct LoginName(String);
+
+/// Never the name itself: what is typed as a login name is sometimes a
+/// mistyped password.
+impl fmt::Debug for LoginName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LoginName([redacted])")
+    }
+}
 
 impl LoginName {
     /// Parses what was typed by the identifier rule ([`crate::text::identifier`]):

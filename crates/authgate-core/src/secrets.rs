@@ -110,7 +110,7 @@ const V2_PREFIX: &[u8] = b"ag2:";
 /// # Algorithms
 /// The master key itself seals nothing: each [`Purpose`] has a subkey,
 /// HKDF-SHA256 (RFC 5869) of the master key with the purpose's label.
-/// Signing keys are sealed with AES-256-GCM, as DESIGN.md has it: an
+/// Signing keys are sealed with AES-256-GCM, as docs/architecture.md has it: an
 /// approved AEAD (NIST SP 800-38D) with a 256-bit key, from the same
 /// library as the token signatures (RFC 8725 asks for vetted algorithms
 /// only). SP 800-38D allows at most 2^32 random 96-bit nonces per key;
@@ -273,7 +273,7 @@ impl MasterKey {
         }
     }
 
-    /// Opens v2, then v1; says whether it was v2. A v1 blob whose random
+    /// Opens v2, then (for the purposes v1 had) v1; says whether it was v2. A v1 blob whose random
     /// nonce happens to begin like a v2 one fails as v2 and opens as v1.
     fn open_any(
         &self,
@@ -286,11 +286,18 @@ impl MasterKey {
         {
             return Ok((plain, true));
         }
-        open_with(&self.legacy, sealed, context)
-            .map(|plain| (plain, false))
-            .ok_or_else(|| {
-                AuthError::Internal("sealed data does not open with this master key".into())
-            })
+        // Only what was ever sealed in the v1 format may open as v1 (the
+        // master key itself, not a subkey): a purpose born after v1 never
+        // falls back, so its key separation does not depend on contexts.
+        let legacy = match purpose {
+            Purpose::SigningKey | Purpose::RefreshSuccessor => {
+                open_with(&self.legacy, sealed, context)
+            }
+            Purpose::TotpSecret => None,
+        };
+        legacy.map(|plain| (plain, false)).ok_or_else(|| {
+            AuthError::Internal("sealed data does not open with this master key".into())
+        })
     }
 }
 
@@ -402,6 +409,18 @@ mod tests {
             };
             assert!(open_with(&subkey(&master, label, other_alg), body, b"ctx").is_none());
         }
+    }
+
+    #[test]
+    fn only_the_purposes_the_previous_format_had_fall_back_to_it() {
+        let master = [5u8; 32];
+        let key = MasterKey::from_bytes(&master).unwrap();
+        let old = seal_v1(&master, b"secret", b"ctx");
+        assert!(key.open(SigningKey, &old, b"ctx").is_ok());
+        assert!(key.open(Purpose::RefreshSuccessor, &old, b"ctx").is_ok());
+        // TOTP secrets were never sealed with the master key itself: a blob
+        // sealed that way is not one, whatever its context.
+        assert!(key.open(Purpose::TotpSecret, &old, b"ctx").is_err());
     }
 
     #[test]
