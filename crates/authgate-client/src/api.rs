@@ -1,4 +1,4 @@
-//! The user endpoints of API.md: register, login, logout, me, sessions.
+//! The user endpoints of docs/http-api.md: register, login, logout, me, sessions.
 
 use authgate_proto::{
     LoginRequest, LoginResponse, LogoutRequest, MeResponse, PublicUser, RegisterRequest,

@@ -61,7 +61,7 @@ pub struct AuditRecord {
     pub kind: AuditKind,
     /// Who: the email of the user, or the identifier typed at a failed login.
     pub user: Option<String>,
-    /// Why, for failures: the API.md error code or a short reason.
+    /// Why, for failures: the docs/http-api.md error code or a short reason.
     pub detail: Option<String>,
 }
 

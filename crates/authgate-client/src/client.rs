@@ -265,7 +265,7 @@ pub(crate) fn json_body<T: Serialize>(value: &T) -> Result<Vec<u8>, Error> {
     })
 }
 
-/// The body of a response with status `expected`, or the API.md error it
+/// The body of a response with status `expected`, or the docs/http-api.md error it
 /// carries instead.
 pub(crate) fn parse<T: DeserializeOwned>(
     response: &HttpResponse,
@@ -274,11 +274,11 @@ pub(crate) fn parse<T: DeserializeOwned>(
     check(response, expected)?;
     serde_json::from_slice(&response.body).map_err(|_| Error::UnexpectedResponse {
         status: response.status,
-        reason: "the body is not the JSON API.md describes".to_owned(),
+        reason: "the body is not the JSON that docs/http-api.md describes".to_owned(),
     })
 }
 
-/// `Ok` for status `expected`, else the API.md error the response carries.
+/// `Ok` for status `expected`, else the docs/http-api.md error the response carries.
 pub(crate) fn check(response: &HttpResponse, expected: u16) -> Result<(), Error> {
     if response.status == expected {
         return Ok(());
@@ -287,7 +287,7 @@ pub(crate) fn check(response: &HttpResponse, expected: u16) -> Result<(), Error>
         Ok(body) => Err(Error::api(response.status, body, response.retry_after)),
         Err(_) => Err(Error::UnexpectedResponse {
             status: response.status,
-            reason: format!("expected {expected} or an API.md error body"),
+            reason: format!("expected {expected} or an error body of docs/http-api.md"),
         }),
     }
 }

@@ -9,12 +9,12 @@ use authgate_proto::{ErrorBody, ErrorCode};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The server answered with an API.md error body; branch on `code`.
+    /// The server answered with an error body of docs/http-api.md; branch on `code`.
     #[error("the server refused the request ({status} {code}): {description}")]
     Api {
         /// The HTTP status, e.g. 401.
         status: u16,
-        /// The API.md error code, e.g. [`ErrorCode::InvalidCredentials`].
+        /// The docs/http-api.md error code, e.g. [`ErrorCode::InvalidCredentials`].
         code: ErrorCode,
         /// The server's human-readable sentence.
         description: String,
@@ -22,14 +22,14 @@ pub enum Error {
         retry_after: Option<u64>,
     },
     /// `POST /auth/refresh` was refused in a way that means this refresh
-    /// token will never work, though not with API.md's `invalid_grant`: a
-    /// 401 with another code or without an API.md body, or a 400
+    /// token will never work, though not with docs/http-api.md's `invalid_grant`: a
+    /// 401 with another code or without a docs/http-api.md body, or a 400
     /// `invalid_request` (a corrupt token). The store was logged out.
     #[error("the server refused the refresh token ({status}): {description}")]
     RefreshRefused {
         /// The HTTP status, 401 or 400.
         status: u16,
-        /// The API.md error code, when the response carried one.
+        /// The docs/http-api.md error code, when the response carried one.
         code: Option<ErrorCode>,
         /// The server's sentence, or what was wrong with its response.
         description: String,
@@ -41,7 +41,7 @@ pub enum Error {
     /// The request never got an answer: connection refused, timeout, TLS.
     #[error("the server could not be reached: {0}")]
     Transport(String),
-    /// The server answered something that is not what API.md promises.
+    /// The server answered something that is not what docs/http-api.md promises.
     #[error("unexpected response from the server ({status}): {reason}")]
     UnexpectedResponse {
         /// The HTTP status received.
@@ -69,7 +69,7 @@ pub enum Error {
 }
 
 impl Error {
-    /// The API.md error code, when the server sent one.
+    /// The docs/http-api.md error code, when the server sent one.
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
             Self::Api { code, .. } => Some(*code),
@@ -120,7 +120,7 @@ impl Error {
         }
     }
 
-    /// The error of an API.md error body received with `status`.
+    /// The error of an error body of docs/http-api.md received with `status`.
     pub(crate) fn api(status: u16, body: ErrorBody, retry_after: Option<u64>) -> Self {
         Self::Api {
             status,

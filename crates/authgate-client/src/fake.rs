@@ -19,7 +19,7 @@ use authgate_proto::clock::{Clock, ManualClock};
 /// How long the fake's access tokens live.
 pub(crate) const ACCESS_TTL: i64 = 900;
 
-/// The server's default refresh-reuse grace (API.md), in seconds.
+/// The server's default refresh-reuse grace (docs/http-api.md), in seconds.
 pub(crate) const REUSE_GRACE: i64 = 10;
 
 /// The one password the fake accepts.
@@ -32,12 +32,12 @@ pub(crate) enum RefreshMode {
     Rotate,
     /// 503 `unavailable`.
     Unavailable,
-    /// This status, with an API.md body of this code, or without one
+    /// This status, with a docs/http-api.md body of this code, or without one
     /// (an HTML page, as a proxy sends).
     Refuse(u16, Option<&'static str>),
 }
 
-/// The latest rotation, for API.md's reuse grace.
+/// The latest rotation, for docs/http-api.md's reuse grace.
 #[derive(Debug, Clone)]
 struct Rotation {
     /// The refresh token that was rotated.
@@ -170,7 +170,7 @@ impl FakeServer {
         pair
     }
 
-    /// API.md's rotation: the current refresh token gets a successor; its
+    /// docs/http-api.md's rotation: the current refresh token gets a successor; its
     /// parent, within the grace, the same successor again; the parent
     /// after the grace revokes the session.
     fn rotate(&self, presented: &Value) -> Result<(String, String), HttpResponse> {

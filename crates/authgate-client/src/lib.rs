@@ -3,7 +3,7 @@
 //! - [`AuthStore`] holds the session's tokens and user, is shared between
 //!   threads, and tells subscribers about every change.
 //! - [`route_guard`] maps a requested route to the one to render.
-//! - [`Client`] talks to the user endpoints of API.md through a
+//! - [`Client`] talks to the user endpoints of docs/http-api.md through a
 //!   [`Transport`] ([`ReqwestTransport`] on a real network), refreshing the
 //!   access token ahead of expiry and after a 401, with concurrent
 //!   refreshes merged into one request.

@@ -22,7 +22,7 @@ use authgate_proto::clock::Clock;
 const PROACTIVE_RETRY_SECS: i64 = 5;
 
 /// How long one `POST /auth/refresh` may take: 5 s, half the server's
-/// default 10 s refresh-reuse grace (API.md). A refresh whose response is
+/// default 10 s refresh-reuse grace (docs/http-api.md). A refresh whose response is
 /// lost (timeout, dropped connection) is sent again at once with the same
 /// refresh token, which the server then still answers with the same
 /// successor; the same token sent after the grace would count as theft
@@ -238,7 +238,7 @@ fn clear(inner: &Inner, id: u64) {
     }
 }
 
-/// A short reason for an audit record: the API.md code, or the error kind.
+/// A short reason for an audit record: the docs/http-api.md code, or the error kind.
 pub(crate) fn failure(error: &Error) -> String {
     match error {
         Error::Api { code, .. } => code.as_str().to_owned(),

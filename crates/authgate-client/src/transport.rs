@@ -11,7 +11,7 @@ use async_trait::async_trait;
 
 use crate::error::Error;
 
-/// The HTTP methods the user endpoints of API.md use.
+/// The HTTP methods the user endpoints of docs/http-api.md use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Method {
@@ -79,7 +79,7 @@ impl fmt::Debug for HttpResponse {
     }
 }
 
-/// The largest response body a transport accepts (1 MiB): every API.md
+/// The largest response body a transport accepts (1 MiB): every docs/http-api.md
 /// user response is a few KiB, so anything larger is refused rather than
 /// buffered.
 pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;

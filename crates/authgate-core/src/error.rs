@@ -1,6 +1,6 @@
-//! Errors of the domain and of storage, each mapped to one API.md error code by the server.
+//! Errors of the domain and of storage, each mapped to one docs/http-api.md error code by the server.
 
-/// Why a domain operation failed; each variant is one row of API.md's error table.
+/// Why a domain operation failed; each variant is one row of docs/http-api.md's error table.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthError {

@@ -1,4 +1,4 @@
-//! The signing keyring and its lifecycle (DESIGN.md "Keys and rotation"):
+//! The signing keyring and its lifecycle (docs/architecture.md "Keys and rotation"):
 //! keys go next → active → retired → expired on a schedule driven by the
 //! Clock; the store's compare-and-swap makes exactly one instance perform
 //! each change, and every instance reloads what the store holds.

@@ -32,7 +32,7 @@ pub struct User {
 }
 
 impl User {
-    /// The public view of API.md (`PublicUser`): never the hash.
+    /// The public view of docs/http-api.md (`PublicUser`): never the hash.
     pub fn to_public(&self) -> PublicUser {
         PublicUser {
             id: self.id,
@@ -105,7 +105,7 @@ pub struct RefreshToken {
     pub successor: Option<TokenHash>,
     /// The successor token itself, sealed with the master key, kept only for
     /// the reuse grace window so that a racing second refresh gets the same
-    /// successor (API.md); wiped afterwards.
+    /// successor (docs/http-api.md); wiped afterwards.
     pub successor_sealed: Option<Vec<u8>>,
     /// Same as the session's end.
     pub expires_at: OffsetDateTime,
@@ -128,7 +128,7 @@ pub struct StoredKey {
     pub kid: String,
     /// JWS algorithm name.
     pub alg: String,
-    /// Lifecycle state (DESIGN.md "Keys and rotation").
+    /// Lifecycle state (docs/architecture.md "Keys and rotation").
     pub state: KeyState,
     /// PKCS#8 DER (or the HMAC secret), sealed with the master key's
     /// signing-key subkey (AES-256-GCM, see `MasterKey`), kid as AAD.

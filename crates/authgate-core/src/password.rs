@@ -48,7 +48,7 @@ impl Default for Argon2Settings {
     }
 }
 
-/// The password policy of API.md. Defaults: at least 8 characters, zxcvbn score 2.
+/// The password policy of docs/http-api.md. Defaults: at least 8 characters, zxcvbn score 2.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PasswordPolicy {
     /// Fewest characters accepted. Defaults to 8.

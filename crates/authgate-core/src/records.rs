@@ -2,7 +2,7 @@
 //! authenticated hot path (every Bearer request, `GET /me`) does not read the
 //! database each time. An entry is trusted for [`FRESH_FOR`]; changes made
 //! through this process drop it at once, changes made by other processes
-//! sharing the store are seen within that time (DESIGN.md: within a second).
+//! sharing the store are seen within that time (docs/architecture.md: within a second).
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};

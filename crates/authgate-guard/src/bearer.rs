@@ -2,7 +2,7 @@
 
 use crate::GuardError;
 
-/// Longest `Authorization` header accepted, in bytes (8 KiB); API.md answers
+/// Longest `Authorization` header accepted, in bytes (8 KiB); docs/http-api.md answers
 /// a longer one with `invalid_token`. It also bounds what is hashed for the
 /// token cache.
 pub const MAX_AUTHORIZATION_LEN: usize = 8 * 1024;

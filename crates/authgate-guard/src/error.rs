@@ -1,5 +1,5 @@
 //! The one error type of authgate-guard, with what a server answers for it:
-//! the API.md error code and the RFC 6750 `WWW-Authenticate` value.
+//! the docs/http-api.md error code and the RFC 6750 `WWW-Authenticate` value.
 
 use authgate_proto::{ErrorBody, ErrorCode};
 
@@ -82,7 +82,7 @@ impl GuardError {
         }
     }
 
-    /// The API.md error code to answer with: `invalid_token` (401) for every
+    /// The docs/http-api.md error code to answer with: `invalid_token` (401) for every
     /// authentication failure, missing credentials included; `insufficient_scope`
     /// (403); `unavailable` (503) when the authorization server could not
     /// be asked; `internal` (500) for a configuration error.
@@ -123,7 +123,7 @@ impl GuardError {
         }
     }
 
-    /// The API.md error body: `{"error": …, "error_description": …}`.
+    /// The docs/http-api.md error body: `{"error": …, "error_description": …}`.
     pub fn error_body(&self) -> ErrorBody {
         ErrorBody::new(self.error_code(), self.description())
     }

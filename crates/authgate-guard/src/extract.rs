@@ -1,6 +1,6 @@
 //! axum extractors: [`Principal`], [`Claims`], [`RequireRole`] and
 //! [`RequirePermission`], each rejecting with a [`GuardError`] response
-//! (401/403, RFC 6750 challenge, API.md's body).
+//! (401/403, RFC 6750 challenge, docs/http-api.md's body).
 //!
 //! They find the [`Guard`] in the router's state (`Guard: FromRef<S>`, so
 //! `.with_state(guard)` or a field of your state with `#[derive(FromRef)]`).

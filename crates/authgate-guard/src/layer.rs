@@ -26,7 +26,7 @@ enum Requirement {
 /// Authenticates requests before they reach the wrapped service.
 ///
 /// A refused request never reaches it: it gets 401 `invalid_token` or 403
-/// `insufficient_scope` with the RFC 6750 challenge and API.md's body (503
+/// `insufficient_scope` with the RFC 6750 challenge and docs/http-api.md's body (503
 /// `unavailable` if the authorization server had to be asked and could not
 /// be). An accepted one carries its [`Principal`] in its extensions
 /// (`request.extensions().get::<Principal>()`; axum's extractors find it

@@ -7,7 +7,7 @@
 //!   a [`KeySet`] swapped without locks when keys rotate
 //!   ([`Verifier::set_keys`]), and a bounded cache of verified tokens so a
 //!   token seen again skips the signature check. It checks access tokens as
-//!   API.md's "Access tokens" asks: header `typ` `at+jwt`, `iss`, one of the
+//!   docs/http-api.md's "Access tokens" asks: header `typ` `at+jwt`, `iss`, one of the
 //!   accepted `aud`, `exp`, `nbf`, `iat`, the signature by the key named by
 //!   `kid` (never `alg: none` or another algorithm than the key's), and the
 //!   claims `sub`, `jti`, `iat`. It does no I/O and has no clock: `now`

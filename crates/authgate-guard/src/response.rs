@@ -1,4 +1,4 @@
-//! A [`GuardError`] as an HTTP response in API.md's shape, for any
+//! A [`GuardError`] as an HTTP response in docs/http-api.md's shape, for any
 //! framework on the `http` crate (and axum's `IntoResponse`).
 
 use http::header::{CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};

@@ -26,7 +26,7 @@ struct KeyState {
 /// resource servers. Build one at startup and share it (`Arc<Verifier>`);
 /// every method takes `&self`.
 ///
-/// Checks, per API.md: header `typ` is `at+jwt`; the key named by `kid` is
+/// Checks, per docs/http-api.md: header `typ` is `at+jwt`; the key named by `kid` is
 /// in the key set and its algorithm is the header's (so never `none`); the
 /// signature; `iss` equals the configured issuer; `aud` contains an accepted
 /// audience; `exp`, `nbf` and `iat` against `now` with the leeway; `sub`,

@@ -100,7 +100,7 @@ pub struct KeyInfo {
     pub alg: String,
     /// Where the key is in its life.
     pub state: KeyState,
-    /// When the key was created; `null` if unknown (API.md allows any of
+    /// When the key was created; `null` if unknown (docs/http-api.md allows any of
     /// the dates to be null).
     #[serde(default, with = "time::serde::rfc3339::option")]
     #[cfg_attr(feature = "openapi", schema(required = true))]

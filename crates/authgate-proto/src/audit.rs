@@ -50,7 +50,7 @@ pub struct AuditEvent {
 
 /// The `kind` of an audit event, a dotted name like `login.failed`.
 ///
-/// The set is open (API.md lists the kinds there are "at least"), so this is
+/// The set is open (docs/http-api.md lists the kinds there are "at least"), so this is
 /// a string with constants for the known kinds rather than an enum.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]

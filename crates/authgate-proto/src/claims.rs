@@ -7,7 +7,7 @@ use serde::ser::{SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// The claims of an access token, as API.md's "Access tokens" lists them.
+/// The claims of an access token, as docs/http-api.md's "Access tokens" lists them.
 ///
 /// Times are whole seconds since the Unix epoch; a time written as a
 /// string or a fraction is rejected. Optional claims are left out when

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The server metadata document (RFC 8414 / OpenID Connect Discovery),
-/// limited to the fields API.md names.
+/// limited to the fields docs/http-api.md names.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenIdConfiguration {

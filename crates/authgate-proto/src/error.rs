@@ -34,7 +34,7 @@ impl ErrorBody {
     }
 }
 
-/// The `error` codes of API.md, written in snake_case on the wire.
+/// The `error` codes of docs/http-api.md, written in snake_case on the wire.
 ///
 /// The set is fixed by the contract; the enum is `#[non_exhaustive]` so a
 /// code can be added without breaking matches in other crates.
@@ -81,7 +81,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    /// The HTTP status code that goes with this error, per API.md's table.
+    /// The HTTP status code that goes with this error, per docs/http-api.md's table.
     pub const fn http_status(self) -> u16 {
         match self {
             Self::InvalidRequest | Self::UnsupportedGrantType | Self::InvalidScope => 400,

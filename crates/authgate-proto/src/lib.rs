@@ -1,4 +1,4 @@
-//! The wire types of authgate's HTTP API (`API.md`): every request and
+//! The wire types of authgate's HTTP API (`docs/http-api.md`): every request and
 //! response body, the error body, audit events and access-token claims.
 //!
 //! This crate owns the JSON shapes only: field names, which fields are
@@ -7,7 +7,7 @@
 //! integer, a date must be RFC 3339) and depends on nothing else of
 //! authgate, so the server, the client and the guard can all share it.
 //!
-//! Input is read tolerantly: unknown fields are ignored, because API.md
+//! Input is read tolerantly: unknown fields are ignored, because docs/http-api.md
 //! allows adding fields. Secrets (passwords, tokens, client secrets) never
 //! appear in `Debug` output.
 //!

@@ -182,7 +182,7 @@ pub struct IntrospectRequest {
     /// The access or refresh token to look at. Required, but `None` when
     /// absent rather than a deserialisation failure, so that the server
     /// authenticates the client first: a caller without credentials gets
-    /// 401 `invalid_client` (API.md), whatever its body holds. An empty or
+    /// 401 `invalid_client` (docs/http-api.md), whatever its body holds. An empty or
     /// garbage token is a bad token, answered `{"active": false}`.
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(required = true, value_type = String))]

@@ -38,7 +38,7 @@ pub struct HealthResponse {
 /// because Redis is down would turn a slowdown into an outage.
 ///
 /// The 503 body also carries `error` and `error_description`, so it is an
-/// error body of the one shape API.md requires, with the per-store detail
+/// error body of the one shape docs/http-api.md requires, with the per-store detail
 /// added:
 /// `{"status": "unavailable", "stores": {"database": "ok", "redis": "unavailable"},
 ///   "error": "unavailable", "error_description": "not ready: redis"}`.

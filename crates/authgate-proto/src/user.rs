@@ -36,7 +36,7 @@ pub(crate) mod tests {
     use time::macros::datetime;
     use uuid::uuid;
 
-    /// The user of API.md's `PublicUser` example, shared by other tests.
+    /// The user of docs/http-api.md's `PublicUser` example, shared by other tests.
     pub(crate) fn alice() -> PublicUser {
         PublicUser {
             id: uuid!("0193a5b2-7c3d-7e4f-8a1b-2c3d4e5f6a7b"),
@@ -49,7 +49,7 @@ pub(crate) mod tests {
         }
     }
 
-    /// API.md's `PublicUser` example as JSON.
+    /// docs/http-api.md's `PublicUser` example as JSON.
     pub(crate) fn alice_json() -> Value {
         json!({"id": "0193a5b2-7c3d-7e4f-8a1b-2c3d4e5f6a7b", "email": "alice@example.com",
                "username": "alice", "name": "Alice",

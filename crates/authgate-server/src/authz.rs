@@ -10,7 +10,7 @@ use axum::http::{header, request::Parts};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// A permission of API.md's administration table, as a type.
+/// A permission of docs/http-api.md's administration table, as a type.
 pub trait Permission: Send + Sync + 'static {
     /// The permission's name in `[roles]` (`"users:read"`, …).
     const NAME: &'static str;

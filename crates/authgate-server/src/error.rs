@@ -1,4 +1,4 @@
-//! The one place errors become HTTP responses in API.md's shape.
+//! The one place errors become HTTP responses in docs/http-api.md's shape.
 
 use authgate_core::AuthError;
 use authgate_guard::GuardError;
@@ -77,7 +77,7 @@ impl ApiError {
     }
 
     /// Answers with `status` instead of the code's own: the transport
-    /// errors (405, 408, 414, 431) have no code of their own in API.md.
+    /// errors (405, 408, 414, 431) have no code of their own in docs/http-api.md.
     #[must_use]
     pub fn with_status(mut self, status: StatusCode) -> Self {
         self.status = Some(status);
@@ -136,7 +136,7 @@ impl From<AuthError> for ApiError {
                 ErrorCode::InvalidGrant,
                 "The refresh token is invalid, expired, revoked or was already used.",
             ),
-            // API.md's insufficient_scope row carries the RFC 6750 challenge.
+            // docs/http-api.md's insufficient_scope row carries the RFC 6750 challenge.
             AuthError::RegistrationClosed => {
                 Self::new(ErrorCode::InsufficientScope, "Registration is closed.")
                     .with_challenge(r#"Bearer realm="authgate", error="insufficient_scope""#)

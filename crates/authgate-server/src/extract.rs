@@ -1,4 +1,4 @@
-//! Request extractors that parse at the edge: JSON bodies with API.md's
+//! Request extractors that parse at the edge: JSON bodies with docs/http-api.md's
 //! errors (415, 413, 400 naming the field) and the authenticated caller.
 
 use authgate_core::SessionCaller;
@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The largest request body accepted (API.md: 64 KiB).
+/// The largest request body accepted (docs/http-api.md: 64 KiB).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// A JSON body of type `T`.
@@ -235,7 +235,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
 
 /// The `{id}` segment of a path, as text. A segment that is not valid
 /// UTF-8 once percent-decoded names nothing here: 404 `not_found` in
-/// API.md's shape (axum's own rejection would be a plain-text 400).
+/// docs/http-api.md's shape (axum's own rejection would be a plain-text 400).
 #[derive(Debug)]
 pub struct PathId(pub String);
 

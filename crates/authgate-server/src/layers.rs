@@ -170,7 +170,7 @@ async fn security_headers(mut response: axum::response::Response) -> axum::respo
     response
 }
 
-/// A panic is a bug: answer 500 in API.md's shape and log it; never the panic text to the client.
+/// A panic is a bug: answer 500 in docs/http-api.md's shape and log it; never the panic text to the client.
 fn panic_response(_panic: Box<dyn std::any::Any + Send>) -> Response<Body> {
     ApiError::internal(&"a request handler panicked").into_response()
 }

@@ -1,4 +1,4 @@
-//! The router: every route of API.md, `/metrics` and `/openapi.json`, with
+//! The router: every route of docs/http-api.md, `/metrics` and `/openapi.json`, with
 //! the body limit and the fallbacks for unknown paths and methods.
 
 use axum::Router;

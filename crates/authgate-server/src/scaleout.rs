@@ -1,5 +1,5 @@
 //! Several instances on one store: the optional Redis of
-//! `storage.redis_url` (DESIGN.md, "Scaling out").
+//! `storage.redis_url` (docs/architecture.md, "Scaling out").
 //!
 //! Without Redis an instance announces nothing ([`NoBus`]) and counts login
 //! attempts itself ([`LocalLimiter`]); other instances sharing the database

@@ -17,7 +17,7 @@ pub struct AppState(Arc<SharedState>);
 
 /// What every [`AppState`] clone shares; reached through `Deref`.
 pub struct SharedState {
-    /// The flows of API.md.
+    /// The flows of docs/http-api.md.
     pub auth: AuthService,
     /// The domain's housekeeping over `auth` and `keys`: purges, key
     /// rotation, other instances' announcements.

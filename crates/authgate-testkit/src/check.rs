@@ -1,4 +1,4 @@
-//! Assertions on responses against API.md: the one error shape, the
+//! Assertions on responses against docs/http-api.md: the one error shape, the
 //! RFC 6750 challenges, the no-store headers of token responses.
 
 use std::collections::BTreeSet;
@@ -14,7 +14,7 @@ pub const INVALID_TOKEN_CHALLENGE: &str = r#"Bearer realm="authgate", error="inv
 /// `WWW-Authenticate` when no Bearer credentials were sent (RFC 6750 §3.1): no error attribute.
 pub const BARE_CHALLENGE: &str = r#"Bearer realm="authgate""#;
 
-/// An error response that had API.md's shape.
+/// An error response that had docs/http-api.md's shape.
 #[derive(Debug, Clone)]
 pub struct ErrorResponse {
     /// The response headers.
@@ -25,7 +25,7 @@ pub struct ErrorResponse {
     pub raw: Vec<u8>,
 }
 
-/// Checks that `response` is an error of API.md: `status`, a JSON body with
+/// Checks that `response` is an error of docs/http-api.md: `status`, a JSON body with
 /// exactly the members `error` (equal to `code`) and `error_description`
 /// (non-empty text), and returns it.
 pub async fn assert_error(response: Response, status: StatusCode, code: &str) -> ErrorResponse {

@@ -8,7 +8,7 @@
 //! on the same data ([`TestApp::restart`]).
 //!
 //! Modules: `app` (spawning, restarting, [`TestUser`]), `requests` (one
-//! helper per endpoint of API.md), `check` (assertions on API.md's error
+//! helper per endpoint of docs/http-api.md), `check` (assertions on docs/http-api.md's error
 //! shape and headers).
 //!
 //! This is test code: a helper that cannot do its job panics, which fails

@@ -1,4 +1,4 @@
-//! One helper per endpoint of API.md. Each returns the raw response, so a
+//! One helper per endpoint of docs/http-api.md. Each returns the raw response, so a
 //! test can check status, headers and body; the `_ok` variants also check
 //! success and parse the body.
 

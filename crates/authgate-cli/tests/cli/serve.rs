@@ -386,7 +386,7 @@ async fn user_disable_stops_logins_and_refreshes_and_enable_restores_logins() {
 
 #[tokio::test]
 async fn user_disable_while_serving_rejects_the_users_access_tokens_everywhere() {
-    // API.md: disabling revokes the user's sessions; a revoked access token is
+    // docs/http-api.md: disabling revokes the user's sessions; a revoked access token is
     // `invalid_token` on every Bearer endpoint of every instance sharing the stores.
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path()).await;
@@ -410,7 +410,7 @@ async fn user_disable_while_serving_rejects_the_users_access_tokens_everywhere()
 
     authgate_ok(dir.path(), &["user", "disable", "erin@example.com"], None);
     // The command is another process: the server sees the change once its
-    // copy of the records is a second old (DESIGN.md). Wait for that, on
+    // copy of the records is a second old (docs/architecture.md). Wait for that, on
     // the real clock, with room for a loaded machine.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while server.get("/me", access).await.status() == StatusCode::OK {

@@ -49,7 +49,7 @@ impl AuthService {
     /// made by anyone else sharing the store (another instance, `authgate
     /// user disable`) within [`FRESH_FOR`](crate::FRESH_FOR): the session row is read
     /// again at most that often per session. If the store cannot be read,
-    /// issued tokens keep verifying (DESIGN.md: a database outage must not
+    /// issued tokens keep verifying (docs/architecture.md: a database outage must not
     /// log everyone out). Tokens without a session (client tokens) or with a
     /// non-UUID subject are not user tokens: `None`, like revoked ones.
     pub async fn authenticate(&self, claims: &AccessClaims) -> Option<SessionCaller> {

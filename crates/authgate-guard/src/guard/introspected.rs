@@ -63,7 +63,7 @@ impl Expectations {
             return Err(GuardError::Inactive);
         }
         // Only an access token opens a resource: authgate answers
-        // `"token_type": "Bearer"` for those (API.md), and a refresh token
+        // `"token_type": "Bearer"` for those (docs/http-api.md), and a refresh token
         // is active too. An answer that does not say what it describes is
         // refused rather than taken for an access token.
         if answer.token_type != Some(IntrospectionTokenType::Bearer) {

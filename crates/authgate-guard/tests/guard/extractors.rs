@@ -1,4 +1,4 @@
-//! The axum extractors: 401/403 with RFC 6750 challenges and API.md's body,
+//! The axum extractors: 401/403 with RFC 6750 challenges and docs/http-api.md's body,
 //! the claims handed to handlers, optional authentication.
 
 use authgate_guard::{Claims, Guard, Principal, RequirePermission, RequireRole, permission, role};

@@ -1,5 +1,5 @@
 //! Introspection as the key source and as the revocation check, against a
-//! small RFC 7662 endpoint that answers as API.md's `/oauth/introspect`
+//! small RFC 7662 endpoint that answers as docs/http-api.md's `/oauth/introspect`
 //! does (authgate's own endpoint is not on this branch yet).
 
 use std::collections::HashMap;

@@ -47,7 +47,7 @@ impl Settings {
     }
 }
 
-/// DESIGN.md: secrets come from the environment or a file, never only from the TOML file.
+/// docs/architecture.md: secrets come from the environment or a file, never only from the TOML file.
 fn refuse_secrets_in_file(text: &str) -> Result<(), ConfigError> {
     let table: toml::Table = toml::from_str(text).map_err(ConfigError::Toml)?;
     let has = |section: &str, key: &str| {

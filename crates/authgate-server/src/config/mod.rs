@@ -1,4 +1,4 @@
-//! The typed configuration of DESIGN.md: defaults, then a TOML file, then
+//! The typed configuration of docs/architecture.md: defaults, then a TOML file, then
 //! `AUTHGATE_SECTION__KEY` environment variables (passed in, never read here).
 //!
 //! [`Settings`] and its sections are the types; loading them is [`load`]'s

@@ -1,5 +1,5 @@
 //! The sections of the configuration file, `[server]` to `[audit]`, each
-//! with its defaults (DESIGN.md's).
+//! with its defaults (docs/architecture.md's).
 
 use std::collections::BTreeMap;
 use std::fmt;

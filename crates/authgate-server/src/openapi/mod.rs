@@ -2,7 +2,7 @@
 //! generated from the code.
 //!
 //! Each handler carries its `#[utoipa::path(...)]` (method, path, body,
-//! parameters, every status of API.md with its schema and error codes,
+//! parameters, every status of docs/http-api.md with its schema and error codes,
 //! security); the wire types of authgate-proto derive their schemas under its
 //! `openapi` feature. [`ApiDoc`] gathers them with the security schemes and
 //! tags. The document is rendered to JSON once, when the router is built, and
@@ -33,7 +33,7 @@ use crate::error::ApiError;
 use crate::routes::{admin, auth, discovery, health, me, oauth, sessions};
 use crate::state::AppState;
 
-/// The OpenAPI document of authgate's HTTP API (`API.md`).
+/// The OpenAPI document of authgate's HTTP API (`docs/http-api.md`).
 ///
 /// `ApiDoc::openapi()` builds it; `GET /openapi.json` serves it.
 #[derive(Debug, OpenApi)]

@@ -6,7 +6,7 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{AllOfBuilder, Ref, Schema};
 use utoipa::{PartialSchema, ToSchema};
 
-/// The body of `GET /readyz` when not ready: the error body of API.md with
+/// The body of `GET /readyz` when not ready: the error body of docs/http-api.md with
 /// the per-store detail of [`ReadyResponse`] beside it.
 pub(crate) struct NotReady;
 

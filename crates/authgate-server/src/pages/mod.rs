@@ -63,7 +63,7 @@ pub(crate) fn is_page_path(path: &str) -> bool {
 }
 
 /// Whether a request prefers an HTML answer (a browser navigating), so an
-/// unknown path gets the 404 page instead of API.md's JSON error.
+/// unknown path gets the 404 page instead of docs/http-api.md's JSON error.
 pub(crate) fn wants_html(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)

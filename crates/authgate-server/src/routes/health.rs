@@ -14,7 +14,7 @@ use crate::state::AppState;
 /// How long a store may take to answer a readiness probe.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Stores the instance serves without (DESIGN.md: if Redis is down the
+/// Stores the instance serves without (docs/architecture.md: if Redis is down the
 /// instances fall back to the database and keep serving).
 const OPTIONAL: &[&str] = &["redis"];
 

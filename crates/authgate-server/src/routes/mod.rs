@@ -1,4 +1,4 @@
-//! The routes of API.md, one file per group; the router module assembles
+//! The routes of docs/http-api.md, one file per group; the router module assembles
 //! them. The groups are visible to the crate so the OpenAPI document can
 //! list their handlers' `#[utoipa::path]` descriptions.
 

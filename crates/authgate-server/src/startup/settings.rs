@@ -188,7 +188,7 @@ pub(crate) fn verifier(auth: &AuthSettings, keys: KeySet) -> Result<Verifier, Bu
         auth.audience(None).map_err(BuildError::Service)?,
     )
     .leeway_secs(auth.leeway.whole_seconds());
-    // authgate's own Bearer endpoints accept tokens of any configured audience (API.md).
+    // authgate's own Bearer endpoints accept tokens of any configured audience (docs/http-api.md).
     for audience in auth.audiences.values() {
         config = config.audience(audience.clone());
     }

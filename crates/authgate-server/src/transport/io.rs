@@ -1,6 +1,6 @@
 //! The socket as hyper sees it: every byte received or sent is noted (the
 //! idle and head timeouts read it), and hyper's own answers to requests it could not
-//! parse, sent with an empty body, get API.md's error body instead.
+//! parse, sent with an empty body, get docs/http-api.md's error body instead.
 //!
 //! hyper answers a malformed head (400), a request target it cannot hold
 //! (414) and a head over its buffer or with too many fields (431) itself,
@@ -116,7 +116,7 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
 
 /// If `buf` is exactly one of hyper's bodiless automatic answers (a head
 /// of status 400, 414 or 431 with `content-length: 0`), the same answer
-/// with API.md's error body.
+/// with docs/http-api.md's error body.
 fn with_error_body(buf: &[u8]) -> Option<Vec<u8>> {
     let head = std::str::from_utf8(buf).ok()?.strip_suffix("\r\n\r\n")?;
     let rest = head.strip_prefix("HTTP/1.1 ")?;

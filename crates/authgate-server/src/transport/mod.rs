@@ -6,7 +6,7 @@
 //! - `tracker`: the connection table, the cap and who gives way past it;
 //! - `conn`: one connection: hyper (HTTP/1.1 and h2c), its watchdog;
 //! - `io`: the socket wrapper that notes activity and gives hyper's own
-//!   error answers (400, 414, 431) API.md's error body.
+//!   error answers (400, 414, 431) docs/http-api.md's error body.
 
 mod conn;
 mod io;

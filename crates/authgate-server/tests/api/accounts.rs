@@ -1,10 +1,10 @@
-//! Disabled accounts: no login, and (API.md) disabling revokes every session,
+//! Disabled accounts: no login, and (docs/http-api.md) disabling revokes every session,
 //! so the user's refresh tokens and access tokens stop working.
 //!
 //! Accounts are disabled through the user store, as `authgate user disable`
 //! does (from another process, possibly while the server runs). The server
 //! has used the user's token just before, so its caches are warm; a change
-//! made by another process reaches it within [`FRESH_FOR`] (DESIGN.md:
+//! made by another process reaches it within [`FRESH_FOR`] (docs/architecture.md:
 //! within a second), and the tests move its clock that far.
 
 use authgate_core::FRESH_FOR;
@@ -74,7 +74,7 @@ async fn a_disabled_users_access_token_is_refused_by_me() {
     assert_invalid_token(app.me(&alice.access).await).await;
 }
 
-// API.md: disabling revokes all the user's sessions, and a revoked access
+// docs/http-api.md: disabling revokes all the user's sessions, and a revoked access
 // token is `invalid_token` on every Bearer endpoint, "by this server and by
 // every instance sharing its stores" (`authgate user disable` writes the
 // store from another process).

@@ -1,4 +1,4 @@
-//! The audit trail: every event kind of API.md lands in the database sink
+//! The audit trail: every event kind of docs/http-api.md lands in the database sink
 //! with the right fields; the file sink writes JSON lines; a failing sink
 //! does not stop logins and is counted; no secret reaches any record.
 

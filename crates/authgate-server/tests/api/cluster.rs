@@ -1,5 +1,5 @@
 //! Two servers on different ports sharing PostgreSQL and Redis, as
-//! instances behind a load balancer (DESIGN.md, "Scaling out"): what one
+//! instances behind a load balancer (docs/architecture.md, "Scaling out"): what one
 //! does, the other knows within a second; the login limits are counted
 //! together; a rotation both find due happens once; and Redis going away
 //! degrades them without stopping them.
@@ -26,7 +26,7 @@ use authgate_testkit::reqwest::StatusCode;
 use authgate_testkit::{Cluster, TestApp, assert_error, expect_json};
 
 /// How long to poll for another instance's change before calling it lost
-/// (DESIGN.md promises a second; this is real time under load).
+/// (docs/architecture.md promises a second; this is real time under load).
 const WITHIN: Duration = Duration::from_secs(5);
 
 /// How long a subscription may take to (re)connect, or a probe to turn,

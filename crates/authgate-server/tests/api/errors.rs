@@ -1,4 +1,4 @@
-//! The error rows of API.md that registration, login and the Bearer
+//! The error rows of docs/http-api.md that registration, login and the Bearer
 //! endpoints can produce, each with its status, code, shape and headers.
 
 use authgate_server::config::RegistrationMode;

@@ -1,7 +1,7 @@
 //! Arbitrary Unicode (NUL, lone surrogates as JSON escapes, format and bidi
 //! characters, 10 KiB strings, bytes that are not UTF-8) in every string
 //! field of every POST endpoint and in every query parameter, on SQLite and
-//! on PostgreSQL: never a 5xx, every error in API.md's shape, and a refused
+//! on PostgreSQL: never a 5xx, every error in docs/http-api.md's shape, and a refused
 //! request stores nothing (no user, no client, no role change).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -133,7 +133,7 @@ impl Fixture {
                 object.len() == 2
                     && object["error"].is_string()
                     && object["error_description"].is_string(),
-                "{what}: {status}, not API.md's error shape: {text}"
+                "{what}: {status}, not docs/http-api.md's error shape: {text}"
             );
             assert_eq!(
                 writes(&self.app).await,

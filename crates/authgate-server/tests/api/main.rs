@@ -2,10 +2,10 @@
 //!
 //! Every test starts the real server on a socket through authgate-testkit,
 //! with its own database and a manual clock (no test sleeps), and checks
-//! what API.md promises: status, `error` code, the headers it requires.
+//! what docs/http-api.md promises: status, `error` code, the headers it requires.
 //!
 //! - `flow`: register → login → /me → refresh → logout, and logout's scopes.
-//! - `errors`: the error rows of API.md these endpoints can produce.
+//! - `errors`: the error rows of docs/http-api.md these endpoints can produce.
 //! - `input`: control, format and bidi characters, look-alike emails,
 //!   duplicate JSON keys: refused by name, nothing stored.
 //! - `input_prop`: arbitrary text in every field: never a 5xx (property test).
@@ -21,7 +21,7 @@
 //! - `limits`: brute-force protection (account delay, per-address limit, proxies).
 //! - `oauth`: client credentials, introspection and revocation.
 //! - `pages`: the hosted pages, their guard, forms, cookies and browser sessions.
-//! - `openapi`: `GET /openapi.json` against the router and API.md.
+//! - `openapi`: `GET /openapi.json` against the router and docs/http-api.md.
 //! - `postgres`: the flow on PostgreSQL, and the database going away and
 //!   coming back (needs `AUTHGATE_TEST_POSTGRES_URL`; ignored without).
 //! - `transport`: slowloris, the connection cap, the head, body and idle

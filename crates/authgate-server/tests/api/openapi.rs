@@ -1,7 +1,7 @@
 //! `GET /openapi.json`: the document is OpenAPI 3.1, documents exactly the
-//! routes of API.md, every documented operation exists and answers with a
+//! routes of docs/http-api.md, every documented operation exists and answers with a
 //! documented status, error responses are `ErrorBody`, and the bodies of
-//! API.md have their schemas.
+//! docs/http-api.md have their schemas.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,7 +10,7 @@ use authgate_testkit::{PASSWORD, TestApp, TestClient, TestUser, spawn_app, spawn
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-/// Every route of API.md the server serves, as (method, OpenAPI path). A
+/// Every route of docs/http-api.md the server serves, as (method, OpenAPI path). A
 /// route added to the router must be added here and documented; one
 /// documented but not served fails too.
 const ROUTES: [(&str, &str); 26] = [
@@ -113,7 +113,7 @@ async fn the_document_is_openapi_3_1_and_describes_exactly_the_served_routes() {
     );
     assert!(
         unknown.is_empty(),
-        "documented but not in API.md's list: {unknown:?}"
+        "documented but not in docs/http-api.md's list: {unknown:?}"
     );
 
     // The router serves no other method on a documented path: a method
@@ -465,7 +465,7 @@ fn required(schema: &Value) -> BTreeSet<&str> {
         .unwrap_or_default()
 }
 
-/// One body of API.md: method, path, request schema, success status,
+/// One body of docs/http-api.md: method, path, request schema, success status,
 /// response schema.
 type BodyRow = (
     &'static str,
@@ -539,7 +539,7 @@ async fn error_responses_are_error_bodies_and_api_md_bodies_have_their_schemas()
         assert!(codes.contains(code), "{code} in {codes:?}");
     }
 
-    // PublicUser as API.md shows it.
+    // PublicUser as docs/http-api.md shows it.
     let user = schema_of(&doc, "PublicUser");
     assert_eq!(
         required(user),
@@ -563,7 +563,7 @@ async fn error_responses_are_error_bodies_and_api_md_bodies_have_their_schemas()
     assert_eq!(props["created_at"]["type"], "string");
     assert_eq!(props["created_at"]["format"], "date-time");
 
-    // LoginResponse as API.md shows it.
+    // LoginResponse as docs/http-api.md shows it.
     let login = schema_of(&doc, "LoginResponse");
     assert_eq!(
         required(login),
@@ -587,7 +587,7 @@ async fn error_responses_are_error_bodies_and_api_md_bodies_have_their_schemas()
     let audit = schema_of(&doc, "AuditEvent");
     assert_eq!(audit["properties"]["at"]["format"], "date-time");
 
-    // Each body of API.md: (method, path, request schema, success status,
+    // Each body of docs/http-api.md: (method, path, request schema, success status,
     // response schema).
     let bodies: [BodyRow; 24] = [
         (

@@ -1,4 +1,4 @@
-//! The password policy of API.md, and hashes upgraded to new argon2
+//! The password policy of docs/http-api.md, and hashes upgraded to new argon2
 //! parameters at the next login.
 
 use authgate_testkit::reqwest::StatusCode;

@@ -1,5 +1,5 @@
 //! The server on PostgreSQL (`storage.database_url = "postgres://…"`): the
-//! whole flow, and what API.md promises when the database goes away (503
+//! whole flow, and what docs/http-api.md promises when the database goes away (503
 //! `unavailable`, nothing half-written) and comes back (service resumes
 //! without a restart).
 //!

@@ -58,7 +58,7 @@ async fn a_session_revoked_before_a_restart_stays_revoked_after_it() {
 
 #[tokio::test]
 async fn a_logout_on_one_instance_is_honoured_by_another_sharing_its_stores() {
-    // API.md: after logout the access token "is rejected from then on, by
+    // docs/http-api.md: after logout the access token "is rejected from then on, by
     // this server and by every instance sharing its stores".
     let first = spawn_app().await;
     let data_dir = first.data_dir.clone();
@@ -70,7 +70,7 @@ async fn a_logout_on_one_instance_is_honoured_by_another_sharing_its_stores() {
 
     first.logout(&alice.access, None).await;
     // The instance that logged out refuses the token at once; another one
-    // trusts its copy of the session for at most FRESH_FOR (DESIGN.md:
+    // trusts its copy of the session for at most FRESH_FOR (docs/architecture.md:
     // every instance sees a revocation within a second), then refuses too.
     assert_invalid_token(first.me(&alice.access).await).await;
     second.advance(std::time::Duration::try_from(authgate_core::FRESH_FOR).unwrap());

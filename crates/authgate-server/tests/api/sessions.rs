@@ -121,7 +121,7 @@ async fn deleting_a_session_that_does_not_exist_or_is_not_an_id_is_not_found() {
         Uuid::now_v7().to_string(),
         "not-a-uuid".to_owned(),
         "1".to_owned(),
-        // Not UTF-8 once decoded: still no such session, in API.md's shape.
+        // Not UTF-8 once decoded: still no such session, in docs/http-api.md's shape.
         "%FF".to_owned(),
         "%C3%28".to_owned(),
     ] {

@@ -60,7 +60,7 @@ fn parse(answer: &str) -> (u16, Value) {
     (status, body)
 }
 
-/// Asserts an answer of `status` in API.md's error shape with `code`.
+/// Asserts an answer of `status` in docs/http-api.md's error shape with `code`.
 fn assert_error_shape(answer: &str, status: u16, code: &str) {
     let (actual, body) = parse(answer);
     assert_eq!(actual, status, "{answer}");
@@ -291,7 +291,7 @@ async fn http2_with_prior_knowledge_is_served() {
     assert_eq!(frame[3], 0x04, "the server's first frame is its SETTINGS");
 }
 
-/// Every route of API.md, with a path id where it takes one.
+/// Every route of docs/http-api.md, with a path id where it takes one.
 const ENDPOINTS: [(&str, &str); 25] = [
     ("POST", "/auth/register"),
     ("POST", "/auth/login"),
@@ -360,7 +360,7 @@ fn garbage(
     }
 }
 
-/// API.md's must-show for transport: "Under the slowloris hold and under
+/// docs/http-api.md's must-show for transport: "Under the slowloris hold and under
 /// 200 garbage requests per endpoint at once, `/healthz` answers in under
 /// 100 ms and nothing is lost." 200 half-open connections are held (the
 /// cap is 150, so the newest take the oldest's places), then 200 garbage

@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 /// How long to wait for an announcement between two processes before
-/// calling it lost. Generous (DESIGN.md promises a second) because this is
+/// calling it lost. Generous (docs/architecture.md promises a second) because this is
 /// real time on a loaded 2-core machine; the tests wait for the event, and
 /// only a lost one costs the whole wait.
 const WITHIN: Duration = Duration::from_secs(5);
