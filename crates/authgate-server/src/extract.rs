@@ -13,6 +13,13 @@ use crate::state::AppState;
 /// The largest request body accepted (docs/http-api.md: 64 KiB).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// The body of a request did not arrive in full within
+/// `server.body_read_timeout` (the error of the body the transport layer
+/// wraps around every request; answered 408 here).
+#[derive(Debug, thiserror::Error)]
+#[error("the request body did not arrive in time")]
+pub(crate) struct BodyTimedOut;
+
 /// A JSON body of type `T`.
 ///
 /// A body with another or no `Content-Type` is 415; one over 64 KiB is 413;
@@ -136,7 +143,7 @@ async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Api
 fn timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut cause = Some(error);
     while let Some(error) = cause {
-        if error.is::<crate::layers::BodyTimedOut>() {
+        if error.is::<BodyTimedOut>() {
             return true;
         }
         cause = error.source();

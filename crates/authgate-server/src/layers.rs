@@ -18,7 +18,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
-use crate::extract::MAX_BODY_BYTES;
+use crate::extract::{BodyTimedOut, MAX_BODY_BYTES};
 
 /// Header carrying the request id, set if the client did not send one.
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -174,11 +174,6 @@ async fn security_headers(mut response: axum::response::Response) -> axum::respo
 fn panic_response(_panic: Box<dyn std::any::Any + Send>) -> Response<Body> {
     ApiError::internal(&"a request handler panicked").into_response()
 }
-
-/// The body of a request did not arrive in full within `server.body_read_timeout`.
-#[derive(Debug, thiserror::Error)]
-#[error("the request body did not arrive in time")]
-pub(crate) struct BodyTimedOut;
 
 /// A request body that fails with [`BodyTimedOut`] once its deadline
 /// passes, however the bytes trickle in (the deadline is for the whole body,

@@ -16,6 +16,7 @@ use time::Duration;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+use super::login::SessionShape;
 use super::{AuthService, LoginAttempt, SessionCaller};
 use crate::audit::{Origin, detail, event};
 use crate::error::AuthError;
@@ -28,15 +29,6 @@ const TOUCH_EVERY: Duration = Duration::minutes(1);
 
 /// Length of a cookie secret (256 bits, base64url without padding).
 const SECRET_LEN: usize = 43;
-
-/// The id and lifetime of the session a login creates.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct SessionShape {
-    /// The session id.
-    pub(super) id: Uuid,
-    /// From login to its absolute end.
-    pub(super) lifetime: Duration,
-}
 
 /// A browser login: the cookie secret of the new session, and what the
 /// login issued.

@@ -3,7 +3,7 @@
 use authgate_proto::AuditKind;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::audit::{Origin, detail, event};
@@ -30,6 +30,15 @@ pub struct LoginAttempt {
     pub audience: Option<String>,
 }
 
+/// The id and lifetime of the session a login creates.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SessionShape {
+    /// The session id.
+    pub(super) id: Uuid,
+    /// From login to its absolute end.
+    pub(super) lifetime: Duration,
+}
+
 impl AuthService {
     /// Logs a user in: a new session, an access token and a refresh token.
     ///
@@ -45,7 +54,7 @@ impl AuthService {
         attempt: LoginAttempt,
         origin: &Origin,
     ) -> Result<(Tokens, User), AuthError> {
-        let shape = super::browser::SessionShape {
+        let shape = SessionShape {
             id: Uuid::now_v7(),
             lifetime: self.settings.refresh_ttl,
         };
@@ -57,7 +66,7 @@ impl AuthService {
         &self,
         attempt: LoginAttempt,
         origin: &Origin,
-        shape: super::browser::SessionShape,
+        shape: SessionShape,
     ) -> Result<(Tokens, User), AuthError> {
         let result = self.login_flow(attempt, origin, shape).await;
         let outcome = match &result {
@@ -77,7 +86,7 @@ impl AuthService {
         &self,
         attempt: LoginAttempt,
         origin: &Origin,
-        shape: super::browser::SessionShape,
+        shape: SessionShape,
     ) -> Result<(Tokens, User), AuthError> {
         let audience = self
             .settings
@@ -243,7 +252,7 @@ impl AuthService {
         audience: String,
         origin: &Origin,
         now: OffsetDateTime,
-        shape: super::browser::SessionShape,
+        shape: SessionShape,
     ) -> Result<(Tokens, User), AuthError> {
         let session = Session {
             id: shape.id,

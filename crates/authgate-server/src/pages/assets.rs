@@ -5,9 +5,6 @@
 use std::sync::LazyLock;
 
 use aws_lc_rs::digest::{SHA256, digest};
-use axum::extract::Path;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
 
 /// One embedded file.
 #[derive(Debug)]
@@ -15,9 +12,9 @@ pub(crate) struct Asset {
     /// `/assets/<stem>.<hash>.<ext>`.
     pub(crate) href: String,
     /// Its `Content-Type`.
-    content_type: &'static str,
+    pub(crate) content_type: &'static str,
     /// The bytes.
-    body: &'static [u8],
+    pub(crate) body: &'static [u8],
 }
 
 /// The stylesheet and the script, by role.
@@ -57,30 +54,3 @@ pub(crate) static ASSETS: LazyLock<Assets> = LazyLock::new(|| Assets {
         include_bytes!("../../assets/app.js"),
     ),
 });
-
-/// `GET /assets/{name}`: an embedded file under its current hashed name,
-/// cacheable for a year; any other name is the 404 page.
-pub(crate) async fn serve(
-    state: axum::extract::State<crate::state::AppState>,
-    path: Result<Path<String>, axum::extract::rejection::PathRejection>,
-) -> Response {
-    let name = path.map(|Path(name)| name).unwrap_or_default();
-    let assets = &*ASSETS;
-    let found = [&assets.css, &assets.js]
-        .into_iter()
-        .find(|a| a.href.strip_prefix("/assets/") == Some(name.as_str()));
-    let Some(asset) = found else {
-        return super::view::error_page(&state, None, axum::http::StatusCode::NOT_FOUND);
-    };
-    let mut response = asset.body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(asset.content_type),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
-    response
-}

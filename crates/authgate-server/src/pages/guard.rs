@@ -5,34 +5,13 @@
 use axum::extract::FromRequestParts;
 use axum::http::{HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
-use zeroize::Zeroizing;
 
 use super::cookies::{self, Jar};
+pub(crate) use super::visitor::Visitor;
 use crate::state::AppState;
 
 /// Longest `return_to` honoured.
 const MAX_RETURN_TO: usize = 1024;
-
-/// A visitor with a live browser session.
-#[derive(Debug, Clone)]
-pub(crate) struct Visitor {
-    /// The session and its user (current roles).
-    pub(crate) browser: authgate_core::BrowserSession,
-    /// The cookie's secret, from which the form token is derived.
-    secret: Zeroizing<String>,
-}
-
-impl Visitor {
-    /// The token this session's forms carry.
-    pub(crate) fn csrf(&self) -> String {
-        super::csrf::token(Jar::Session, &self.secret)
-    }
-
-    /// Whether `presented` is this session's form token.
-    pub(crate) fn csrf_matches(&self, presented: &str) -> bool {
-        super::csrf::token_matches(Jar::Session, &self.secret, presented)
-    }
-}
 
 /// The visitor, if their session cookie names a live session. A cookie
 /// naming none (ended, revoked, idle, disabled user) is `stale`: the
@@ -57,7 +36,7 @@ impl FromRequestParts<AppState> for MaybeVisitor {
         };
         match state.auth.browser_session(&secret, state.web.idle).await {
             Ok(Some(browser)) => Ok(Self {
-                visitor: Some(Visitor { browser, secret }),
+                visitor: Some(Visitor::new(browser, secret)),
                 stale: false,
             }),
             Ok(None) => Ok(Self {

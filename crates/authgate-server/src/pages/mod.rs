@@ -10,6 +10,7 @@
 //! which the session id is derived (see `authgate_core::BrowserSession`).
 
 mod account;
+mod asset_route;
 mod assets;
 mod claims;
 mod cookies;
@@ -21,6 +22,7 @@ mod register;
 mod security;
 mod settings;
 mod view;
+mod visitor;
 
 use axum::Router;
 use axum::extract::State;
@@ -45,7 +47,7 @@ pub(crate) fn router() -> Router<AppState> {
             "/account/logout-everywhere",
             post(account::logout_everywhere),
         )
-        .route("/assets/{name}", get(assets::serve))
+        .route("/assets/{name}", get(asset_route::serve))
         .layer(axum::middleware::from_fn(security::headers))
 }
 

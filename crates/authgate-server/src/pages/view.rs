@@ -6,8 +6,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::assets::ASSETS;
-use super::guard::Visitor;
 use super::settings::PRODUCT;
+use super::visitor::Visitor;
 use crate::state::AppState;
 
 /// The header, navigation and notices around every page.
