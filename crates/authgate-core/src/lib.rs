@@ -52,5 +52,6 @@ pub use service::{
     SessionCaller, Tokens, Upkeep, browser_session_id,
 };
 pub use store::{
-    AuditStore, KeyStore, Ping, ServiceClientStore, SessionStore, StoreResult, UserStore,
+    AuditStore, KeyStore, Ping, ServiceClientStore, SessionCursor, SessionStore, StoreResult,
+    UserStore,
 };

@@ -104,6 +104,26 @@ pub trait UserStore: Send + Sync + std::fmt::Debug {
     async fn count_users(&self) -> StoreResult<u64>;
 }
 
+/// Where a page of sessions ends: the last session's `created_at` and `id`
+/// (the listing's order), from which the next page starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionCursor {
+    /// The last listed session's creation time.
+    pub created_at: OffsetDateTime,
+    /// The last listed session's id (breaks ties of `created_at`).
+    pub id: Uuid,
+}
+
+impl SessionCursor {
+    /// The cursor after `session`.
+    pub fn after(session: &Session) -> Self {
+        Self {
+            created_at: session.created_at,
+            id: session.id,
+        }
+    }
+}
+
 /// Sessions and their refresh-token chains.
 #[async_trait]
 pub trait SessionStore: Send + Sync + std::fmt::Debug {
@@ -136,6 +156,17 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug {
     /// The user's sessions that are neither revoked nor expired at `now`, newest first.
     async fn live_sessions(&self, user_id: Uuid, now: OffsetDateTime) -> StoreResult<Vec<Session>>;
 
+    /// One page of [`SessionStore::live_sessions`]: at most `limit` of
+    /// them, newest first by (`created_at`, `id`), only those after `after`
+    /// in that order (keyset pagination: stable while sessions come and go).
+    async fn live_sessions_page(
+        &self,
+        user_id: Uuid,
+        now: OffsetDateTime,
+        after: Option<SessionCursor>,
+        limit: u32,
+    ) -> StoreResult<Vec<Session>>;
+
     /// The refresh token with this hash.
     async fn refresh_token(&self, hash: &TokenHash) -> StoreResult<Option<RefreshToken>>;
 
@@ -165,6 +196,18 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug {
         now: OffsetDateTime,
         audit: Option<&AuditEvent>,
     ) -> StoreResult<bool>;
+
+    /// Revokes every session of `ids` and appends `audit`, in one
+    /// transaction: either all of it is written or nothing is (a logout
+    /// that also ends the session of another refresh token never leaves
+    /// one revoked and not the other). Returns the sessions this call
+    /// revoked (not those revoked already).
+    async fn revoke_sessions_audited(
+        &self,
+        ids: &[Uuid],
+        now: OffsetDateTime,
+        audit: Option<&AuditEvent>,
+    ) -> StoreResult<Vec<Uuid>>;
 
     /// Revokes every live session of a user; returns their ids.
     async fn revoke_user_sessions(

@@ -66,6 +66,6 @@ pub use oauth::{
     OAuthTokenResponse, RevokeRequest, TokenRequest, TokenTypeHint,
 };
 pub use ops::{HealthResponse, ProbeStatus, ReadyResponse};
-pub use session::{CurrentSession, MeResponse, SessionInfo, SessionsResponse};
+pub use session::{CurrentSession, MeResponse, SessionInfo, SessionsQuery, SessionsResponse};
 pub use token_type::TokenType;
 pub use user::PublicUser;

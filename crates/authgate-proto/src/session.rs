@@ -60,12 +60,47 @@ pub struct SessionInfo {
     pub current: bool,
 }
 
-/// Response of `GET /auth/sessions`.
+/// Query string of `GET /auth/sessions?limit=&cursor=`.
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionsQuery {
+    /// How many sessions to return; defaults to 50
+    /// ([`SessionsQuery::DEFAULT_LIMIT`]), at most 200
+    /// ([`SessionsQuery::MAX_LIMIT`]): larger values are lowered to it, as
+    /// `GET /admin/users` does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page (opaque); absent for the first page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+impl SessionsQuery {
+    /// The page size when `limit` is absent.
+    pub const DEFAULT_LIMIT: u32 = 50;
+    /// The largest page size served; larger limits are lowered to it.
+    pub const MAX_LIMIT: u32 = 200;
+
+    /// The page size to use: `limit` (or the default) kept within
+    /// `1..=MAX_LIMIT`.
+    pub fn effective_limit(&self) -> u32 {
+        self.limit
+            .unwrap_or(Self::DEFAULT_LIMIT)
+            .clamp(1, Self::MAX_LIMIT)
+    }
+}
+
+/// Response of `GET /auth/sessions`: one page of the caller's sessions.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionsResponse {
-    /// The caller's active (unrevoked, unexpired) sessions.
+    /// The caller's active (unrevoked, unexpired) sessions on this page,
+    /// newest first.
     pub sessions: Vec<SessionInfo>,
+    /// The cursor to pass as `cursor` for the next page; `null` on the last.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub next_cursor: Option<String>,
 }
 
 #[cfg(test)]
@@ -99,11 +134,23 @@ mod tests {
             {"id": SID.to_string(), "created_at": "2026-11-22T10:00:00Z",
              "last_used_at": "2026-11-22T10:00:00Z", "expires_at": "2026-12-22T10:00:00Z",
              "user_agent": null, "ip": null, "current": false}
-        ]});
+        ], "next_cursor": null});
         let sessions: SessionsResponse = serde_json::from_value(text.clone()).unwrap();
         assert_eq!(sessions.sessions[0].ip, Some(IpAddr::from([127, 0, 0, 1])));
         assert_eq!(sessions.sessions[1].user_agent, None);
         assert_eq!(serde_json::to_value(&sessions).unwrap(), text);
+    }
+
+    #[test]
+    fn the_sessions_page_size_defaults_to_50_and_is_capped_at_200() {
+        let query = |limit| SessionsQuery {
+            limit,
+            ..SessionsQuery::default()
+        };
+        assert_eq!(query(None).effective_limit(), 50);
+        assert_eq!(query(Some(0)).effective_limit(), 1);
+        assert_eq!(query(Some(7)).effective_limit(), 7);
+        assert_eq!(query(Some(10_000)).effective_limit(), 200);
     }
 
     #[test]

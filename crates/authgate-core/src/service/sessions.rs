@@ -12,6 +12,7 @@ use crate::audit::{Origin, detail, event};
 use super::AuthService;
 use crate::error::AuthError;
 use crate::model::{Session, User};
+use crate::store::SessionCursor;
 
 /// The caller of an authenticated request: a user's verified access token
 /// whose session is live (unlike the guard's `Principal`, which any
@@ -192,18 +193,13 @@ impl AuthService {
                         ids.push(record.session_id);
                     }
                 }
-                // The logout is recorded with the caller's own session.
-                for (i, id) in ids.iter().enumerate() {
-                    let audit = if i == 0 {
-                        self.in_transaction(&e)
-                    } else {
-                        None
-                    };
-                    self.deps
-                        .sessions
-                        .revoke_session_audited(*id, now, audit)
-                        .await?;
-                }
+                // Both sessions and the logout's record (with the caller's
+                // own session) in one transaction: a failure part-way
+                // revokes neither, so a retry finds both still to end.
+                self.deps
+                    .sessions
+                    .revoke_sessions_audited(&ids, now, self.in_transaction(&e))
+                    .await?;
                 ids
             }
         };
@@ -232,6 +228,40 @@ impl AuthService {
             .sessions
             .live_sessions(who.user_id, self.deps.clock.now())
             .await?)
+    }
+
+    /// One page of the caller's live sessions, newest first: at most
+    /// `limit` after `after`, and the cursor of the next page (`None` on
+    /// the last).
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn sessions_page(
+        &self,
+        who: &SessionCaller,
+        after: Option<SessionCursor>,
+        limit: u32,
+    ) -> Result<(Vec<Session>, Option<SessionCursor>), AuthError> {
+        let limit = limit.max(1);
+        let mut sessions = self
+            .deps
+            .sessions
+            .live_sessions_page(
+                who.user_id,
+                self.deps.clock.now(),
+                after,
+                limit.saturating_add(1),
+            )
+            .await?;
+        // One more than asked tells whether another page follows.
+        let more = sessions.len() > limit as usize;
+        sessions.truncate(limit as usize);
+        let next = if more {
+            sessions.last().map(SessionCursor::after)
+        } else {
+            None
+        };
+        Ok((sessions, next))
     }
 
     /// Revokes one of the caller's sessions.

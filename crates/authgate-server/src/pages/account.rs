@@ -79,8 +79,10 @@ pub(crate) async fn show(
     uri: axum::http::Uri,
 ) -> Response {
     let who = visitor.browser.caller();
-    let sessions = match state.auth.sessions(&who).await {
-        Ok(sessions) => sessions,
+    // The newest sessions, as many as one page of `GET /auth/sessions` holds.
+    let limit = authgate_proto::SessionsQuery::MAX_LIMIT;
+    let sessions = match state.auth.sessions_page(&who, None, limit).await {
+        Ok((sessions, _)) => sessions,
         Err(e) => return failure_page(&state, Some(&visitor), &e),
     };
     let filter = AuditFilter {

@@ -10,4 +10,5 @@ pub(crate) mod me;
 pub(crate) mod oauth;
 mod reply;
 pub(crate) mod scope;
+mod session_cursor;
 pub(crate) mod sessions;

@@ -6,19 +6,22 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use uuid::Uuid;
 
+use super::session_cursor;
 use crate::error::ApiError;
-use crate::extract::{Authenticated, PathId};
+use crate::extract::{Authenticated, PathId, QueryParams};
 use crate::origin::RequestOrigin;
 use crate::state::AppState;
 
-/// The caller's active sessions.
+/// One page of the caller's active sessions, newest first.
 #[utoipa::path(
     get,
     path = "/auth/sessions",
     operation_id = "list_sessions",
     tag = "sessions",
+    params(proto::SessionsQuery),
     responses(
-        (status = 200, description = "The caller's unrevoked, unexpired sessions; `current` marks this token's.", body = proto::SessionsResponse),
+        (status = 200, description = "A page of the caller's unrevoked, unexpired sessions, newest first; `current` marks this token's; `next_cursor` is the `cursor` of the next page (`null` on the last).", body = proto::SessionsResponse),
+        (status = 400, description = "`invalid_request`: `limit` or `cursor` is invalid; the description names the parameter.", body = proto::ErrorBody),
         crate::openapi::responses::InvalidToken,
         (status = 503, description = "`unavailable`: a backing store is down.", body = proto::ErrorBody),
     ),
@@ -27,9 +30,18 @@ use crate::state::AppState;
 pub(crate) async fn list(
     State(state): State<AppState>,
     Authenticated(who): Authenticated,
+    QueryParams(query): QueryParams<proto::SessionsQuery>,
 ) -> Result<Json<proto::SessionsResponse>, ApiError> {
-    let sessions = state.auth.sessions(&who).await?;
+    let after = match query.cursor.as_deref() {
+        None | Some("") => None,
+        Some(cursor) => Some(session_cursor::decode(cursor)?),
+    };
+    let (sessions, next) = state
+        .auth
+        .sessions_page(&who, after, query.effective_limit())
+        .await?;
     Ok(Json(proto::SessionsResponse {
+        next_cursor: next.as_ref().map(session_cursor::encode),
         sessions: sessions
             .into_iter()
             .map(|s| proto::SessionInfo {

@@ -190,3 +190,93 @@ async fn sessions_that_ended_over_a_day_ago_are_purged_with_their_tokens() {
     assert!(sessions.session(kept_sid).await.unwrap().is_some());
     assert_eq!(app.refresh(&kept.refresh).await.status(), StatusCode::OK);
 }
+
+/// `GET /auth/sessions` with `query` (`limit=…&cursor=…`).
+async fn sessions_page(
+    app: &authgate_testkit::TestApp,
+    access: &str,
+    query: &str,
+) -> authgate_testkit::reqwest::Response {
+    app.request(Method::GET, &format!("/auth/sessions?{query}"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_session_list_pages_by_cursor_newest_first_until_a_null_cursor() {
+    let app = spawn_app().await;
+    let alice = app.new_user().await;
+    for _ in 0..4 {
+        app.advance(std::time::Duration::from_secs(1));
+        let _: LoginResponse =
+            expect_json(app.login(&alice.email, PASSWORD).await, StatusCode::OK).await;
+    }
+    let everything: SessionsResponse =
+        expect_json(app.sessions(&alice.access).await, StatusCode::OK).await;
+    assert_eq!(
+        everything.sessions.len(),
+        5,
+        "the default page holds them all"
+    );
+    assert_eq!(everything.next_cursor, None);
+
+    let mut walked = Vec::new();
+    let mut query = "limit=2".to_owned();
+    let mut pages = 0;
+    loop {
+        let page: SessionsResponse = expect_json(
+            sessions_page(&app, &alice.access, &query).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert!(page.sessions.len() <= 2);
+        pages += 1;
+        walked.extend(page.sessions);
+        match page.next_cursor {
+            Some(cursor) => query = format!("limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(walked, everything.sessions, "each session once, in order");
+    assert!(
+        walked
+            .windows(2)
+            .all(|w| w[0].created_at >= w[1].created_at),
+        "newest first"
+    );
+}
+
+#[tokio::test]
+async fn an_oversized_limit_is_lowered_and_a_malformed_cursor_or_limit_is_400() {
+    let app = spawn_app().await;
+    let alice = app.new_user().await;
+    let page: SessionsResponse = expect_json(
+        sessions_page(&app, &alice.access, "limit=100000").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(page.sessions.len(), 1);
+    for cursor in ["garbage", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "%00"] {
+        let error = assert_error(
+            sessions_page(&app, &alice.access, &format!("cursor={cursor}")).await,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        )
+        .await;
+        assert!(
+            error.description.contains("cursor"),
+            "{}",
+            error.description
+        );
+    }
+    let error = assert_error(
+        sessions_page(&app, &alice.access, "limit=many").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    )
+    .await;
+    assert!(error.description.contains("limit"), "{}", error.description);
+}

@@ -182,6 +182,30 @@ pub(crate) async fn revoke_session<T: SessionTx>(
     Ok(done)
 }
 
+/// `SessionStore::revoke_sessions_audited`: revokes every session of `ids`
+/// and records `audit`, all in one transaction: if any part fails (a
+/// revocation, the audit record, the commit), none of them is revoked.
+/// Returns the sessions this call revoked (those not revoked already).
+///
+/// # Errors
+/// The backend's.
+pub(crate) async fn revoke_sessions<T: SessionTx>(
+    begin: impl Future<Output = StoreResult<T>> + Send,
+    ids: &[Uuid],
+    now: OffsetDateTime,
+    audit: Option<&AuditEvent>,
+) -> StoreResult<Vec<Uuid>> {
+    let mut tx = begin.await?;
+    let mut revoked = Vec::with_capacity(ids.len());
+    for id in ids {
+        if tx.revoke_session(*id, now).await? {
+            revoked.push(*id);
+        }
+    }
+    commit_audited(tx, audit).await?;
+    Ok(revoked)
+}
+
 /// `SessionStore::revoke_user_sessions_audited`: revokes every live session
 /// of the user and records `audit`; returns the sessions revoked.
 ///

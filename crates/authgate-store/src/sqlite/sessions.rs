@@ -2,7 +2,9 @@
 //! (the writes' statements are in `session_tx`).
 
 use async_trait::async_trait;
-use authgate_core::{RefreshToken, Session, SessionStore, StoreError, StoreResult, TokenHash};
+use authgate_core::{
+    RefreshToken, Session, SessionCursor, SessionStore, StoreError, StoreResult, TokenHash,
+};
 use authgate_proto::AuditEvent;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -159,6 +161,50 @@ impl SessionStore for SqliteStore {
         rows.into_iter().map(Session::try_from).collect()
     }
 
+    async fn live_sessions_page(
+        &self,
+        user_id: Uuid,
+        now: OffsetDateTime,
+        after: Option<SessionCursor>,
+        limit: u32,
+    ) -> StoreResult<Vec<Session>> {
+        let rows = match after {
+            None => {
+                let sql = concat!(
+                    "SELECT ",
+                    session_columns!(),
+                    " FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 \
+                      ORDER BY created_at DESC, id DESC LIMIT $3"
+                );
+                sqlx::query_as::<_, SessionRow>(sql)
+                    .bind(uuid_text(user_id))
+                    .bind(micros(now)?)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await
+            }
+            Some(cursor) => {
+                let sql = concat!(
+                    "SELECT ",
+                    session_columns!(),
+                    " FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 \
+                      AND (created_at < $3 OR (created_at = $3 AND id < $4)) \
+                      ORDER BY created_at DESC, id DESC LIMIT $5"
+                );
+                sqlx::query_as::<_, SessionRow>(sql)
+                    .bind(uuid_text(user_id))
+                    .bind(micros(now)?)
+                    .bind(micros(cursor.created_at)?)
+                    .bind(uuid_text(cursor.id))
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await
+            }
+        }
+        .map_err(map_err)?;
+        rows.into_iter().map(Session::try_from).collect()
+    }
+
     async fn refresh_token(&self, hash: &TokenHash) -> StoreResult<Option<RefreshToken>> {
         sqlx::query_as::<_, RefreshTokenRow>(
             "SELECT hash, session_id, generation, issued_at, used_at, successor, \
@@ -214,6 +260,19 @@ impl SessionStore for SqliteStore {
         let (this, audit) = (self.clone(), audit.cloned());
         detached(async move {
             sessions::revoke_session(this.begin_write(), id, now, audit.as_ref()).await
+        })
+        .await
+    }
+
+    async fn revoke_sessions_audited(
+        &self,
+        ids: &[Uuid],
+        now: OffsetDateTime,
+        audit: Option<&AuditEvent>,
+    ) -> StoreResult<Vec<Uuid>> {
+        let (this, ids, audit) = (self.clone(), ids.to_vec(), audit.cloned());
+        detached(async move {
+            sessions::revoke_sessions(this.begin_write(), &ids, now, audit.as_ref()).await
         })
         .await
     }

@@ -31,6 +31,8 @@ macro_rules! generic_checks {
             sessions::created_session_and_first_token_read_back(&s, &s);
             sessions::failed_create_session_leaves_no_session_behind(&s, &s);
             sessions::live_sessions_are_unrevoked_unexpired_and_newest_first(&s, &s);
+            sessions::live_sessions_page_walks_every_live_session_once_newest_first(&s, &s);
+            sessions::revoking_several_sessions_is_one_transaction_with_its_audit_record(&s, &s, &s);
             sessions::rotate_marks_the_parent_used_inserts_the_successor_and_touches_the_session(&s, &s);
             sessions::rotating_a_used_parent_again_returns_false_and_changes_nothing(&s, &s);
             sessions::rotate_refuses_revoked_expired_sessions_and_unknown_parents(&s, &s);

@@ -3,7 +3,11 @@
 
 use std::sync::Arc;
 
-use authgate_core::{RefreshToken, Session, SessionStore, TokenHash, UserStore};
+use authgate_core::{
+    AuditStore, RefreshToken, Session, SessionCursor, SessionStore, StoreError, TokenHash,
+    UserStore,
+};
+use authgate_proto::{AuditEvent, AuditKind};
 use uuid::Uuid;
 
 use crate::fixtures::{at, session, token, user};
@@ -510,4 +514,130 @@ pub(crate) async fn writes_abandoned_midway_leave_the_store_usable(
         .expect("a write after abandoned ones succeeds");
         assert_eq!(sessions.session(s.id).await.unwrap(), Some(s));
     }
+}
+
+pub(crate) async fn live_sessions_page_walks_every_live_session_once_newest_first(
+    users: &dyn UserStore,
+    sessions: &dyn SessionStore,
+) {
+    let ann = user("ann@example.com", None);
+    users.insert_user(&ann).await.unwrap();
+    let bob = user("bob@example.com", None);
+    users.insert_user(&bob).await.unwrap();
+    // Five sessions, two of them created in the same microsecond (the id
+    // breaks the tie), one revoked, one expired, and one of someone else.
+    let mut made = Vec::new();
+    for (i, start) in [0, 10, 10, 20, 30].into_iter().enumerate() {
+        made.push(
+            create(
+                sessions,
+                &session(ann.id, at(start), 3600),
+                &format!("p{i}"),
+            )
+            .await,
+        );
+    }
+    let gone = create(sessions, &session(ann.id, at(15), 3600), "gone").await;
+    sessions.revoke_session(gone.id, at(40)).await.unwrap();
+    create(sessions, &session(ann.id, at(-3600), 3610), "expired").await;
+    create(sessions, &session(bob.id, at(25), 3600), "bob").await;
+
+    let all = sessions.live_sessions(ann.id, at(50)).await.unwrap();
+    assert_eq!(all.len(), 5);
+    let mut walked = Vec::new();
+    let mut after: Option<SessionCursor> = None;
+    loop {
+        let page = sessions
+            .live_sessions_page(ann.id, at(50), after, 2)
+            .await
+            .unwrap();
+        assert!(page.len() <= 2);
+        let Some(last) = page.last() else { break };
+        after = Some(SessionCursor::after(last));
+        walked.extend(page);
+    }
+    assert_eq!(
+        walked, all,
+        "every live session once, in the listing's order"
+    );
+    let first = sessions
+        .live_sessions_page(ann.id, at(50), None, 3)
+        .await
+        .unwrap();
+    assert_eq!(first, all[..3]);
+    // A session that appears before the cursor does not shift the next page.
+    create(sessions, &session(ann.id, at(45), 3600), "newer").await;
+    let next = sessions
+        .live_sessions_page(ann.id, at(50), Some(SessionCursor::after(&all[2])), 3)
+        .await
+        .unwrap();
+    assert_eq!(next, all[3..]);
+}
+
+/// An audit record of a logout by `user_id`.
+fn logout_event(user_id: Uuid) -> AuditEvent {
+    AuditEvent {
+        id: Uuid::now_v7(),
+        at: at(5),
+        kind: AuditKind::LOGOUT,
+        user_id: Some(user_id),
+        actor_id: None,
+        client_id: None,
+        session_id: None,
+        ip: None,
+        user_agent: None,
+        details: serde_json::Map::new(),
+    }
+}
+
+pub(crate) async fn revoking_several_sessions_is_one_transaction_with_its_audit_record(
+    users: &dyn UserStore,
+    sessions: &dyn SessionStore,
+    audit: &dyn AuditStore,
+) {
+    let ann = user("ann@example.com", None);
+    users.insert_user(&ann).await.unwrap();
+    let own = create(sessions, &session(ann.id, at(0), 3600), "own").await;
+    let other = create(sessions, &session(ann.id, at(1), 3600), "other").await;
+
+    // The last write of the transaction fails (its audit record's id is
+    // taken), after both revocations ran: neither may remain.
+    let taken = logout_event(ann.id);
+    audit.append_event(&taken).await.unwrap();
+    let err = sessions
+        .revoke_sessions_audited(&[own.id, other.id], at(5), Some(&taken))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict("audit event id")),
+        "{err:?}"
+    );
+    for id in [own.id, other.id] {
+        assert_eq!(
+            sessions.session(id).await.unwrap().unwrap().revoked_at,
+            None,
+            "a failure part-way revokes nothing"
+        );
+    }
+
+    let logout = logout_event(ann.id);
+    let revoked = sessions
+        .revoke_sessions_audited(&[own.id, other.id], at(5), Some(&logout))
+        .await
+        .unwrap();
+    assert_eq!(revoked, vec![own.id, other.id]);
+    for id in [own.id, other.id] {
+        assert_eq!(
+            sessions.session(id).await.unwrap().unwrap().revoked_at,
+            Some(at(5))
+        );
+    }
+    let again = sessions
+        .revoke_sessions_audited(&[own.id, other.id], at(6), None)
+        .await
+        .unwrap();
+    assert!(
+        again.is_empty(),
+        "only sessions this call revoked are returned"
+    );
 }
