@@ -9,7 +9,11 @@ use zeroize::Zeroizing;
 use super::error::ConfigError;
 
 /// A secret setting: never printed, zeroized on drop, serialised masked.
-#[derive(Clone, Default, PartialEq, Eq)]
+///
+/// It has no `==`: a derived comparison stops at the first differing byte,
+/// so its timing tells how much of a guess was right. Code that must
+/// compare a secret does it in constant time on [`Secret::expose`].
+#[derive(Clone, Default)]
 pub struct Secret(Zeroizing<String>);
 
 impl Secret {
@@ -107,5 +111,36 @@ impl<'de> Deserialize<'de> for Secret {
         }
 
         d.deserialize_string(SecretVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::marker::PhantomData;
+
+    use super::*;
+
+    /// Tells at compile time whether `T` has `==`: the inherent method
+    /// (only there when `T: PartialEq`) wins over the trait's default.
+    struct Probe<T>(PhantomData<T>);
+
+    trait NoEq {
+        fn has_eq(&self) -> bool {
+            false
+        }
+    }
+
+    impl<T> NoEq for Probe<T> {}
+
+    impl<T: PartialEq> Probe<T> {
+        fn has_eq(&self) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn secrets_cannot_be_compared_with_a_short_circuiting_eq() {
+        assert!(Probe::<String>(PhantomData).has_eq(), "the probe works");
+        assert!(!Probe::<Secret>(PhantomData).has_eq());
     }
 }

@@ -28,7 +28,7 @@ pub async fn open_store(settings: &Settings) -> Result<(Arc<dyn Store>, String),
     }
     if !url.is_empty() && !url.starts_with("sqlite:") {
         return Err(BuildError::DatabaseScheme {
-            scheme: url.split(':').next().unwrap_or("non-SQLite").to_owned(),
+            scheme: url_scheme(url),
         });
     }
     let path = match url
@@ -46,6 +46,26 @@ pub async fn open_store(settings: &Settings) -> Result<(Arc<dyn Store>, String),
         Err(source) => return Err(BuildError::OpenSqlite { path, source }),
     };
     Ok((Arc::new(store), format!("sqlite:{}", path.display())))
+}
+
+/// How the operator is told which backend `url` named: its scheme when it
+/// has one (letters, digits, `+`, `-`, `.` before a colon, at most 16), or
+/// "scheme-less" otherwise. Never more of the URL: a libpq connection
+/// string (`host=db password=…`) has no colon, and everything past the
+/// scheme may hold a password.
+fn url_scheme(url: &str) -> String {
+    let scheme = url.split_once(':').map(|(scheme, _)| scheme);
+    match scheme {
+        Some(s)
+            if (1..=16).contains(&s.len())
+                && s.starts_with(|c: char| c.is_ascii_alphabetic())
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+        {
+            s.to_owned()
+        }
+        _ => "scheme-less".to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -82,6 +102,25 @@ mod tests {
         let err = open_store(&settings).await.unwrap_err().to_string();
         assert!(err.contains("storage.database_url"), "{err}");
         assert!(!err.contains("secret"), "{err}");
+        assert!(!settings.storage.data_dir.exists(), "nothing was created");
+    }
+
+    #[tokio::test]
+    async fn a_libpq_connection_string_is_refused_without_echoing_any_of_it() {
+        let mut settings = Settings::default();
+        settings.storage.data_dir =
+            std::env::temp_dir().join(format!("authgate-{}", uuid::Uuid::new_v4()));
+        for url in [
+            "host=db user=ann password=secret dbname=authgate",
+            "password=secret@db/x:5432",
+            "ann secret:x",
+        ] {
+            settings.storage.database_url = url.into();
+            let err = open_store(&settings).await.unwrap_err().to_string();
+            assert!(err.contains("storage.database_url"), "{err}");
+            assert!(err.contains("scheme-less"), "{err}");
+            assert!(!err.contains("secret") && !err.contains("ann"), "{err}");
+        }
         assert!(!settings.storage.data_dir.exists(), "nothing was created");
     }
 }
