@@ -19,6 +19,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
 use crate::extract::{BodyTimedOut, MAX_BODY_BYTES};
+use crate::state::AppState;
 
 /// Header carrying the request id, set if the client did not send one.
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -44,9 +45,13 @@ const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 /// Wraps `router` in the layers, innermost first: the size and time limits,
 /// request-id propagation, tracing, request-id assignment, panic safety,
 /// and the security headers outermost (so that every answer gets them).
-pub(crate) fn wrap(router: Router, body_read_timeout: Duration) -> Router {
+pub(crate) fn wrap(router: Router, body_read_timeout: Duration, state: AppState) -> Router {
+    let limits = RequestLimits {
+        body_read_timeout,
+        state,
+    };
     router
-        .layer(from_fn_with_state(body_read_timeout, limit_request))
+        .layer(from_fn_with_state(limits, limit_request))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(MakeSpan))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -94,21 +99,35 @@ async fn drop_unsafe_request_id(mut request: Request) -> Request {
     request
 }
 
-/// 414 for a request target over [`MAX_URI_BYTES`]; 413 at once for a
+/// What [`limit_request`] needs.
+#[derive(Clone)]
+struct RequestLimits {
+    /// How long a request body may take to arrive.
+    body_read_timeout: Duration,
+    /// For the pages' own error page.
+    state: AppState,
+}
+
+/// 414 for a request target over [`MAX_URI_BYTES`] (the HTML error page on
+/// the pages' paths, as their other errors); 413 at once for a
 /// `Content-Length` over the body limit (nothing of it is read) outside the
 /// pages; otherwise
 /// the body must arrive in full within `body_read_timeout` (408 when read
 /// through [`crate::extract`]).
 async fn limit_request(
-    State(body_read_timeout): State<Duration>,
+    State(limits): State<RequestLimits>,
     request: Request,
     next: Next,
 ) -> axum::response::Response {
+    let body_read_timeout = limits.body_read_timeout;
     let target = request
         .uri()
         .path_and_query()
         .map_or(0, |pq| pq.as_str().len());
     if target > MAX_URI_BYTES {
+        if crate::pages::is_page_path(request.uri().path()) {
+            return with_close(crate::pages::uri_too_long_page(&limits.state));
+        }
         return closing(
             ApiError::invalid_request("The request target is longer than 8 KiB.")
                 .with_status(StatusCode::URI_TOO_LONG),
@@ -139,7 +158,11 @@ async fn limit_request(
 /// `error` as a response that ends the connection: its request's body was
 /// not read, so the connection cannot carry another request.
 fn closing(error: ApiError) -> axum::response::Response {
-    let mut response = error.into_response();
+    with_close(error.into_response())
+}
+
+/// `response` with `Connection: close`.
+fn with_close(mut response: axum::response::Response) -> axum::response::Response {
     response
         .headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));

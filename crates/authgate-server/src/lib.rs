@@ -47,3 +47,4 @@ pub use startup::settings::{auth_settings, password_hasher};
 pub use startup::store::open_store;
 pub use startup::{StartupReport, build_service};
 pub use state::{AppState, SharedState};
+pub use transport::tls::{TlsError, TlsReloader};

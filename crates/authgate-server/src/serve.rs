@@ -1,5 +1,6 @@
 //! Serving: a built application bound to its port, run until shutdown
-//! with its background tasks (upkeep, other instances' announcements).
+//! with its background tasks (upkeep, other instances' announcements, the
+//! TLS certificate's reloading).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,6 +12,8 @@ use crate::config::Settings;
 use crate::startup::error::BuildError;
 use crate::startup::{StartupReport, build_service};
 use crate::state::AppState;
+use crate::transport::tls::{Tls, TlsReloader};
+use crate::transport::{Hsts, Security};
 
 /// A built server, bound to its port, ready to run.
 #[derive(Debug)]
@@ -23,6 +26,10 @@ pub struct Application {
     report: StartupReport,
     /// The transport limits of `[server]`.
     limits: crate::transport::Limits,
+    /// TLS, when `[server.tls]` names a certificate.
+    tls: Option<Tls>,
+    /// When answers carry `Strict-Transport-Security`.
+    hsts: Hsts,
 }
 
 impl Application {
@@ -33,6 +40,12 @@ impl Application {
     /// [`BuildError`] with a message fit for the operator.
     pub async fn build(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Self, BuildError> {
         let limits = crate::transport::Limits::from_settings(&settings.server)?;
+        let tls = Tls::from_settings(&settings.server.tls, clock.clone())?;
+        let hsts = Hsts::new(
+            settings.server.tls.hsts_max_age,
+            tls.is_some(),
+            &settings.server.trusted_proxies,
+        );
         let (state, report) = build_service(settings, clock).await?;
         let addr = settings.server.bind;
         let listener = TcpListener::bind(addr)
@@ -43,7 +56,20 @@ impl Application {
             state,
             report,
             limits,
+            tls,
+            hsts,
         })
+    }
+
+    /// Whether connections are served over TLS.
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// The handle that reloads the TLS certificate from its files (what
+    /// SIGHUP calls); `None` without TLS.
+    pub fn tls_reloader(&self) -> Option<TlsReloader> {
+        self.tls.as_ref().map(|tls| tls.reloader.clone())
     }
 
     /// The address actually bound.
@@ -74,14 +100,24 @@ impl Application {
     ) -> std::io::Result<()> {
         let upkeep = crate::upkeep::spawn(self.state.clone());
         let follow = crate::scaleout::follow(self.state.clone());
+        let watch = self.tls.as_ref().map(Tls::watch);
+        let security = Security {
+            tls: self.tls.map(|tls| tls.acceptor),
+            hsts: self.hsts,
+        };
         let state = self.state.clone();
         let app = crate::layers::wrap(
-            crate::router::router(self.state),
+            crate::router::router(self.state.clone()),
             self.limits.body_read_timeout,
+            self.state,
         );
-        let result = crate::transport::serve(self.listener, app, self.limits, shutdown).await;
+        let result =
+            crate::transport::serve(self.listener, app, self.limits, security, shutdown).await;
         upkeep.abort();
         follow.abort();
+        if let Some(watch) = watch {
+            watch.abort();
+        }
         // Audit records and announcements are queued for background tasks
         // that die with the runtime when the process exits: the last
         // requests' records (failed logins above all) must be written first.

@@ -1,4 +1,5 @@
-//! `authgate serve`: run the auth server until Ctrl-C or SIGTERM.
+//! `authgate serve`: run the auth server until Ctrl-C or SIGTERM; SIGHUP
+//! reloads the TLS certificate.
 
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -21,8 +22,9 @@ pub(crate) async fn run(settings: Settings, args: ServeArgs) -> Result<()> {
     let app = Application::build(&settings, Arc::new(SystemClock)).await?;
     let addr = app.local_addr().context("reading the bound address")?;
     let report = app.report();
+    let scheme = if app.is_tls() { "https" } else { "http" };
     let mut lines = vec![
-        format!("authgate listening on http://{addr}"),
+        format!("authgate listening on {scheme}://{addr}"),
         format!("  database:    {}", report.database),
         format!(
             "  signing key: {} (kid {})",
@@ -50,7 +52,13 @@ pub(crate) async fn run(settings: Settings, args: ServeArgs) -> Result<()> {
     {
         println!("{}", lines.join("\n"));
     }
+    let reload = app
+        .tls_reloader()
+        .map(|reloader| tokio::spawn(reload_on_hangup(reloader)));
     app.run_until(shutdown_signal()).await.context("serving")?;
+    if let Some(reload) = reload {
+        reload.abort();
+    }
     tracing::info!("shut down");
     Ok(())
 }
@@ -69,6 +77,26 @@ fn init_logging(json: bool) {
     } else {
         builder.init();
     }
+}
+
+/// Reloads the TLS certificate on each SIGHUP (the reloader logs the outcome;
+/// a failed reload keeps the certificate in use).
+async fn reload_on_hangup(reloader: authgate_server::TlsReloader) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            tracing::warn!(
+                "cannot listen for SIGHUP; the certificate is still reloaded when its files change"
+            );
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            let _ = reloader.reload();
+        }
+    }
+    #[cfg(not(unix))]
+    drop(reloader);
 }
 
 async fn shutdown_signal() {

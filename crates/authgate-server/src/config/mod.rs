@@ -13,6 +13,7 @@ mod mask;
 mod secret;
 mod sections;
 mod settings;
+mod tls;
 
 pub use duration::HumanDuration;
 pub use env::ENV_PREFIX;
@@ -24,6 +25,7 @@ pub use sections::{
     RegistrationSettings, ServerSettings, StorageSettings, TokenSettings,
 };
 pub use settings::Settings;
+pub use tls::{DEFAULT_HSTS_MAX_AGE, TlsSettings};
 
 #[cfg(test)]
 mod tests {
@@ -56,6 +58,44 @@ mod tests {
         .unwrap();
         assert_eq!(s.server.header_read_timeout.0, Duration::from_secs(2));
         assert_eq!(s.server.max_connections, 64);
+    }
+
+    #[test]
+    fn tls_is_configured_from_the_environment_and_makes_the_default_urls_https() {
+        let s = Settings::load(None, env(&[])).unwrap();
+        assert!(!s.server.tls.is_enabled());
+        assert_eq!(s.server.tls.hsts_max_age, 31_536_000);
+        let s = Settings::load(
+            None,
+            env(&[
+                ("AUTHGATE_SERVER__BIND", "\"0.0.0.0:8443\""),
+                ("AUTHGATE_SERVER__TLS__CERT_FILE", "/etc/authgate/cert.pem"),
+                ("AUTHGATE_SERVER__TLS__KEY_FILE", "/etc/authgate/key.pem"),
+                ("AUTHGATE_SERVER__TLS__HSTS_MAX_AGE", "600"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.server.tls.cert_file, "/etc/authgate/cert.pem");
+        assert_eq!(s.server.tls.key_file, "/etc/authgate/key.pem");
+        assert_eq!(s.server.tls.hsts_max_age, 600);
+        assert_eq!(s.server.public_url, "https://localhost:8443");
+        assert_eq!(s.issuer(), "https://localhost:8443");
+
+        let (dir, file) = config_file(
+            "[server]\nbind = \"127.0.0.1:9443\"\n[server.tls]\ncert_file = \"c.pem\"\nkey_file = \"k.pem\"\n",
+        );
+        let s = Settings::load(Some(&file), env(&[])).unwrap();
+        assert_eq!(s.issuer(), "https://127.0.0.1:9443");
+        let s = Settings::load(
+            Some(&file),
+            env(&[("AUTHGATE_SERVER__PUBLIC_URL", "https://auth.example.com")]),
+        )
+        .unwrap();
+        assert_eq!(
+            s.server.public_url, "https://auth.example.com",
+            "a configured public URL is kept"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub struct ServerSettings {
     /// oldest one with no request in progress. Keep it below the process's
     /// file-descriptor limit. Defaults to `1024`.
     pub max_connections: usize,
+    /// `[server.tls]`: TLS terminated by authgate. Defaults to off.
+    pub tls: super::tls::TlsSettings,
 }
 
 impl Default for ServerSettings {
@@ -48,6 +50,7 @@ impl Default for ServerSettings {
             body_read_timeout: HumanDuration(Duration::from_secs(10)),
             idle_timeout: HumanDuration(Duration::from_secs(30)),
             max_connections: 1024,
+            tls: super::tls::TlsSettings::default(),
         }
     }
 }

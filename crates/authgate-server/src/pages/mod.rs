@@ -73,6 +73,21 @@ pub(crate) fn wants_html(headers: &HeaderMap) -> bool {
         .is_some_and(|accept| accept.contains("text/html"))
 }
 
+/// The 414 page (an address over 8 KiB), with the page security headers:
+/// a page's errors are pages, whichever layer finds them.
+pub(crate) fn uri_too_long_page(state: &AppState) -> Response {
+    let mut response = view::error_page_with(
+        state,
+        None,
+        StatusCode::URI_TOO_LONG,
+        "Address too long",
+        "The address of this page is longer than the server accepts. Nothing was changed."
+            .to_owned(),
+    );
+    security::apply(response.headers_mut());
+    response
+}
+
 /// The 404 page, with the page security headers.
 pub(crate) fn not_found_page(State(state): State<AppState>) -> Response {
     let mut response = view::error_page(&state, None, StatusCode::NOT_FOUND);

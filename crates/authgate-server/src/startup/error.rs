@@ -27,6 +27,9 @@ pub enum BuildError {
     /// `server.max_connections` is 0.
     #[error("server.max_connections must be at least 1")]
     NoConnections,
+    /// `[server.tls]` names files that cannot be served.
+    #[error(transparent)]
+    Tls(#[from] crate::transport::tls::TlsError),
     /// `[web]` or `server.public_url` cannot be used for the hosted pages.
     #[error(transparent)]
     Web(#[from] crate::pages::WebSettingsError),

@@ -1,7 +1,9 @@
-//! One connection: hyper serving the router over HTTP/1.1 or h2c (HTTP/2
-//! with prior knowledge, as axum::serve did), with the client's address
-//! for the handlers, and a watchdog closing it when idle or stuck in a
-//! request head, or when a newcomer takes its place.
+//! One connection: the TLS handshake when authgate terminates TLS (bounded
+//! by the head timeout: a handshake that never ends is a slowloris too),
+//! then hyper serving the router over HTTP/1.1 or HTTP/2 (ALPN over TLS,
+//! h2c with prior knowledge otherwise, as axum::serve did), with the
+//! client's address for the handlers, and a watchdog closing it when idle
+//! or stuck in a request head, or when a newcomer takes its place.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -18,9 +20,9 @@ use hyper_util::server::graceful::Watcher;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tower::ServiceExt;
 
-use super::Limits;
 use super::io::Watched;
 use super::tracker::{ConnState, Slot};
+use super::{Hsts, Limits, Security};
 
 /// The largest request head (request line and header fields) read: larger
 /// is 431. Also hyper's read buffer, so a connection holds at most this.
@@ -58,22 +60,60 @@ pub(super) struct Connection {
     pub(super) peer: SocketAddr,
     /// The timeouts.
     pub(super) limits: Limits,
+    /// TLS and HSTS.
+    pub(super) security: Security,
 }
 
 impl Connection {
-    /// Serves `io` until the client closes it, it times out, the server
-    /// shuts down (requests in flight finish first) or it is evicted.
+    /// Completes the TLS handshake if TLS is on, then serves the
+    /// connection (see [`Connection::serve`]). A handshake not done within
+    /// the head timeout, failed (plain HTTP, TLS 1.1 or older, no common
+    /// protocol) or given way to a newcomer ends the connection.
     pub(super) async fn run<I>(self, io: I, slot: Slot, graceful: Watcher)
     where
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
+        let Some(acceptor) = self.security.tls.clone() else {
+            return self.serve(io, slot, graceful).await;
+        };
+        let handshake = tokio::time::timeout(self.limits.header_read_timeout, acceptor.accept(io));
+        let stream = tokio::select! {
+            done = handshake => match done {
+                Ok(Ok(stream)) => stream,
+                Ok(Err(error)) => {
+                    tracing::debug!(peer = %self.peer, %error, "TLS handshake failed");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!(peer = %self.peer, "TLS handshake too slow; connection closed");
+                    return;
+                }
+            },
+            () = slot.state.evicted() => return,
+        };
+        self.serve(stream, slot, graceful).await;
+    }
+
+    /// Serves `io` until the client closes it, it times out, the server
+    /// shuts down (requests in flight finish first) or it is evicted.
+    async fn serve<I>(self, io: I, slot: Slot, graceful: Watcher)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
         let state = slot.state.clone();
+        let on_tls = self.security.tls.is_some();
+        let hsts = self.security.hsts;
+        let io = TokioIo::new(Watched::new(
+            io,
+            state.clone(),
+            hsts.on_tls().filter(|_| on_tls).cloned(),
+        ));
         let service = RouterService {
             router: self.router,
             peer: self.peer,
             state: state.clone(),
+            hsts,
         };
-        let io = TokioIo::new(Watched::new(io, state.clone()));
         let served = self.builder.serve_connection_with_upgrades(
             io,
             hyper::service::service_fn(move |req| service.call(req)),
@@ -120,6 +160,7 @@ struct RouterService {
     router: Router,
     peer: SocketAddr,
     state: Arc<ConnState>,
+    hsts: Hsts,
 }
 
 impl RouterService {
@@ -128,11 +169,20 @@ impl RouterService {
         mut req: Request<Incoming>,
     ) -> impl Future<Output = Result<Response<axum::body::Body>, Infallible>> + Send + use<> {
         let guard = self.state.begin_request();
+        let hsts = self
+            .hsts
+            .for_request(self.peer.ip(), req.headers())
+            .cloned();
         req.extensions_mut().insert(ConnectInfo(self.peer));
         let router = self.router.clone();
         async move {
-            let response = router.oneshot(req.map(axum::body::Body::new)).await;
+            let mut response = router.oneshot(req.map(axum::body::Body::new)).await;
             drop(guard);
+            if let (Ok(response), Some(hsts)) = (&mut response, hsts) {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::STRICT_TRANSPORT_SECURITY, hsts);
+            }
             response
         }
     }

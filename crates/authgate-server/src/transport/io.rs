@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use authgate_proto::{ErrorBody, ErrorCode};
+use axum::http::HeaderValue;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::tracker::ConnState;
@@ -26,14 +27,18 @@ pub(super) struct Watched<I> {
     state: Arc<ConnState>,
     /// A replacement answer not yet fully written, and how much of it was.
     pending: Option<(Vec<u8>, usize)>,
+    /// The `Strict-Transport-Security` value replacement answers carry
+    /// (over authgate's TLS).
+    hsts: Option<HeaderValue>,
 }
 
 impl<I> Watched<I> {
-    pub(super) fn new(inner: I, state: Arc<ConnState>) -> Self {
+    pub(super) fn new(inner: I, state: Arc<ConnState>, hsts: Option<HeaderValue>) -> Self {
         Self {
             inner,
             state,
             pending: None,
+            hsts,
         }
     }
 }
@@ -80,7 +85,7 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         ready!(this.poll_pending(cx))?;
-        if let Some(replacement) = with_error_body(buf) {
+        if let Some(replacement) = with_error_body(buf, this.hsts.as_ref()) {
             this.pending = Some((replacement, 0));
             // The replacement goes out on this call or a later write, flush
             // or shutdown; hyper's bytes count as written either way.
@@ -116,8 +121,8 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
 
 /// If `buf` is exactly one of hyper's bodiless automatic answers (a head
 /// of status 400, 414 or 431 with `content-length: 0`), the same answer
-/// with docs/http-api.md's error body.
-fn with_error_body(buf: &[u8]) -> Option<Vec<u8>> {
+/// with docs/http-api.md's error body (and `hsts` when given).
+fn with_error_body(buf: &[u8], hsts: Option<&HeaderValue>) -> Option<Vec<u8>> {
     let head = std::str::from_utf8(buf).ok()?.strip_suffix("\r\n\r\n")?;
     let rest = head.strip_prefix("HTTP/1.1 ")?;
     let description = match rest.get(..4)? {
@@ -149,6 +154,9 @@ fn with_error_body(buf: &[u8]) -> Option<Vec<u8>> {
     for (name, value) in crate::layers::SECURITY_HEADERS {
         out.push_str(&format!("{name}: {value}\r\n"));
     }
+    if let Some(hsts) = hsts.and_then(|v| v.to_str().ok()) {
+        out.push_str(&format!("strict-transport-security: {hsts}\r\n"));
+    }
     out.push_str(&format!(
         "content-type: application/json\r\ncache-control: no-store\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
         body.len()
@@ -165,7 +173,7 @@ mod tests {
     #[test]
     fn hypers_bodiless_431_gets_the_error_body() {
         let hyper = b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\ndate: Sun, 06 Dec 2026 21:00:00 GMT\r\n\r\n";
-        let out = String::from_utf8(with_error_body(hyper).unwrap()).unwrap();
+        let out = String::from_utf8(with_error_body(hyper, None).unwrap()).unwrap();
         let (head, body) = out.split_once("\r\n\r\n").unwrap();
         assert!(head.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"));
         assert!(head.contains("date: Sun, 06 Dec 2026"), "{head}");
@@ -180,11 +188,25 @@ mod tests {
     #[test]
     fn answers_with_a_body_or_another_status_are_left_alone() {
         assert!(
-            with_error_body(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 12\r\n\r\n").is_none()
+            with_error_body(
+                b"HTTP/1.1 400 Bad Request\r\ncontent-length: 12\r\n\r\n",
+                None
+            )
+            .is_none()
         );
-        assert!(with_error_body(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n").is_none());
         assert!(
-            with_error_body(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n{}").is_none()
+            with_error_body(
+                b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n",
+                None
+            )
+            .is_none()
+        );
+        assert!(
+            with_error_body(
+                b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n{}",
+                None
+            )
+            .is_none()
         );
     }
 }

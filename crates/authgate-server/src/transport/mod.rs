@@ -4,12 +4,17 @@
 //! of file descriptors.
 //!
 //! - `tracker`: the connection table, the cap and who gives way past it;
-//! - `conn`: one connection: hyper (HTTP/1.1 and h2c), its watchdog;
+//! - `conn`: one connection: the TLS handshake (bounded by the head
+//!   timeout), hyper (HTTP/1.1 and HTTP/2), its watchdog;
 //! - `io`: the socket wrapper that notes activity and gives hyper's own
-//!   error answers (400, 414, 431) docs/http-api.md's error body.
+//!   error answers (400, 414, 431) docs/http-api.md's error body;
+//! - `tls`: the certificate, its checks and its reloading;
+//! - `hsts`: when answers carry `Strict-Transport-Security`.
 
 mod conn;
+mod hsts;
 mod io;
+pub(crate) mod tls;
 mod tracker;
 
 use std::future::Future;
@@ -26,6 +31,8 @@ use crate::config::ServerSettings;
 use crate::startup::error::BuildError;
 
 use tracker::Tracker;
+
+pub(crate) use hsts::Hsts;
 
 /// The pause after an accept error that is not the peer's doing (out of
 /// file descriptors above all): long enough not to spin on a full table,
@@ -101,6 +108,26 @@ impl Acceptor for TcpListener {
     }
 }
 
+/// How connections are secured: TLS (or plain HTTP when `None`), and HSTS.
+#[derive(Clone)]
+pub(crate) struct Security {
+    /// The TLS acceptor when authgate terminates TLS.
+    pub(crate) tls: Option<tokio_rustls::TlsAcceptor>,
+    /// When answers carry `Strict-Transport-Security`.
+    pub(crate) hsts: Hsts,
+}
+
+impl Security {
+    /// Plain HTTP, no HSTS.
+    #[cfg(test)]
+    pub(crate) fn plain() -> Self {
+        Self {
+            tls: None,
+            hsts: Hsts::new(0, false, &[]),
+        }
+    }
+}
+
 /// Serves `router` on `listener` until `shutdown` completes, then lets the
 /// requests in flight finish (each connection still bound by its timeouts).
 ///
@@ -111,9 +138,10 @@ pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,
+    security: Security,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    accept_loop(listener, router, limits, shutdown).await;
+    accept_loop(listener, router, limits, security, shutdown).await;
     Ok(())
 }
 
@@ -122,6 +150,7 @@ async fn accept_loop<A: Acceptor>(
     mut acceptor: A,
     router: Router,
     limits: Limits,
+    security: Security,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let tracker = Arc::new(Tracker::new(limits.max_connections));
@@ -148,6 +177,7 @@ async fn accept_loop<A: Acceptor>(
                     router: router.clone(),
                     peer,
                     limits,
+                    security: security.clone(),
                 };
                 tokio::spawn(served.run(io, slot, graceful.watcher()));
             }

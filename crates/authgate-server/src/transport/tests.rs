@@ -56,9 +56,15 @@ async fn out_of_file_descriptors_the_loop_backs_off_then_serves_again() {
     let router = Router::new().route("/healthz", get(|| async { "ok" }));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let started = tokio::time::Instant::now();
-    let server = tokio::spawn(accept_loop(acceptor, router, limits(), async {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(accept_loop(
+        acceptor,
+        router,
+        limits(),
+        Security::plain(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
 
     let mut client = client;
     client

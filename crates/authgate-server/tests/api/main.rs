@@ -27,6 +27,8 @@
 //! - `transport`: slowloris, the connection cap, the head, body and idle
 //!   timeouts, oversized and malformed requests, h2c, /healthz under load.
 //! - `headers`: the security headers of every answer; the request-id rule.
+//! - `tls`: TLS terminated by authgate: versions, ALPN, HSTS, reloading the
+//!   certificate, refusing bad files, the handshake timeout.
 //! - `cluster`: two instances sharing PostgreSQL and Redis (needs both
 //!   `AUTHGATE_TEST_POSTGRES_URL` and `AUTHGATE_TEST_REDIS_URL`; ignored without).
 //!
@@ -53,5 +55,6 @@ mod postgres;
 mod refresh;
 mod restart;
 mod sessions;
+mod tls;
 mod tokens;
 mod transport;

@@ -275,6 +275,26 @@ async fn a_request_target_over_8_kib_is_414_and_garbage_is_400_in_the_error_shap
 }
 
 #[tokio::test]
+async fn a_request_target_over_8_kib_on_a_page_is_the_414_page() {
+    let app = spawn_app_with(|_| {}).await;
+    let long = format!(
+        "GET /login?next={} HTTP/1.1\r\nhost: long\r\naccept: text/html\r\nconnection: close\r\n\r\n",
+        "q".repeat(9 * 1024)
+    );
+    let answer = exchange(app.address, long.as_bytes()).await;
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 414"), "{head}");
+    let head = head.to_ascii_lowercase();
+    assert!(head.contains("content-type: text/html"), "{head}");
+    assert!(
+        head.contains("content-security-policy: default-src 'none'; script-src 'self'"),
+        "the pages' policy: {head}"
+    );
+    assert!(body.contains("Address too long"), "{body}");
+    assert!(body.contains("<html"), "{body}");
+}
+
+#[tokio::test]
 async fn http2_with_prior_knowledge_is_served() {
     let app = spawn_app_with(|_| {}).await;
     let mut stream = TcpStream::connect(app.address).await.unwrap();
