@@ -38,13 +38,16 @@ pub use limits::{
     LoginLimiter, MAX_ACCOUNT_DELAY_SECS, Refused, RetryAfter, address_bucket, attempts_allowed,
     wider_buckets,
 };
-pub use model::{AuditFilter, RefreshToken, ServiceClient, Session, StoredKey, User, UserQuery};
+pub use model::{
+    AuditCursor, AuditFilter, RefreshToken, ServiceClient, Session, StoredKey, User, UserQuery,
+};
 pub use password::{
     Argon2Settings, PasswordHasher, PasswordPolicy, Verified, parameters_cost, phc_cost,
 };
 pub use records::{FRESH_FOR, RecordCache};
 pub use revocation::RevocationList;
 pub use secrets::{MasterKey, Purpose, TOKEN_BYTES, TokenHash, random_token};
+pub use service::{Actor, MAX_CLIENTS_LISTED, PasswordChange};
 pub use service::{
     AuthDeps, AuthService, AuthSettings, BrowserLogin, BrowserSession, Caller, Dashboard,
     IntrospectedAccess, IntrospectedRefresh, LoginAttempt, LogoutScope, Maintenance,

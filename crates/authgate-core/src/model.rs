@@ -199,6 +199,21 @@ pub struct AuditFilter {
     pub kind: Option<String>,
     /// Only events at or after this time.
     pub since: Option<OffsetDateTime>,
+    /// Only events before this time (the end of a time range, exclusive).
+    pub until: Option<OffsetDateTime>,
+    /// Only events after this one in the newest-first order: the last event
+    /// of the previous page, so pages neither skip nor repeat events that
+    /// share a timestamp.
+    pub after: Option<AuditCursor>,
     /// At most this many.
     pub limit: u32,
+}
+
+/// A place in the newest-first order of audit events (`at`, then `id`, both descending).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditCursor {
+    /// The event's time.
+    pub at: OffsetDateTime,
+    /// The event's id.
+    pub id: Uuid,
 }

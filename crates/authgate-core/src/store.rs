@@ -294,6 +294,18 @@ pub trait ServiceClientStore: Send + Sync + std::fmt::Debug {
 
     /// The client with `id`.
     async fn client(&self, id: &str) -> StoreResult<Option<ServiceClient>>;
+
+    /// At most `limit` clients, newest first (then by id).
+    async fn list_clients(&self, limit: u32) -> StoreResult<Vec<ServiceClient>>;
+
+    /// Deletes the client with `id`, appending `audit` in the same
+    /// transaction when it existed; `false` (and nothing appended) when it
+    /// did not. Its tokens stop working: a caller is a client that exists.
+    async fn delete_client_audited(
+        &self,
+        id: &str,
+        audit: Option<&AuditEvent>,
+    ) -> StoreResult<bool>;
 }
 
 /// The append-only audit trail.

@@ -85,6 +85,10 @@ impl AuditKind {
     pub const CLIENT_CREATED: Self = Self::from_static("client.created");
     /// A token was introspected.
     pub const TOKEN_INTROSPECTED: Self = Self::from_static("token.introspected");
+    /// A service client was deleted.
+    pub const CLIENT_DELETED: Self = Self::from_static("client.deleted");
+    /// A user changed their own password (the secret is never recorded).
+    pub const PASSWORD_CHANGE: Self = Self::from_static("password.change");
 
     /// A kind from a fixed name, usable in `const`s.
     pub const fn from_static(kind: &'static str) -> Self {

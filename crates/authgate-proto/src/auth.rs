@@ -203,6 +203,35 @@ impl fmt::Debug for LogoutRequest {
     }
 }
 
+/// Body of `POST /auth/password/change`. `Debug` hides both passwords.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangePasswordRequest {
+    /// The password now in force.
+    pub current_password: String,
+    /// The password to set: the registration rule applies.
+    pub new_password: String,
+}
+
+impl fmt::Debug for ChangePasswordRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChangePasswordRequest")
+            .field("current_password", &REDACTED)
+            .field("new_password", &REDACTED)
+            .finish()
+    }
+}
+
+/// Answer of `POST /auth/password/change`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordChangedResponse {
+    /// `"Password changed."`
+    pub message: String,
+    /// How many other sessions of the account were ended (the caller's stays).
+    pub sessions_ended: u64,
+}
+
 /// A response that only says what happened, e.g. `{"message": "Logged out."}`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -54,6 +54,7 @@ pub use admin::{
     RotateKeysResponse, SetRolesRequest, UsersPage, UsersQuery,
 };
 pub use audit::{AuditEvent, AuditKind, AuditQuery, AuditResponse};
+pub use auth::{ChangePasswordRequest, PasswordChangedResponse};
 pub use auth::{
     LoginRequest, LoginResponse, LogoutRequest, MessageResponse, RefreshRequest, RefreshResponse,
     RegisterRequest, RegisterResponse,

@@ -10,6 +10,26 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The role that holds every permission, whatever the map says.
 pub const ADMIN_ROLE: &str = "admin";
 
+/// The permissions authgate's own administration checks (docs/http-api.md,
+/// "Administration"), named once here so the core services, the API's
+/// handlers and the admin pages check the same names.
+pub mod names {
+    /// The dashboard.
+    pub const ADMIN_READ: &str = "admin:read";
+    /// List and read users.
+    pub const USERS_READ: &str = "users:read";
+    /// Change roles, disable and enable users.
+    pub const USERS_WRITE: &str = "users:write";
+    /// Query the audit trail.
+    pub const AUDIT_READ: &str = "audit:read";
+    /// List signing keys.
+    pub const KEYS_READ: &str = "keys:read";
+    /// Rotate signing keys.
+    pub const KEYS_WRITE: &str = "keys:write";
+    /// Create service clients.
+    pub const CLIENTS_WRITE: &str = "clients:write";
+}
+
 /// Role → permissions, as configured (`[roles]` in authgate's configuration).
 ///
 /// Tokens carry role names, not permissions, so that changing what a role

@@ -17,3 +17,24 @@
   }
   tick();
 })();
+
+// A "Copy" button (hidden without this script) copies its target's text,
+// such as a service client's secret, shown once; without the script the
+// text is selectable as it is.
+(function () {
+  "use strict";
+  var buttons = document.querySelectorAll("button.copy[data-copy]");
+  Array.prototype.forEach.call(buttons, function (button) {
+    var target = document.getElementById(button.getAttribute("data-copy"));
+    var status = button.parentNode.querySelector(".copied");
+    if (!target || !navigator.clipboard) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(target.textContent).then(function () {
+        if (status) status.textContent = "Copied";
+      }, function () {
+        if (status) status.textContent = "Select the text to copy it";
+      });
+    });
+  });
+})();

@@ -4,6 +4,7 @@
 use std::marker::PhantomData;
 
 use authgate_core::Caller;
+use authgate_proto::permissions::names;
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
 
@@ -17,7 +18,7 @@ pub trait Permission: Send + Sync + 'static {
 }
 
 macro_rules! permissions {
-    ($($(#[$doc:meta])* $ty:ident = $name:literal;)*) => {$(
+    ($($(#[$doc:meta])* $ty:ident = $name:expr;)*) => {$(
         $(#[$doc])*
         #[derive(Debug, Clone, Copy)]
         pub struct $ty;
@@ -29,19 +30,19 @@ macro_rules! permissions {
 
 permissions! {
     /// `admin:read`: the dashboard.
-    AdminRead = "admin:read";
+    AdminRead = names::ADMIN_READ;
     /// `users:read`: list and read users.
-    UsersRead = "users:read";
+    UsersRead = names::USERS_READ;
     /// `users:write`: change roles, disable and enable users.
-    UsersWrite = "users:write";
+    UsersWrite = names::USERS_WRITE;
     /// `audit:read`: query the audit trail.
-    AuditRead = "audit:read";
+    AuditRead = names::AUDIT_READ;
     /// `keys:read`: list signing keys.
-    KeysRead = "keys:read";
+    KeysRead = names::KEYS_READ;
     /// `keys:write`: rotate signing keys.
-    KeysWrite = "keys:write";
+    KeysWrite = names::KEYS_WRITE;
     /// `clients:write`: create service clients.
-    ClientsWrite = "clients:write";
+    ClientsWrite = names::CLIENTS_WRITE;
 }
 
 /// Every permission the server's own routes check, for configuration checks.

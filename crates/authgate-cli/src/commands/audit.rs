@@ -55,6 +55,7 @@ pub(crate) async fn run(settings: &Settings, cmd: AuditCommand) -> Result<()> {
         kind,
         since: None,
         limit: limit.clamp(1, 10_000),
+        ..AuditFilter::default()
     };
     let mut last = print_new(&state.auth, &filter, None, json).await?;
     if !follow {

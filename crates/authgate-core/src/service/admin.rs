@@ -1,14 +1,16 @@
 //! Administration: the dashboard, users (list, roles, disable/enable),
-//! service clients, and the audit trail. Permission checks happen before
-//! these are called; what they record names the acting [`Caller`].
+//! service clients, and the audit trail. The changes check their actor's
+//! permission and reach themselves (`admin_rules.rs`); what they record
+//! names the acting [`Caller`].
 
 use authgate_proto::AuditKind;
-use authgate_proto::permissions::Permissions;
+use authgate_proto::permissions::{Permissions, names};
 use time::Duration;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use super::AuthService;
+use super::admin_rules::Actor;
 use super::oauth::Caller;
 use crate::audit::{Origin, detail, event};
 use crate::error::AuthError;
@@ -139,23 +141,43 @@ impl AuthService {
             .ok_or(AuthError::NotFound)
     }
 
+    /// How many live sessions the user has (for the console's user view).
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn live_session_count(&self, id: Uuid) -> Result<usize, AuthError> {
+        let now = self.deps.clock.now();
+        Ok(self.deps.sessions.live_sessions(id, now).await?.len())
+    }
+
     /// Replaces a user's roles (deduplicated, in the order given). `actor`
-    /// is `None` for the command line run by the operator.
+    /// is `None` for the command line run by the operator; a caller needs
+    /// `users:write` and must hold every permission of the user's current
+    /// roles and of the new ones ("grant only what you hold").
     ///
     /// Tokens already issued keep the roles they were signed with until they
     /// expire (at most `tokens.access_ttl`); authgate's own administration
     /// routes read the current roles, so a demotion takes effect there at once.
     ///
     /// # Errors
-    /// [`AuthError::InvalidInput`] naming `roles` for an unknown role;
-    /// [`AuthError::NotFound`]; store errors.
+    /// [`AuthError::InsufficientScope`] when the caller lacks the permission
+    /// or the reach; [`AuthError::InvalidInput`] naming `roles` for an
+    /// unknown role; [`AuthError::NotFound`]; store errors.
     pub async fn set_roles(
         &self,
-        actor: Option<&Caller>,
+        actor: Actor<'_>,
         id: Uuid,
         roles: Vec<String>,
         origin: &Origin,
     ) -> Result<User, AuthError> {
+        // The order of docs/http-api.md: permission, unknown user, reach,
+        // then unknown role.
+        self.require(actor, names::USERS_WRITE)?;
+        if actor.is_some() {
+            let target = self.user(id).await?;
+            self.require_reach(actor, &target.roles)?;
+            self.require_reach(actor, &roles)?;
+        }
         let roles = self.known_roles(roles)?;
         let now = self.deps.clock.now();
         let mut e = event(AuditKind::USER_ROLES_CHANGED, now, origin);
@@ -176,21 +198,36 @@ impl AuthService {
         Ok(user)
     }
 
-    /// Enables or disables a user (`actor` as for [`AuthService::set_roles`]).
+    /// Enables or disables a user (`actor` as for [`AuthService::set_roles`]:
+    /// a caller needs `users:write` and must hold every permission of the
+    /// user's roles, and may not disable themselves).
     /// Returns the user and how many sessions were revoked.
     /// Disabling revokes every session of the
     /// user at once (their refresh tokens and access tokens die here and,
     /// within a second, on every instance).
     ///
     /// # Errors
-    /// [`AuthError::NotFound`]; store errors.
+    /// [`AuthError::InsufficientScope`] when the caller lacks the permission
+    /// or the reach; [`AuthError::InvalidInput`] naming `id` when a caller
+    /// disables their own account; [`AuthError::NotFound`]; store errors.
     pub async fn set_active(
         &self,
-        actor: Option<&Caller>,
+        actor: Actor<'_>,
         id: Uuid,
         active: bool,
         origin: &Origin,
     ) -> Result<(User, usize), AuthError> {
+        self.require(actor, names::USERS_WRITE)?;
+        if actor.is_some() {
+            let target = self.user(id).await?;
+            self.require_reach(actor, &target.roles)?;
+            if !active && actor.and_then(Caller::user_id) == Some(id) {
+                return Err(AuthError::invalid(
+                    "id",
+                    "you cannot disable your own account",
+                ));
+            }
+        }
         let now = self.deps.clock.now();
         let kind = if active {
             AuditKind::USER_ENABLED
@@ -219,18 +256,22 @@ impl AuthService {
     }
 
     /// Creates a service client with a new 256-bit secret, stored hashed.
-    /// `actor` is `None` for the command line run by the operator.
+    /// `actor` is `None` for the command line run by the operator; a caller
+    /// needs `clients:write` and must hold every permission the roles grant.
     ///
     /// # Errors
-    /// [`AuthError::InvalidInput`] naming `name` (empty, too long, control
-    /// characters) or `roles` (unknown role); store errors.
+    /// [`AuthError::InsufficientScope`] when the caller lacks the permission
+    /// or the reach; [`AuthError::InvalidInput`] naming `name` (empty, too
+    /// long, control characters) or `roles` (unknown role); store errors.
     pub async fn create_client(
         &self,
-        actor: Option<&Caller>,
+        actor: Actor<'_>,
         name: &str,
         roles: Vec<String>,
         origin: &Origin,
     ) -> Result<NewServiceClient, AuthError> {
+        self.require(actor, names::CLIENTS_WRITE)?;
+        self.require_reach(actor, &roles)?;
         let name = crate::text::display_name("name", name)?;
         let name = name.as_str();
         if name.is_empty() || name.chars().count() > MAX_CLIENT_NAME {

@@ -114,7 +114,7 @@ impl AuthService {
     }
 
     /// Every attempt from an address counts, whatever its outcome.
-    async fn count_address_attempt(&self, origin: &Origin) -> Result<(), AuthError> {
+    pub(super) async fn count_address_attempt(&self, origin: &Origin) -> Result<(), AuthError> {
         if let Some(ip) = origin.ip.map(address_bucket)
             && let Err(RetryAfter(wait)) = self.deps.limiter.attempt_from(ip).await
         {
@@ -135,7 +135,7 @@ impl AuthService {
     /// [`crate::limits`]). The identifier is hashed: a key of fixed size
     /// however long the typed text (up to the 64 KiB body), and no typed
     /// emails kept in memory.
-    async fn begin_account_attempt(
+    pub(super) async fn begin_account_attempt(
         &self,
         login: &LoginName,
         user: Option<&User>,
@@ -167,7 +167,7 @@ impl AuthService {
     /// on every check pays each of them, known user or not. Until the store
     /// has answered (it failed: retried at the next login) checks pay only
     /// what they meet.
-    async fn include_stored_hash_costs(&self) {
+    pub(super) async fn include_stored_hash_costs(&self) {
         let loaded = self
             .hash_costs
             .get_or_try_init(|| async {

@@ -1,6 +1,8 @@
 //! The authentication service: what the HTTP routes call. One file per flow.
 
 mod admin;
+mod admin_clients;
+mod admin_rules;
 mod attempts;
 mod browser;
 mod introspect;
@@ -8,6 +10,7 @@ mod login;
 mod maintenance;
 mod oauth;
 mod operator;
+mod password_change;
 mod reach;
 mod refresh;
 mod register;
@@ -34,10 +37,13 @@ use crate::secrets::MasterKey;
 use crate::store::{ServiceClientStore, SessionStore, UserStore};
 
 pub use admin::{Dashboard, NewServiceClient};
+pub use admin_clients::MAX_CLIENTS_LISTED;
+pub use admin_rules::Actor;
 pub use browser::{BrowserLogin, BrowserSession, browser_session_id};
 pub use login::LoginAttempt;
 pub use maintenance::{Maintenance, PURGE_PERIOD, PURGE_RETENTION, Upkeep};
 pub use oauth::{Caller, IntrospectedAccess, IntrospectedRefresh, ServiceClientToken};
+pub use password_change::PasswordChange;
 pub use reach::Reach;
 pub use register::Registration;
 pub use sessions::{LogoutScope, SessionCaller};
@@ -67,6 +73,10 @@ pub struct AuthSettings {
     pub known_roles: std::collections::BTreeSet<String>,
     /// What new passwords must satisfy.
     pub password_policy: PasswordPolicy,
+    /// Role → permissions (`[roles]`): what the administration methods
+    /// check their caller against, so the API and the pages share one rule.
+    /// Defaults to `admin` (every permission) and `user` (none).
+    pub permissions: Arc<authgate_proto::permissions::Permissions>,
 }
 
 impl AuthSettings {
@@ -83,6 +93,10 @@ impl AuthSettings {
             default_roles: vec!["user".to_owned()],
             known_roles: ["admin", "user"].map(str::to_owned).into(),
             password_policy: PasswordPolicy::default(),
+            permissions: Arc::new(authgate_proto::permissions::Permissions::new([(
+                "user",
+                Vec::<String>::new(),
+            )])),
         }
     }
 

@@ -56,6 +56,7 @@ use crate::state::AppState;
         auth::login,
         auth::refresh,
         auth::logout,
+        auth::change_password,
         me::me,
         sessions::list,
         sessions::revoke,

@@ -37,6 +37,8 @@ pub(crate) struct AccountPage {
     pub(crate) token: Option<TokenView>,
     pub(crate) sessions: Vec<SessionView>,
     pub(crate) events: Vec<EventView>,
+    /// The change-password form.
+    pub(crate) pw: super::password::PasswordForm,
 }
 
 /// An access token's claims, decoded.
@@ -97,6 +99,7 @@ pub(crate) async fn show(
     let user = &visitor.browser.user;
     let notice = match super::login::query_param(&uri, "done").as_deref() {
         Some("revoked") => Some("The session was ended."),
+        Some("password") => Some("Your password was changed and your other sessions were ended."),
         _ => None,
     };
     let page = AccountPage {
@@ -129,6 +132,7 @@ pub(crate) async fn show(
                 user_agent: e.user_agent.clone().unwrap_or_else(|| "—".into()),
             })
             .collect(),
+        pw: super::password::PasswordForm::new(&state),
     };
     render(StatusCode::OK, &page)
 }
@@ -191,7 +195,7 @@ fn describe(e: &authgate_proto::AuditEvent) -> String {
         "user.roles_changed" => "Roles changed",
         "user.disabled" => "Account disabled",
         "user.enabled" => "Account enabled",
-        "user.password_changed" => "Password changed",
+        "user.password_changed" | "password.change" => "Password changed",
         other => other,
     };
     match e.kind.as_str() {

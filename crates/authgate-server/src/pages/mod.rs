@@ -10,6 +10,7 @@
 //! which the session id is derived (see `authgate_core::BrowserSession`).
 
 mod account;
+mod admin;
 mod asset_route;
 mod assets;
 mod claims;
@@ -18,6 +19,7 @@ mod csrf;
 mod form;
 mod guard;
 mod login;
+mod password;
 mod register;
 mod security;
 mod settings;
@@ -44,10 +46,15 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/account", get(account::show))
         .route("/account/sessions/{id}/revoke", post(account::revoke))
         .route(
+            "/account/password",
+            get(password::show).post(password::change),
+        )
+        .route(
             "/account/logout-everywhere",
             post(account::logout_everywhere),
         )
         .route("/assets/{name}", get(asset_route::serve))
+        .merge(admin::router())
         .layer(axum::middleware::from_fn(security::headers))
 }
 
@@ -62,6 +69,7 @@ pub(crate) fn is_page_path(path: &str) -> bool {
     matches!(path, "/" | "/login" | "/logout" | "/register" | "/account")
         || path.starts_with("/account/")
         || path.starts_with("/assets/")
+        || admin::is_console_path(path)
 }
 
 /// Whether a request prefers an HTML answer (a browser navigating), so an

@@ -36,6 +36,8 @@ pub(crate) struct NavUser {
     pub(crate) display: String,
     /// The session's form token, for the logout button.
     pub(crate) csrf: String,
+    /// Whether their roles open some section of the console (`/admin`).
+    pub(crate) admin: bool,
 }
 
 impl Layout {
@@ -50,6 +52,7 @@ impl Layout {
             user: visitor.map(|v| NavUser {
                 display: display_name(&v.browser.user),
                 csrf: v.csrf(),
+                admin: super::admin::sees_console(&state.permissions, &v.browser.user.roles),
             }),
             insecure: !state.web.secure,
         }

@@ -1,6 +1,9 @@
-//! POST /auth/register, /auth/login, /auth/refresh, /auth/logout.
+//! POST /auth/register, /auth/login, /auth/refresh, /auth/logout,
+//! /auth/password/change.
 
-use authgate_core::{LoginAttempt, LogoutScope, Password, Registration, Tokens};
+use authgate_core::{
+    AuthError, LoginAttempt, LogoutScope, Password, PasswordChange, Registration, Tokens,
+};
 use authgate_proto as proto;
 use axum::Json;
 use axum::extract::State;
@@ -194,4 +197,56 @@ pub(crate) async fn logout(
     Ok(Json(proto::MessageResponse {
         message: "Logged out.".to_owned(),
     }))
+}
+
+/// Change the caller's password.
+///
+/// The current password is checked as a login is (a wrong one counts
+/// toward the same limits); the new one must pass the registration rule.
+/// Every other session of the account is ended; the caller's stays.
+#[utoipa::path(
+    post,
+    path = "/auth/password/change",
+    tag = "auth",
+    request_body(content = proto::ChangePasswordRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Changed; `sessions_ended` other sessions were ended.", body = proto::PasswordChangedResponse),
+        (status = 400, description = "`invalid_request`: malformed JSON, a missing field, or a new password that fails the policy (length, zxcvbn strength, equal to the email or username); the description names the field.", body = proto::ErrorBody),
+        (status = 401, description = "`invalid_credentials`: the current password is wrong (counted as a failed login of the account); or `invalid_token` (with its challenge) for a bad Bearer token.", body = proto::ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = proto::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = proto::ErrorBody),
+        (status = 429, description = "`rate_limited`: too many login attempts from this address or on this account.", body = proto::ErrorBody,
+            headers(("Retry-After" = u64, description = "Whole seconds (at least 1) to wait before trying again."))),
+        crate::openapi::responses::Unavailable,
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn change_password(
+    State(state): State<AppState>,
+    RequestOrigin(origin): RequestOrigin,
+    Authenticated(who): Authenticated,
+    JsonBody(body): JsonBody<proto::ChangePasswordRequest>,
+) -> Result<Response, ApiError> {
+    let change = PasswordChange {
+        current: named_password("current_password", body.current_password)?,
+        new: named_password("new_password", body.new_password)?,
+    };
+    let ended = match state.auth.change_password(&who, change, &origin).await {
+        // The account went away or was disabled under the token.
+        Err(AuthError::NotFound) => return Err(ApiError::invalid_token()),
+        other => other?,
+    };
+    let body = proto::PasswordChangedResponse {
+        message: "Password changed.".to_owned(),
+        sessions_ended: ended as u64,
+    };
+    Ok(no_store(Json(body).into_response()))
+}
+
+/// `text` as a [`Password`], a refusal naming `field`.
+fn named_password(field: &'static str, text: String) -> Result<Password, AuthError> {
+    Password::new(text).map_err(|e| match e {
+        AuthError::InvalidInput { reason, .. } => AuthError::InvalidInput { field, reason },
+        other => other,
+    })
 }

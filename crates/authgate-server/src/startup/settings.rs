@@ -36,6 +36,7 @@ pub fn auth_settings(settings: &Settings) -> Result<AuthSettings, BuildError> {
     };
     let permissions = permissions(settings)?;
     auth.known_roles = permissions.roles().map(str::to_owned).collect();
+    auth.permissions = std::sync::Arc::new(permissions.clone());
     if let Some(role) = auth
         .default_roles
         .iter()

@@ -17,6 +17,8 @@
 //! - `restart`: what survives a restart of the server.
 //! - `keys`: the signing-key lifecycle, JWKS and discovery, racing instances.
 //! - `admin`: the administration routes and their permission boundaries.
+//! - `admin_rules`: the same boundaries as the core service enforces them.
+//! - `password_change`: `POST /auth/password/change`.
 //! - `audit`: the audit trail and its sinks.
 //! - `limits`: brute-force protection (account delay, per-address limit, proxies).
 //! - `oauth`: client credentials, introspection and revocation.
@@ -38,6 +40,7 @@
 
 mod accounts;
 mod admin;
+mod admin_rules;
 mod audit;
 mod cluster;
 mod errors;
@@ -50,6 +53,7 @@ mod limits;
 mod oauth;
 mod openapi;
 mod pages;
+mod password_change;
 mod passwords;
 mod postgres;
 mod refresh;

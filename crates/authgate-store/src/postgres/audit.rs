@@ -72,12 +72,17 @@ impl AuditStore for PostgresStore {
              FROM audit_events \
              WHERE ($1::uuid IS NULL OR user_id = $1) AND ($2::text IS NULL OR kind = $2) \
                AND ($3::timestamptz IS NULL OR at >= $3) \
+               AND ($5::timestamptz IS NULL OR at < $5) \
+               AND ($6::timestamptz IS NULL OR at < $6 OR (at = $6 AND id < $7::uuid)) \
              ORDER BY at DESC, id DESC LIMIT $4",
         )
         .bind(filter.user_id)
         .bind(filter.kind.as_deref())
         .bind(ts_opt(filter.since)?)
         .bind(i64::from(filter.limit))
+        .bind(ts_opt(filter.until)?)
+        .bind(ts_opt(filter.after.map(|c| c.at))?)
+        .bind(filter.after.map(|c| c.id))
         .fetch_all(&self.pool)
         .await
         .map_err(map_err)?

@@ -64,15 +64,57 @@ impl ServiceClientStore for PostgresStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(map_err)?;
-        row.map(|row| {
-            Ok(ServiceClient {
-                secret_hash: hash_of(&row.secret_hash, "clients.secret_hash")?,
-                id: row.id,
-                name: row.name,
-                roles: row.roles,
-                created_at: row.created_at,
-            })
+        row.map(ClientRow::into_client).transpose()
+    }
+
+    async fn list_clients(&self, limit: u32) -> StoreResult<Vec<ServiceClient>> {
+        sqlx::query_as::<_, ClientRow>(
+            "SELECT id, name, secret_hash, roles, created_at FROM clients \
+             ORDER BY created_at DESC, id LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?
+        .into_iter()
+        .map(ClientRow::into_client)
+        .collect()
+    }
+
+    async fn delete_client_audited(
+        &self,
+        id: &str,
+        audit: Option<&AuditEvent>,
+    ) -> StoreResult<bool> {
+        let (this, id, audit) = (self.clone(), id.to_owned(), audit.cloned());
+        detached(async move {
+            let mut tx = this.pool.begin().await.map_err(map_err)?;
+            let deleted = sqlx::query("DELETE FROM clients WHERE id = $1")
+                .bind(&id)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?
+                .rows_affected()
+                > 0;
+            if deleted && let Some(event) = &audit {
+                insert_event(&mut *tx, event).await?;
+            }
+            tx.commit().await.map_err(map_err)?;
+            Ok(deleted)
         })
-        .transpose()
+        .await
+    }
+}
+
+impl ClientRow {
+    /// The client this row holds, its hash checked.
+    fn into_client(self) -> StoreResult<ServiceClient> {
+        Ok(ServiceClient {
+            secret_hash: hash_of(&self.secret_hash, "clients.secret_hash")?,
+            id: self.id,
+            name: self.name,
+            roles: self.roles,
+            created_at: self.created_at,
+        })
     }
 }

@@ -78,13 +78,17 @@ impl AuditStore for SqliteStore {
             "SELECT id, at, kind, user_id, actor_id, client_id, session_id, ip, user_agent, details \
              FROM audit_events \
              WHERE ($1 IS NULL OR user_id = $1) AND ($2 IS NULL OR kind = $2) \
-               AND ($3 IS NULL OR at >= $3) \
+               AND ($3 IS NULL OR at >= $3) AND ($5 IS NULL OR at < $5) \
+               AND ($6 IS NULL OR at < $6 OR (at = $6 AND id < $7)) \
              ORDER BY at DESC, id DESC LIMIT $4",
         )
         .bind(filter.user_id.map(uuid_text))
         .bind(filter.kind.as_deref())
         .bind(since)
         .bind(i64::from(filter.limit))
+        .bind(filter.until.map(micros).transpose()?)
+        .bind(filter.after.map(|c| micros(c.at)).transpose()?)
+        .bind(filter.after.map(|c| uuid_text(c.id)))
         .fetch_all(&self.pool)
         .await
         .map_err(map_err)?

@@ -82,4 +82,42 @@ impl ServiceClientStore for SqliteStore {
         .map(ServiceClient::try_from)
         .transpose()
     }
+
+    async fn list_clients(&self, limit: u32) -> StoreResult<Vec<ServiceClient>> {
+        sqlx::query_as::<_, ClientRow>(
+            "SELECT id, name, secret_hash, roles, created_at FROM clients \
+             ORDER BY created_at DESC, id LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?
+        .into_iter()
+        .map(ServiceClient::try_from)
+        .collect()
+    }
+
+    async fn delete_client_audited(
+        &self,
+        id: &str,
+        audit: Option<&AuditEvent>,
+    ) -> StoreResult<bool> {
+        let (this, id, audit) = (self.clone(), id.to_owned(), audit.cloned());
+        detached(async move {
+            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+            let deleted = sqlx::query("DELETE FROM clients WHERE id = $1")
+                .bind(&id)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?
+                .rows_affected()
+                > 0;
+            if deleted && let Some(event) = &audit {
+                insert_event(&mut *tx, event).await?;
+            }
+            tx.commit().await.map_err(map_err)?;
+            Ok(deleted)
+        })
+        .await
+    }
 }

@@ -1,7 +1,8 @@
 //! `ServiceClientStore`, token revocations (`SessionStore::revoke_token`) and `AuditStore`.
 
 use authgate_core::{
-    AuditFilter, AuditStore, ServiceClient, ServiceClientStore, SessionStore, StoreError, TokenHash,
+    AuditCursor, AuditFilter, AuditStore, ServiceClient, ServiceClientStore, SessionStore,
+    StoreError, TokenHash,
 };
 use authgate_proto::{AuditEvent, AuditKind};
 use uuid::Uuid;
@@ -246,5 +247,94 @@ pub(crate) async fn a_change_and_its_audit_event_commit_or_fail_together(
             AuditKind::LOGIN_SUCCEEDED,
             AuditKind::USER_REGISTERED
         ]
+    );
+}
+
+pub(crate) async fn clients_list_newest_first_and_delete_with_their_record(
+    clients: &dyn ServiceClientStore,
+    audit: &dyn AuditStore,
+) {
+    assert_eq!(clients.list_clients(10).await.unwrap(), vec![]);
+    let mut older = client("svc_a");
+    older.created_at = at(0);
+    let mut newer = client("svc_b");
+    newer.created_at = at(10);
+    clients.insert_client(&older).await.unwrap();
+    clients.insert_client(&newer).await.unwrap();
+    assert_eq!(
+        clients.list_clients(10).await.unwrap(),
+        vec![newer.clone(), older.clone()]
+    );
+    assert_eq!(clients.list_clients(1).await.unwrap(), vec![newer.clone()]);
+
+    let record = event(AuditKind::new("client.deleted"), None, 20);
+    assert!(
+        clients
+            .delete_client_audited("svc_b", Some(&record))
+            .await
+            .unwrap()
+    );
+    assert_eq!(clients.client("svc_b").await.unwrap(), None);
+    assert_eq!(clients.list_clients(10).await.unwrap(), vec![older]);
+    let again = event(AuditKind::new("client.deleted"), None, 30);
+    assert!(
+        !clients
+            .delete_client_audited("svc_b", Some(&again))
+            .await
+            .unwrap(),
+        "deleting what is gone reports false"
+    );
+    let kinds = audit
+        .events(&AuditFilter {
+            kind: Some("client.deleted".into()),
+            limit: 10,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        kinds,
+        vec![record],
+        "only the delete that happened is recorded"
+    );
+}
+
+pub(crate) async fn audit_pages_follow_the_cursor_and_the_range_end(store: &dyn AuditStore) {
+    // Three events share a timestamp: a page must neither skip nor repeat them.
+    let events: Vec<AuditEvent> = [0, 10, 10, 10, 20]
+        .into_iter()
+        .map(|secs| event(AuditKind::LOGIN_FAILED, None, secs))
+        .collect();
+    for e in &events {
+        store.append_event(e).await.unwrap();
+    }
+    let mut newest_first = events.clone();
+    newest_first.sort_by_key(|e| std::cmp::Reverse((e.at, e.id)));
+    let page = |after: Option<&AuditEvent>| AuditFilter {
+        limit: 2,
+        after: after.map(|e| AuditCursor { at: e.at, id: e.id }),
+        ..AuditFilter::default()
+    };
+    let mut seen = Vec::new();
+    let mut last: Option<AuditEvent> = None;
+    loop {
+        let got = store.events(&page(last.as_ref())).await.unwrap();
+        if got.is_empty() {
+            break;
+        }
+        last = got.last().cloned();
+        seen.extend(got);
+    }
+    assert_eq!(seen, newest_first);
+
+    let until = AuditFilter {
+        until: Some(at(10)),
+        limit: 10,
+        ..AuditFilter::default()
+    };
+    assert_eq!(
+        store.events(&until).await.unwrap(),
+        vec![newest_first[4].clone()],
+        "the end of a range is exclusive"
     );
 }

@@ -54,6 +54,8 @@ macro_rules! generic_checks {
             admin::inserted_client_reads_back_and_ids_are_unique(&s);
             admin::revoked_tokens_are_listed_until_they_expire(&s);
             admin::audit_events_read_back_newest_first_and_filter(&s);
+            admin::clients_list_newest_first_and_delete_with_their_record(&s, &s);
+            admin::audit_pages_follow_the_cursor_and_the_range_end(&s);
             admin::a_change_and_its_audit_event_commit_or_fail_together(&s, &s, &s);
         }
     };

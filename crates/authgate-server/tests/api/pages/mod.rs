@@ -3,8 +3,11 @@
 //! `return_to` spelling, form tokens and origins, cookie attributes, and
 //! browser sessions ending by revocation, disable, idle and lifetime.
 
+mod admin;
+mod admin_actions;
 mod guard;
 mod outage;
+mod password;
 mod security;
 mod sessions;
 

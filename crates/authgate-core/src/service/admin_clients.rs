@@ -1,0 +1,65 @@
+//! Administration of service clients beyond creating one: listing them and
+//! deleting one, with the same permission and reach rules as creation.
+
+use authgate_proto::AuditKind;
+use authgate_proto::permissions::names;
+
+use super::AuthService;
+use super::admin_rules::Actor;
+use super::oauth::Caller;
+use crate::audit::{Origin, detail, event};
+use crate::error::AuthError;
+use crate::model::ServiceClient;
+
+/// Most clients listed at once.
+pub const MAX_CLIENTS_LISTED: u32 = 500;
+
+impl AuthService {
+    /// At most [`MAX_CLIENTS_LISTED`] service clients, newest first. A
+    /// caller needs `clients:write` (the only client permission there is).
+    ///
+    /// # Errors
+    /// [`AuthError::InsufficientScope`]; store errors.
+    pub async fn list_clients(&self, actor: Actor<'_>) -> Result<Vec<ServiceClient>, AuthError> {
+        self.require(actor, names::CLIENTS_WRITE)?;
+        Ok(self.deps.clients.list_clients(MAX_CLIENTS_LISTED).await?)
+    }
+
+    /// Deletes a service client: its secret stops working and its tokens
+    /// stop being accepted by authgate's own routes at once (a caller is a
+    /// client that exists). A caller needs `clients:write` and every
+    /// permission the client's roles grant. Audited as `client.deleted`.
+    ///
+    /// # Errors
+    /// [`AuthError::InsufficientScope`]; [`AuthError::NotFound`]; store errors.
+    pub async fn delete_client(
+        &self,
+        actor: Actor<'_>,
+        id: &str,
+        origin: &Origin,
+    ) -> Result<(), AuthError> {
+        self.require(actor, names::CLIENTS_WRITE)?;
+        let client = self
+            .deps
+            .clients
+            .client(id)
+            .await?
+            .ok_or(AuthError::NotFound)?;
+        self.require_reach(actor, &client.roles)?;
+        let mut e = event(AuditKind::CLIENT_DELETED, self.deps.clock.now(), origin);
+        e.client_id = Some(client.id.clone());
+        e.actor_id = actor.map(Caller::actor_id);
+        detail(&mut e, "name", client.name.clone());
+        let deleted = self
+            .deps
+            .clients
+            .delete_client_audited(&client.id, self.in_transaction(&e))
+            .await?;
+        if !deleted {
+            return Err(AuthError::NotFound);
+        }
+        tracing::info!(client_id = %client.id, "service client deleted");
+        self.deps.audit.record_written(e);
+        Ok(())
+    }
+}
