@@ -73,6 +73,8 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let upkeep = crate::upkeep::spawn(self.state.clone());
+        tracing::info!(to = %self.state.delivery.describe(), "email delivery");
+        let mail = self.state.delivery.clone().spawn();
         let follow = crate::scaleout::follow(self.state.clone());
         let state = self.state.clone();
         let app = crate::layers::wrap(
@@ -82,6 +84,7 @@ impl Application {
         let result = crate::transport::serve(self.listener, app, self.limits, shutdown).await;
         upkeep.abort();
         follow.abort();
+        mail.abort();
         // Audit records and announcements are queued for background tasks
         // that die with the runtime when the process exits: the last
         // requests' records (failed logins above all) must be written first.

@@ -9,6 +9,7 @@ mod maintenance;
 mod oauth;
 mod operator;
 mod reach;
+mod recovery;
 mod refresh;
 mod register;
 mod sessions;
@@ -39,6 +40,7 @@ pub use login::LoginAttempt;
 pub use maintenance::{Maintenance, PURGE_PERIOD, PURGE_RETENTION, Upkeep};
 pub use oauth::{Caller, IntrospectedAccess, IntrospectedRefresh, ServiceClientToken};
 pub use reach::Reach;
+pub use recovery::{PASSWORD_RESET, PASSWORD_RESET_REQUESTED, RecoverySettings};
 pub use register::Registration;
 pub use sessions::{LogoutScope, SessionCaller};
 
@@ -67,6 +69,8 @@ pub struct AuthSettings {
     pub known_roles: std::collections::BTreeSet<String>,
     /// What new passwords must satisfy.
     pub password_policy: PasswordPolicy,
+    /// Password reset by email.
+    pub recovery: RecoverySettings,
 }
 
 impl AuthSettings {
@@ -83,6 +87,7 @@ impl AuthSettings {
             default_roles: vec!["user".to_owned()],
             known_roles: ["admin", "user"].map(str::to_owned).into(),
             password_policy: PasswordPolicy::default(),
+            recovery: RecoverySettings::default(),
         }
     }
 
@@ -126,6 +131,12 @@ pub struct AuthDeps {
     pub master: Arc<MasterKey>,
     /// The time.
     pub clock: Arc<dyn Clock>,
+    /// The mail outbox.
+    pub outbox: Arc<dyn crate::recovery_store::OutboxStore>,
+    /// Password-reset tokens.
+    pub resets: Arc<dyn crate::recovery_store::ResetStore>,
+    /// Renders and seals outgoing mail (the server's templates).
+    pub mailer: Arc<dyn crate::mail::MailComposer>,
 }
 
 /// Register, log in, refresh, log out, and the caller's own sessions.

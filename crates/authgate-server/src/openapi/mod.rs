@@ -56,6 +56,8 @@ use crate::state::AppState;
         auth::login,
         auth::refresh,
         auth::logout,
+        crate::routes::recovery::forgot,
+        crate::routes::recovery::reset,
         me::me,
         sessions::list,
         sessions::revoke,

@@ -21,6 +21,8 @@
 //! - `limits`: brute-force protection (account delay, per-address limit, proxies).
 //! - `oauth`: client credentials, introspection and revocation.
 //! - `pages`: the hosted pages, their guard, forms, cookies and browser sessions.
+//! - `recovery`: password reset by email through a real SMTP sink, the
+//!   outbox folder, no enumeration, no secret in the log or audit trail.
 //! - `openapi`: `GET /openapi.json` against the router and docs/http-api.md.
 //! - `postgres`: the flow on PostgreSQL, and the database going away and
 //!   coming back (needs `AUTHGATE_TEST_POSTGRES_URL`; ignored without).
@@ -50,6 +52,7 @@ mod openapi;
 mod pages;
 mod passwords;
 mod postgres;
+mod recovery;
 mod refresh;
 mod restart;
 mod sessions;

@@ -5,6 +5,7 @@
 
 mod guard;
 mod outage;
+mod recovery;
 mod security;
 mod sessions;
 
