@@ -78,3 +78,21 @@ impl Default for RecoverySettings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_smtp_password_is_never_printed() {
+        let email = EmailSettings {
+            smtp_url: "smtps://ann:s3cret@mail.example.com".into(),
+            ..EmailSettings::default()
+        };
+        let debug = format!("{email:?}");
+        assert!(!debug.contains("s3cret"), "{debug}");
+        assert!(debug.contains("mail.example.com"), "{debug}");
+        let printed = toml::to_string(&email).unwrap();
+        assert!(!printed.contains("s3cret"), "{printed}");
+    }
+}

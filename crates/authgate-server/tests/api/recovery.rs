@@ -453,3 +453,30 @@ async fn without_smtp_messages_are_written_to_the_outbox_folder_and_the_log_says
     reset(&app, &token, NEW_PASSWORD).await;
     app.login_ok(&user.email, NEW_PASSWORD).await;
 }
+
+#[tokio::test]
+async fn a_relay_without_starttls_gets_nothing_in_plain_text_when_tls_is_required() {
+    let mut sink = SmtpSink::start().await;
+    // The sink offers no STARTTLS; the URL does not allow plain text.
+    let url = format!("smtp://127.0.0.1:{}", sink.port);
+    let app = spawn_app_with(move |s| s.email.smtp_url = url).await;
+    let user = app.new_user().await;
+    forgot(&app, &user.email).await;
+    // An attempt this call runs (the worker may run the first: then move
+    // past its back-off) fails and keeps the message for a retry.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while app.state.deliver_mail().await == 0 {
+        app.advance(Duration::from_secs(3600));
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no attempt was made"
+        );
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(
+        app.store().await.pending_mail().await.unwrap(),
+        1,
+        "kept for a retry"
+    );
+    assert!(sink.is_empty(), "nothing was sent without TLS");
+}
