@@ -24,6 +24,10 @@ pub enum AuthError {
     /// A refresh token that is unknown, expired, revoked or reused.
     #[error("invalid grant")]
     InvalidGrant,
+    /// A password-reset token that is unknown, used, replaced or expired,
+    /// or was issued before the password last changed.
+    #[error("invalid reset token")]
+    InvalidResetToken,
     /// Service-client authentication failed (unknown client or wrong secret).
     #[error("invalid client")]
     InvalidClient,

@@ -14,9 +14,11 @@ mod identity;
 mod keyring;
 mod keys;
 mod limits;
+mod mail;
 mod model;
 mod password;
 mod records;
+mod recovery_store;
 mod revocation;
 mod secrets;
 mod service;
@@ -41,18 +43,21 @@ pub use limits::{
 pub use model::{
     AuditCursor, AuditFilter, RefreshToken, ServiceClient, Session, StoredKey, User, UserQuery,
 };
+pub use mail::{MAX_MAIL_BYTES, Mail, MailComposer, MailKind, QueuedMail};
 pub use password::{
     Argon2Settings, PasswordHasher, PasswordPolicy, Verified, parameters_cost, phc_cost,
 };
 pub use records::{FRESH_FOR, RecordCache};
+pub use recovery_store::{OutboxStore, ResetStore, ResetToken};
 pub use revocation::RevocationList;
 pub use secrets::{MasterKey, Purpose, TOKEN_BYTES, TokenHash, random_token};
 pub use service::{Actor, MAX_CLIENTS_LISTED, PasswordChange};
 pub use service::{
     AuthDeps, AuthService, AuthSettings, BrowserLogin, BrowserSession, Caller, Dashboard,
     IntrospectedAccess, IntrospectedRefresh, LoginAttempt, LogoutScope, Maintenance,
-    NewServiceClient, PURGE_PERIOD, PURGE_RETENTION, Reach, Registration, ServiceClientToken,
-    SessionCaller, Tokens, Upkeep, browser_session_id,
+    NewServiceClient, PASSWORD_RESET, PASSWORD_RESET_REQUESTED, PURGE_PERIOD, PURGE_RETENTION,
+    Reach, RecoverySettings, Registration, ServiceClientToken, SessionCaller, Tokens, Upkeep,
+    browser_session_id,
 };
 pub use store::{
     AuditStore, KeyStore, Ping, ServiceClientStore, SessionCursor, SessionStore, StoreResult,

@@ -74,6 +74,9 @@ pub enum Purpose {
     RefreshSuccessor,
     /// TOTP secrets (reserved for second factors). AES-256-GCM-SIV.
     TotpSecret,
+    /// Messages waiting in the mail outbox (they hold one-time links),
+    /// with the message id as context. AES-256-GCM-SIV: one per message sent.
+    OutboxMessage,
 }
 
 impl Purpose {
@@ -84,6 +87,7 @@ impl Purpose {
             Self::SigningKey => b"authgate/v2/signing-keys",
             Self::RefreshSuccessor => b"authgate/v2/refresh-successors",
             Self::TotpSecret => b"authgate/v2/totp-secrets",
+            Self::OutboxMessage => b"authgate/v2/outbox-messages",
         }
     }
 
@@ -91,7 +95,7 @@ impl Purpose {
     fn algorithm(self) -> &'static aead::Algorithm {
         match self {
             Self::SigningKey => &AES_256_GCM,
-            Self::RefreshSuccessor | Self::TotpSecret => &AES_256_GCM_SIV,
+            Self::RefreshSuccessor | Self::TotpSecret | Self::OutboxMessage => &AES_256_GCM_SIV,
         }
     }
 }
@@ -136,6 +140,8 @@ pub struct MasterKey {
     successors: RandomizedNonceKey,
     /// The [`Purpose::TotpSecret`] subkey.
     totp_secrets: RandomizedNonceKey,
+    /// The [`Purpose::OutboxMessage`] subkey.
+    outbox: RandomizedNonceKey,
 }
 
 /// The 32-byte length of a subkey, for HKDF.
@@ -173,6 +179,7 @@ impl MasterKey {
             signing_keys: subkey(Purpose::SigningKey)?,
             successors: subkey(Purpose::RefreshSuccessor)?,
             totp_secrets: subkey(Purpose::TotpSecret)?,
+            outbox: subkey(Purpose::OutboxMessage)?,
         })
     }
 
@@ -213,6 +220,7 @@ impl MasterKey {
             Purpose::SigningKey => &self.signing_keys,
             Purpose::RefreshSuccessor => &self.successors,
             Purpose::TotpSecret => &self.totp_secrets,
+            Purpose::OutboxMessage => &self.outbox,
         }
     }
 
@@ -293,7 +301,7 @@ impl MasterKey {
             Purpose::SigningKey | Purpose::RefreshSuccessor => {
                 open_with(&self.legacy, sealed, context)
             }
-            Purpose::TotpSecret => None,
+            Purpose::TotpSecret | Purpose::OutboxMessage => None,
         };
         legacy.map(|plain| (plain, false)).ok_or_else(|| {
             AuthError::Internal("sealed data does not open with this master key".into())

@@ -16,6 +16,7 @@
 //! - error: [`ErrorBody`], the one error shape, and its [`ErrorCode`]s.
 //! - user: [`PublicUser`], a user as the API shows it.
 //! - auth: register, login, refresh and logout bodies.
+//! - recovery: password reset by email.
 //! - session: `GET /me` and `GET /auth/sessions`.
 //! - admin: dashboard, users, signing keys, service clients.
 //! - oauth: `/oauth/token`, `/oauth/introspect`, `/oauth/revoke`.
@@ -42,6 +43,7 @@ mod error;
 mod oauth;
 mod ops;
 pub mod permissions;
+mod recovery;
 mod redact;
 #[cfg(feature = "openapi")]
 mod schema;
@@ -68,5 +70,6 @@ pub use oauth::{
 };
 pub use ops::{HealthResponse, ProbeStatus, ReadyResponse};
 pub use session::{CurrentSession, MeResponse, SessionInfo, SessionsQuery, SessionsResponse};
+pub use recovery::{ForgotPasswordRequest, ResetPasswordRequest};
 pub use token_type::TokenType;
 pub use user::PublicUser;

@@ -136,6 +136,13 @@ impl From<AuthError> for ApiError {
                 ErrorCode::InvalidGrant,
                 "The refresh token is invalid, expired, revoked or was already used.",
             ),
+            // RFC 6749 §5.2's status for invalid_grant: the reset link is
+            // the grant, and no credential of the caller's failed.
+            AuthError::InvalidResetToken => Self::new(
+                ErrorCode::InvalidGrant,
+                "The reset link is invalid, expired or was already used.",
+            )
+            .with_status(StatusCode::BAD_REQUEST),
             // docs/http-api.md's insufficient_scope row carries the RFC 6750 challenge.
             AuthError::RegistrationClosed => {
                 Self::new(ErrorCode::InsufficientScope, "Registration is closed.")

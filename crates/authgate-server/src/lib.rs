@@ -23,6 +23,7 @@ pub mod extract;
 mod fs;
 mod key_reload;
 mod layers;
+mod mail;
 pub mod master_key;
 mod metrics;
 pub mod openapi;
@@ -39,6 +40,7 @@ mod upkeep;
 
 pub use config::Settings;
 pub use fs::FsError;
+pub use mail::MailConfigError;
 pub use router::router;
 pub use scaleout::ScaleoutError;
 pub use serve::Application;

@@ -7,7 +7,7 @@ use axum::routing::{delete, get, post, put};
 
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
-use crate::routes::{admin, auth, discovery, health, me, oauth, sessions};
+use crate::routes::{admin, auth, discovery, health, me, oauth, recovery, sessions};
 use crate::state::AppState;
 
 /// The router with every route and the 64 KiB body limit, without a socket
@@ -20,6 +20,8 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/refresh", post(auth::refresh))
         .route("/auth/logout", post(auth::logout))
         .route("/auth/password/change", post(auth::change_password))
+        .route("/auth/password/forgot", post(recovery::forgot))
+        .route("/auth/password/reset", post(recovery::reset))
         .route("/me", get(me::me))
         .route("/auth/sessions", get(sessions::list))
         .route("/auth/sessions/{id}", delete(sessions::revoke))

@@ -99,6 +99,8 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let upkeep = crate::upkeep::spawn(self.state.clone());
+        tracing::info!(to = %self.state.delivery.describe(), "email delivery");
+        let mail = self.state.delivery.clone().spawn();
         let follow = crate::scaleout::follow(self.state.clone());
         let watch = self.tls.as_ref().map(Tls::watch);
         let security = Security {
@@ -118,6 +120,7 @@ impl Application {
         if let Some(watch) = watch {
             watch.abort();
         }
+        mail.abort();
         // Audit records and announcements are queued for background tasks
         // that die with the runtime when the process exits: the last
         // requests' records (failed logins above all) must be written first.

@@ -43,6 +43,8 @@ pub struct SharedState {
     pub(crate) metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
+    /// Delivers the mail outbox (run by the server beside the upkeep).
+    pub(crate) delivery: Arc<crate::mail::delivery::Delivery>,
     /// What the hosted pages need (`[web]`, cookies, origin).
     pub web: Arc<crate::pages::WebState>,
 }
@@ -104,6 +106,13 @@ impl AppState {
                 "signing keys changed"
             );
         }
+    }
+
+    /// Delivers the outbox's messages due now (one batch); returns how
+    /// many it tried. The server does this by itself whenever a message is
+    /// queued and every few seconds; tests call it after moving the clock.
+    pub async fn deliver_mail(&self) -> usize {
+        self.delivery.run_once().await
     }
 
     /// Deletes what ended long ago (see [`Maintenance::purge_ended`]);

@@ -26,7 +26,10 @@ mod sqlite;
 #[cfg(feature = "test-util")]
 pub mod testing;
 
-use authgate_core::{AuditStore, KeyStore, Ping, ServiceClientStore, SessionStore, UserStore};
+use authgate_core::{
+    AuditStore, KeyStore, OutboxStore, Ping, ResetStore, ServiceClientStore, SessionStore,
+    UserStore,
+};
 
 pub use postgres::PostgresStore;
 pub use redis::{DEFAULT_REDIS_PREFIX, RedisBus, RedisLimiter, RedisStore};
@@ -37,11 +40,27 @@ pub use sqlite::SqliteStore;
 /// `Arc<dyn Store>` that coerces to `Arc<dyn UserStore>`, `Arc<dyn KeyStore>`
 /// and so on. A new storage trait joins the list here.
 pub trait Store:
-    UserStore + SessionStore + KeyStore + ServiceClientStore + AuditStore + Ping
+    UserStore
+    + SessionStore
+    + KeyStore
+    + ServiceClientStore
+    + AuditStore
+    + Ping
+    + OutboxStore
+    + ResetStore
 {
 }
 
-impl<T: UserStore + SessionStore + KeyStore + ServiceClientStore + AuditStore + Ping + ?Sized> Store
-    for T
+impl<
+    T: UserStore
+        + SessionStore
+        + KeyStore
+        + ServiceClientStore
+        + AuditStore
+        + Ping
+        + OutboxStore
+        + ResetStore
+        + ?Sized,
+> Store for T
 {
 }

@@ -27,6 +27,7 @@ mod check;
 mod client;
 mod cluster;
 mod requests;
+mod smtp;
 
 pub use admin::TestClient;
 pub use app::{PASSWORD, TestApp, TestUser, USER_AGENT, spawn_app, spawn_app_with};
@@ -38,3 +39,4 @@ pub use cluster::Cluster;
 /// The HTTP client the helpers use, re-exported so tests name the same
 /// `Response`, `StatusCode` and `header` types without their own dependency.
 pub use reqwest;
+pub use smtp::{ReceivedMail, SmtpSink};

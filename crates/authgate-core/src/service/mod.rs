@@ -12,6 +12,7 @@ mod oauth;
 mod operator;
 mod password_change;
 mod reach;
+mod recovery;
 mod refresh;
 mod register;
 mod sessions;
@@ -45,6 +46,7 @@ pub use maintenance::{Maintenance, PURGE_PERIOD, PURGE_RETENTION, Upkeep};
 pub use oauth::{Caller, IntrospectedAccess, IntrospectedRefresh, ServiceClientToken};
 pub use password_change::PasswordChange;
 pub use reach::Reach;
+pub use recovery::{PASSWORD_RESET, PASSWORD_RESET_REQUESTED, RecoverySettings};
 pub use register::Registration;
 pub use sessions::{LogoutScope, SessionCaller};
 
@@ -77,6 +79,8 @@ pub struct AuthSettings {
     /// check their caller against, so the API and the pages share one rule.
     /// Defaults to `admin` (every permission) and `user` (none).
     pub permissions: Arc<authgate_proto::permissions::Permissions>,
+    /// Password reset by email.
+    pub recovery: RecoverySettings,
 }
 
 impl AuthSettings {
@@ -97,6 +101,7 @@ impl AuthSettings {
                 "user",
                 Vec::<String>::new(),
             )])),
+            recovery: RecoverySettings::default(),
         }
     }
 
@@ -140,6 +145,12 @@ pub struct AuthDeps {
     pub master: Arc<MasterKey>,
     /// The time.
     pub clock: Arc<dyn Clock>,
+    /// The mail outbox.
+    pub outbox: Arc<dyn crate::recovery_store::OutboxStore>,
+    /// Password-reset tokens.
+    pub resets: Arc<dyn crate::recovery_store::ResetStore>,
+    /// Renders and seals outgoing mail (the server's templates).
+    pub mailer: Arc<dyn crate::mail::MailComposer>,
 }
 
 /// Register, log in, refresh, log out, and the caller's own sessions.

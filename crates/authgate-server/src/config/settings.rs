@@ -34,6 +34,10 @@ pub struct Settings {
     pub audit: AuditSettings,
     /// `[web]`: the hosted pages' browser sessions.
     pub web: crate::pages::WebSettings,
+    /// `[email]`: outgoing mail.
+    pub email: super::recovery::EmailSettings,
+    /// `[recovery]`: password reset by email.
+    pub recovery: super::recovery::RecoverySettings,
 }
 
 impl Settings {

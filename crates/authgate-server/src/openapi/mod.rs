@@ -57,6 +57,8 @@ use crate::state::AppState;
         auth::refresh,
         auth::logout,
         auth::change_password,
+        crate::routes::recovery::forgot,
+        crate::routes::recovery::reset,
         me::me,
         sessions::list,
         sessions::revoke,

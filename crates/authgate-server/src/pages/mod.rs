@@ -20,6 +20,7 @@ mod form;
 mod guard;
 mod login;
 mod password;
+mod recovery;
 mod register;
 mod security;
 mod settings;
@@ -43,6 +44,14 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/login", get(login::show).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/register", get(register::show).post(register::submit))
+        .route(
+            "/password/forgot",
+            get(recovery::show_forgot).post(recovery::submit_forgot),
+        )
+        .route(
+            "/password/reset",
+            get(recovery::show_reset).post(recovery::submit_reset),
+        )
         .route("/account", get(account::show))
         .route("/account/sessions/{id}/revoke", post(account::revoke))
         .route(
@@ -66,8 +75,15 @@ async fn home() -> Response {
 /// Whether `path` is served by the pages (whose errors are HTML pages,
 /// their bodies read by the pages' own form extractor under the same limit).
 pub(crate) fn is_page_path(path: &str) -> bool {
-    matches!(path, "/" | "/login" | "/logout" | "/register" | "/account")
-        || path.starts_with("/account/")
+    matches!(
+        path,
+        "/" | "/login"
+            | "/logout"
+            | "/register"
+            | "/account"
+            | "/password/forgot"
+            | "/password/reset"
+    ) || path.starts_with("/account/")
         || path.starts_with("/assets/")
         || admin::is_console_path(path)
 }

@@ -8,6 +8,7 @@ pub(crate) mod discovery;
 pub(crate) mod health;
 pub(crate) mod me;
 pub(crate) mod oauth;
+pub(crate) mod recovery;
 mod reply;
 pub(crate) mod scope;
 mod session_cursor;

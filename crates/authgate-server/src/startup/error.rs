@@ -33,6 +33,9 @@ pub enum BuildError {
     /// `[web]` or `server.public_url` cannot be used for the hosted pages.
     #[error(transparent)]
     Web(#[from] crate::pages::WebSettingsError),
+    /// `[email]` cannot be used to send mail.
+    #[error(transparent)]
+    Mail(#[from] crate::mail::MailConfigError),
     /// `server.bind` cannot be listened on.
     #[error("cannot listen on {addr}: {source}")]
     Listen {

@@ -77,6 +77,8 @@ pub async fn build_service(
         algorithm: ring.signing.algorithm().to_string(),
         users,
     };
+    let (composer, delivery) =
+        crate::mail::build(settings, store.clone(), master.clone(), clock.clone())?;
     let deps = AuthDeps {
         users: store.clone(),
         sessions: store.clone(),
@@ -90,6 +92,9 @@ pub async fn build_service(
         bus: shared.bus,
         master,
         clock: clock.clone(),
+        outbox: store.clone(),
+        resets: store.clone(),
+        mailer: Arc::new(composer),
     };
     let auth = AuthService::new(deps, auth_settings).map_err(BuildError::Service)?;
     let state = AppState::new(SharedState {
@@ -109,6 +114,7 @@ pub async fn build_service(
         clock,
         trusted_proxies: Arc::new(settings.server.trusted_proxies.clone()),
         public_url: Arc::from(settings.server.public_url.trim_end_matches('/')),
+        delivery: Arc::new(delivery),
         web: Arc::new(crate::pages::WebState::new(
             &settings.web,
             &settings.server.public_url,

@@ -44,6 +44,11 @@ pub fn auth_settings(settings: &Settings) -> Result<AuthSettings, BuildError> {
     {
         return Err(BuildError::UnknownDefaultRole { role: role.clone() });
     }
+    auth.recovery = authgate_core::RecoverySettings {
+        reset_ttl: settings.recovery.reset_ttl.as_time(),
+        resets_per_address_per_hour: settings.recovery.resets_per_address_per_hour,
+        max_pending_mail: settings.email.max_queued,
+    };
     if !auth.audiences.contains_key("default") {
         return Err(BuildError::NoDefaultAudience);
     }

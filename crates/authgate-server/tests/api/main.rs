@@ -23,6 +23,8 @@
 //! - `limits`: brute-force protection (account delay, per-address limit, proxies).
 //! - `oauth`: client credentials, introspection and revocation.
 //! - `pages`: the hosted pages, their guard, forms, cookies and browser sessions.
+//! - `recovery`: password reset by email through a real SMTP sink, the
+//!   outbox folder, no enumeration, no secret in the log or audit trail.
 //! - `openapi`: `GET /openapi.json` against the router and docs/http-api.md.
 //! - `postgres`: the flow on PostgreSQL, and the database going away and
 //!   coming back (needs `AUTHGATE_TEST_POSTGRES_URL`; ignored without).
@@ -56,6 +58,7 @@ mod pages;
 mod password_change;
 mod passwords;
 mod postgres;
+mod recovery;
 mod refresh;
 mod restart;
 mod sessions;

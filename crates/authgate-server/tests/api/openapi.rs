@@ -13,12 +13,14 @@ use uuid::Uuid;
 /// Every route of docs/http-api.md the server serves, as (method, OpenAPI path). A
 /// route added to the router must be added here and documented; one
 /// documented but not served fails too.
-const ROUTES: [(&str, &str); 27] = [
+const ROUTES: [(&str, &str); 29] = [
     ("POST", "/auth/register"),
     ("POST", "/auth/login"),
     ("POST", "/auth/refresh"),
     ("POST", "/auth/logout"),
     ("POST", "/auth/password/change"),
+    ("POST", "/auth/password/forgot"),
+    ("POST", "/auth/password/reset"),
     ("GET", "/me"),
     ("GET", "/auth/sessions"),
     ("DELETE", "/auth/sessions/{id}"),
@@ -201,6 +203,41 @@ impl Fixture {
 
 /// The realistic, successful request for an operation: its path with real
 /// ids, its credentials and its body.
+/// A live reset token of a user of its own (stored as the forgot flow
+/// would, its message left undeliverable).
+async fn reset_token(app: &TestApp) -> String {
+    use authgate_core::{QueuedMail, ResetToken, TokenHash};
+    let user = app.new_user().await;
+    let stored = app.state.auth.user(user.user.id).await.unwrap();
+    let token = Uuid::new_v4().simple().to_string();
+    let now = app.now();
+    let mail = QueuedMail {
+        id: Uuid::now_v7(),
+        kind: "password_reset".into(),
+        recipient: user.email.clone(),
+        sender: "authgate@localhost".into(),
+        sealed: Vec::new(),
+        attempts: 0,
+        created_at: now,
+        next_attempt_at: now,
+    };
+    let reset = ResetToken {
+        hash: TokenHash::of(&token),
+        user_id: user.user.id,
+        password_fingerprint: TokenHash::of(&stored.password_hash),
+        created_at: now,
+        expires_at: now + time::Duration::minutes(30),
+    };
+    assert!(
+        app.store()
+            .await
+            .request_reset(Some(&reset), &mail, 10, None)
+            .await
+            .unwrap()
+    );
+    token
+}
+
 async fn realistic(
     app: &TestApp,
     fx: &Fixture,
@@ -222,6 +259,15 @@ async fn realistic(
         ("POST", "/auth/refresh") => {
             let (_, refresh, _) = fx.session(app).await;
             let body = json!({"refresh_token": refresh});
+            (path.into(), Auth::None, Body::Fields(body), None)
+        }
+        ("POST", "/auth/password/forgot") => {
+            let body = json!({"email": fx.user.email});
+            (path.into(), Auth::None, Body::Fields(body), None)
+        }
+        ("POST", "/auth/password/reset") => {
+            let token = reset_token(app).await;
+            let body = json!({"token": token, "new_password": "copper-meadow-lighthouse-82-orbit"});
             (path.into(), Auth::None, Body::Fields(body), None)
         }
         ("DELETE", "/auth/sessions/{id}") => {

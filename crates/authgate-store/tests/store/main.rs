@@ -57,6 +57,10 @@ macro_rules! generic_checks {
             admin::clients_list_newest_first_and_delete_with_their_record(&s, &s);
             admin::audit_pages_follow_the_cursor_and_the_range_end(&s);
             admin::a_change_and_its_audit_event_commit_or_fail_together(&s, &s, &s);
+            recovery::the_outbox_holds_at_most_its_bound_and_claims_each_message_once(&s);
+            recovery::delivered_and_abandoned_mail_stops_waiting_and_is_purged_later(&s);
+            recovery::a_reset_replaces_older_tokens_is_used_once_and_ends_every_session(&s, &s, &s, &s);
+            recovery::a_reset_token_is_refused_once_the_password_changed(&s, &s);
         }
     };
 }
@@ -64,6 +68,7 @@ macro_rules! generic_checks {
 mod fixtures;
 mod keys;
 mod postgres;
+mod recovery;
 mod redis;
 mod sessions;
 mod sqlite;

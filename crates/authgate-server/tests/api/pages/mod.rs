@@ -8,6 +8,7 @@ mod admin_actions;
 mod guard;
 mod outage;
 mod password;
+mod recovery;
 mod security;
 mod sessions;
 
