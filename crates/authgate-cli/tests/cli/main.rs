@@ -8,4 +8,5 @@ mod keys;
 mod serve;
 mod session;
 mod support;
+mod tls;
 mod token_decode;

@@ -385,6 +385,36 @@ async fn a_handshake_that_never_completes_is_closed_after_the_head_timeout() {
 }
 
 #[tokio::test]
+async fn a_tls_request_is_served_while_200_connections_hold_unfinished_handshakes() {
+    let ca = Authority::new();
+    // A cap below the number held: connections still in their handshake
+    // give way to newcomers, as half-sent heads do.
+    let server = spawn_tls(ca.leaf(), &[], |s| s.server.max_connections = 64).await;
+    let mut held = Vec::new();
+    for i in 0..200 {
+        let mut stream = TcpStream::connect(server.address).await.unwrap();
+        if i % 2 == 0 {
+            // Half a ClientHello; the others send nothing at all.
+            stream
+                .write_all(&tls_1_1_client_hello()[..20])
+                .await
+                .unwrap();
+        }
+        held.push(stream);
+    }
+    let client = connector(&ca.root(), &all_versions(), &[]);
+    let started = Instant::now();
+    let (head, _) = get(&mut connect(&client, server.address).await, "/healthz").await;
+    let took = started.elapsed();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(
+        took < Duration::from_secs(2),
+        "served at once, not after a timeout: {took:?}"
+    );
+    drop(held);
+}
+
+#[tokio::test]
 async fn a_renewed_certificate_is_served_to_new_connections_while_old_ones_keep_working() {
     let ca = Authority::new();
     let server = spawn_tls(
