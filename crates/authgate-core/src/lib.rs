@@ -15,6 +15,7 @@ mod keyring;
 mod keys;
 mod limits;
 mod model;
+pub mod oidc;
 mod password;
 mod records;
 mod revocation;

@@ -19,6 +19,7 @@
 //! - session: `GET /me` and `GET /auth/sessions`.
 //! - admin: dashboard, users, signing keys, service clients.
 //! - oauth: `/oauth/token`, `/oauth/introspect`, `/oauth/revoke`.
+//! - oidc: OpenID Connect relying parties (`/admin/oidc-clients*`).
 //! - discovery: `/.well-known/openid-configuration`.
 //! - audit: [`AuditEvent`] and the audit query.
 //! - claims: [`AccessClaims`] of access tokens and their [`Audience`].
@@ -40,6 +41,7 @@ pub mod clock;
 mod discovery;
 mod error;
 mod oauth;
+mod oidc;
 mod ops;
 pub mod permissions;
 mod redact;
@@ -50,8 +52,8 @@ mod token_type;
 mod user;
 
 pub use admin::{
-    CreateClientRequest, CreateClientResponse, DashboardResponse, KeyInfo, KeyState, KeysResponse,
-    RotateKeysResponse, SetRolesRequest, UsersPage, UsersQuery,
+    CreateClientRequest, CreateClientResponse, DashboardResponse, KeyInfo, KeyLane, KeyState,
+    KeysResponse, RotateKeysResponse, SetRolesRequest, UsersPage, UsersQuery,
 };
 pub use audit::{AuditEvent, AuditKind, AuditQuery, AuditResponse};
 pub use auth::{
@@ -59,11 +61,15 @@ pub use auth::{
     RegisterRequest, RegisterResponse,
 };
 pub use claims::{AccessClaims, Audience};
-pub use discovery::OpenIdConfiguration;
+pub use discovery::{OidcProviderMetadata, OpenIdConfiguration};
 pub use error::{ErrorBody, ErrorCode};
 pub use oauth::{
     GrantType, IntrospectRequest, IntrospectionResponse, IntrospectionTokenType,
     OAuthTokenResponse, RevokeRequest, TokenRequest, TokenTypeHint,
+};
+pub use oidc::{
+    CreateOidcClientRequest, CreateOidcClientResponse, IdTokenClaims, OidcClientInfo,
+    OidcClientsResponse, UserInfo,
 };
 pub use ops::{HealthResponse, ProbeStatus, ReadyResponse};
 pub use session::{CurrentSession, MeResponse, SessionInfo, SessionsResponse};

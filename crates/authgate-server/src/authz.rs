@@ -42,10 +42,12 @@ permissions! {
     KeysWrite = "keys:write";
     /// `clients:write`: create service clients.
     ClientsWrite = "clients:write";
+    /// `clients:read`: list OpenID Connect relying parties.
+    ClientsRead = "clients:read";
 }
 
 /// Every permission the server's own routes check, for configuration checks.
-pub const SERVER_PERMISSIONS: [&str; 7] = [
+pub const SERVER_PERMISSIONS: [&str; 8] = [
     AdminRead::NAME,
     UsersRead::NAME,
     UsersWrite::NAME,
@@ -53,6 +55,7 @@ pub const SERVER_PERMISSIONS: [&str; 7] = [
     KeysRead::NAME,
     KeysWrite::NAME,
     ClientsWrite::NAME,
+    ClientsRead::NAME,
 ];
 
 /// A caller (user or service client) whose current roles grant `P`.

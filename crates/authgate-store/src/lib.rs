@@ -26,6 +26,7 @@ mod sqlite;
 #[cfg(feature = "test-util")]
 pub mod testing;
 
+use authgate_core::oidc::store::OidcStore;
 use authgate_core::{AuditStore, KeyStore, Ping, ServiceClientStore, SessionStore, UserStore};
 
 pub use postgres::PostgresStore;
@@ -37,11 +38,19 @@ pub use sqlite::SqliteStore;
 /// `Arc<dyn Store>` that coerces to `Arc<dyn UserStore>`, `Arc<dyn KeyStore>`
 /// and so on. A new storage trait joins the list here.
 pub trait Store:
-    UserStore + SessionStore + KeyStore + ServiceClientStore + AuditStore + Ping
+    UserStore + SessionStore + KeyStore + ServiceClientStore + AuditStore + Ping + OidcStore
 {
 }
 
-impl<T: UserStore + SessionStore + KeyStore + ServiceClientStore + AuditStore + Ping + ?Sized> Store
-    for T
+impl<
+    T: UserStore
+        + SessionStore
+        + KeyStore
+        + ServiceClientStore
+        + AuditStore
+        + Ping
+        + OidcStore
+        + ?Sized,
+> Store for T
 {
 }

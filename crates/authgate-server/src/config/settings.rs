@@ -34,6 +34,8 @@ pub struct Settings {
     pub audit: AuditSettings,
     /// `[web]`: the hosted pages' browser sessions.
     pub web: crate::pages::WebSettings,
+    /// `[oidc]`: the OpenID Connect provider.
+    pub oidc: super::OidcSettings,
 }
 
 impl Settings {

@@ -12,7 +12,9 @@
 mod account;
 mod asset_route;
 mod assets;
+mod authorize;
 mod claims;
+mod consent;
 mod cookies;
 mod csrf;
 mod form;
@@ -48,6 +50,8 @@ pub(crate) fn router() -> Router<AppState> {
             post(account::logout_everywhere),
         )
         .route("/assets/{name}", get(asset_route::serve))
+        .route("/oauth/authorize", get(authorize::start))
+        .route("/oauth/authorize/consent", post(consent::submit))
         .layer(axum::middleware::from_fn(security::headers))
 }
 
@@ -62,6 +66,7 @@ pub(crate) fn is_page_path(path: &str) -> bool {
     matches!(path, "/" | "/login" | "/logout" | "/register" | "/account")
         || path.starts_with("/account/")
         || path.starts_with("/assets/")
+        || path.starts_with("/oauth/authorize")
 }
 
 /// Whether a request prefers an HTML answer (a browser navigating), so an

@@ -20,6 +20,8 @@
 //! - `audit`: the audit trail and its sinks.
 //! - `limits`: brute-force protection (account delay, per-address limit, proxies).
 //! - `oauth`: client credentials, introspection and revocation.
+//! - `oidc`: OpenID Connect: relying parties, authorization, consent, code
+//!   exchange with PKCE, ID tokens, userinfo, and their refusals.
 //! - `pages`: the hosted pages, their guard, forms, cookies and browser sessions.
 //! - `openapi`: `GET /openapi.json` against the router and docs/http-api.md.
 //! - `postgres`: the flow on PostgreSQL, and the database going away and
@@ -46,6 +48,7 @@ mod input_prop;
 mod keys;
 mod limits;
 mod oauth;
+mod oidc;
 mod openapi;
 mod pages;
 mod passwords;

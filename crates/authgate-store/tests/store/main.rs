@@ -53,12 +53,18 @@ macro_rules! generic_checks {
             admin::revoked_tokens_are_listed_until_they_expire(&s);
             admin::audit_events_read_back_newest_first_and_filter(&s);
             admin::a_change_and_its_audit_event_commit_or_fail_together(&s, &s, &s);
+            oidc::relying_parties_read_back_list_oldest_first_and_delete(&s);
+            oidc::a_code_is_used_once_then_reported_again_with_its_session(&s, &s);
+            oidc::racing_uses_of_one_code_have_exactly_one_first(std::sync::Arc::new(s.clone()), &s);
+            oidc::a_consent_is_replaced_and_goes_with_its_client(&s, &s);
+            oidc::a_keys_lane_reads_back(&s);
         }
     };
 }
 
 mod fixtures;
 mod keys;
+mod oidc;
 mod postgres;
 mod redis;
 mod sessions;
