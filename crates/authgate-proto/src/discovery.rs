@@ -37,6 +37,8 @@ pub struct OidcProviderMetadata {
     pub authorization_endpoint: String,
     /// The URL of `GET|POST /oauth/userinfo`.
     pub userinfo_endpoint: String,
+    /// The URL of `GET /oauth/logout` (RP-initiated logout).
+    pub end_session_endpoint: String,
     /// The scopes relying parties may ask for.
     pub scopes_supported: Vec<String>,
     /// `["code"]`.

@@ -8,6 +8,6 @@ pub mod redirect;
 pub mod store;
 
 pub use crate::service::{
-    Authorization, AuthorizeParams, Checked, NewOidcClient, OidcClientSpec, OidcTokens, Prompt,
-    Refusal, Step, Untrusted,
+    Authorization, AuthorizeParams, Checked, LogoutHint, NewOidcClient, OidcClientSpec, OidcTokens,
+    Prompt, Refusal, Step, Untrusted,
 };

@@ -40,8 +40,8 @@ pub use login::LoginAttempt;
 pub use maintenance::{Maintenance, PURGE_PERIOD, PURGE_RETENTION, Upkeep};
 pub use oauth::{Caller, IntrospectedAccess, IntrospectedRefresh, ServiceClientToken};
 pub use oidc::{
-    Authorization, AuthorizeParams, Checked, NewOidcClient, OidcClientSpec, OidcTokens, Prompt,
-    Refusal, Step, Untrusted,
+    Authorization, AuthorizeParams, Checked, LogoutHint, NewOidcClient, OidcClientSpec, OidcTokens,
+    Prompt, Refusal, Step, Untrusted,
 };
 pub use reach::Reach;
 pub use register::Registration;

@@ -17,6 +17,7 @@ mod claims;
 mod consent;
 mod cookies;
 mod csrf;
+mod end_session;
 mod form;
 mod guard;
 mod login;
@@ -52,6 +53,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/assets/{name}", get(asset_route::serve))
         .route("/oauth/authorize", get(authorize::start))
         .route("/oauth/authorize/consent", post(consent::submit))
+        .route("/oauth/logout", get(end_session::start))
         .layer(axum::middleware::from_fn(security::headers))
 }
 
@@ -67,6 +69,7 @@ pub(crate) fn is_page_path(path: &str) -> bool {
         || path.starts_with("/account/")
         || path.starts_with("/assets/")
         || path.starts_with("/oauth/authorize")
+        || path == "/oauth/logout"
 }
 
 /// Whether a request prefers an HTML answer (a browser navigating), so an

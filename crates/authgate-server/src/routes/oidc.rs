@@ -127,6 +127,7 @@ pub(crate) fn provider_metadata(base: &str) -> proto::OidcProviderMetadata {
     proto::OidcProviderMetadata {
         authorization_endpoint: format!("{base}/oauth/authorize"),
         userinfo_endpoint: format!("{base}/oauth/userinfo"),
+        end_session_endpoint: format!("{base}/oauth/logout"),
         scopes_supported: strings(&authgate_core::oidc::client::SUPPORTED_SCOPES),
         response_types_supported: strings(&["code"]),
         response_modes_supported: strings(&["query"]),

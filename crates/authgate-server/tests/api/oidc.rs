@@ -36,7 +36,7 @@ async fn register(app: &TestApp, public: bool, first_party: bool) -> Rp {
                 name: "Team Wiki".into(),
                 public,
                 redirect_uris: vec![REDIRECT.into(), "http://127.0.0.1/native".into()],
-                post_logout_redirect_uris: vec![],
+                post_logout_redirect_uris: vec!["https://rp.example/bye".into()],
                 scopes: vec!["profile".into(), "email".into()],
                 first_party,
             },
@@ -784,4 +784,93 @@ async fn without_oidc_there_is_no_authorization_endpoint_and_no_rsa_key() {
             .iter()
             .all(|k| k["alg"] != "RS256")
     );
+}
+
+#[tokio::test]
+async fn rp_initiated_logout_ends_the_named_session_and_returns_only_to_a_registered_uri() {
+    let app = oidc_app().await;
+    let rp = register(&app, false, false).await;
+    let user = app.new_user().await;
+    let mut browser = Browser::new(&app);
+    let location = sign_in(&mut browser, &user, &authorize(&rp, &[])).await;
+    let code = param(&location, "code").unwrap();
+    let tokens: Value = exchange(&app, &rp, &code, VERIFIER)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id_token = tokens["id_token"].as_str().unwrap().to_owned();
+    let logout = |changes: &[(&str, &str)]| {
+        let mut params = vec![
+            ("id_token_hint", id_token.clone()),
+            (
+                "post_logout_redirect_uri",
+                "https://rp.example/bye".to_owned(),
+            ),
+            ("state", "bye-1".to_owned()),
+        ];
+        for (name, value) in changes {
+            params.retain(|(n, _)| n != name);
+            if !value.is_empty() {
+                params.push((name, (*value).to_owned()));
+            }
+        }
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params.iter().map(|(n, v)| (*n, v.as_str())))
+            .finish();
+        format!("/oauth/logout?{query}")
+    };
+
+    for (changes, what) in [
+        (
+            vec![("post_logout_redirect_uri", "https://rp.example/bye/")],
+            "trailing slash",
+        ),
+        (
+            vec![("post_logout_redirect_uri", "https://evil.example/bye")],
+            "another site",
+        ),
+        (
+            vec![("post_logout_redirect_uri", REDIRECT)],
+            "a login redirect, not a logout one",
+        ),
+        (vec![("id_token_hint", "not.a.token")], "a forged hint"),
+        (
+            vec![("id_token_hint", ""), ("client_id", "oidc_nobody")],
+            "an unknown client",
+        ),
+    ] {
+        let page = browser.get(&logout(&changes)).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{what}");
+        assert!(page.headers.get(header::LOCATION).is_none(), "{what}");
+    }
+    // Without a hint naming the session, nobody is logged out.
+    let unproven = browser
+        .get(&logout(&[
+            ("id_token_hint", ""),
+            ("client_id", rp.id.as_str()),
+        ]))
+        .await;
+    assert_eq!(unproven.status, StatusCode::OK);
+    assert!(
+        unproven.body.contains("still logged in"),
+        "{}",
+        unproven.body
+    );
+    assert_eq!(browser.get("/account").await.status, StatusCode::OK);
+
+    let done = browser.get(&logout(&[])).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location(), "https://rp.example/bye?state=bye-1");
+    let account = browser.get("/account").await;
+    assert_eq!(
+        account.status,
+        StatusCode::SEE_OTHER,
+        "the browser session ended"
+    );
+    // An expired hint still names its client.
+    app.advance(std::time::Duration::from_secs(3600));
+    let later = browser.get(&logout(&[])).await;
+    assert_eq!(later.status, StatusCode::SEE_OTHER);
+    assert_eq!(later.location(), "https://rp.example/bye?state=bye-1");
 }

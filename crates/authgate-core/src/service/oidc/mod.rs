@@ -6,10 +6,12 @@
 mod authorize;
 mod clients;
 mod exchange;
+mod logout;
 mod request;
 mod userinfo;
 
 pub use authorize::{Checked, Step};
 pub use clients::{NewOidcClient, OidcClientSpec};
 pub use exchange::OidcTokens;
+pub use logout::LogoutHint;
 pub use request::{Authorization, AuthorizeParams, Prompt, Refusal, Untrusted};
