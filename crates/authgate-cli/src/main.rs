@@ -43,6 +43,9 @@ enum Command {
     /// Manage service clients directly in the configured stores.
     #[command(subcommand)]
     Client(commands::client::ClientCommand),
+    /// Manage OpenID Connect relying parties directly in the configured stores.
+    #[command(subcommand)]
+    OidcClient(commands::oidc_client::OidcClientCommand),
     /// Manage signing keys directly in the configured stores.
     #[command(subcommand)]
     Keys(commands::keys::KeysCommand),
@@ -119,6 +122,7 @@ fn run_async(config: Option<PathBuf>, command: Command) -> anyhow::Result<()> {
             Command::User(cmd) => commands::user::run(&settings, cmd).await,
             Command::Keys(cmd) => commands::keys::run(&settings, cmd).await,
             Command::Client(cmd) => commands::client::run(&settings, cmd).await,
+            Command::OidcClient(cmd) => commands::oidc_client::run(&settings, cmd).await,
             Command::Audit(cmd) => commands::audit::run(&settings, cmd).await,
             Command::Token(_) | Command::Login(_) | Command::Whoami(_) | Command::Logout(_) => {
                 unreachable_without_configuration()

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use authgate_jwt::{Algorithm, JwkSet, KeySet, SigningKey};
-use authgate_proto::{KeyInfo, KeyState};
+use authgate_proto::{KeyInfo, KeyLane, KeyState};
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
@@ -37,6 +37,10 @@ pub struct KeyringSettings {
     /// How long a retired key keeps verifying: access-token lifetime plus
     /// leeway, so every token it signed expires first. Defaults to 16 minutes.
     pub verify_window: Duration,
+    /// Whether to keep the [`KeyLane::IdToken`] lane: RS256 keys for
+    /// OpenID Connect ID tokens, on the same schedule as the access keys.
+    /// Defaults to `false`.
+    pub id_token_keys: bool,
 }
 
 impl Default for KeyringSettings {
@@ -48,6 +52,7 @@ impl Default for KeyringSettings {
             rotation_interval: Duration::days(15),
             publish_lead: Duration::days(1),
             verify_window: Duration::minutes(16),
+            id_token_keys: false,
         }
     }
 }
@@ -64,9 +69,14 @@ impl std::fmt::Debug for KeyringSettings {
             .field("rotation_interval", &self.rotation_interval)
             .field("publish_lead", &self.publish_lead)
             .field("verify_window", &self.verify_window)
+            .field("id_token_keys", &self.id_token_keys)
             .finish()
     }
 }
+
+/// The algorithm of ID-token keys: the one OpenID Connect requires every
+/// provider to support (OIDC Core §15.1).
+pub(crate) const ID_TOKEN_ALGORITHM: Algorithm = Algorithm::RS256;
 
 /// Key id of a configured HMAC secret (a thumbprint would let anyone test guesses of it).
 const CONFIGURED_HMAC_KID: &str = "hmac-configured";
@@ -85,11 +95,18 @@ pub struct Keyring {
 /// One consistent view of the keys.
 #[derive(Debug)]
 pub struct Ring {
-    /// Signs new access tokens: the active key.
+    /// Signs new access tokens: the active key of the access lane.
     pub signing: Arc<SigningKey>,
-    /// Verifies tokens: every key that is not expired (next, active, retired)
-    /// by its state *and* by the time.
+    /// Verifies access tokens: every access-lane key that is not expired
+    /// (next, active, retired) by its state *and* by the time. ID-token
+    /// keys are not in it, so an ID token is never taken for an access token.
     pub verifying: KeySet,
+    /// Signs ID tokens: the active key of the ID-token lane; `None` when
+    /// [`KeyringSettings::id_token_keys`] is off.
+    pub id_signing: Option<Arc<SigningKey>>,
+    /// The ID-token lane's keys that are not expired, published beside
+    /// `verifying` for relying parties.
+    pub id_verifying: KeySet,
     /// What admins and `authgate keys list` see, oldest first.
     pub infos: Vec<KeyInfo>,
     /// The (kid, state) pairs this ring was built from, to tell when the
@@ -101,10 +118,12 @@ pub struct Ring {
 }
 
 impl Ring {
-    /// The JWKS to publish: public keys of next, active and retired keys;
-    /// never an HMAC secret (so empty in HMAC mode).
+    /// The JWKS to publish: public keys of next, active and retired keys
+    /// of both lanes; never an HMAC secret (so without access keys in HMAC mode).
     pub fn jwks(&self) -> JwkSet {
-        self.verifying.to_jwks()
+        let mut set = self.verifying.to_jwks();
+        set.keys.extend(self.id_verifying.to_jwks().keys);
+        set
     }
 }
 
@@ -277,38 +296,83 @@ async fn advance(
     for _ in 0..3 {
         let stored = store.keys().await?;
         let now = clock.now();
-        let plan = plan(&stored, now, settings, force);
-        if plan.is_empty() {
+        let mut lanes = vec![KeyLane::Access];
+        if settings.id_token_keys {
+            lanes.push(KeyLane::IdToken);
+        }
+        let mut updated = Vec::new();
+        let mut created = Vec::new();
+        let mut event: Option<authgate_proto::AuditEvent> = None;
+        for lane in lanes {
+            let lane_keys: Vec<StoredKey> =
+                stored.iter().filter(|k| k.lane == lane).cloned().collect();
+            let plan = plan(&lane_keys, now, settings, force);
+            let lane_created = plan
+                .create
+                .iter()
+                .map(|new| create_key(settings, lane, new, master, now))
+                .collect::<Result<Vec<_>, _>>()?;
+            let lane_event = audit
+                .and_then(|a| a.event_for(&lane_keys, &plan.updated, &lane_created, now, force));
+            event = merge_rotation_events(event, lane_event, lane);
+            updated.extend(plan.updated);
+            created.extend(lane_created);
+        }
+        if updated.is_empty() && created.is_empty() {
             return build_ring(&stored, master, settings, now);
         }
         let expected: Vec<_> = stored.iter().map(|k| (k.kid.clone(), k.state)).collect();
-        let created = plan
-            .create
-            .iter()
-            .map(|new| create_key(settings, new, master, now))
-            .collect::<Result<Vec<_>, _>>()?;
-        let event = audit.and_then(|a| a.event_for(&stored, &plan.updated, &created, now, force));
         let in_transaction = event
             .as_ref()
             .filter(|_| audit.is_some_and(|a| a.log.store().is_some()));
         if store
-            .transition_audited(&expected, &plan.updated, &created, in_transaction)
+            .transition_audited(&expected, &updated, &created, in_transaction)
             .await?
         {
             if let (Some(event), Some(audit)) = (event, audit) {
                 audit.log.record_written(event);
             }
-            for key in &plan.updated {
+            for key in &updated {
                 tracing::info!(kid = %key.kid, state = ?key.state, "signing key changed state");
             }
             for key in &created {
-                tracing::info!(kid = %key.kid, alg = %key.alg, state = ?key.state, "signing key created");
+                tracing::info!(kid = %key.kid, alg = %key.alg, state = ?key.state, lane = key.lane.as_str(), "signing key created");
             }
             return build_ring(&store.keys().await?, master, settings, now);
         }
         // Another instance changed the keys first: plan again on what it did.
     }
     build_ring(&store.keys().await?, master, settings, clock.now())
+}
+
+/// One `key.rotated` record for a transition: the access lane's (as before
+/// lanes existed), with the ID-token lane's kids added when both rotate at
+/// once (a forced rotation); the ID-token lane's alone, marked
+/// `"lane": "id_token"`, when only it rotates.
+fn merge_rotation_events(
+    so_far: Option<authgate_proto::AuditEvent>,
+    lane_event: Option<authgate_proto::AuditEvent>,
+    lane: KeyLane,
+) -> Option<authgate_proto::AuditEvent> {
+    match (so_far, lane_event) {
+        (None, None) => None,
+        (Some(e), None) => Some(e),
+        (None, Some(mut e)) => {
+            if lane != KeyLane::Access {
+                e.details.insert("lane".into(), lane.as_str().into());
+            }
+            Some(e)
+        }
+        (Some(mut e), Some(other)) => {
+            for field in ["active_kid", "retired_kid"] {
+                if let Some(value) = other.details.get(field) {
+                    e.details
+                        .insert(format!("{}_{field}", lane.as_str()), value.clone());
+                }
+            }
+            Some(e)
+        }
+    }
 }
 
 /// A key to create.
@@ -323,12 +387,6 @@ pub(crate) struct NewKey {
 pub(crate) struct Plan {
     pub(crate) updated: Vec<StoredKey>,
     pub(crate) create: Vec<NewKey>,
-}
-
-impl Plan {
-    fn is_empty(&self) -> bool {
-        self.updated.is_empty() && self.create.is_empty()
-    }
 }
 
 /// The lifecycle as a pure function of the stored keys and the time.
@@ -429,14 +487,19 @@ pub(crate) fn plan(
     Plan { updated, create }
 }
 
-/// Generates a key of the configured algorithm, sealed with the master key.
+/// Generates a key for `lane` (the configured algorithm for access tokens,
+/// [`ID_TOKEN_ALGORITHM`] for ID tokens), sealed with the master key.
 fn create_key(
     settings: &KeyringSettings,
+    lane: KeyLane,
     new: &NewKey,
     master: &MasterKey,
     now: OffsetDateTime,
 ) -> Result<StoredKey, AuthError> {
-    let alg = settings.algorithm;
+    let alg = match lane {
+        KeyLane::IdToken => ID_TOKEN_ALGORITHM,
+        _ => settings.algorithm,
+    };
     let generated = if matches!(
         alg,
         Algorithm::RS256
@@ -464,6 +527,7 @@ fn create_key(
         kid,
         alg: alg.as_str().to_owned(),
         state: new.state,
+        lane,
         created_at: now,
         activates_at: Some(new.activates_at),
         retires_at: None,
@@ -480,14 +544,22 @@ fn build_ring(
     now: OffsetDateTime,
 ) -> Result<Ring, AuthError> {
     let mut verifying = KeySet::new();
+    let mut id_verifying = KeySet::new();
     let mut signing = None;
+    let mut id_signing = None;
     let mut expiries = Vec::new();
     let mut infos = Vec::with_capacity(stored.len());
     for record in stored {
+        let id_lane = record.lane == KeyLane::IdToken;
+        if id_lane && !settings.id_token_keys {
+            // Left from when OpenID Connect was enabled: neither published nor used.
+            continue;
+        }
         infos.push(KeyInfo {
             kid: record.kid.clone(),
             alg: record.alg.clone(),
             state: record.state,
+            lane: record.lane,
             created_at: Some(record.created_at),
             activates_at: record.activates_at,
             retires_at: record.retires_at,
@@ -501,17 +573,26 @@ fn build_ring(
             expiries.push((record.kid.clone(), at));
         }
         let key = open_key(record, master)?;
-        verifying
-            .insert(key.verifying_key().clone())
+        let (set, slot) = if id_lane {
+            (&mut id_verifying, &mut id_signing)
+        } else {
+            (&mut verifying, &mut signing)
+        };
+        set.insert(key.verifying_key().clone())
             .map_err(|e| AuthError::Internal(format!("key {} unusable: {e}", record.kid)))?;
         if record.state == KeyState::Active {
-            signing = Some(Arc::new(key));
+            *slot = Some(Arc::new(key));
         }
     }
     let signing = signing.ok_or_else(|| AuthError::Internal("no active signing key".into()))?;
+    if settings.id_token_keys && id_signing.is_none() {
+        return Err(AuthError::Internal("no active ID-token signing key".into()));
+    }
     Ok(Ring {
         signing,
         verifying,
+        id_signing,
+        id_verifying,
         infos,
         version: stored.iter().map(|k| (k.kid.clone(), k.state)).collect(),
         expiries,
@@ -519,6 +600,12 @@ fn build_ring(
 }
 
 fn configured_hmac_ring(settings: &KeyringSettings) -> Result<Ring, AuthError> {
+    if settings.id_token_keys {
+        return Err(AuthError::invalid(
+            "tokens.hmac_secret",
+            "OpenID Connect needs stored (rotating) keys; it cannot run with a configured hmac_secret",
+        ));
+    }
     let secret: &[u8] = settings.hmac_secret.as_deref().map_or(&[], Vec::as_slice);
     if !settings.algorithm.is_symmetric() {
         return Err(AuthError::invalid(
@@ -538,6 +625,7 @@ fn configured_hmac_ring(settings: &KeyringSettings) -> Result<Ring, AuthError> {
             kid: CONFIGURED_HMAC_KID.to_owned(),
             alg: settings.algorithm.as_str().to_owned(),
             state: KeyState::Active,
+            lane: KeyLane::Access,
             created_at: None,
             activates_at: None,
             retires_at: None,
@@ -546,6 +634,8 @@ fn configured_hmac_ring(settings: &KeyringSettings) -> Result<Ring, AuthError> {
         version: vec![(CONFIGURED_HMAC_KID.to_owned(), KeyState::Active)],
         signing: Arc::new(signing),
         verifying,
+        id_signing: None,
+        id_verifying: KeySet::new(),
         expiries: Vec::new(),
     })
 }

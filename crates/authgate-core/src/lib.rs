@@ -16,6 +16,7 @@ mod keys;
 mod limits;
 mod mail;
 mod model;
+pub mod oidc;
 mod password;
 mod records;
 mod recovery_store;
@@ -40,10 +41,10 @@ pub use limits::{
     LoginLimiter, MAX_ACCOUNT_DELAY_SECS, Refused, RetryAfter, address_bucket, attempts_allowed,
     wider_buckets,
 };
+pub use mail::{MAX_MAIL_BYTES, Mail, MailComposer, MailKind, QueuedMail};
 pub use model::{
     AuditCursor, AuditFilter, RefreshToken, ServiceClient, Session, StoredKey, User, UserQuery,
 };
-pub use mail::{MAX_MAIL_BYTES, Mail, MailComposer, MailKind, QueuedMail};
 pub use password::{
     Argon2Settings, PasswordHasher, PasswordPolicy, Verified, parameters_cost, phc_cost,
 };

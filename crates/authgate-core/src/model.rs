@@ -130,6 +130,8 @@ pub struct StoredKey {
     pub alg: String,
     /// Lifecycle state (docs/architecture.md "Keys and rotation").
     pub state: KeyState,
+    /// Which tokens it signs; each lane rotates on its own.
+    pub lane: authgate_proto::KeyLane,
     /// PKCS#8 DER (or the HMAC secret), sealed with the master key's
     /// signing-key subkey (AES-256-GCM, see `MasterKey`), kid as AAD.
     pub private_sealed: Vec<u8>,
@@ -149,6 +151,7 @@ impl fmt::Debug for StoredKey {
             .field("kid", &self.kid)
             .field("alg", &self.alg)
             .field("state", &self.state)
+            .field("lane", &self.lane)
             .finish_non_exhaustive()
     }
 }

@@ -90,6 +90,30 @@ pub enum KeyState {
     Expired,
 }
 
+/// Which tokens a signing key signs. Each lane has its own
+/// `next → active → retired → expired` cycle on the same schedule.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum KeyLane {
+    /// Access tokens, in the configured algorithm (`[keys] algorithm`).
+    #[default]
+    Access,
+    /// OpenID Connect ID tokens, always RS256 (present when `[oidc]` is enabled).
+    IdToken,
+}
+
+impl KeyLane {
+    /// The name stored and shown (`access`, `id_token`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Access => "access",
+            Self::IdToken => "id_token",
+        }
+    }
+}
+
 /// A signing key as admins see it: never key material.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,6 +124,9 @@ pub struct KeyInfo {
     pub alg: String,
     /// Where the key is in its life.
     pub state: KeyState,
+    /// Which tokens it signs. Defaults to `access` when absent.
+    #[serde(default)]
+    pub lane: KeyLane,
     /// When the key was created; `null` if unknown (docs/http-api.md allows any of
     /// the dates to be null).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -216,7 +243,7 @@ mod tests {
 
     #[test]
     fn key_info_round_trips_with_null_dates_and_lowercase_state() {
-        let text = json!({"kid": "k2", "alg": "EdDSA", "state": "next",
+        let text = json!({"kid": "k2", "alg": "EdDSA", "state": "next", "lane": "access",
                           "created_at": "2026-11-22T10:00:00Z",
                           "activates_at": "2026-11-23T10:00:00Z",
                           "retires_at": null, "expires_at": null});
@@ -247,6 +274,11 @@ mod tests {
                 .unwrap();
         assert_eq!(key.created_at, None);
         assert_eq!(key.expires_at, None);
+        assert_eq!(
+            key.lane,
+            KeyLane::Access,
+            "keys listed before lanes sign access tokens"
+        );
     }
 
     #[test]
@@ -255,6 +287,7 @@ mod tests {
             kid: kid.into(),
             alg: "EdDSA".into(),
             state,
+            lane: KeyLane::Access,
             created_at: Some(datetime!(2026-11-22 10:00:00 UTC)),
             activates_at: None,
             retires_at: None,

@@ -22,6 +22,41 @@ pub struct OpenIdConfiguration {
     pub token_signing_alg_values_supported: Vec<String>,
     /// The grant types `/oauth/token` accepts.
     pub grant_types_supported: Vec<String>,
+    /// The OpenID Connect provider's metadata (OIDC Discovery §3), present
+    /// when `[oidc]` is enabled.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<OidcProviderMetadata>,
+}
+
+/// What a relying party needs beyond the OAuth metadata (OpenID Connect
+/// Discovery 1.0 §3, RFC 9207).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OidcProviderMetadata {
+    /// The URL of `GET /oauth/authorize`.
+    pub authorization_endpoint: String,
+    /// The URL of `GET|POST /oauth/userinfo`.
+    pub userinfo_endpoint: String,
+    /// The URL of `GET /oauth/logout` (RP-initiated logout).
+    pub end_session_endpoint: String,
+    /// The scopes relying parties may ask for.
+    pub scopes_supported: Vec<String>,
+    /// `["code"]`.
+    pub response_types_supported: Vec<String>,
+    /// `["query"]`.
+    pub response_modes_supported: Vec<String>,
+    /// `["public"]`: `sub` is the user's id for every client.
+    pub subject_types_supported: Vec<String>,
+    /// `["RS256"]`.
+    pub id_token_signing_alg_values_supported: Vec<String>,
+    /// `["S256"]`: PKCE is required, `plain` refused.
+    pub code_challenge_methods_supported: Vec<String>,
+    /// `client_secret_basic`, `client_secret_post` and `none` (public clients).
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+    /// The claims ID tokens and userinfo may carry.
+    pub claims_supported: Vec<String>,
+    /// `true`: authorization responses carry `iss` (RFC 9207).
+    pub authorization_response_iss_parameter_supported: bool,
 }
 
 #[cfg(test)]
@@ -42,6 +77,7 @@ mod tests {
         });
         let config: OpenIdConfiguration = serde_json::from_value(text.clone()).unwrap();
         assert_eq!(config.issuer, "https://auth.example.com");
+        assert_eq!(config.oidc, None, "without [oidc], no provider metadata");
         assert_eq!(serde_json::to_value(&config).unwrap(), text);
     }
 }

@@ -20,6 +20,7 @@
 //! - session: `GET /me` and `GET /auth/sessions`.
 //! - admin: dashboard, users, signing keys, service clients.
 //! - oauth: `/oauth/token`, `/oauth/introspect`, `/oauth/revoke`.
+//! - oidc: OpenID Connect relying parties (`/admin/oidc-clients*`).
 //! - discovery: `/.well-known/openid-configuration`.
 //! - audit: [`AuditEvent`] and the audit query.
 //! - claims: [`AccessClaims`] of access tokens and their [`Audience`].
@@ -41,6 +42,7 @@ pub mod clock;
 mod discovery;
 mod error;
 mod oauth;
+mod oidc;
 mod ops;
 pub mod permissions;
 mod recovery;
@@ -52,8 +54,8 @@ mod token_type;
 mod user;
 
 pub use admin::{
-    CreateClientRequest, CreateClientResponse, DashboardResponse, KeyInfo, KeyState, KeysResponse,
-    RotateKeysResponse, SetRolesRequest, UsersPage, UsersQuery,
+    CreateClientRequest, CreateClientResponse, DashboardResponse, KeyInfo, KeyLane, KeyState,
+    KeysResponse, RotateKeysResponse, SetRolesRequest, UsersPage, UsersQuery,
 };
 pub use audit::{AuditEvent, AuditKind, AuditQuery, AuditResponse};
 pub use auth::{ChangePasswordRequest, PasswordChangedResponse};
@@ -62,14 +64,18 @@ pub use auth::{
     RegisterRequest, RegisterResponse,
 };
 pub use claims::{AccessClaims, Audience};
-pub use discovery::OpenIdConfiguration;
+pub use discovery::{OidcProviderMetadata, OpenIdConfiguration};
 pub use error::{ErrorBody, ErrorCode};
 pub use oauth::{
     GrantType, IntrospectRequest, IntrospectionResponse, IntrospectionTokenType,
     OAuthTokenResponse, RevokeRequest, TokenRequest, TokenTypeHint,
 };
+pub use oidc::{
+    CreateOidcClientRequest, CreateOidcClientResponse, IdTokenClaims, OidcClientInfo,
+    OidcClientsResponse, UserInfo,
+};
 pub use ops::{HealthResponse, ProbeStatus, ReadyResponse};
-pub use session::{CurrentSession, MeResponse, SessionInfo, SessionsQuery, SessionsResponse};
 pub use recovery::{ForgotPasswordRequest, ResetPasswordRequest};
+pub use session::{CurrentSession, MeResponse, SessionInfo, SessionsQuery, SessionsResponse};
 pub use token_type::TokenType;
 pub use user::PublicUser;

@@ -25,6 +25,8 @@ pub enum GrantType {
     ClientCredentials,
     /// `refresh_token`: trade a refresh token for new tokens.
     RefreshToken,
+    /// `authorization_code`: a relying party trades an OpenID Connect code.
+    AuthorizationCode,
     /// Any other value, as sent.
     Other(String),
 }
@@ -35,6 +37,7 @@ impl GrantType {
         match self {
             Self::ClientCredentials => "client_credentials",
             Self::RefreshToken => "refresh_token",
+            Self::AuthorizationCode => "authorization_code",
             Self::Other(other) => other,
         }
     }
@@ -52,6 +55,7 @@ impl<'de> Deserialize<'de> for GrantType {
         Ok(match value.as_str() {
             "client_credentials" => Self::ClientCredentials,
             "refresh_token" => Self::RefreshToken,
+            "authorization_code" => Self::AuthorizationCode,
             _ => Self::Other(value),
         })
     }
@@ -80,6 +84,15 @@ pub struct TokenRequest {
     /// `refresh_token` only: the refresh token to trade.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    /// `authorization_code` only: the code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// `authorization_code` only: the redirect URI of the authorization request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_uri: Option<String>,
+    /// `authorization_code` only: the PKCE verifier (RFC 7636).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_verifier: Option<String>,
 }
 
 impl fmt::Debug for TokenRequest {
@@ -91,6 +104,9 @@ impl fmt::Debug for TokenRequest {
             .field("audience", &self.audience)
             .field("scope", &self.scope)
             .field("refresh_token", &redact_opt(self.refresh_token.as_deref()))
+            .field("code", &redact_opt(self.code.as_deref()))
+            .field("redirect_uri", &self.redirect_uri)
+            .field("code_verifier", &redact_opt(self.code_verifier.as_deref()))
             .finish()
     }
 }
@@ -117,6 +133,9 @@ pub struct OAuthTokenResponse {
     /// (RFC 6749 §5.1); left out otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// The ID token (`authorization_code` grant only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 impl fmt::Debug for OAuthTokenResponse {
@@ -128,6 +147,7 @@ impl fmt::Debug for OAuthTokenResponse {
             .field("refresh_token", &redact_opt(self.refresh_token.as_deref()))
             .field("refresh_expires_in", &self.refresh_expires_in)
             .field("scope", &self.scope)
+            .field("id_token", &redact_opt(self.id_token.as_deref()))
             .finish()
     }
 }
@@ -349,6 +369,9 @@ mod tests {
             audience: None,
             scope: None,
             refresh_token: Some(TOKEN.into()),
+            code: None,
+            redirect_uri: None,
+            code_verifier: None,
         };
         let debug = format!("{request:?}");
         assert!(!debug.contains(SECRET) && !debug.contains(TOKEN), "{debug}");
@@ -364,6 +387,7 @@ mod tests {
             refresh_token: None,
             refresh_expires_in: None,
             scope: None,
+            id_token: None,
         };
         let text = json!({"access_token": TOKEN, "token_type": "Bearer", "expires_in": 900});
         assert_eq!(serde_json::to_value(&response).unwrap(), text);

@@ -28,6 +28,8 @@ pub mod names {
     pub const KEYS_WRITE: &str = "keys:write";
     /// Create service clients.
     pub const CLIENTS_WRITE: &str = "clients:write";
+    /// List OpenID Connect relying parties.
+    pub const CLIENTS_READ: &str = "clients:read";
 }
 
 /// Role → permissions, as configured (`[roles]` in authgate's configuration).

@@ -43,10 +43,12 @@ permissions! {
     KeysWrite = names::KEYS_WRITE;
     /// `clients:write`: create service clients.
     ClientsWrite = names::CLIENTS_WRITE;
+    /// `clients:read`: list OpenID Connect relying parties.
+    ClientsRead = names::CLIENTS_READ;
 }
 
 /// Every permission the server's own routes check, for configuration checks.
-pub const SERVER_PERMISSIONS: [&str; 7] = [
+pub const SERVER_PERMISSIONS: [&str; 8] = [
     AdminRead::NAME,
     UsersRead::NAME,
     UsersWrite::NAME,
@@ -54,6 +56,7 @@ pub const SERVER_PERMISSIONS: [&str; 7] = [
     KeysRead::NAME,
     KeysWrite::NAME,
     ClientsWrite::NAME,
+    ClientsRead::NAME,
 ];
 
 /// A caller (user or service client) whose current roles grant `P`.

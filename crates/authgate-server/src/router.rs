@@ -7,7 +7,9 @@ use axum::routing::{delete, get, post, put};
 
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
-use crate::routes::{admin, auth, discovery, health, me, oauth, recovery, sessions};
+use crate::routes::{
+    admin, auth, discovery, health, me, oauth, oidc, oidc_clients, recovery, sessions,
+};
 use crate::state::AppState;
 
 /// The router with every route and the 64 KiB body limit, without a socket
@@ -35,9 +37,18 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/keys", get(admin::keys))
         .route("/admin/keys/rotate", post(admin::rotate_keys))
         .route("/admin/clients", post(admin::create_client))
+        .route(
+            "/admin/oidc-clients",
+            post(oidc_clients::create).get(oidc_clients::list),
+        )
+        .route("/admin/oidc-clients/{id}", delete(oidc_clients::delete))
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/introspect", post(oauth::introspect))
         .route("/oauth/revoke", post(oauth::revoke))
+        .route(
+            "/oauth/userinfo",
+            get(oidc::userinfo).post(oidc::userinfo_post),
+        )
         .route("/.well-known/jwks.json", get(discovery::jwks))
         .route(
             "/.well-known/openid-configuration",

@@ -26,6 +26,7 @@ mod sqlite;
 #[cfg(feature = "test-util")]
 pub mod testing;
 
+use authgate_core::oidc::store::OidcStore;
 use authgate_core::{
     AuditStore, KeyStore, OutboxStore, Ping, ResetStore, ServiceClientStore, SessionStore,
     UserStore,
@@ -48,6 +49,7 @@ pub trait Store:
     + Ping
     + OutboxStore
     + ResetStore
+    + OidcStore
 {
 }
 
@@ -60,6 +62,7 @@ impl<
         + Ping
         + OutboxStore
         + ResetStore
+        + OidcStore
         + ?Sized,
 > Store for T
 {

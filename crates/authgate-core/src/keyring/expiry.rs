@@ -34,8 +34,10 @@ impl Ring {
         }
         let expired = |kid: &str| due.contains(&kid);
         let mut verifying = self.verifying.clone();
+        let mut id_verifying = self.id_verifying.clone();
         for kid in &due {
             verifying.remove(kid);
+            id_verifying.remove(kid);
         }
         let mut infos = self.infos.clone();
         for info in infos.iter_mut().filter(|i| expired(&i.kid)) {
@@ -56,6 +58,8 @@ impl Ring {
         Some(Self {
             signing: self.signing.clone(),
             verifying,
+            id_signing: self.id_signing.clone(),
+            id_verifying,
             infos,
             version,
             expiries: self

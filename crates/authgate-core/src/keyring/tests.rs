@@ -15,6 +15,7 @@ fn key(kid: &str, state: KeyState, activates_at: Option<OffsetDateTime>) -> Stor
         kid: kid.into(),
         alg: "EdDSA".into(),
         state,
+        lane: KeyLane::Access,
         private_sealed: vec![],
         created_at: t0(),
         activates_at,
@@ -463,4 +464,101 @@ async fn keys_written_in_the_previous_format_load_and_are_resealed_on_start() {
     );
     // A second start finds nothing to migrate.
     assert_eq!(reseal::reseal_stored(&store, &master).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn the_id_token_lane_keeps_rs256_keys_that_rotate_with_the_access_keys_and_verify_no_access_token()
+ {
+    let store = HeldStore::default();
+    let master = MasterKey::from_bytes(&[7; 32]).unwrap();
+    let clock = crate::ManualClock::new(t0());
+    let s = KeyringSettings {
+        id_token_keys: true,
+        ..settings()
+    };
+    let ring = Keyring::load_or_create(&store, &master, &s, &clock)
+        .await
+        .unwrap();
+    let first = ring.ring();
+    let id_key = first.id_signing.clone().expect("an ID-token key");
+    assert_eq!(id_key.algorithm(), Algorithm::RS256);
+    assert_eq!(first.signing.algorithm(), Algorithm::EdDSA);
+    let id_kid = id_key.kid().unwrap().to_owned();
+    assert!(
+        first.verifying.get(&id_kid).is_none(),
+        "not an access-token key"
+    );
+    assert!(
+        first
+            .jwks()
+            .keys
+            .iter()
+            .any(|k| k.kid.as_deref() == Some(id_kid.as_str()))
+    );
+    assert!(
+        first
+            .infos
+            .iter()
+            .any(|i| i.kid == id_kid && i.lane == KeyLane::IdToken),
+        "{:?}",
+        first.infos
+    );
+
+    ring.rotate_now(&store, &master, &s, &clock, None)
+        .await
+        .unwrap();
+    let rotated = ring.ring();
+    let new_id_kid = rotated
+        .id_signing
+        .as_ref()
+        .unwrap()
+        .kid()
+        .unwrap()
+        .to_owned();
+    assert_ne!(
+        new_id_kid, id_kid,
+        "a forced rotation rotates the ID-token lane too"
+    );
+    assert!(
+        rotated.id_verifying.get(&id_kid).is_some(),
+        "retired, still published"
+    );
+    let lanes = |lane: KeyLane, state: KeyState| {
+        rotated
+            .infos
+            .iter()
+            .filter(|i| i.lane == lane && i.state == state)
+            .count()
+    };
+    for lane in [KeyLane::Access, KeyLane::IdToken] {
+        assert_eq!(lanes(lane, KeyState::Active), 1, "{lane:?}");
+        assert_eq!(lanes(lane, KeyState::Retired), 1, "{lane:?}");
+        assert_eq!(lanes(lane, KeyState::Next), 1, "{lane:?}");
+    }
+
+    clock.advance(s.verify_window);
+    ring.tick(&store, &master, &s, &clock, None).await.unwrap();
+    assert!(
+        ring.ring().id_verifying.get(&id_kid).is_none(),
+        "expired on time"
+    );
+}
+
+#[tokio::test]
+async fn without_oidc_no_id_token_key_is_made_or_published() {
+    let store = HeldStore::default();
+    let master = MasterKey::from_bytes(&[7; 32]).unwrap();
+    let clock = crate::ManualClock::new(t0());
+    let ring = Keyring::load_or_create(&store, &master, &settings(), &clock)
+        .await
+        .unwrap();
+    assert!(ring.ring().id_signing.is_none());
+    assert!(
+        store
+            .keys()
+            .await
+            .unwrap()
+            .iter()
+            .all(|k| k.lane == KeyLane::Access)
+    );
 }

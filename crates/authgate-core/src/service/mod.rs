@@ -9,6 +9,7 @@ mod introspect;
 mod login;
 mod maintenance;
 mod oauth;
+mod oidc;
 mod operator;
 mod password_change;
 mod reach;
@@ -44,6 +45,10 @@ pub use browser::{BrowserLogin, BrowserSession, browser_session_id};
 pub use login::LoginAttempt;
 pub use maintenance::{Maintenance, PURGE_PERIOD, PURGE_RETENTION, Upkeep};
 pub use oauth::{Caller, IntrospectedAccess, IntrospectedRefresh, ServiceClientToken};
+pub use oidc::{
+    Authorization, AuthorizeParams, Checked, LogoutHint, NewOidcClient, OidcClientSpec, OidcTokens,
+    Prompt, Refusal, Step, Untrusted,
+};
 pub use password_change::PasswordChange;
 pub use reach::Reach;
 pub use recovery::{PASSWORD_RESET, PASSWORD_RESET_REQUESTED, RecoverySettings};
@@ -126,6 +131,8 @@ pub struct AuthDeps {
     pub sessions: Arc<dyn SessionStore>,
     /// Service clients.
     pub clients: Arc<dyn ServiceClientStore>,
+    /// OpenID Connect relying parties.
+    pub oidc: Arc<dyn crate::oidc::store::OidcStore>,
     /// Where security events are recorded.
     pub audit: Arc<AuditLog>,
     /// Login attempt counters (brute-force protection).

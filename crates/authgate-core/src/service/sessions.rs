@@ -94,8 +94,14 @@ impl AuthService {
         }
     }
 
-    /// The caller the claims name, if they are a user token's.
+    /// The caller the claims name, if they are a user token's. A token
+    /// issued to an OpenID Connect relying party (a session *and* a
+    /// `client_id`) is the relying party's, not the user's: authgate's own
+    /// API refuses it (it serves `GET /oauth/userinfo` only).
     fn session_caller(claims: &AccessClaims) -> Option<SessionCaller> {
+        if claims.client_id.is_some() {
+            return None;
+        }
         Some(SessionCaller {
             session_id: claims.sid?,
             user_id: Uuid::from_str(&claims.sub).ok()?,

@@ -10,6 +10,7 @@ mod env;
 mod error;
 mod load;
 mod mask;
+mod oidc;
 mod recovery;
 mod secret;
 mod sections;
@@ -20,6 +21,7 @@ pub use duration::HumanDuration;
 pub use env::ENV_PREFIX;
 pub use error::ConfigError;
 pub use mask::mask_url_password;
+pub use oidc::OidcSettings;
 pub use recovery::{EmailSettings, RecoverySettings};
 pub use secret::Secret;
 pub use sections::{

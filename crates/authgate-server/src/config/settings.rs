@@ -38,6 +38,8 @@ pub struct Settings {
     pub email: super::recovery::EmailSettings,
     /// `[recovery]`: password reset by email.
     pub recovery: super::recovery::RecoverySettings,
+    /// `[oidc]`: the OpenID Connect provider.
+    pub oidc: super::OidcSettings,
 }
 
 impl Settings {

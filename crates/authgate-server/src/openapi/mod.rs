@@ -30,7 +30,7 @@ use utoipa::openapi::{OpenApi as Document, RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::ApiError;
-use crate::routes::{admin, auth, discovery, health, me, oauth, sessions};
+use crate::routes::{admin, auth, discovery, health, me, oauth, oidc, oidc_clients, sessions};
 use crate::state::AppState;
 
 /// The OpenAPI document of authgate's HTTP API (`docs/http-api.md`).
@@ -72,9 +72,14 @@ use crate::state::AppState;
         admin::keys,
         admin::rotate_keys,
         admin::create_client,
+        oidc_clients::create,
+        oidc_clients::list,
+        oidc_clients::delete,
         oauth::token,
         oauth::introspect,
         oauth::revoke,
+        oidc::userinfo,
+        oidc::userinfo_post,
         discovery::jwks,
         discovery::openid_configuration,
         health::healthz,
@@ -91,6 +96,8 @@ use crate::state::AppState;
             `insufficient_scope`."),
         (name = "oauth", description = "OAuth 2.0 endpoints for services (RFC 6749, 7662, 7009); \
             clients authenticate with HTTP Basic or `client_id`/`client_secret` form fields."),
+        (name = "oidc", description = "OpenID Connect for relying parties: userinfo (the \
+            authorization endpoint is a page, the code grant is part of `/oauth/token`)."),
         (name = "discovery", description = "Signing keys (JWKS) and server metadata."),
         (name = "operations", description = "Probes and this document."),
     ),

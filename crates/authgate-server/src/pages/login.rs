@@ -76,7 +76,9 @@ pub(crate) async fn show(
     uri: axum::http::Uri,
 ) -> Response {
     let return_to = query_param(&uri, "return_to");
-    if maybe.visitor.is_some() {
+    // `prompt=login`: a relying party asked for a fresh login.
+    let again = query_param(&uri, "prompt").as_deref() == Some("login");
+    if maybe.visitor.is_some() && !again {
         return see_other(landing(return_to.as_deref()));
     }
     let (secret, new) = match form_secret(&headers, &state) {
@@ -88,7 +90,9 @@ pub(crate) async fn show(
     let page = LoginPage {
         layout: Layout::new(&state, "Log in", None),
         csrf: super::csrf::token(Jar::Form, &secret),
-        identifier: String::new(),
+        identifier: query_param(&uri, "login_hint")
+            .map(|hint| hint.chars().take(254).collect())
+            .unwrap_or_default(),
         return_to: return_to
             .as_deref()
             .and_then(safe_return_to)
@@ -235,7 +239,7 @@ async fn logged_in(
         }
         state.web.claims.remove(&old.browser.session.id);
     }
-    let mut response = see_other(landing(Some(return_to)));
+    let mut response = super::authorize::after_login(state, landing(Some(return_to)));
     let max_age = state.web.absolute.whole_seconds();
     if let Some(cookie) = cookies::set(&state.web, Jar::Session, &login.secret, max_age) {
         response.headers_mut().append(header::SET_COOKIE, cookie);

@@ -13,9 +13,12 @@ mod account;
 mod admin;
 mod asset_route;
 mod assets;
+mod authorize;
 mod claims;
+mod consent;
 mod cookies;
 mod csrf;
+mod end_session;
 mod form;
 mod guard;
 mod login;
@@ -64,6 +67,9 @@ pub(crate) fn router() -> Router<AppState> {
         )
         .route("/assets/{name}", get(asset_route::serve))
         .merge(admin::router())
+        .route("/oauth/authorize", get(authorize::start))
+        .route("/oauth/authorize/consent", post(consent::submit))
+        .route("/oauth/logout", get(end_session::start))
         .layer(axum::middleware::from_fn(security::headers))
 }
 
@@ -86,6 +92,8 @@ pub(crate) fn is_page_path(path: &str) -> bool {
     ) || path.starts_with("/account/")
         || path.starts_with("/assets/")
         || admin::is_console_path(path)
+        || path.starts_with("/oauth/authorize")
+        || path == "/oauth/logout"
 }
 
 /// Whether a request prefers an HTML answer (a browser navigating), so an

@@ -340,7 +340,13 @@ pub(crate) async fn rotate_keys(
         .rotate_keys_by(Some(&who.caller.actor_id()), &origin)
         .await?;
     let ring = state.keys.ring();
-    let find = |wanted: KeyState| ring.infos.iter().rev().find(|k| k.state == wanted).cloned();
+    let find = |wanted: KeyState| {
+        ring.infos
+            .iter()
+            .rev()
+            .find(|k| k.state == wanted && k.lane == proto::KeyLane::Access)
+            .cloned()
+    };
     let (Some(active), Some(next)) = (find(KeyState::Active), find(KeyState::Next)) else {
         return Err(ApiError::internal(&"rotation left no active or next key"));
     };

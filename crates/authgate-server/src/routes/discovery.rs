@@ -89,6 +89,11 @@ pub(crate) async fn openid_configuration(
         .collect();
     algorithms.sort();
     algorithms.dedup();
+    let mut grants = vec!["client_credentials".to_owned(), "refresh_token".to_owned()];
+    let oidc = ring.id_signing.is_some().then(|| {
+        grants.push("authorization_code".into());
+        super::oidc::provider_metadata(base)
+    });
     Json(proto::OpenIdConfiguration {
         issuer: state.auth.settings().issuer.clone(),
         jwks_uri: format!("{base}/.well-known/jwks.json"),
@@ -96,7 +101,8 @@ pub(crate) async fn openid_configuration(
         introspection_endpoint: format!("{base}/oauth/introspect"),
         revocation_endpoint: format!("{base}/oauth/revoke"),
         token_signing_alg_values_supported: algorithms,
-        grant_types_supported: vec!["client_credentials".into(), "refresh_token".into()],
+        grant_types_supported: grants,
+        oidc,
     })
 }
 

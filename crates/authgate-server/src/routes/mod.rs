@@ -8,6 +8,8 @@ pub(crate) mod discovery;
 pub(crate) mod health;
 pub(crate) mod me;
 pub(crate) mod oauth;
+pub(crate) mod oidc;
+pub(crate) mod oidc_clients;
 pub(crate) mod recovery;
 mod reply;
 pub(crate) mod scope;

@@ -102,9 +102,12 @@ pub(crate) async fn token(
                 Some(refresh),
             ))
         }
+        proto::GrantType::AuthorizationCode => {
+            super::oidc::code_grant(&state, presented, &body, &origin).await
+        }
         _ => Err(ApiError::new(
             proto::ErrorCode::UnsupportedGrantType,
-            "grant_type: supported grants are client_credentials and refresh_token.",
+            "grant_type: supported grants are client_credentials, refresh_token and authorization_code.",
         )),
     }
 }
@@ -124,6 +127,7 @@ fn token_response(
         refresh_token,
         refresh_expires_in: refresh_expires_in.map(seconds),
         scope: None,
+        id_token: None,
     };
     no_store(Json(body).into_response())
 }

@@ -83,6 +83,7 @@ pub async fn build_service(
         users: store.clone(),
         sessions: store.clone(),
         clients: store.clone(),
+        oidc: store.clone(),
         audit,
         limiter: shared.limiter,
         keyring: keys.keyring().clone(),

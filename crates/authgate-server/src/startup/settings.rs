@@ -174,6 +174,7 @@ pub(crate) fn keyring_settings(
         rotation_interval: settings.keys.rotation_interval.as_time(),
         publish_lead: settings.keys.publish_lead.as_time(),
         verify_window: auth.access_ttl + auth.leeway,
+        id_token_keys: settings.oidc.enabled,
     };
     if !matches!(keyring.rsa_bits, 2048 | 3072 | 4096) {
         return Err(BuildError::RsaBits);

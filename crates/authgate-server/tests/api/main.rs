@@ -22,6 +22,8 @@
 //! - `audit`: the audit trail and its sinks.
 //! - `limits`: brute-force protection (account delay, per-address limit, proxies).
 //! - `oauth`: client credentials, introspection and revocation.
+//! - `oidc`: OpenID Connect: relying parties, authorization, consent, code
+//!   exchange with PKCE, ID tokens, userinfo, and their refusals.
 //! - `pages`: the hosted pages, their guard, forms, cookies and browser sessions.
 //! - `recovery`: password reset by email through a real SMTP sink, the
 //!   outbox folder, no enumeration, no secret in the log or audit trail.
@@ -53,6 +55,7 @@ mod input_prop;
 mod keys;
 mod limits;
 mod oauth;
+mod oidc;
 mod openapi;
 mod pages;
 mod password_change;

@@ -13,7 +13,7 @@ use uuid::Uuid;
 /// Every route of docs/http-api.md the server serves, as (method, OpenAPI path). A
 /// route added to the router must be added here and documented; one
 /// documented but not served fails too.
-const ROUTES: [(&str, &str); 29] = [
+const ROUTES: [(&str, &str); 34] = [
     ("POST", "/auth/register"),
     ("POST", "/auth/login"),
     ("POST", "/auth/refresh"),
@@ -34,9 +34,14 @@ const ROUTES: [(&str, &str); 29] = [
     ("GET", "/admin/keys"),
     ("POST", "/admin/keys/rotate"),
     ("POST", "/admin/clients"),
+    ("POST", "/admin/oidc-clients"),
+    ("GET", "/admin/oidc-clients"),
+    ("DELETE", "/admin/oidc-clients/{id}"),
     ("POST", "/oauth/token"),
     ("POST", "/oauth/introspect"),
     ("POST", "/oauth/revoke"),
+    ("GET", "/oauth/userinfo"),
+    ("POST", "/oauth/userinfo"),
     ("GET", "/.well-known/jwks.json"),
     ("GET", "/.well-known/openid-configuration"),
     ("GET", "/healthz"),
@@ -201,6 +206,84 @@ impl Fixture {
     }
 }
 
+/// A new public relying party's id.
+async fn relying_party(app: &TestApp) -> String {
+    let spec = authgate_core::oidc::OidcClientSpec {
+        name: "openapi probe".into(),
+        public: true,
+        redirect_uris: vec!["https://rp.example/cb".into()],
+        ..Default::default()
+    };
+    let created = app
+        .state
+        .auth
+        .create_oidc_client(None, spec, &authgate_core::Origin::default())
+        .await
+        .unwrap();
+    created.client.id
+}
+
+/// A relying party's access token for the plain user, through the service
+/// calls the authorization and token endpoints make.
+async fn relying_party_token(app: &TestApp, fx: &Fixture) -> String {
+    use authgate_core::oidc::{AuthorizeParams, Checked, Step};
+    let auth = &app.state.auth;
+    let origin = authgate_core::Origin::default();
+    let id = relying_party(app).await;
+    let attempt = authgate_core::LoginAttempt {
+        identifier: fx.user.email.clone(),
+        password: authgate_core::Password::new(PASSWORD.to_owned()).unwrap(),
+        audience: None,
+    };
+    let login = auth
+        .browser_login(attempt, &origin, time::Duration::hours(1))
+        .await
+        .unwrap();
+    let browser = auth
+        .browser_session(&login.secret, time::Duration::hours(1))
+        .await
+        .unwrap()
+        .unwrap();
+    let params = AuthorizeParams {
+        client_id: Some(id.clone()),
+        redirect_uri: Some("https://rp.example/cb".into()),
+        response_type: Some("code".into()),
+        scope: Some("openid".into()),
+        code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
+        code_challenge_method: Some("S256".into()),
+        ..Default::default()
+    };
+    let Checked::Valid(request) = auth.check_authorization(&params).await.unwrap() else {
+        panic!("a valid authorization request");
+    };
+    let Step::Redirect { location } = auth
+        .authorization_step(&request, Some(&browser), true, &origin)
+        .await
+        .unwrap()
+    else {
+        panic!("a code");
+    };
+    let code = location
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let client = auth.authenticate_oidc_client(&id, None).await.unwrap();
+    auth.exchange_code(
+        &client,
+        &code,
+        Some("https://rp.example/cb"),
+        Some("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+        &origin,
+    )
+    .await
+    .unwrap()
+    .access_token
+}
+
 /// The realistic, successful request for an operation: its path with real
 /// ids, its credentials and its body.
 /// A live reset token of a user of its own (stored as the forgot flow
@@ -289,6 +372,18 @@ async fn realistic(
             let body = json!({"name": "openapi probe", "roles": []});
             (path.into(), Auth::Admin, Body::Fields(body), None)
         }
+        ("POST", "/admin/oidc-clients") => {
+            let body = json!({"name": "openapi probe", "redirect_uris": ["https://rp.example/cb"]});
+            (path.into(), Auth::Admin, Body::Fields(body), None)
+        }
+        ("DELETE", "/admin/oidc-clients/{id}") => {
+            let id = relying_party(app).await;
+            (path.replace("{id}", &id), Auth::Admin, Body::None, None)
+        }
+        ("GET" | "POST", "/oauth/userinfo") => {
+            let token = relying_party_token(app, fx).await;
+            (path.into(), Auth::User, Body::None, Some(token))
+        }
         ("POST", "/oauth/token") => {
             let body = json!({"grant_type": "client_credentials"});
             (path.into(), Auth::Client, Body::Fields(body), None)
@@ -367,7 +462,11 @@ async fn send(app: &TestApp, fx: &Fixture, op: &Value, method: &str, probe: Prob
 #[tokio::test]
 async fn every_documented_operation_exists_and_answers_with_a_documented_status() {
     // Every probe logs in afresh; the manual clock never lets a minute pass.
-    let app = spawn_app_with(|s| s.rate_limit.login_per_ip_per_minute = 1000).await;
+    let app = spawn_app_with(|s| {
+        s.rate_limit.login_per_ip_per_minute = 1000;
+        s.oidc.enabled = true;
+    })
+    .await;
     let doc = document(&app).await;
     let fx = Fixture::new(&app).await;
 

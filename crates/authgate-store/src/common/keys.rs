@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 use authgate_core::{StoreError, StoreResult, StoredKey};
-use authgate_proto::{AuditEvent, KeyState};
+use authgate_proto::{AuditEvent, KeyLane, KeyState};
 
 use super::{WriteTx, commit_audited};
 
@@ -67,4 +67,15 @@ pub(crate) async fn transition<T: KeyTx>(
     }
     commit_audited(tx, audit).await?;
     Ok(true)
+}
+
+/// The lane stored as `text` (`signing_keys.lane`).
+///
+/// # Errors
+/// [`StoreError::Corrupt`] for a name no lane has.
+pub(crate) fn lane_of(text: &str) -> StoreResult<KeyLane> {
+    [KeyLane::Access, KeyLane::IdToken]
+        .into_iter()
+        .find(|lane| lane.as_str() == text)
+        .ok_or_else(|| super::corrupt("signing_keys.lane", "is not a known key lane"))
 }

@@ -100,6 +100,7 @@ fn conflict_target(constraint: &str) -> Option<&'static str> {
         "sessions_pkey" => "session id",
         "refresh_tokens_pkey" => "refresh token",
         "clients_pkey" => "client_id",
+        "oidc_clients_pkey" => "client_id",
         "audit_events_pkey" => "audit event id",
         _ => return None,
     })

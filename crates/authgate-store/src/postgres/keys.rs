@@ -11,6 +11,7 @@ use super::codec::{ts, ts_opt};
 use super::error::map_err;
 use sqlx::{Postgres, Transaction};
 
+use crate::common::keys::lane_of;
 use crate::common::keys::{self, KeyTx};
 use crate::common::{UPDATE_KEY, detached, state_of, state_text};
 
@@ -23,6 +24,8 @@ struct KeyRow {
     alg: String,
     /// The serde name of a [`KeyState`].
     state: String,
+    /// The name of a [`KeyLane`](authgate_proto::KeyLane).
+    lane: String,
     /// Sealed private material.
     private_sealed: Vec<u8>,
     /// Creation time.
@@ -41,6 +44,7 @@ impl TryFrom<KeyRow> for StoredKey {
     fn try_from(row: KeyRow) -> StoreResult<Self> {
         Ok(StoredKey {
             state: state_of(&row.state)?,
+            lane: lane_of(&row.lane)?,
             kid: row.kid,
             alg: row.alg,
             private_sealed: row.private_sealed,
@@ -56,8 +60,8 @@ impl TryFrom<KeyRow> for StoredKey {
 impl KeyStore for PostgresStore {
     async fn keys(&self) -> StoreResult<Vec<StoredKey>> {
         let rows = sqlx::query_as::<_, KeyRow>(
-            "SELECT kid, alg, state, private_sealed, created_at, activates_at, retires_at, \
-             expires_at FROM signing_keys ORDER BY created_at, kid",
+            "SELECT kid, alg, state, lane, private_sealed, created_at, activates_at, \
+             retires_at, expires_at FROM signing_keys ORDER BY created_at, kid",
         )
         .fetch_all(&self.pool)
         .await
@@ -158,7 +162,7 @@ impl KeyTx for Transaction<'static, Postgres> {
 async fn insert<'e, E: sqlx::PgExecutor<'e>>(executor: E, key: &StoredKey) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO signing_keys (kid, alg, state, private_sealed, created_at, \
-         activates_at, retires_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         activates_at, retires_at, expires_at, lane) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&key.kid)
     .bind(&key.alg)
@@ -168,6 +172,7 @@ async fn insert<'e, E: sqlx::PgExecutor<'e>>(executor: E, key: &StoredKey) -> St
     .bind(ts_opt(key.activates_at)?)
     .bind(ts_opt(key.retires_at)?)
     .bind(ts_opt(key.expires_at)?)
+    .bind(key.lane.as_str())
     .execute(executor)
     .await
     .map_err(map_err)?;

@@ -82,6 +82,7 @@ fn conflict_target(message: &str) -> Option<&'static str> {
         "sessions.id" => "session id",
         "refresh_tokens.hash" => "refresh token",
         "clients.id" => "client_id",
+        "oidc_clients.id" => "client_id",
         "audit_events.id" => "audit event id",
         _ => return None,
     })

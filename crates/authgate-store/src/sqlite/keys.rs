@@ -10,6 +10,7 @@ use super::codec::{micros, micros_opt, time_of, time_opt};
 use super::error::map_err;
 use sqlx::{Sqlite, Transaction};
 
+use crate::common::keys::lane_of;
 use crate::common::keys::{self, KeyTx};
 use crate::common::{UPDATE_KEY, detached, state_of, state_text};
 
@@ -22,6 +23,8 @@ struct KeyRow {
     alg: String,
     /// The serde name of a [`KeyState`].
     state: String,
+    /// The name of a [`KeyLane`](authgate_proto::KeyLane).
+    lane: String,
     /// Sealed private material.
     private_sealed: Vec<u8>,
     /// Microseconds since the epoch.
@@ -40,6 +43,7 @@ impl TryFrom<KeyRow> for StoredKey {
     fn try_from(row: KeyRow) -> StoreResult<Self> {
         Ok(StoredKey {
             state: state_of(&row.state)?,
+            lane: lane_of(&row.lane)?,
             kid: row.kid,
             alg: row.alg,
             private_sealed: row.private_sealed,
@@ -55,8 +59,8 @@ impl TryFrom<KeyRow> for StoredKey {
 impl KeyStore for SqliteStore {
     async fn keys(&self) -> StoreResult<Vec<StoredKey>> {
         let rows = sqlx::query_as::<_, KeyRow>(
-            "SELECT kid, alg, state, private_sealed, created_at, activates_at, retires_at, \
-             expires_at FROM signing_keys ORDER BY created_at, kid",
+            "SELECT kid, alg, state, lane, private_sealed, created_at, activates_at, \
+             retires_at, expires_at FROM signing_keys ORDER BY created_at, kid",
         )
         .fetch_all(&self.pool)
         .await
@@ -136,7 +140,7 @@ impl KeyTx for Transaction<'static, Sqlite> {
 async fn insert<'e, E: sqlx::SqliteExecutor<'e>>(executor: E, key: &StoredKey) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO signing_keys (kid, alg, state, private_sealed, created_at, \
-         activates_at, retires_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         activates_at, retires_at, expires_at, lane) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&key.kid)
     .bind(&key.alg)
@@ -146,6 +150,7 @@ async fn insert<'e, E: sqlx::SqliteExecutor<'e>>(executor: E, key: &StoredKey) -
     .bind(micros_opt(key.activates_at)?)
     .bind(micros_opt(key.retires_at)?)
     .bind(micros_opt(key.expires_at)?)
+    .bind(key.lane.as_str())
     .execute(executor)
     .await
     .map_err(map_err)?;

@@ -69,6 +69,7 @@ pub(crate) fn key(kid: &str, created_at: OffsetDateTime) -> StoredKey {
         kid: kid.to_owned(),
         alg: "EdDSA".to_owned(),
         state: KeyState::Active,
+        lane: authgate_proto::KeyLane::Access,
         private_sealed: format!("sealed {kid}").into_bytes(),
         created_at,
         activates_at: Some(created_at),

@@ -61,12 +61,18 @@ macro_rules! generic_checks {
             recovery::delivered_and_abandoned_mail_stops_waiting_and_is_purged_later(&s);
             recovery::a_reset_replaces_older_tokens_is_used_once_and_ends_every_session(&s, &s, &s, &s);
             recovery::a_reset_token_is_refused_once_the_password_changed(&s, &s);
+            oidc::relying_parties_read_back_list_oldest_first_and_delete(&s);
+            oidc::a_code_is_used_once_then_reported_again_with_its_session(&s, &s);
+            oidc::racing_uses_of_one_code_have_exactly_one_first(std::sync::Arc::new(s.clone()), &s);
+            oidc::a_consent_is_replaced_and_goes_with_its_client(&s, &s);
+            oidc::a_keys_lane_reads_back(&s);
         }
     };
 }
 
 mod fixtures;
 mod keys;
+mod oidc;
 mod postgres;
 mod recovery;
 mod redis;

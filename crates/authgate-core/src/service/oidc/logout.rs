@@ -1,0 +1,82 @@
+//! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): reading
+//! an `id_token_hint` and checking a `post_logout_redirect_uri`.
+
+use std::str::FromStr;
+
+use authgate_jwt::Validation;
+use authgate_proto::IdTokenClaims;
+use uuid::Uuid;
+
+use crate::error::AuthError;
+use crate::oidc::client::OidcClient;
+use crate::service::AuthService;
+
+/// What a valid `id_token_hint` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogoutHint {
+    /// The client it was issued to (`aud`).
+    pub client_id: String,
+    /// The user (`sub`).
+    pub user_id: Uuid,
+    /// The browser session that signed in (`sid`).
+    pub browser_session_id: Uuid,
+}
+
+impl AuthService {
+    /// The facts of an ID token this server issued, checked by signature
+    /// and issuer; `None` for anything else. Its expiry is not held against
+    /// it: a hint is often presented after the ID token expired, and it
+    /// only says who asks, never grants anything.
+    pub fn logout_hint(&self, id_token: &str) -> Option<LogoutHint> {
+        let ring = self.deps.keyring.ring();
+        let unverified = authgate_jwt::decode_unverified::<serde_json::Value>(id_token).ok()?;
+        let exp = unverified.claims.get("exp")?.as_i64()?;
+        let validation = Validation::new()
+            .issuer(self.settings.issuer.clone())
+            .insecure_ignore_audience();
+        let now = self.deps.clock.unix().min(exp.saturating_sub(1));
+        let claims: IdTokenClaims =
+            authgate_jwt::verify(id_token, &ring.id_verifying, &validation, now).ok()?;
+        Some(LogoutHint {
+            user_id: Uuid::from_str(&claims.sub).ok()?,
+            browser_session_id: Uuid::from_str(&claims.sid).ok()?,
+            client_id: claims.aud,
+        })
+    }
+
+    /// The client named by a logout request (`client_id`, or the hint's
+    /// audience; both must agree).
+    ///
+    /// # Errors
+    /// [`AuthError::NotFound`] when they disagree or name no client; store errors.
+    pub async fn logout_client(
+        &self,
+        hint: Option<&LogoutHint>,
+        client_id: Option<&str>,
+    ) -> Result<Option<OidcClient>, AuthError> {
+        let id = match (hint.map(|h| h.client_id.as_str()), client_id) {
+            (Some(a), Some(b)) if a != b => return Err(AuthError::NotFound),
+            (Some(id), _) | (None, Some(id)) => id,
+            (None, None) => return Ok(None),
+        };
+        self.oidc_client(id).await.map(Some)
+    }
+
+    /// `uri` with `state` added, when it is one of `client`'s registered
+    /// post-logout redirect URIs (compared exactly); `None` otherwise.
+    pub fn post_logout_location(
+        &self,
+        client: &OidcClient,
+        uri: &str,
+        state: Option<&str>,
+    ) -> Option<String> {
+        if !client.post_logout_redirect_uris.iter().any(|r| r == uri) {
+            return None;
+        }
+        let mut location = url::Url::parse(uri).ok()?;
+        if let Some(state) = state.filter(|s| !s.is_empty() && s.len() <= 1024) {
+            location.query_pairs_mut().append_pair("state", state);
+        }
+        Some(location.into())
+    }
+}
