@@ -5,6 +5,7 @@
 mod audit;
 mod client;
 mod keys;
+mod oidc_client;
 mod serve;
 mod session;
 mod support;
