@@ -71,6 +71,8 @@ async fn tables_live_in_the_test_schema_and_reopening_migrates_nothing_twice() {
             "_sqlx_migrations",
             "audit_events",
             "clients",
+            "outbox",
+            "password_resets",
             "refresh_tokens",
             "revoked_tokens",
             "sessions",
