@@ -441,8 +441,9 @@ async fn without_smtp_messages_are_written_to_the_outbox_folder_and_the_log_says
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(mode(&folder), 0o700);
     }
     let data = std::fs::read_to_string(&file).unwrap();
     let mail = ReceivedMail {
