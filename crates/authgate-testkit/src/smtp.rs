@@ -48,9 +48,16 @@ impl ReceivedMail {
         None
     }
 
-    /// The message with quoted-printable soft breaks and escapes decoded:
-    /// what a reader sees of its text parts.
+    /// The message with quoted-printable soft breaks and escapes decoded
+    /// (when a part uses that encoding): what a reader sees of its text parts.
     pub fn decoded(&self) -> String {
+        if !self
+            .data
+            .to_ascii_lowercase()
+            .contains("content-transfer-encoding: quoted-printable")
+        {
+            return self.data.clone();
+        }
         let joined = self.data.replace("=\r\n", "");
         let bytes = joined.as_bytes();
         let mut out = Vec::with_capacity(bytes.len());

@@ -11,7 +11,8 @@ use authgate_core::{
     AuthError, MAX_MAIL_BYTES, Mail, MailComposer, MasterKey, Purpose, QueuedMail,
 };
 use lettre::Message;
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc2822;
 use tokio::sync::Notify;
@@ -140,6 +141,25 @@ impl Composer {
     }
 }
 
+/// A text part sent as 7-bit text when it can be (ASCII, no NUL, lines of
+/// at most 998 characters, RFC 5322 §2.1.1): the link stays whole and
+/// clickable in a raw `.eml` file, where quoted-printable would break it
+/// and write `=` as `=3D`. Otherwise lettre picks the encoding.
+fn part(content_type: ContentType, text: String) -> SinglePart {
+    // Mail lines end in CRLF; the templates' end in LF.
+    let text = text.replace("\r\n", "\n").replace('\n', "\r\n");
+    let seven_bit = text.is_ascii()
+        && text
+            .split("\r\n")
+            .all(|line| line.len() <= 998 && !line.contains(['\0', '\r']));
+    let body = if seven_bit {
+        Body::dangerous_pre_encoded(text.into_bytes(), ContentTransferEncoding::SevenBit)
+    } else {
+        Body::new(text)
+    };
+    SinglePart::builder().header(content_type).body(body)
+}
+
 impl MailComposer for Composer {
     fn compose(&self, mail: &Mail, now: OffsetDateTime) -> Result<QueuedMail, AuthError> {
         let internal = |what: &str| AuthError::Internal(format!("composing a message: {what}"));
@@ -157,7 +177,11 @@ impl MailComposer for Composer {
             .subject(subject)
             .date(SystemTime::from(now))
             .message_id(Some(format!("<{id}@{}>", self.host)))
-            .multipart(MultiPart::alternative_plain_html(text, html))
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(part(ContentType::TEXT_PLAIN, text))
+                    .singlepart(part(ContentType::TEXT_HTML, html)),
+            )
             .map_err(|_| internal("the message does not build"))?;
         let formatted = zeroize::Zeroizing::new(message.formatted());
         if formatted.len() > MAX_MAIL_BYTES {

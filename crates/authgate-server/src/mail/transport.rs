@@ -212,7 +212,8 @@ fn percent_decode(s: &str) -> Option<String> {
 async fn write_private(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let (dir, path, bytes) = (dir.to_owned(), path.to_owned(), bytes.to_vec());
     tokio::task::spawn_blocking(move || {
-        std::fs::create_dir_all(&dir)?;
+        // 0700 when new: its files hold live links.
+        crate::fs::create_private_dir(&dir).map_err(std::io::Error::other)?;
         let tmp = path.with_extension("eml.tmp");
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create(true).truncate(true);

@@ -154,6 +154,16 @@ async fn a_reset_link_arrives_by_smtp_and_sets_a_new_password_ending_every_sessi
     );
     let text = mail.decoded();
     assert!(text.contains("text/plain") && text.contains("text/html"));
+    // Sent as 7-bit text: the link stays whole in the raw message.
+    assert!(
+        mail.data.contains("Content-Transfer-Encoding: 7bit"),
+        "{}",
+        mail.data
+    );
+    assert!(
+        mail.data
+            .contains(&format!("{PUBLIC_URL}/password/reset?token="))
+    );
     assert!(text.contains("(30 minutes after it was sent)"), "{text}");
     let token = token_of(&mail);
     assert!(token.len() >= 22, "at least 128 bits: {token}");
@@ -431,8 +441,9 @@ async fn without_smtp_messages_are_written_to_the_outbox_folder_and_the_log_says
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(mode(&folder), 0o700);
     }
     let data = std::fs::read_to_string(&file).unwrap();
     let mail = ReceivedMail {

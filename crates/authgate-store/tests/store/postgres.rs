@@ -74,6 +74,8 @@ async fn tables_live_in_the_test_schema_and_reopening_migrates_nothing_twice() {
             "oidc_clients",
             "oidc_codes",
             "oidc_consents",
+            "outbox",
+            "password_resets",
             "refresh_tokens",
             "revoked_tokens",
             "sessions",
