@@ -8,6 +8,8 @@
 
 use std::sync::Arc;
 
+use futures_util::FutureExt;
+
 use authgate_guard::{
     Guard, GuardError, IntrospectionConfig, JwksSettings, Permissions, Policy, Principal,
     PublicRoutes, VerifierConfig,
@@ -37,7 +39,7 @@ fn claims_json(principal: &Principal) -> PyResult<String> {
 }
 
 /// `(method, path)` pairs; a path ending in `/*` makes everything below it public.
-fn public_routes(routes: Vec<(String, String)>) -> PublicRoutes {
+pub(crate) fn public_routes(routes: Vec<(String, String)>) -> PublicRoutes {
     routes
         .iter()
         .fold(PublicRoutes::new(), |public, (method, path)| {
@@ -161,6 +163,57 @@ impl PyGuard {
         match answer.map_err(guard_error)? {
             Some(principal) => claims_json(&principal).map(Some),
             None => Ok(None),
+        }
+    }
+
+    /// `authenticate_request` without waiting, for the event loop's thread:
+    /// `(True, claims)` when the answer needs no network (a public route,
+    /// a token verified with the keys held or from the cache, any refusal
+    /// decided locally), `(False, None)` when it may (introspection, or a
+    /// token naming a key id the guard does not hold, which may fetch the
+    /// JWKS): the caller then runs `authenticate_request` in a thread.
+    ///
+    /// The GIL is kept: the verification is microseconds, shorter than a
+    /// thread hop, and the event loop's thread has nothing else to run.
+    #[pyo3(signature = (method, path, authorization))]
+    fn authenticate_request_now(
+        &self,
+        method: &str,
+        path: &str,
+        authorization: Option<&str>,
+    ) -> PyResult<(bool, Option<String>)> {
+        if !self.public.should_skip_authentication(method, path) {
+            let may_wait = match self.guard.verifier() {
+                // Introspection asks the server (unless its cache answers,
+                // which only the full path knows).
+                None => true,
+                Some(verifier) => {
+                    self.guard.jwks().is_some()
+                        && authorization
+                            .and_then(|header| authgate_guard::parse_bearer(header).ok())
+                            .is_some_and(|token| {
+                                matches!(
+                                    verifier.verify_token(token, self.guard.clock().unix()),
+                                    Err(GuardError::InvalidToken(authgate_jwt::Error::UnknownKey))
+                                )
+                            })
+                }
+            };
+            if may_wait {
+                return Ok((false, None));
+            }
+        }
+        // Nothing below awaits the network now: one poll completes it.
+        let _entered = runtime()?.enter();
+        let answer = self
+            .guard
+            .authenticate_request(&self.public, method, path, authorization)
+            .now_or_never();
+        match answer {
+            None => Ok((false, None)),
+            Some(Ok(Some(principal))) => Ok((true, Some(claims_json(&principal)?))),
+            Some(Ok(None)) => Ok((true, None)),
+            Some(Err(error)) => Err(guard_error(error)),
         }
     }
 
