@@ -62,6 +62,26 @@ fn whole_seconds(name: &str, seconds: f64) -> PyResult<i64> {
     Ok(seconds.floor() as i64)
 }
 
+impl PyGuard {
+    /// Whether verifying `authorization` may wait on the network:
+    /// introspection (unless its cache answers, which only the full path
+    /// knows), or a JWKS guard that does not hold the token's key id.
+    fn may_wait(&self, authorization: Option<&str>) -> bool {
+        let Some(verifier) = self.guard.verifier() else {
+            return true;
+        };
+        self.guard.jwks().is_some()
+            && authorization
+                .and_then(|header| authgate_guard::parse_bearer(header).ok())
+                .is_some_and(|token| {
+                    matches!(
+                        verifier.verify_token(token, self.guard.clock().unix()),
+                        Err(GuardError::InvalidToken(authgate_jwt::Error::UnknownKey))
+                    )
+                })
+    }
+}
+
 #[pymethods]
 impl PyGuard {
     /// A guard for tokens of `issuer` for one of `audiences`, with exactly
@@ -166,49 +186,35 @@ impl PyGuard {
         }
     }
 
-    /// `authenticate_request` without waiting, for the event loop's thread:
-    /// `(True, claims)` when the answer needs no network (a public route,
-    /// a token verified with the keys held or from the cache, any refusal
-    /// decided locally), `(False, None)` when it may (introspection, or a
-    /// token naming a key id the guard does not hold, which may fetch the
-    /// JWKS): the caller then runs `authenticate_request` in a thread.
+    /// `authenticate_request` without waiting: `(True, claims)` when the
+    /// answer needs no network (a public route, a token verified with the
+    /// keys held or from the cache, any refusal decided locally), `(False,
+    /// None)` when it may (introspection, or a token naming a key id the
+    /// guard does not hold, which may fetch the JWKS): the caller then runs
+    /// `authenticate_request`, in a thread from the event loop.
     ///
-    /// The GIL is kept: the verification is microseconds, shorter than a
-    /// thread hop, and the event loop's thread has nothing else to run.
+    /// The GIL is released while it verifies (as in `authenticate_request`),
+    /// but nothing waits on the runtime: no `block_on`, no thread hop.
     #[pyo3(signature = (method, path, authorization))]
     fn authenticate_request_now(
         &self,
+        py: Python<'_>,
         method: &str,
         path: &str,
         authorization: Option<&str>,
     ) -> PyResult<(bool, Option<String>)> {
-        if !self.public.should_skip_authentication(method, path) {
-            let may_wait = match self.guard.verifier() {
-                // Introspection asks the server (unless its cache answers,
-                // which only the full path knows).
-                None => true,
-                Some(verifier) => {
-                    self.guard.jwks().is_some()
-                        && authorization
-                            .and_then(|header| authgate_guard::parse_bearer(header).ok())
-                            .is_some_and(|token| {
-                                matches!(
-                                    verifier.verify_token(token, self.guard.clock().unix()),
-                                    Err(GuardError::InvalidToken(authgate_jwt::Error::UnknownKey))
-                                )
-                            })
-                }
-            };
-            if may_wait {
-                return Ok((false, None));
+        let runtime = runtime()?;
+        let answer = py.detach(|| {
+            if !self.public.should_skip_authentication(method, path) && self.may_wait(authorization)
+            {
+                return None;
             }
-        }
-        // Nothing below awaits the network now: one poll completes it.
-        let _entered = runtime()?.enter();
-        let answer = self
-            .guard
-            .authenticate_request(&self.public, method, path, authorization)
-            .now_or_never();
+            // Nothing below awaits the network now: one poll completes it.
+            let _entered = runtime.enter();
+            self.guard
+                .authenticate_request(&self.public, method, path, authorization)
+                .now_or_never()
+        });
         match answer {
             None => Ok((false, None)),
             Some(Ok(Some(principal))) => Ok((true, Some(claims_json(&principal)?))),
