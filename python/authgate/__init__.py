@@ -3,7 +3,8 @@
 ``authgate.jwt`` signs and verifies tokens; ``authgate.tokens.TokenManager``
 signs an application's own tokens with rotating keys; ``authgate.guard.Guard``
 verifies the tokens of an authgate server (``authgate.asgi`` for ASGI apps);
-every error is in ``authgate.errors``.
+``authgate.client.AuthClient`` logs in to one; ``authgate.embedded.Auth``
+runs authgate in this process; every error is in ``authgate.errors``.
 """
 
 from __future__ import annotations

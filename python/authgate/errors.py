@@ -20,7 +20,16 @@ metrics and logs. Messages never contain token content or key material.
     ├── KeyStoreError                 key_store (TokenManager's key store)
     ├── InsufficientScopeError        insufficient_scope (the guard: a role or permission missing; 403)
     ├── AuthServiceUnavailable        unavailable, stale_keys (the guard: no usable keys or server; 503)
-    └── GuardConfigError              invalid_config (the guard's settings are unusable)
+    ├── GuardConfigError              invalid_config (the guard's settings are unusable)
+    ├── NotAuthenticatedError         not_authenticated (the client holds no session)
+    ├── ApiError                      the server's error code (the client: a refusal; status, error_code)
+    │   └── SessionEndedError         session_over (the refresh token was refused: logged out)
+    ├── ClientConfigError             invalid_url, plain_http (the client's server URL)
+    ├── UserNotFound                  user_not_found (embedded auth: no such user)
+    └── AuthConfigError               config (embedded auth: settings it cannot start with)
+
+``AuthError`` and ``InvalidToken`` are other names of ``AuthgateError`` and
+``InvalidTokenError`` (the names embedded auth's callers know).
 
 The guard's refusals also say what to answer (set by ``python/src/errors.rs``
 from authgate-guard's ``GuardError``): ``status`` (401, 403, 503),
@@ -54,6 +63,14 @@ __all__ = [
     "InsufficientScopeError",
     "AuthServiceUnavailable",
     "GuardConfigError",
+    "NotAuthenticatedError",
+    "ApiError",
+    "SessionEndedError",
+    "ClientConfigError",
+    "UserNotFound",
+    "AuthConfigError",
+    "AuthError",
+    "InvalidToken",
 ]
 
 
@@ -134,3 +151,44 @@ class AuthServiceUnavailable(AuthgateError):
 
 class GuardConfigError(AuthgateError):
     """The guard's settings are unusable (no or several key sources, a bad URL, ...)."""
+
+
+class NotAuthenticatedError(AuthgateError):
+    """The client holds no session (never logged in, logged out, or the session ended)."""
+
+
+class ApiError(AuthgateError):
+    """authgate refused a request (the server, to the client; or embedded
+    auth): ``error_code`` is the API's error code (``invalid_credentials``,
+    ``conflict``, ``rate_limited``, ...), ``status`` the HTTP status the
+    server answers for it, ``retry_after`` the seconds to wait (rate
+    limits); ``reason`` is the code too (``unexpected_response`` for an
+    answer the client could not read, ``registration_closed``)."""
+
+    retry_after: Optional[int] = None
+    """``Retry-After`` seconds, when the server sent one."""
+
+
+class SessionEndedError(ApiError):
+    """The server refused the refresh token (expired, revoked, reused):
+    the session is over and the client's store was logged out."""
+
+
+class ClientConfigError(AuthgateError):
+    """The client's server URL is unusable, or plain ``http`` to a host that is not loopback."""
+
+
+class UserNotFound(AuthgateError):
+    """Embedded auth: no user has this id (or it was deleted)."""
+
+
+class AuthConfigError(AuthgateError):
+    """Embedded auth cannot start with these settings (the message is the
+    server's start-up message: it names the setting, never a secret)."""
+
+
+AuthError = AuthgateError
+"""The base of every error, by the name embedded auth's callers know."""
+
+InvalidToken = InvalidTokenError
+"""``InvalidTokenError``, by the name embedded auth's callers know."""

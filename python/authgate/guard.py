@@ -162,14 +162,27 @@ class Guard:
         Raises ``InvalidTokenError`` (a subclass per reason; 401),
         ``AuthServiceUnavailable`` (503) when the keys or the server are unavailable.
         """
-        claims = self._core.authenticate_request(method, path, _authorization(headers))
+        authorization = _authorization(headers)
+        # Answered at once when no network is involved, else waited for.
+        done, claims = self._core.authenticate_request_now(method, path, authorization)
+        if not done:
+            claims = self._core.authenticate_request(method, path, authorization)
         return None if claims is None else Principal._from_json(claims)
 
     async def authenticate_request_async(
         self, method: str, path: str, headers: Mapping[str, str]
     ) -> Optional[Principal]:
-        """``authenticate_request`` in a worker thread."""
-        return await asyncio.to_thread(self.authenticate_request, method, path, headers)
+        """``authenticate_request`` without blocking the event loop: answered
+        inline when no network is involved (a public route, a token verified
+        with the keys held or from the cache, a refusal decided locally:
+        microseconds, less than a thread hop; the GIL is released while it
+        verifies), in a worker thread when it may be (introspection, or a key
+        id the guard does not hold, which may fetch the JWKS)."""
+        authorization = _authorization(headers)
+        done, claims = self._core.authenticate_request_now(method, path, authorization)
+        if not done:
+            claims = await asyncio.to_thread(self._core.authenticate_request, method, path, authorization)
+        return None if claims is None else Principal._from_json(claims)
 
     def verify_token(self, token: str) -> Principal:
         """The principal of a bare access token; raises like ``authenticate_request``."""

@@ -68,6 +68,9 @@ echo "== mypy --strict"
 # From python/ the source tree shadows the installed package; mypy checks the
 # sources and the .pyi stubs, pytest (below) the installed wheel.
 "$venv/bin/python" -m mypy --strict authgate tests
+example="$repo/examples/fastapi-service"
+(cd "$example" && MYPYPATH="$here" "$venv/bin/python" -m mypy --strict --config-file "$here/pyproject.toml" \
+    --cache-dir "$here/.mypy_cache" .)
 
 # stubtest and pytest run from a temporary directory, so `import authgate`
 # resolves to the installed wheel, not python/authgate without its extension.
@@ -81,3 +84,8 @@ echo "== pytest"
 cp -r tests "$work/tests"
 cp pyproject.toml "$work/"
 (cd "$work" && "$venv/bin/python" -m pytest -q -p no:cacheprovider tests)
+
+echo "== pytest examples/fastapi-service"
+mkdir "$work/example"
+cp "$example"/*.py "$work/example/"
+(cd "$work/example" && "$venv/bin/python" -m pytest -q -p no:cacheprovider .)

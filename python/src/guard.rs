@@ -8,6 +8,8 @@
 
 use std::sync::Arc;
 
+use futures_util::FutureExt;
+
 use authgate_guard::{
     Guard, GuardError, IntrospectionConfig, JwksSettings, Permissions, Policy, Principal,
     PublicRoutes, VerifierConfig,
@@ -37,7 +39,7 @@ fn claims_json(principal: &Principal) -> PyResult<String> {
 }
 
 /// `(method, path)` pairs; a path ending in `/*` makes everything below it public.
-fn public_routes(routes: Vec<(String, String)>) -> PublicRoutes {
+pub(crate) fn public_routes(routes: Vec<(String, String)>) -> PublicRoutes {
     routes
         .iter()
         .fold(PublicRoutes::new(), |public, (method, path)| {
@@ -58,6 +60,26 @@ fn whole_seconds(name: &str, seconds: f64) -> PyResult<i64> {
     // Bounded above: the cast cannot truncate a meaningful value.
     #[allow(clippy::cast_possible_truncation)]
     Ok(seconds.floor() as i64)
+}
+
+impl PyGuard {
+    /// Whether verifying `authorization` may wait on the network:
+    /// introspection (unless its cache answers, which only the full path
+    /// knows), or a JWKS guard that does not hold the token's key id.
+    fn may_wait(&self, authorization: Option<&str>) -> bool {
+        let Some(verifier) = self.guard.verifier() else {
+            return true;
+        };
+        self.guard.jwks().is_some()
+            && authorization
+                .and_then(|header| authgate_guard::parse_bearer(header).ok())
+                .is_some_and(|token| {
+                    matches!(
+                        verifier.verify_token(token, self.guard.clock().unix()),
+                        Err(GuardError::InvalidToken(authgate_jwt::Error::UnknownKey))
+                    )
+                })
+    }
 }
 
 #[pymethods]
@@ -161,6 +183,43 @@ impl PyGuard {
         match answer.map_err(guard_error)? {
             Some(principal) => claims_json(&principal).map(Some),
             None => Ok(None),
+        }
+    }
+
+    /// `authenticate_request` without waiting: `(True, claims)` when the
+    /// answer needs no network (a public route, a token verified with the
+    /// keys held or from the cache, any refusal decided locally), `(False,
+    /// None)` when it may (introspection, or a token naming a key id the
+    /// guard does not hold, which may fetch the JWKS): the caller then runs
+    /// `authenticate_request`, in a thread from the event loop.
+    ///
+    /// The GIL is released while it verifies (as in `authenticate_request`),
+    /// but nothing waits on the runtime: no `block_on`, no thread hop.
+    #[pyo3(signature = (method, path, authorization))]
+    fn authenticate_request_now(
+        &self,
+        py: Python<'_>,
+        method: &str,
+        path: &str,
+        authorization: Option<&str>,
+    ) -> PyResult<(bool, Option<String>)> {
+        let runtime = runtime()?;
+        let answer = py.detach(|| {
+            if !self.public.should_skip_authentication(method, path) && self.may_wait(authorization)
+            {
+                return None;
+            }
+            // Nothing below awaits the network now: one poll completes it.
+            let _entered = runtime.enter();
+            self.guard
+                .authenticate_request(&self.public, method, path, authorization)
+                .now_or_never()
+        });
+        match answer {
+            None => Ok((false, None)),
+            Some(Ok(Some(principal))) => Ok((true, Some(claims_json(&principal)?))),
+            Some(Ok(None)) => Ok((true, None)),
+            Some(Err(error)) => Err(guard_error(error)),
         }
     }
 

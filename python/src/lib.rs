@@ -1,11 +1,15 @@
-//! The `authgate._authgate` extension module: authgate-jwt and authgate-guard for Python.
+//! The `authgate._authgate` extension module: authgate-jwt, authgate-guard
+//! authgate-client, and authgate-core in-process (through authgate-server's
+//! start-up), for Python.
 //!
 //! Python code imports it through `authgate.jwt`; errors become the classes
 //! of `authgate.errors` (`errors.rs` is the one mapping).
 
 mod cache;
+mod client;
 mod clock;
 mod convert;
+mod embedded;
 mod errors;
 mod guard;
 mod jwt;
@@ -24,6 +28,10 @@ fn _authgate(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<keys::PyVerifyingKey>()?;
     m.add_class::<keyset::PyKeySet>()?;
     m.add_class::<guard::PyGuard>()?;
+    m.add_class::<client::PyAuthStore>()?;
+    m.add_class::<client::PyAuthClient>()?;
+    m.add_class::<client::PyRouteGuard>()?;
+    m.add_class::<embedded::PyAuth>()?;
     m.add_function(wrap_pyfunction!(jwt::decode, m)?)?;
     m.add_function(wrap_pyfunction!(jwt::encode, m)?)?;
     m.add_function(wrap_pyfunction!(jwt::decode_jwt, m)?)?;

@@ -150,6 +150,17 @@ class Server:
         result: dict[str, Any] = body
         return result
 
+    def metric(self, name: str, **labels: str) -> float:
+        """The value of one Prometheus sample of ``GET /metrics`` (0 when absent)."""
+        with _opener.open(f"{self.url}/metrics", timeout=10) as response:
+            text = response.read().decode()
+        wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
+        series = f"{name}{{{wanted}}}" if labels else name
+        for line in text.splitlines():
+            if line.startswith(series + " "):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
     def stop(self) -> None:
         self.process.kill()
         self.process.wait()

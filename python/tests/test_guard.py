@@ -126,6 +126,43 @@ def test_an_unknown_kid_refetches_once_then_waits_out_the_cooldown(server: Serve
         assert refetches() == start + 1
 
 
+def test_the_async_twin_answers_inline_unless_a_jwks_fetch_may_be_needed(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = server.login("alice@example.com")["access_token"]
+    clock = Clock()
+    guard = jwks_guard(server, token, clock=clock, unknown_kid_interval=30, public=[("GET", "/healthz")])
+    guard.verify_token(token)  # the first JWKS fetch may still be on its way: wait for the keys
+    hops: list[str] = []
+    real_to_thread = asyncio.to_thread
+
+    async def counting_to_thread(function: Any, /, *args: Any) -> Any:
+        hops.append(getattr(function, "__name__", "?"))
+        return await real_to_thread(function, *args)
+
+    monkeypatch.setattr("authgate.guard.asyncio.to_thread", counting_to_thread)
+    stranger = jwt.SigningKey.generate("EdDSA", kid="not-authgates")
+    forged = jwt.encode(jwt.decode_jwt(token), stranger, headers={"typ": "at+jwt"})
+
+    async def scenario() -> None:
+        principal = await guard.authenticate_request_async("GET", "/orders", {"Authorization": f"Bearer {token}"})
+        assert principal is not None and principal.roles == ("user",)
+        assert await guard.authenticate_request_async("GET", "/healthz", {}) is None
+        with pytest.raises(MissingCredentialsError):
+            await guard.authenticate_request_async("GET", "/orders", {})
+        assert hops == [], "answered with the keys held: no thread"
+        before = guard.jwks_status()
+        assert before is not None
+        clock.now += 31
+        with pytest.raises(KeyMismatchError):
+            await guard.authenticate_request_async("GET", "/orders", {"Authorization": f"Bearer {forged}"})
+        assert hops == ["authenticate_request"], "an unknown kid may fetch: in a thread"
+        status = guard.jwks_status()
+        assert status is not None and status["unknown_kid_refetches"] == before["unknown_kid_refetches"] + 1
+
+    asyncio.run(scenario())
+
+
 def test_after_a_rotation_the_pre_published_next_key_verifies_without_a_refetch(server: Server) -> None:
     admin = server.login("root@example.com")["access_token"]
     # The first rotation makes a key at once (none was waiting) and
