@@ -47,13 +47,14 @@ echo "== installing pinned test tools (requirements-dev.txt)"
 echo "== rustfmt and clippy (authgate-python crate)"
 cargo fmt --manifest-path Cargo.toml --check ||
     fail "rustfmt found unformatted Rust in python/src" "run: cargo fmt --manifest-path python/Cargo.toml"
-cargo clippy --manifest-path Cargo.toml --locked --release --all-targets --quiet -- -D warnings ||
+cargo clippy --manifest-path Cargo.toml --locked --profile wheel-test --all-targets --quiet -- -D warnings ||
     fail "clippy found warnings in python/src" "fix them (cargo clippy --manifest-path python/Cargo.toml --all-targets)"
 
-echo "== building the wheel and installing it (pip install ./python, release build)"
+echo "== building the wheel and installing it (pip install ./python, profile wheel-test)"
 # --no-build-isolation: build with the pinned maturin above instead of
-# fetching one per run; otherwise exactly what `pip install ./python` does.
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-build-isolation \
+# fetching one per run; otherwise what `pip install ./python` does, with the
+# wheel-test profile (python/Cargo.toml says why) instead of release.
+MATURIN_PEP517_ARGS="--profile wheel-test" "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-build-isolation \
     --force-reinstall --no-deps "$here" ||
     fail "building the authgate wheel failed" "read the cargo/maturin output above"
 
