@@ -181,6 +181,22 @@ pub struct ServiceClient {
     pub roles: Vec<String>,
     /// When the client was created.
     pub created_at: OffsetDateTime,
+    /// `false` once an administrator disabled it: it gets no tokens and its
+    /// tokens are refused until it is enabled again.
+    pub is_active: bool,
+}
+
+impl ServiceClient {
+    /// The client as the API shows it: no secret, no hash.
+    pub fn to_info(&self) -> authgate_proto::ServiceClientInfo {
+        authgate_proto::ServiceClientInfo {
+            client_id: self.id.clone(),
+            name: self.name.clone(),
+            roles: self.roles.clone(),
+            is_active: self.is_active,
+            created_at: self.created_at,
+        }
+    }
 }
 
 impl fmt::Debug for ServiceClient {
@@ -189,6 +205,7 @@ impl fmt::Debug for ServiceClient {
             .field("id", &self.id)
             .field("name", &self.name)
             .field("roles", &self.roles)
+            .field("is_active", &self.is_active)
             .finish_non_exhaustive()
     }
 }

@@ -306,6 +306,17 @@ pub trait ServiceClientStore: Send + Sync + std::fmt::Debug {
         id: &str,
         audit: Option<&AuditEvent>,
     ) -> StoreResult<bool>;
+
+    /// Enables or disables the client with `id`, appending `audit` in the
+    /// same transaction when it exists; the client as it is now, or `None`
+    /// (and nothing appended) when it does not exist. A disabled client's
+    /// secret and tokens are refused where it is read, so nothing is revoked.
+    async fn set_client_active_audited(
+        &self,
+        id: &str,
+        active: bool,
+        audit: Option<&AuditEvent>,
+    ) -> StoreResult<Option<ServiceClient>>;
 }
 
 /// The append-only audit trail.

@@ -195,6 +195,25 @@ impl fmt::Debug for CreateClientResponse {
     }
 }
 
+/// A service client as `POST /admin/clients/{id}/disable` and `/enable`
+/// return it: never its secret or the secret's hash.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceClientInfo {
+    /// The client's id: its `sub` and `client_id` claim.
+    pub client_id: String,
+    /// The name people recognise it by.
+    pub name: String,
+    /// The roles its tokens carry.
+    pub roles: Vec<String>,
+    /// `false` once an admin disabled it: it gets no tokens and its tokens
+    /// are refused until it is enabled again.
+    pub is_active: bool,
+    /// When it was created, as RFC 3339.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

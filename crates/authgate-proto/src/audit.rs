@@ -87,6 +87,10 @@ impl AuditKind {
     pub const TOKEN_INTROSPECTED: Self = Self::from_static("token.introspected");
     /// A service client was deleted.
     pub const CLIENT_DELETED: Self = Self::from_static("client.deleted");
+    /// A service client was disabled (it keeps its record and secret).
+    pub const CLIENT_DISABLED: Self = Self::from_static("client.disabled");
+    /// A disabled service client was enabled again.
+    pub const CLIENT_ENABLED: Self = Self::from_static("client.enabled");
     /// A user changed their own password (the secret is never recorded).
     pub const PASSWORD_CHANGE: Self = Self::from_static("password.change");
 

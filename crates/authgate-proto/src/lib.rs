@@ -55,7 +55,7 @@ mod user;
 
 pub use admin::{
     CreateClientRequest, CreateClientResponse, DashboardResponse, KeyInfo, KeyLane, KeyState,
-    KeysResponse, RotateKeysResponse, SetRolesRequest, UsersPage, UsersQuery,
+    KeysResponse, RotateKeysResponse, ServiceClientInfo, SetRolesRequest, UsersPage, UsersQuery,
 };
 pub use audit::{AuditEvent, AuditKind, AuditQuery, AuditResponse};
 pub use auth::{ChangePasswordRequest, PasswordChangedResponse};

@@ -8,7 +8,8 @@ use axum::routing::{delete, get, post, put};
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
 use crate::routes::{
-    admin, auth, discovery, health, me, oauth, oidc, oidc_clients, recovery, sessions,
+    admin, admin_clients, auth, discovery, health, me, oauth, oidc, oidc_clients, recovery,
+    sessions,
 };
 use crate::state::AppState;
 
@@ -37,6 +38,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/keys", get(admin::keys))
         .route("/admin/keys/rotate", post(admin::rotate_keys))
         .route("/admin/clients", post(admin::create_client))
+        .route("/admin/clients/{id}/disable", post(admin_clients::disable))
+        .route("/admin/clients/{id}/enable", post(admin_clients::enable))
         .route(
             "/admin/oidc-clients",
             post(oidc_clients::create).get(oidc_clients::list),

@@ -1,5 +1,6 @@
 // The admin console and the change-password form in Debian's Chromium
 // against a real `authgate serve`: roles and disable through the console,
+// service clients created, disabled, enabled and deleted,
 // a password change ending the other sessions, axe and screenshots of every
 // new page. Waits are on navigation or elements, never sleeps.
 import { after, before, describe, test } from 'node:test';
@@ -127,7 +128,7 @@ describe('admin console', () => {
     await page.getByRole('button', { name: 'Copy' }).waitFor();
     await inspect(page, 'admin-clients-created');
     const clientId = (await page.getByTestId('client-id').textContent()).trim();
-    const token = await fetch(`${server.url}/oauth/token`, {
+    const clientToken = () => fetch(`${server.url}/oauth/token`, {
       method: 'POST',
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
@@ -135,9 +136,25 @@ describe('admin console', () => {
       },
       body: 'grant_type=client_credentials',
     });
-    assert.equal(token.status, 200, 'the secret shown works');
+    assert.equal((await clientToken()).status, 200, 'the secret shown works');
     await page.goto(`${server.url}/admin/console/clients`);
     assert.equal(await page.getByText(secret).count(), 0, 'the secret is shown once');
+    // Disable: the list says so, the secret is refused; enable: it works again.
+    const row = page.locator('li.session', { hasText: clientId });
+    assert.equal((await row.getByTestId('client-state').textContent()).trim(), 'Active');
+    await Promise.all([
+      page.waitForURL(/done=disabled/),
+      page.getByRole('button', { name: `Disable the client billing service (${clientId})` }).click(),
+    ]);
+    assert.equal((await row.getByTestId('client-state').textContent()).trim(), 'Disabled');
+    await inspect(page, 'admin-clients-disabled');
+    assert.equal((await clientToken()).status, 401, 'a disabled client gets no token');
+    await Promise.all([
+      page.waitForURL(/done=enabled/),
+      page.getByRole('button', { name: `Enable the client billing service (${clientId})` }).click(),
+    ]);
+    assert.equal((await row.getByTestId('client-state').textContent()).trim(), 'Active');
+    assert.equal((await clientToken()).status, 200, 'enabled again, it gets tokens');
     await Promise.all([
       page.waitForURL(/done=deleted/),
       page.getByRole('button', { name: `Delete the client billing service (${clientId})` }).click(),

@@ -1,9 +1,9 @@
-//! `authgate client add`: create a service client on the stores directly.
+//! `authgate client add|disable|enable`: service clients on the stores directly.
 
 use std::sync::Arc;
 
-use anyhow::Result;
-use authgate_core::{Origin, SystemClock};
+use anyhow::{Result, bail};
+use authgate_core::{AuthError, AuthService, Origin, SystemClock, text};
 use authgate_server::{Settings, build_service};
 use clap::Subcommand;
 
@@ -21,6 +21,18 @@ pub(crate) enum ClientCommand {
         /// Print `{"client_id", "client_secret"}` as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Disable a service client: it keeps its record and secret, but gets
+    /// no tokens and its live tokens are refused (by running servers too).
+    Disable {
+        /// The client id (`svc_…`).
+        client_id: String,
+    },
+    /// Enable a disabled service client: its secret and unexpired tokens
+    /// work again.
+    Enable {
+        /// The client id (`svc_…`).
+        client_id: String,
     },
 }
 
@@ -53,5 +65,36 @@ pub(crate) async fn run(settings: &Settings, cmd: ClientCommand) -> Result<()> {
             }
             Ok(())
         }
+        ClientCommand::Disable { client_id } => set_active(&state.auth, &client_id, false).await,
+        ClientCommand::Enable { client_id } => set_active(&state.auth, &client_id, true).await,
     }
+}
+
+async fn set_active(service: &AuthService, id: &str, active: bool) -> Result<()> {
+    // Through the service, so the change is audited; running servers read
+    // the client's state at each use, so they see it at once.
+    let outcome = service
+        .set_client_active(None, id, active, &Origin::default())
+        .await;
+    // Queued audit events must reach their sinks before the process ends.
+    service.flush().await;
+    let client = match outcome {
+        Ok(client) => client,
+        Err(AuthError::NotFound) => bail!("no service client with id {}", text::escaped(id)),
+        Err(e) => return Err(e.into()),
+    };
+    #[allow(clippy::print_stdout)] // Reporting the new state is this command's job.
+    {
+        println!(
+            "{} {}  {}",
+            if client.is_active {
+                "enabled"
+            } else {
+                "disabled"
+            },
+            client.id,
+            text::escaped(&client.name)
+        );
+    }
+    Ok(())
 }

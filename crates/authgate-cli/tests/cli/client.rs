@@ -58,3 +58,81 @@ fn client_add_refuses_unknown_roles_and_creates_nothing() {
     assert!(err.contains("unknown role"), "{err}");
     assert!(out.stdout.is_empty(), "no secret printed");
 }
+
+fn client_cmd(dir: &Path, args: &[&str]) -> Output {
+    let data_dir = dir.display().to_string();
+    support::run(args, None, &[("AUTHGATE_STORAGE__DATA_DIR", &data_dir)])
+}
+
+#[tokio::test]
+async fn client_disable_refuses_its_secret_and_enable_restores_it_both_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = client_add(dir.path(), &["billing", "--json"]);
+    assert!(out.status.success());
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = printed["client_id"].as_str().unwrap().to_owned();
+    let secret = printed["client_secret"].as_str().unwrap().to_owned();
+
+    let out = client_cmd(dir.path(), &["client", "disable", &id]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.starts_with(&format!("disabled {id}")), "{said}");
+
+    let settings = authgate_server::Settings::load(
+        None,
+        [(
+            "AUTHGATE_STORAGE__DATA_DIR".to_owned(),
+            dir.path().display().to_string(),
+        )],
+    )
+    .unwrap();
+    {
+        let (state, _) = authgate_server::build_service(&settings, Arc::new(SystemClock))
+            .await
+            .unwrap();
+        assert!(
+            state.auth.authenticate_client(&id, &secret).await.is_err(),
+            "a disabled client's right secret is refused"
+        );
+    }
+
+    let out = client_cmd(dir.path(), &["client", "enable", &id]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (state, _) = authgate_server::build_service(&settings, Arc::new(SystemClock))
+        .await
+        .unwrap();
+    assert!(state.auth.authenticate_client(&id, &secret).await.is_ok());
+    let (store, _) = authgate_server::open_store(&settings).await.unwrap();
+    let kinds: Vec<String> = store
+        .events(&authgate_core::AuditFilter {
+            limit: 10,
+            ..authgate_core::AuditFilter::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind.to_string())
+        .collect();
+    assert_eq!(
+        kinds[..2],
+        ["client.enabled", "client.disabled"],
+        "{kinds:?}"
+    );
+}
+
+#[test]
+fn client_disable_of_an_unknown_id_fails_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = client_cmd(dir.path(), &["client", "disable", "svc_nobody"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no service client"), "{err}");
+}

@@ -289,6 +289,7 @@ impl AuthService {
             secret_hash: TokenHash::of(&secret),
             roles,
             created_at: now,
+            is_active: true,
         };
         let mut e = event(AuditKind::CLIENT_CREATED, now, origin);
         e.client_id = Some(client.id.clone());

@@ -15,7 +15,7 @@ use crate::model::ServiceClient;
 use crate::secrets::TokenHash;
 
 /// Longest `client_id` looked up; longer ones cannot exist.
-const MAX_CLIENT_ID: usize = 128;
+pub(super) const MAX_CLIENT_ID: usize = 128;
 /// Longest client secret hashed; real ones are 43 characters.
 const MAX_CLIENT_SECRET: usize = 512;
 /// Longest opaque token looked up (refresh tokens are 43 characters).
@@ -112,8 +112,8 @@ impl AuthService {
     /// The caller of an administration or OAuth endpoint, from verified
     /// claims: a user token whose session is live and whose user is enabled
     /// (with the user's roles now, not the token's), or a token of a client
-    /// that still exists (with its roles now); `None` for anything revoked
-    /// or unknown.
+    /// that still exists and is enabled (with its roles now); `None` for
+    /// anything revoked, disabled or unknown.
     ///
     /// # Errors
     /// Store errors: the caller cannot be confirmed, so nothing is granted
@@ -146,6 +146,7 @@ impl AuthService {
             .clients
             .client(client_id)
             .await?
+            .filter(|client| client.is_active)
             .map(|client| Caller::ServiceClient {
                 client_id: client.id,
                 roles: client.roles,
@@ -158,8 +159,8 @@ impl AuthService {
     /// the comparison is constant-time.
     ///
     /// # Errors
-    /// [`AuthError::InvalidClient`] for an unknown client or a wrong secret;
-    /// store errors.
+    /// [`AuthError::InvalidClient`] for an unknown or disabled client or a
+    /// wrong secret; store errors.
     pub async fn authenticate_client(
         &self,
         id: &str,
@@ -179,8 +180,10 @@ impl AuthService {
             .as_ref()
             .map_or(TokenHash([0; 32]), |c| c.secret_hash);
         let matches = constant_time::verify_slices_are_equal(&presented.0, &expected.0).is_ok();
+        // A disabled client gets the answer of a wrong secret: nothing tells
+        // a caller holding a leaked secret that it was right.
         match client {
-            Some(client) if matches => Ok(client),
+            Some(client) if matches && client.is_active => Ok(client),
             _ => Err(AuthError::InvalidClient),
         }
     }
@@ -230,7 +233,7 @@ impl AuthService {
 
     /// Whether verified access-token claims are still active (RFC 7662):
     /// not revoked, their session live, their user enabled (or their client
-    /// still registered). `None` when inactive, and when that cannot be
+    /// still registered and enabled). `None` when inactive, and when that cannot be
     /// confirmed (a store error): a token is never reported active on its
     /// own word.
     pub async fn introspect_access(&self, claims: &AccessClaims) -> Option<IntrospectedAccess> {

@@ -72,6 +72,8 @@ use crate::state::AppState;
         admin::keys,
         admin::rotate_keys,
         admin::create_client,
+        crate::routes::admin_clients::disable,
+        crate::routes::admin_clients::enable,
         oidc_clients::create,
         oidc_clients::list,
         oidc_clients::delete,

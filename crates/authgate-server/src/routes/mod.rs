@@ -3,6 +3,7 @@
 //! list their handlers' `#[utoipa::path]` descriptions.
 
 pub(crate) mod admin;
+pub(crate) mod admin_clients;
 pub(crate) mod auth;
 pub(crate) mod discovery;
 pub(crate) mod health;

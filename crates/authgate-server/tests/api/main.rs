@@ -22,6 +22,7 @@
 //! - `audit`: the audit trail and its sinks.
 //! - `limits`: brute-force protection (account delay, per-address limit, proxies).
 //! - `oauth`: client credentials, introspection and revocation.
+//! - `client_state`: disabling and enabling a service client.
 //! - `oidc`: OpenID Connect: relying parties, authorization, consent, code
 //!   exchange with PKCE, ID tokens, userinfo, and their refusals.
 //! - `pages`: the hosted pages, their guard, forms, cookies and browser sessions.
@@ -46,6 +47,7 @@ mod accounts;
 mod admin;
 mod admin_rules;
 mod audit;
+mod client_state;
 mod cluster;
 mod errors;
 mod flow;

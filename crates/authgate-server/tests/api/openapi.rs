@@ -13,7 +13,7 @@ use uuid::Uuid;
 /// Every route of docs/http-api.md the server serves, as (method, OpenAPI path). A
 /// route added to the router must be added here and documented; one
 /// documented but not served fails too.
-const ROUTES: [(&str, &str); 34] = [
+const ROUTES: [(&str, &str); 36] = [
     ("POST", "/auth/register"),
     ("POST", "/auth/login"),
     ("POST", "/auth/refresh"),
@@ -34,6 +34,8 @@ const ROUTES: [(&str, &str); 34] = [
     ("GET", "/admin/keys"),
     ("POST", "/admin/keys/rotate"),
     ("POST", "/admin/clients"),
+    ("POST", "/admin/clients/{id}/disable"),
+    ("POST", "/admin/clients/{id}/enable"),
     ("POST", "/admin/oidc-clients"),
     ("GET", "/admin/oidc-clients"),
     ("DELETE", "/admin/oidc-clients/{id}"),
@@ -371,6 +373,12 @@ async fn realistic(
         ("POST", "/admin/clients") => {
             let body = json!({"name": "openapi probe", "roles": []});
             (path.into(), Auth::Admin, Body::Fields(body), None)
+        }
+        ("POST", "/admin/clients/{id}/disable" | "/admin/clients/{id}/enable") => {
+            // A client of its own: the fixture's must keep working.
+            let client = app.new_client(&[]).await;
+            let path = path.replace("{id}", &client.id);
+            (path, Auth::Admin, Body::None, None)
         }
         ("POST", "/admin/oidc-clients") => {
             let body = json!({"name": "openapi probe", "redirect_uris": ["https://rp.example/cb"]});
@@ -740,7 +748,7 @@ async fn error_responses_are_error_bodies_and_api_md_bodies_have_their_schemas()
 
     // Each body of docs/http-api.md: (method, path, request schema, success status,
     // response schema).
-    let bodies: [BodyRow; 25] = [
+    let bodies: [BodyRow; 27] = [
         (
             "POST",
             "/auth/register",
@@ -830,6 +838,20 @@ async fn error_responses_are_error_bodies_and_api_md_bodies_have_their_schemas()
             Some("CreateClientRequest"),
             "201",
             Some("CreateClientResponse"),
+        ),
+        (
+            "POST",
+            "/admin/clients/{id}/disable",
+            None,
+            "200",
+            Some("ServiceClientInfo"),
+        ),
+        (
+            "POST",
+            "/admin/clients/{id}/enable",
+            None,
+            "200",
+            Some("ServiceClientInfo"),
         ),
         (
             "POST",
@@ -931,6 +953,8 @@ async fn error_responses_are_error_bodies_and_api_md_bodies_have_their_schemas()
         ("GET", "/admin/keys", "keys:read"),
         ("POST", "/admin/keys/rotate", "keys:write"),
         ("POST", "/admin/clients", "clients:write"),
+        ("POST", "/admin/clients/{id}/disable", "clients:write"),
+        ("POST", "/admin/clients/{id}/enable", "clients:write"),
     ] {
         let op = operation(&doc, method, path);
         assert_eq!(op["security"], json!([{"bearer": [permission]}]), "{path}");

@@ -24,6 +24,8 @@ struct ClientRow {
     roles: Vec<String>,
     /// Creation time.
     created_at: OffsetDateTime,
+    /// `false` once disabled.
+    is_active: bool,
 }
 
 #[async_trait]
@@ -37,14 +39,15 @@ impl ServiceClientStore for PostgresStore {
         detached(async move {
             let mut tx = this.pool.begin().await.map_err(map_err)?;
             sqlx::query(
-                "INSERT INTO clients (id, name, secret_hash, roles, created_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO clients (id, name, secret_hash, roles, created_at, is_active) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(&client.id)
             .bind(&client.name)
             .bind(client.secret_hash.0.as_slice())
             .bind(&client.roles)
             .bind(ts(client.created_at)?)
+            .bind(client.is_active)
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
@@ -58,7 +61,7 @@ impl ServiceClientStore for PostgresStore {
 
     async fn client(&self, id: &str) -> StoreResult<Option<ServiceClient>> {
         let row = sqlx::query_as::<_, ClientRow>(
-            "SELECT id, name, secret_hash, roles, created_at FROM clients WHERE id = $1",
+            "SELECT id, name, secret_hash, roles, created_at, is_active FROM clients WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -69,7 +72,7 @@ impl ServiceClientStore for PostgresStore {
 
     async fn list_clients(&self, limit: u32) -> StoreResult<Vec<ServiceClient>> {
         sqlx::query_as::<_, ClientRow>(
-            "SELECT id, name, secret_hash, roles, created_at FROM clients \
+            "SELECT id, name, secret_hash, roles, created_at, is_active FROM clients \
              ORDER BY created_at DESC, id LIMIT $1",
         )
         .bind(i64::from(limit))
@@ -104,6 +107,35 @@ impl ServiceClientStore for PostgresStore {
         })
         .await
     }
+
+    async fn set_client_active_audited(
+        &self,
+        id: &str,
+        active: bool,
+        audit: Option<&AuditEvent>,
+    ) -> StoreResult<Option<ServiceClient>> {
+        let (this, id, audit) = (self.clone(), id.to_owned(), audit.cloned());
+        detached(async move {
+            let mut tx = this.pool.begin().await.map_err(map_err)?;
+            let row = sqlx::query_as::<_, ClientRow>(
+                "UPDATE clients SET is_active = $2 WHERE id = $1 \
+                 RETURNING id, name, secret_hash, roles, created_at, is_active",
+            )
+            .bind(&id)
+            .bind(active)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            if row.is_some()
+                && let Some(event) = &audit
+            {
+                insert_event(&mut *tx, event).await?;
+            }
+            tx.commit().await.map_err(map_err)?;
+            row.map(ClientRow::into_client).transpose()
+        })
+        .await
+    }
 }
 
 impl ClientRow {
@@ -115,6 +147,7 @@ impl ClientRow {
             name: self.name,
             roles: self.roles,
             created_at: self.created_at,
+            is_active: self.is_active,
         })
     }
 }

@@ -24,6 +24,8 @@ struct ClientRow {
     roles: String,
     /// Microseconds since the epoch.
     created_at: i64,
+    /// 1 while enabled, 0 once disabled.
+    is_active: bool,
 }
 
 impl TryFrom<ClientRow> for ServiceClient {
@@ -37,6 +39,7 @@ impl TryFrom<ClientRow> for ServiceClient {
             created_at: time_of(row.created_at, "clients.created_at")?,
             id: row.id,
             name: row.name,
+            is_active: row.is_active,
         })
     }
 }
@@ -52,14 +55,15 @@ impl ServiceClientStore for SqliteStore {
         detached(async move {
             let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
             sqlx::query(
-                "INSERT INTO clients (id, name, secret_hash, roles, created_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO clients (id, name, secret_hash, roles, created_at, is_active) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(&client.id)
             .bind(&client.name)
             .bind(client.secret_hash.0.as_slice())
             .bind(roles_json(&client.roles)?)
             .bind(micros(client.created_at)?)
+            .bind(client.is_active)
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
@@ -73,7 +77,7 @@ impl ServiceClientStore for SqliteStore {
 
     async fn client(&self, id: &str) -> StoreResult<Option<ServiceClient>> {
         sqlx::query_as::<_, ClientRow>(
-            "SELECT id, name, secret_hash, roles, created_at FROM clients WHERE id = $1",
+            "SELECT id, name, secret_hash, roles, created_at, is_active FROM clients WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -85,7 +89,7 @@ impl ServiceClientStore for SqliteStore {
 
     async fn list_clients(&self, limit: u32) -> StoreResult<Vec<ServiceClient>> {
         sqlx::query_as::<_, ClientRow>(
-            "SELECT id, name, secret_hash, roles, created_at FROM clients \
+            "SELECT id, name, secret_hash, roles, created_at, is_active FROM clients \
              ORDER BY created_at DESC, id LIMIT $1",
         )
         .bind(i64::from(limit))
@@ -117,6 +121,35 @@ impl ServiceClientStore for SqliteStore {
             }
             tx.commit().await.map_err(map_err)?;
             Ok(deleted)
+        })
+        .await
+    }
+
+    async fn set_client_active_audited(
+        &self,
+        id: &str,
+        active: bool,
+        audit: Option<&AuditEvent>,
+    ) -> StoreResult<Option<ServiceClient>> {
+        let (this, id, audit) = (self.clone(), id.to_owned(), audit.cloned());
+        detached(async move {
+            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+            let row = sqlx::query_as::<_, ClientRow>(
+                "UPDATE clients SET is_active = $2 WHERE id = $1 \
+                 RETURNING id, name, secret_hash, roles, created_at, is_active",
+            )
+            .bind(&id)
+            .bind(active)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            if row.is_some()
+                && let Some(event) = &audit
+            {
+                insert_event(&mut *tx, event).await?;
+            }
+            tx.commit().await.map_err(map_err)?;
+            row.map(ServiceClient::try_from).transpose()
         })
         .await
     }

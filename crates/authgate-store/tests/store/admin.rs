@@ -16,6 +16,7 @@ fn client(id: &str) -> ServiceClient {
         secret_hash: TokenHash::of("secret"),
         roles: vec!["support".to_owned()],
         created_at: T0,
+        is_active: true,
     }
 }
 
@@ -336,5 +337,60 @@ pub(crate) async fn audit_pages_follow_the_cursor_and_the_range_end(store: &dyn 
         store.events(&until).await.unwrap(),
         vec![newest_first[4].clone()],
         "the end of a range is exclusive"
+    );
+}
+
+pub(crate) async fn disabling_a_client_keeps_it_listed_and_enabling_restores_it_each_with_its_record(
+    clients: &dyn ServiceClientStore,
+    audit: &dyn AuditStore,
+) {
+    clients.insert_client(&client("svc_d")).await.unwrap();
+    let off = event(AuditKind::new("client.disabled"), None, 10);
+    let disabled = clients
+        .set_client_active_audited("svc_d", false, Some(&off))
+        .await
+        .unwrap()
+        .expect("the client exists");
+    assert!(!disabled.is_active);
+    assert_eq!(
+        clients.client("svc_d").await.unwrap(),
+        Some(disabled.clone())
+    );
+    assert_eq!(clients.list_clients(10).await.unwrap(), vec![disabled]);
+
+    let on = event(AuditKind::new("client.enabled"), None, 20);
+    let enabled = clients
+        .set_client_active_audited("svc_d", true, Some(&on))
+        .await
+        .unwrap()
+        .expect("the client exists");
+    assert_eq!(
+        enabled,
+        client("svc_d"),
+        "enabled again, nothing else changed"
+    );
+
+    let stray = event(AuditKind::new("client.disabled"), None, 30);
+    assert_eq!(
+        clients
+            .set_client_active_audited("svc_missing", false, Some(&stray))
+            .await
+            .unwrap(),
+        None
+    );
+    let recorded: Vec<_> = audit
+        .events(&AuditFilter {
+            limit: 10,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(
+        recorded,
+        vec![on.id, off.id],
+        "no record for a missing client"
     );
 }

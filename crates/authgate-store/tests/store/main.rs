@@ -55,6 +55,7 @@ macro_rules! generic_checks {
             admin::revoked_tokens_are_listed_until_they_expire(&s);
             admin::audit_events_read_back_newest_first_and_filter(&s);
             admin::clients_list_newest_first_and_delete_with_their_record(&s, &s);
+            admin::disabling_a_client_keeps_it_listed_and_enabling_restores_it_each_with_its_record(&s, &s);
             admin::audit_pages_follow_the_cursor_and_the_range_end(&s);
             admin::a_change_and_its_audit_event_commit_or_fail_together(&s, &s, &s);
             recovery::the_outbox_holds_at_most_its_bound_and_claims_each_message_once(&s);

@@ -43,6 +43,8 @@ const KINDS: &[&str] = &[
     "key.rotated",
     "client.created",
     "client.deleted",
+    "client.disabled",
+    "client.enabled",
     "token.introspected",
 ];
 

@@ -1,6 +1,6 @@
 //! The console's service clients (`clients:write`): the list, creating one
-//! (its secret shown once, on the answer to the form, never again), and
-//! deleting one.
+//! (its secret shown once, on the answer to the form, never again),
+//! disabling or enabling one, and deleting one.
 
 use askama::Template;
 use authgate_core::AuthError;
@@ -27,6 +27,8 @@ pub(crate) struct ClientRow {
     pub(crate) name: String,
     pub(crate) roles: Vec<String>,
     pub(crate) created: String,
+    /// `false` once disabled.
+    pub(crate) active: bool,
 }
 
 /// A client just created: its secret, shown this once.
@@ -74,6 +76,7 @@ async fn page(state: &AppState, admin: &Admin) -> Result<ClientsPage, Response> 
                 name: c.name.clone(),
                 roles: c.roles.clone(),
                 created: timestamp(c.created_at),
+                active: c.is_active,
             })
             .collect(),
         created: None,
@@ -98,7 +101,14 @@ pub(crate) async fn list(State(state): State<AppState>, admin: Admin, uri: Uri) 
     }
     match page(&state, &admin).await {
         Ok(mut page) => {
-            page.notice = done_notice(&uri, &[("deleted", "The client was deleted.")]);
+            page.notice = done_notice(
+                &uri,
+                &[
+                    ("deleted", "The client was deleted."),
+                    ("disabled", "The client was disabled."),
+                    ("enabled", "The client was enabled."),
+                ],
+            );
             render(StatusCode::OK, &page)
         }
         Err(response) => response,
@@ -186,6 +196,57 @@ pub(crate) async fn delete(
         .await
     {
         Ok(()) => see_other("/admin/console/clients?done=deleted"),
+        Err(AuthError::NotFound) => admin.error(&state, StatusCode::NOT_FOUND),
+        Err(AuthError::InsufficientScope) => admin.error(&state, StatusCode::FORBIDDEN),
+        Err(e) => admin.failure(&state, &e),
+    }
+}
+
+/// `POST /admin/console/clients/{id}/disable`.
+pub(crate) async fn disable(
+    state: State<AppState>,
+    admin: Admin,
+    origin: RequestOrigin,
+    path: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    form: PageForm,
+) -> Response {
+    set_active(state, admin, origin, path, form, false).await
+}
+
+/// `POST /admin/console/clients/{id}/enable`.
+pub(crate) async fn enable(
+    state: State<AppState>,
+    admin: Admin,
+    origin: RequestOrigin,
+    path: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    form: PageForm,
+) -> Response {
+    set_active(state, admin, origin, path, form, true).await
+}
+
+/// Disables or enables the client through the same service as the API,
+/// then 303 to the list with a notice.
+async fn set_active(
+    State(state): State<AppState>,
+    admin: Admin,
+    RequestOrigin(origin): RequestOrigin,
+    path: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    form: PageForm,
+    active: bool,
+) -> Response {
+    if let Some(refused) = admin.form_refusal(&state, &form, names::CLIENTS_WRITE) {
+        return refused;
+    }
+    let Ok(Path(id)) = path else {
+        return admin.error(&state, StatusCode::NOT_FOUND);
+    };
+    match state
+        .auth
+        .set_client_active(Some(&admin.caller), &id, active, &origin)
+        .await
+    {
+        Ok(_) if active => see_other("/admin/console/clients?done=enabled"),
+        Ok(_) => see_other("/admin/console/clients?done=disabled"),
         Err(AuthError::NotFound) => admin.error(&state, StatusCode::NOT_FOUND),
         Err(AuthError::InsufficientScope) => admin.error(&state, StatusCode::FORBIDDEN),
         Err(e) => admin.failure(&state, &e),

@@ -39,6 +39,11 @@ pub(crate) fn router() -> Router<AppState> {
             get(clients::list).post(clients::create),
         )
         .route("/admin/console/clients/{id}/delete", post(clients::delete))
+        .route(
+            "/admin/console/clients/{id}/disable",
+            post(clients::disable),
+        )
+        .route("/admin/console/clients/{id}/enable", post(clients::enable))
         .route("/admin/console/keys", get(keys::show))
         .route("/admin/console/keys/rotate", post(keys::rotate))
         .route("/admin/console/audit", get(audit::show))
