@@ -73,9 +73,8 @@ pub(crate) async fn submit(
     RequestOrigin(origin): RequestOrigin,
     form: PageForm,
 ) -> Response {
-    if !visitor.csrf_matches(form.get(super::csrf::FIELD).unwrap_or_default()) {
-        tracing::info!("consent refused: missing or wrong form token");
-        return error_page(&state, Some(&visitor), StatusCode::FORBIDDEN);
+    if let Some(refused) = super::csrf::session_form_refusal(&state, &visitor, &form, "consent") {
+        return refused;
     }
     let decision = match form.get("decision") {
         Some("allow") => Decision::Allow,

@@ -14,12 +14,18 @@
 //! origin to check and rests on its token alone.
 
 use authgate_core::TokenHash;
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use zeroize::Zeroizing;
 
-use super::cookies::Jar;
+use super::cookies::{self, Jar};
+use super::form::PageForm;
 use super::settings::WebState;
+use super::view::error_page;
+use super::visitor::Visitor;
+use crate::state::AppState;
 
 /// The form field that carries the token.
 pub(crate) const FIELD: &str = "csrf";
@@ -49,6 +55,43 @@ pub(crate) fn token_matches(jar: Jar, secret: &str, presented: &str) -> bool {
         return false;
     };
     digest(jar, secret).ct_eq(&TokenHash(bytes))
+}
+
+/// The answer to a form whose token is missing or wrong: the 403 page (in
+/// the visitor's layout when there is one), nothing changed, and a log line
+/// naming the form (`what`), never the token. Every form refuses through
+/// here, so they all answer and log alike.
+pub(crate) fn refused(state: &AppState, visitor: Option<&Visitor>, what: &'static str) -> Response {
+    tracing::info!(form = what, "form refused: missing or wrong form token");
+    error_page(state, visitor, StatusCode::FORBIDDEN)
+}
+
+/// Checks a session form (one posted by a logged-in visitor): `None` when
+/// its token is this session's, else the [`refused`] answer.
+pub(crate) fn session_form_refusal(
+    state: &AppState,
+    visitor: &Visitor,
+    form: &PageForm,
+    what: &'static str,
+) -> Option<Response> {
+    let presented = form.get(FIELD).unwrap_or_default();
+    (!visitor.csrf_matches(presented)).then(|| refused(state, Some(visitor), what))
+}
+
+/// Checks a form bound to the form cookie (login, registration, password
+/// recovery): the cookie's secret when the form's token matches it, else
+/// the [`refused`] answer (also without the cookie).
+pub(crate) fn checked_form_cookie(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &PageForm,
+    what: &'static str,
+) -> Result<Zeroizing<String>, Response> {
+    let presented = form.get(FIELD).unwrap_or_default();
+    match cookies::read(headers, &state.web, Jar::Form) {
+        Some(secret) if token_matches(Jar::Form, &secret, presented) => Ok(secret),
+        _ => Err(refused(state, None, what)),
+    }
 }
 
 /// Whether the request may come from our own pages: its `Origin` is ours,

@@ -1,6 +1,7 @@
 //! A page form's body: `application/x-www-form-urlencoded`, from our own
-//! origin, within the 64 KiB body limit, each field at most once. What
-//! fails is an HTML error page, and nothing is changed.
+//! origin, within the 64 KiB body limit, each field at most once, and at
+//! most as many fields as the largest form can have. What fails is an HTML
+//! error page, and nothing is changed.
 
 use std::collections::HashMap;
 
@@ -12,8 +13,16 @@ use axum::response::Response;
 use super::view::error_page;
 use crate::state::AppState;
 
-/// Most fields a page form may have.
-const MAX_FIELDS: usize = 16;
+/// Most fields a page form may have besides one checkbox per role (the
+/// role forms of the console have one `role:<name>` per role that exists).
+const BASE_FIELDS: usize = 16;
+
+/// Most fields a page form may have on this server: [`BASE_FIELDS`] plus
+/// one per configured role, so the roles form fits however many roles the
+/// configuration defines, and nothing larger is parsed into a map.
+fn max_fields(state: &AppState) -> usize {
+    BASE_FIELDS.saturating_add(state.permissions.roles().count())
+}
 
 /// The fields of a submitted form, from our own origin (see
 /// [`super::csrf::origin_allowed`]); the form token is checked by the
@@ -66,17 +75,18 @@ impl FromRequest<AppState> for PageForm {
             };
             error_page(state, None, status)
         })?;
-        parse(&bytes)
+        parse(&bytes, max_fields(state))
             .map(PageForm)
             .ok_or_else(|| error_page(state, None, StatusCode::BAD_REQUEST))
     }
 }
 
-/// The fields of `body`, or `None` when one repeats or there are too many.
-fn parse(body: &[u8]) -> Option<HashMap<String, String>> {
+/// The fields of `body`, or `None` when one repeats or there are more
+/// than `max`.
+fn parse(body: &[u8], max: usize) -> Option<HashMap<String, String>> {
     let mut fields = HashMap::new();
     for (name, value) in form_urlencoded::parse(body) {
-        if fields.len() >= MAX_FIELDS || fields.contains_key(name.as_ref()) {
+        if fields.len() >= max || fields.contains_key(name.as_ref()) {
             return None;
         }
         fields.insert(name.into_owned(), value.into_owned());
@@ -90,9 +100,11 @@ mod tests {
 
     #[test]
     fn a_repeated_field_or_too_many_fields_is_refused() {
-        assert_eq!(parse(b"a=1&b=%3Cx%3E").unwrap()["b"], "<x>");
-        assert!(parse(b"a=1&a=2").is_none());
+        assert_eq!(parse(b"a=1&b=%3Cx%3E", 16).unwrap()["b"], "<x>");
+        assert!(parse(b"a=1&a=2", 16).is_none());
         let many: Vec<String> = (0..20).map(|i| format!("f{i}=x")).collect();
-        assert!(parse(many.join("&").as_bytes()).is_none());
+        assert!(parse(many.join("&").as_bytes(), 16).is_none());
+        assert_eq!(parse(many.join("&").as_bytes(), 20).unwrap().len(), 20);
+        assert!(parse(many.join("&").as_bytes(), 19).is_none());
     }
 }

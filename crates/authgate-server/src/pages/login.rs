@@ -14,7 +14,7 @@ use axum::response::Response;
 use super::cookies::{self, Jar};
 use super::form::PageForm;
 use super::guard::{MaybeVisitor, RequireVisitor, landing, safe_return_to, see_other};
-use super::view::{Layout, error_page, failure_page, human_seconds, render};
+use super::view::{Layout, failure_page, human_seconds, render};
 use crate::origin::RequestOrigin;
 use crate::state::AppState;
 
@@ -125,17 +125,10 @@ pub(crate) async fn submit(
     headers: HeaderMap,
     mut form: PageForm,
 ) -> Response {
-    let Some(secret) = cookies::read(&headers, &state.web, Jar::Form) else {
-        return error_page(&state, None, StatusCode::FORBIDDEN);
+    let secret = match super::csrf::checked_form_cookie(&state, &headers, &form, "login") {
+        Ok(secret) => secret,
+        Err(refused) => return refused,
     };
-    if !super::csrf::token_matches(
-        Jar::Form,
-        &secret,
-        form.get(super::csrf::FIELD).unwrap_or_default(),
-    ) {
-        tracing::info!("login refused: missing or wrong form token");
-        return error_page(&state, None, StatusCode::FORBIDDEN);
-    }
     let password = form.take("password");
     let mut page = LoginPage {
         layout: Layout::new(&state, "Log in", None),
@@ -257,8 +250,8 @@ pub(crate) async fn logout(
     RequestOrigin(origin): RequestOrigin,
     form: PageForm,
 ) -> Response {
-    if !visitor.csrf_matches(form.get(super::csrf::FIELD).unwrap_or_default()) {
-        return error_page(&state, Some(&visitor), StatusCode::FORBIDDEN);
+    if let Some(refused) = super::csrf::session_form_refusal(&state, &visitor, &form, "logout") {
+        return refused;
     }
     let scope = LogoutScope::Current {
         refresh_token: None,

@@ -12,7 +12,7 @@ use axum::response::Response;
 
 use super::form::PageForm;
 use super::guard::{RequireVisitor, Visitor, see_other, to_login};
-use super::view::{Layout, error_page, failure_page, human_seconds, render};
+use super::view::{Layout, failure_page, human_seconds, render};
 use crate::origin::RequestOrigin;
 use crate::state::AppState;
 
@@ -73,9 +73,10 @@ pub(crate) async fn change(
     RequestOrigin(origin): RequestOrigin,
     mut form: PageForm,
 ) -> Response {
-    if !visitor.csrf_matches(form.get(super::csrf::FIELD).unwrap_or_default()) {
-        tracing::info!("password change refused: missing or wrong form token");
-        return error_page(&state, Some(&visitor), StatusCode::FORBIDDEN);
+    if let Some(refused) =
+        super::csrf::session_form_refusal(&state, &visitor, &form, "password change")
+    {
+        return refused;
     }
     let current = form.take("current_password");
     let new = form.take("new_password");

@@ -10,10 +10,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 
-use super::cookies::{self, Jar};
+use super::cookies::Jar;
 use super::form::PageForm;
 use super::login::{form_secret, query_param, set_form_cookie};
-use super::view::{Layout, error_page, failure_page, human_seconds, render};
+use super::view::{Layout, failure_page, human_seconds, render};
 use crate::origin::RequestOrigin;
 use crate::state::AppState;
 
@@ -89,26 +89,6 @@ fn form_token(
     Ok((csrf, new.then(|| secret.to_string())))
 }
 
-/// The form cookie's secret if the form's token matches it (otherwise the
-/// caller answers 403).
-fn checked_secret(
-    headers: &HeaderMap,
-    state: &AppState,
-    form: &PageForm,
-    what: &'static str,
-) -> Option<zeroize::Zeroizing<String>> {
-    let secret = cookies::read(headers, &state.web, Jar::Form)?;
-    if !super::csrf::token_matches(
-        Jar::Form,
-        &secret,
-        form.get(super::csrf::FIELD).unwrap_or_default(),
-    ) {
-        tracing::info!(form = what, "form refused: missing or wrong form token");
-        return None;
-    }
-    Some(secret)
-}
-
 /// `status` with `Retry-After: wait`.
 fn rate_limited(mut response: Response, wait: u64) -> Response {
     if let Ok(value) = HeaderValue::from_str(&wait.max(1).to_string()) {
@@ -137,8 +117,9 @@ pub(crate) async fn submit_forgot(
     headers: HeaderMap,
     form: PageForm,
 ) -> Response {
-    let Some(secret) = checked_secret(&headers, &state, &form, "forgot") else {
-        return error_page(&state, None, StatusCode::FORBIDDEN);
+    let secret = match super::csrf::checked_form_cookie(&state, &headers, &form, "forgot") {
+        Ok(secret) => secret,
+        Err(refused) => return refused,
     };
     let mut page = forgot_page(&state, super::csrf::token(Jar::Form, &secret));
     page.email = form.text("email").chars().take(254).collect();
@@ -196,8 +177,9 @@ pub(crate) async fn submit_reset(
     headers: HeaderMap,
     mut form: PageForm,
 ) -> Response {
-    let Some(secret) = checked_secret(&headers, &state, &form, "reset") else {
-        return error_page(&state, None, StatusCode::FORBIDDEN);
+    let secret = match super::csrf::checked_form_cookie(&state, &headers, &form, "reset") {
+        Ok(secret) => secret,
+        Err(refused) => return refused,
     };
     let password = form.take("new_password");
     let token = zeroize::Zeroizing::new(

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 
-use super::cookies::{self, Jar};
+use super::cookies::Jar;
 use super::form::PageForm;
 use super::guard::{MaybeVisitor, see_other};
 use super::login::{form_secret, set_form_cookie};
@@ -91,17 +91,10 @@ pub(crate) async fn submit(
     if !state.auth.settings().registration_open {
         return error_page(&state, None, StatusCode::NOT_FOUND);
     }
-    let Some(secret) = cookies::read(&headers, &state.web, Jar::Form) else {
-        return error_page(&state, None, StatusCode::FORBIDDEN);
+    let secret = match super::csrf::checked_form_cookie(&state, &headers, &form, "register") {
+        Ok(secret) => secret,
+        Err(refused) => return refused,
     };
-    if !super::csrf::token_matches(
-        Jar::Form,
-        &secret,
-        form.get(super::csrf::FIELD).unwrap_or_default(),
-    ) {
-        tracing::info!("registration refused: missing or wrong form token");
-        return error_page(&state, None, StatusCode::FORBIDDEN);
-    }
     let password = form.take("password");
     let mut page = page(&state, super::csrf::token(Jar::Form, &secret));
     page.email = form.text("email").chars().take(254).collect();

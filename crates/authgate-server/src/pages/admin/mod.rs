@@ -114,14 +114,8 @@ impl Admin {
         form: &super::form::PageForm,
         permission: &str,
     ) -> Option<Response> {
-        if !self
-            .visitor
-            .csrf_matches(form.get(super::csrf::FIELD).unwrap_or_default())
-        {
-            tracing::info!("console form refused: missing or wrong form token");
-            return Some(self.error(state, StatusCode::FORBIDDEN));
-        }
-        self.refusal(state, permission)
+        super::csrf::session_form_refusal(state, &self.visitor, form, "console")
+            .or_else(|| self.refusal(state, permission))
     }
 
     /// An error page in the visitor's layout.
