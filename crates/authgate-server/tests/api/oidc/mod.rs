@@ -204,5 +204,6 @@ pub(super) async fn error_of(
     (status, body["error"].as_str().unwrap().to_owned())
 }
 
+mod codes;
 mod flow;
 mod refresh;
