@@ -206,4 +206,5 @@ pub(super) async fn error_of(
 
 mod codes;
 mod flow;
+mod logout;
 mod refresh;
