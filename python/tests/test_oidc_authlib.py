@@ -72,7 +72,7 @@ def registered(server: Server) -> dict[str, Any]:
             "oidc-client", "add", "Authlib RP", "--json",
             "--redirect-uri", "http://127.0.0.1/callback",
             "--post-logout-redirect-uri", "http://127.0.0.1/logged-out",
-            "--scope", "profile", "--scope", "email",
+            "--scope", "profile", "--scope", "email", "--scope", "offline_access",
         )
     )
     return printed
@@ -87,7 +87,10 @@ def relying_party(server: Server, registered: dict[str, Any]) -> Starlette:
         client_secret=registered["client_secret"],
         server_metadata_url=f"{server.url}/.well-known/openid-configuration",
         code_challenge_method="S256",
-        client_kwargs={"scope": "openid profile email", "token_endpoint_auth_method": "client_secret_basic"},
+        client_kwargs={
+            "scope": "openid profile email offline_access",
+            "token_endpoint_auth_method": "client_secret_basic",
+        },
     )
     client = oauth.create_client("authgate")
 
@@ -104,7 +107,20 @@ def relying_party(server: Server, registered: dict[str, Any]) -> Starlette:
             return JSONResponse({"error": error.error}, status_code=400)
         userinfo = await client.userinfo(token=token)
         request.session["id_token"] = token["id_token"]
+        request.session["refresh_token"] = token.get("refresh_token")
         return JSONResponse({"claims": dict(token["userinfo"]), "userinfo": dict(userinfo), "token": token})
+
+    async def refresh(request: Request) -> Response:
+        """The refresh grant (offline_access), with the client's credentials."""
+        try:
+            token = await client.fetch_access_token(
+                grant_type="refresh_token", refresh_token=request.session["refresh_token"]
+            )
+        except OAuthError as error:
+            return JSONResponse({"error": error.error}, status_code=400)
+        request.session["refresh_token"] = token["refresh_token"]
+        userinfo = await client.userinfo(token=token)
+        return JSONResponse({"token": token, "userinfo": dict(userinfo)})
 
     async def logout(request: Request) -> Response:
         response: Response = await client.logout_redirect(
@@ -125,6 +141,7 @@ def relying_party(server: Server, registered: dict[str, Any]) -> Starlette:
         routes=[
             Route("/login", login),
             Route("/callback", callback),
+            Route("/refresh", refresh),
             Route("/logout", logout),
             Route("/logged-out", logged_out),
         ],
@@ -215,6 +232,15 @@ def test_authlib_signs_a_user_in_validates_the_id_token_reads_userinfo_and_logs_
         # the RP's side, and the code on authgate's.
         again = rp.get(rp_path(back))
         assert again.status_code == 400
+
+        # offline_access: Authlib's refresh grant rotates the refresh token
+        # and the new access token reads userinfo.
+        first_refresh = result["token"]["refresh_token"]
+        refreshed = rp.get("/refresh")
+        assert refreshed.status_code == 200, refreshed.text
+        assert refreshed.json()["token"]["refresh_token"] != first_refresh
+        assert refreshed.json()["token"]["access_token"] != result["token"]["access_token"]
+        assert refreshed.json()["userinfo"]["sub"] == claims["sub"]
 
         # RP-initiated logout through Authlib: back at the registered URI
         # with Authlib's state, and the browser session is over.
