@@ -36,7 +36,7 @@ _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 class Server:
     """A running ``authgate serve``; ``stop()`` kills it."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, extra_env: Optional[dict[str, str]] = None) -> None:
         exe = binary()
         if exe is None:
             raise RuntimeError("authgate is not built: run `cargo build -p authgate` or set AUTHGATE_BIN")
@@ -55,6 +55,8 @@ class Server:
                 "RUST_LOG": "warn",
             }
         )
+        # Settings a test needs on top (a fixed bind and public_url, [oidc]).
+        self.env.update(extra_env or {})
         self.process = subprocess.Popen(
             [str(exe), "serve"],
             env=self.env,

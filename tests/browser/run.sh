@@ -25,13 +25,16 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   echo "browser tests: FAILED: node and npm are needed (apt-get install -y nodejs npm)." >&2
   exit 1
 fi
-if [[ ! -d "$here/node_modules/playwright-core" || ! -d "$here/node_modules/axe-core" ]]; then
+if [[ ! -d "$here/node_modules/playwright-core" || ! -d "$here/node_modules/axe-core" ||
+  ! -d "$here/node_modules/openid-client" ]]; then
   (cd "$here" && npm ci --no-audit --no-fund)
 fi
 
 target="${CARGO_TARGET_DIR:-$repo/target}"
-(cd "$repo" && cargo build -p authgate --bin authgate)
+# oidc-rp: the example relying party that tests/oidc.test.mjs signs in with.
+(cd "$repo" && cargo build -p authgate --bin authgate -p oidc-rp --bin oidc-rp)
 export AUTHGATE_BIN="${AUTHGATE_BIN:-$target/debug/authgate}"
+export OIDC_RP_BIN="${OIDC_RP_BIN:-$target/debug/oidc-rp}"
 export BROWSER_ARTIFACTS="${BROWSER_ARTIFACTS:-$repo/target/browser-artifacts}"
 rm -rf "$BROWSER_ARTIFACTS"
 

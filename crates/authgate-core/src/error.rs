@@ -31,6 +31,10 @@ pub enum AuthError {
     /// Service-client authentication failed (unknown client or wrong secret).
     #[error("invalid client")]
     InvalidClient,
+    /// A token request asked for a scope beyond the grant (RFC 6749 §5.2
+    /// `invalid_scope`); nothing was changed.
+    #[error("invalid scope")]
+    InvalidScope,
     /// The caller is authenticated but its roles lack the permission.
     #[error("insufficient scope")]
     InsufficientScope,

@@ -43,7 +43,8 @@ pub use limits::{
 };
 pub use mail::{MAX_MAIL_BYTES, Mail, MailComposer, MailKind, QueuedMail};
 pub use model::{
-    AuditCursor, AuditFilter, RefreshToken, ServiceClient, Session, StoredKey, User, UserQuery,
+    AuditCursor, AuditFilter, ClientGrant, RefreshToken, ServiceClient, Session, StoredKey, User,
+    UserQuery,
 };
 pub use password::{
     Argon2Settings, PasswordHasher, PasswordPolicy, Verified, parameters_cost, phc_cost,

@@ -79,6 +79,42 @@ pub struct Session {
     pub audience: String,
     /// Set once the session is revoked (logout, reuse, disable); never unset.
     pub revoked_at: Option<OffsetDateTime>,
+    /// The relying party the session was created for by a code exchange,
+    /// and what it was granted; `None` for the user's own logins. A bound
+    /// session refreshes only for its client at `/oauth/token`, never at
+    /// `/auth/refresh` (docs/architecture.md "OpenID Connect").
+    pub client: Option<ClientGrant>,
+}
+
+/// What a relying party's session holds (OpenID Connect): the client and
+/// what the user granted it, kept for the refreshes of that session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientGrant {
+    /// The client's id (`client_id` of its access tokens, `aud` of its ID tokens).
+    pub client_id: String,
+    /// The granted scopes; a refresh may narrow them, never widen them.
+    pub scopes: Vec<String>,
+    /// The browser session that approved the request: the ID token's `sid`.
+    pub browser_session_id: Uuid,
+    /// When the user authenticated: the ID token's `auth_time`, the same
+    /// in every ID token of the session (OIDC Core §12.2).
+    pub auth_time: OffsetDateTime,
+}
+
+impl ClientGrant {
+    /// The granted scopes as OAuth writes them (space-separated).
+    pub fn scope(&self) -> String {
+        self.scopes.join(" ")
+    }
+
+    /// Scopes read back from their space-separated form.
+    pub fn scopes_of(scope: &str) -> Vec<String> {
+        scope
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
 }
 
 impl Session {

@@ -130,6 +130,7 @@ mod tests {
             user_agent: None,
             audience: "authgate".into(),
             revoked_at: None,
+            client: None,
         }
     }
 

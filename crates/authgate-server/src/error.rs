@@ -58,6 +58,19 @@ impl ApiError {
             .with_challenge(r#"Basic realm="authgate""#)
     }
 
+    /// The status RFC 6749 §5.2 gives a token endpoint error: 400 for every
+    /// error, `invalid_grant` included (which is 401 at `/auth/refresh`,
+    /// authgate's own contract), except `invalid_client`: 401 with the
+    /// `Basic` challenge, which §5.2 requires when the client sent HTTP
+    /// Basic and allows otherwise (it names the scheme to use).
+    #[must_use]
+    pub fn at_token_endpoint(self) -> Self {
+        match self.code {
+            ErrorCode::InvalidGrant => self.with_status(StatusCode::BAD_REQUEST),
+            _ => self,
+        }
+    }
+
     /// 404 `not_found`.
     pub fn not_found() -> Self {
         Self::new(ErrorCode::NotFound, "Not found.")
@@ -150,6 +163,10 @@ impl From<AuthError> for ApiError {
             }
             AuthError::NotFound => Self::not_found(),
             AuthError::InvalidClient => Self::invalid_client(),
+            AuthError::InvalidScope => Self::new(
+                ErrorCode::InvalidScope,
+                "scope: asks for more than was granted.",
+            ),
             AuthError::RateLimited(seconds) => Self::new(
                 ErrorCode::RateLimited,
                 "Too many login attempts; try again later.",

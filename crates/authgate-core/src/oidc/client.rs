@@ -14,7 +14,13 @@ use crate::error::AuthError;
 use crate::secrets::TokenHash;
 
 /// The scopes authgate grants relying parties, in the order they are shown.
-pub const SUPPORTED_SCOPES: [&str; 3] = ["openid", "profile", "email"];
+/// `offline_access` (OIDC Core §11) asks for a refresh token; a client
+/// gets one only when an administrator allowed it the scope and the user
+/// granted it.
+pub const SUPPORTED_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+
+/// The scope that asks for a refresh token (OIDC Core §11).
+pub const OFFLINE_ACCESS: &str = "offline_access";
 
 /// A registered relying party.
 #[derive(Clone, PartialEq, Eq)]

@@ -52,6 +52,23 @@ pub trait OidcStore: Send + Sync + std::fmt::Debug {
         now: OffsetDateTime,
     ) -> StoreResult<CodeUse>;
 
+    /// Deletes up to `limit` codes that expired before `before` (spent or
+    /// not); returns how many went.
+    async fn purge_codes(&self, before: OffsetDateTime, limit: u32) -> StoreResult<u64>;
+
+    /// Marks revoked at `now` the live sessions `client_id` got for
+    /// `user_id` through the browser session `browser_session_id` (RP-initiated
+    /// logout), appending `audit` in the same transaction when any was;
+    /// returns their ids.
+    async fn revoke_client_sessions_audited(
+        &self,
+        user_id: Uuid,
+        client_id: &str,
+        browser_session_id: Uuid,
+        now: OffsetDateTime,
+        audit: Option<&AuditEvent>,
+    ) -> StoreResult<Vec<Uuid>>;
+
     /// The scopes `user_id` has consented to for `client_id`, if any.
     async fn consent(&self, user_id: Uuid, client_id: &str) -> StoreResult<Option<Vec<String>>>;
 

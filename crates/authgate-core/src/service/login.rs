@@ -264,6 +264,7 @@ impl AuthService {
             user_agent: origin.user_agent.clone(),
             audience,
             revoked_at: None,
+            client: None,
         };
         let refresh_token = random_token()?;
         let first = RefreshToken {

@@ -39,13 +39,15 @@ impl Maintenance {
         Self { auth, keys }
     }
 
-    /// Deletes sessions, refresh tokens and access-token revocations that
-    /// ended more than a day (or one access-token lifetime, if longer) ago,
-    /// in batches; returns how many sessions and revocations went.
+    /// Deletes sessions, refresh tokens, access-token revocations and
+    /// OpenID Connect authorization codes that ended more than a day (or one
+    /// access-token lifetime, if longer) ago, in batches; returns how many
+    /// sessions, revocations and codes went.
     ///
     /// The retention keeps every row an answer can still depend on: a
     /// revoked session's access tokens die within one lifetime, and instances
-    /// read revocations back only for that long.
+    /// read revocations back only for that long; a spent code presented
+    /// again within the day still revokes what it gave.
     pub async fn purge_ended(&self) -> u64 {
         let settings = self.auth.settings();
         let retention = PURGE_RETENTION.max(settings.access_ttl + settings.leeway);
@@ -64,6 +66,27 @@ impl Maintenance {
         }
         if purged > 0 {
             tracing::info!(purged, "purged ended sessions and revocations");
+        }
+        purged + self.purge_codes(before).await
+    }
+
+    /// Deletes the authorization codes that expired before `before`, spent
+    /// or not, in batches; returns how many went.
+    async fn purge_codes(&self, before: OffsetDateTime) -> u64 {
+        let oidc = self.auth.deps().oidc.clone();
+        let mut purged = 0;
+        for _ in 0..PURGE_MAX_BATCHES {
+            match oidc.purge_codes(before, PURGE_BATCH).await {
+                Ok(0) => break,
+                Ok(n) => purged += n,
+                Err(e) => {
+                    tracing::warn!(error = %e, "purging expired authorization codes failed; will retry");
+                    break;
+                }
+            }
+        }
+        if purged > 0 {
+            tracing::info!(purged, "purged expired authorization codes");
         }
         purged
     }

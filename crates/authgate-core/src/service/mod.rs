@@ -86,6 +86,10 @@ pub struct AuthSettings {
     pub permissions: Arc<authgate_proto::permissions::Permissions>,
     /// Password reset by email.
     pub recovery: RecoverySettings,
+    /// `[oidc] logout_ends_client_sessions`: RP-initiated logout also ends
+    /// the sessions the relying party got through the browser session it
+    /// ends. Defaults to `false`.
+    pub oidc_logout_ends_client_sessions: bool,
 }
 
 impl AuthSettings {
@@ -107,6 +111,7 @@ impl AuthSettings {
                 Vec::<String>::new(),
             )])),
             recovery: RecoverySettings::default(),
+            oidc_logout_ends_client_sessions: false,
         }
     }
 

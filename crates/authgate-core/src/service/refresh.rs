@@ -22,21 +22,43 @@ impl AuthService {
     /// successor back (no new branch). Any other use of a rotated token is
     /// treated as theft: the whole session is revoked.
     ///
+    /// A refresh token of a relying party's session (one a code exchange
+    /// created) is refused here, changing nothing: it carries a grant
+    /// narrowed to that client's scopes, and refreshing it here would turn
+    /// it into the user's own full, role-bearing tokens. Its client
+    /// refreshes it at `/oauth/token` ([`AuthService::refresh_for_client`]).
+    ///
     /// # Errors
     /// [`AuthError::InvalidGrant`] for unknown, expired, revoked or reused
-    /// tokens and for disabled users; store errors.
+    /// tokens, a relying party's token, and for disabled users; store errors.
     pub async fn refresh(&self, presented: &str, origin: &Origin) -> Result<Tokens, AuthError> {
-        let result = self.refresh_flow(presented, origin).await;
-        let outcome = match &result {
-            Ok(_) => "success",
-            Err(AuthError::InvalidGrant) => "invalid_grant",
-            Err(_) => "error",
+        let result = self
+            .rotate(presented, origin, |session| {
+                if session.client.is_some() {
+                    Err(AuthError::InvalidGrant)
+                } else {
+                    Ok(())
+                }
+            })
+            .await;
+        let result = match result {
+            Ok(r) => self.tokens(&r.user, &r.session, r.refresh_token, r.now),
+            Err(e) => Err(e),
         };
-        metrics::counter!("authgate_refreshes_total", "outcome" => outcome).increment(1);
+        count_refresh(&result);
         result
     }
 
-    async fn refresh_flow(&self, presented: &str, origin: &Origin) -> Result<Tokens, AuthError> {
+    /// The rotation both refresh grants share. `admit` looks at the
+    /// token's session before anything changes: an error from it is
+    /// returned with nothing rotated, revoked or recorded (a token sent to
+    /// the wrong place is not theft).
+    pub(super) async fn rotate(
+        &self,
+        presented: &str,
+        origin: &Origin,
+        admit: impl FnOnce(&Session) -> Result<(), AuthError>,
+    ) -> Result<Rotated, AuthError> {
         if presented.is_empty() || presented.len() > MAX_REFRESH_TOKEN_LEN {
             return Err(AuthError::InvalidGrant);
         }
@@ -49,6 +71,8 @@ impl AuthService {
             .await?
             .ok_or(AuthError::InvalidGrant)?;
         let session = self.live_session(record.session_id, now).await?;
+        admit(&session)?;
+        let client_id = session.client.as_ref().map(|g| g.client_id.clone());
         let user = match self.deps.users.user_by_id(session.user_id).await? {
             Some(user) if user.is_active => user,
             _ => return Err(AuthError::InvalidGrant),
@@ -78,8 +102,15 @@ impl AuthService {
                 .await?
             {
                 tracing::info!(user_id = %user.id, session_id = %session.id, "token refreshed");
-                self.audit_session(AuditKind::TOKEN_REFRESHED, &session, origin, |_| {});
-                return self.tokens(&user, &session, successor_token, now);
+                self.audit_session(AuditKind::TOKEN_REFRESHED, &session, origin, |e| {
+                    e.client_id = client_id;
+                });
+                return Ok(Rotated {
+                    user,
+                    session,
+                    refresh_token: successor_token,
+                    now,
+                });
             }
             // Another refresh with this token won the race: read what it did.
             let raced = self
@@ -102,14 +133,21 @@ impl AuthService {
         if let Some(successor_token) = self.grace_successor(&record, &session, &hash, now).await? {
             tracing::info!(user_id = %user.id, session_id = %session.id, "token refreshed within the reuse grace window");
             self.audit_session(AuditKind::TOKEN_REFRESHED, &session, origin, |e| {
+                e.client_id = client_id;
                 detail(e, "grace", true);
             });
-            return self.tokens(&user, &session, successor_token, now);
+            return Ok(Rotated {
+                user,
+                session,
+                refresh_token: successor_token,
+                now,
+            });
         }
         // A rotated token came back outside the grace rule: assume it was stolen.
         let mut e = event(AuditKind::REFRESH_REUSE_DETECTED, now, origin);
         e.user_id = Some(session.user_id);
         e.session_id = Some(session.id);
+        e.client_id = client_id;
         detail(&mut e, "generation", record.generation);
         if self
             .deps
@@ -199,6 +237,28 @@ impl AuthService {
             refresh_expires_in: (session.expires_at - now).whole_seconds(),
         })
     }
+}
+
+/// A rotated refresh token, before the access token is made.
+pub(super) struct Rotated {
+    /// The session's user, active.
+    pub(super) user: crate::model::User,
+    /// The live session.
+    pub(super) session: Session,
+    /// The successor refresh token (or the same one again within the grace window).
+    pub(super) refresh_token: zeroize::Zeroizing<String>,
+    /// The time of the rotation.
+    pub(super) now: OffsetDateTime,
+}
+
+/// Counts a refresh by outcome (`authgate_refreshes_total`).
+pub(super) fn count_refresh<T>(result: &Result<T, AuthError>) {
+    let outcome = match result {
+        Ok(_) => "success",
+        Err(AuthError::InvalidGrant) => "invalid_grant",
+        Err(_) => "error",
+    };
+    metrics::counter!("authgate_refreshes_total", "outcome" => outcome).increment(1);
 }
 
 /// Binds a sealed successor to its session and parent, so it cannot be

@@ -40,6 +40,7 @@ fn in_words(scope: &str) -> &'static str {
         "openid" => "Know who you are (your account id)",
         "profile" => "See your name and username",
         "email" => "See your email address",
+        "offline_access" => "Stay signed in when you are not using it (until you sign out)",
         _ => "Use an access you have not seen described",
     }
 }

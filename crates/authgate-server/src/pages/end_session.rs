@@ -2,7 +2,9 @@
 //! Logout 1.0; docs/http-api.md "OpenID Connect").
 //!
 //! The browser session ends only when a valid `id_token_hint` names it:
-//! another site cannot log a visitor out by sending them here. A
+//! another site cannot log a visitor out by sending them here. With
+//! `[oidc] logout_ends_client_sessions`, the client's sessions of that
+//! browser login end with it (its access and refresh tokens). A
 //! `post_logout_redirect_uri` is followed only when it is registered for
 //! the client exactly; anything wrong is an error page, never a redirect.
 
@@ -118,6 +120,11 @@ pub(crate) async fn start(
         }
         state.web.claims.remove(&visitor.browser.session.id);
         ended = true;
+        if let Some(hint) = &hint
+            && let Err(e) = state.auth.end_client_sessions(hint, &origin).await
+        {
+            return failure_page(&state, Some(visitor), &e);
+        }
     }
     let mut response = see_other(location.as_deref().unwrap_or("/login"));
     if ended || maybe.stale {

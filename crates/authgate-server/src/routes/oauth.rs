@@ -36,8 +36,10 @@ const MAX_BASIC_LEN: usize = 1024;
 /// (`client_id:client_secret`) or the `client_id`/`client_secret` fields; it
 /// issues an access token whose `sub` is the client id. `refresh_token`
 /// behaves as `POST /auth/refresh` and needs no client authentication (if
-/// credentials are sent they must be right). Responses carry
-/// `Cache-Control: no-store`.
+/// credentials are sent they must be right); with a relying party's
+/// credentials it refreshes that client's session (OpenID Connect
+/// `offline_access`). `authorization_code` is the OpenID Connect code
+/// exchange. Responses carry `Cache-Control: no-store`.
 #[utoipa::path(
     post,
     path = "/oauth/token",
@@ -49,8 +51,8 @@ const MAX_BASIC_LEN: usize = 1024;
     )),
     responses(
         (status = 200, description = "The access token (and, for `refresh_token`, the rotated refresh token).", body = proto::OAuthTokenResponse),
-        (status = 400, description = "`invalid_request` (a missing or invalid parameter, a parameter sent twice, both Basic and form credentials, an unknown `audience`) or `unsupported_grant_type`.", body = proto::ErrorBody),
-        (status = 401, description = "`invalid_client`: client authentication failed (`client_credentials`, or wrong credentials sent with `refresh_token`), or `invalid_grant`: the refresh token is unknown, expired, revoked or reused.", body = proto::ErrorBody,
+        (status = 400, description = "`invalid_request` (a missing or invalid parameter, a parameter sent twice, both Basic and form credentials, an unknown `audience`), `invalid_grant` (a refresh token or code that is unknown, expired, revoked, reused or another client's), `invalid_scope` or `unsupported_grant_type` (RFC 6749 §5.2).", body = proto::ErrorBody),
+        (status = 401, description = "`invalid_client`: client authentication failed (`client_credentials`, a relying party's grants, or wrong credentials sent with `refresh_token`).", body = proto::ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Basic realm=\"authgate\"`."))),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = proto::ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body is neither `application/x-www-form-urlencoded` nor `application/json`.", body = proto::ErrorBody),
@@ -64,8 +66,21 @@ pub(crate) async fn token(
     headers: HeaderMap,
     FormOrJson(body): FormOrJson<proto::TokenRequest>,
 ) -> Result<Response, ApiError> {
+    grant(&state, &origin, &headers, body)
+        .await
+        .map_err(ApiError::at_token_endpoint)
+}
+
+/// The token endpoint's work, by `grant_type`; its errors get their
+/// RFC 6749 §5.2 status from [`token`].
+async fn grant(
+    state: &AppState,
+    origin: &authgate_core::Origin,
+    headers: &HeaderMap,
+    body: proto::TokenRequest,
+) -> Result<Response, ApiError> {
     let presented = client_credentials(
-        &headers,
+        headers,
         body.client_id.as_deref(),
         body.client_secret.as_deref(),
     )?;
@@ -84,6 +99,13 @@ pub(crate) async fn token(
             Ok(token_response(issued.access_token, issued.expires_in, None))
         }
         proto::GrantType::RefreshToken => {
+            // A relying party's refresh token is refreshed only by that
+            // client, authenticated as one (docs/http-api.md).
+            if let Some((id, _)) = &presented
+                && state.auth.is_oidc_client(id).await?
+            {
+                return super::oidc::refresh_grant(state, presented, &body, origin).await;
+            }
             // Tokens from /auth/login belong to no client, so none is
             // needed; credentials that are sent must be right all the same.
             if let Some((id, secret)) = presented {
@@ -94,7 +116,7 @@ pub(crate) async fn token(
                     "refresh_token: this parameter is required.",
                 ));
             };
-            let tokens = state.auth.refresh(&refresh_token, &origin).await?;
+            let tokens = state.auth.refresh(&refresh_token, origin).await?;
             let refresh = (tokens.refresh_token.to_string(), tokens.refresh_expires_in);
             Ok(token_response(
                 tokens.access_token,
@@ -103,7 +125,7 @@ pub(crate) async fn token(
             ))
         }
         proto::GrantType::AuthorizationCode => {
-            super::oidc::code_grant(&state, presented, &body, &origin).await
+            super::oidc::code_grant(state, presented, &body, origin).await
         }
         _ => Err(ApiError::new(
             proto::ErrorCode::UnsupportedGrantType,

@@ -1,8 +1,11 @@
 //! The OpenID Connect endpoints that answer relying parties, not people:
-//! the `authorization_code` grant of `POST /oauth/token` and
+//! the `authorization_code` grant of `POST /oauth/token`, its
+//! `refresh_token` grant for relying parties, and
 //! `GET|POST /oauth/userinfo` (docs/http-api.md "OpenID Connect"). The
 //! authorization endpoint and the consent page are pages (`pages/authorize.rs`).
 
+use authgate_core::oidc::OidcTokens;
+use authgate_core::oidc::client::OidcClient;
 use authgate_core::{AuthError, Origin};
 use authgate_proto as proto;
 use axum::Json;
@@ -24,11 +27,7 @@ pub(crate) async fn code_grant(
     body: &proto::TokenRequest,
     origin: &Origin,
 ) -> Result<Response, ApiError> {
-    let Some((id, secret)) = presented else {
-        return Err(ApiError::invalid_client());
-    };
-    let secret = Some(secret.as_str()).filter(|s| !s.is_empty());
-    let client = state.auth.authenticate_oidc_client(&id, secret).await?;
+    let client = relying_party(state, presented).await?;
     let Some(code) = body.code.as_deref().filter(|c| !c.is_empty()) else {
         return Err(ApiError::invalid_request(
             "code: this parameter is required.",
@@ -43,18 +42,69 @@ pub(crate) async fn code_grant(
             body.code_verifier.as_deref(),
             origin,
         )
-        .await?;
+        .await
+        .map_err(|e| match e {
+            AuthError::InvalidGrant => ApiError::new(
+                proto::ErrorCode::InvalidGrant,
+                "The code is invalid, expired or was already used, or was issued to another \
+                 client or redirect_uri, or the code_verifier does not match.",
+            ),
+            other => other.into(),
+        })?;
     tracing::info!(client_id = %client.id, "authorization code exchanged");
+    Ok(token_response(tokens))
+}
+
+/// `grant_type=refresh_token` for a relying party (RFC 6749 §6, OIDC Core
+/// §12): the client authenticated as for the code, then the refresh token
+/// of a session its code exchange created, rotated; `scope` may narrow
+/// the grant for the new access token.
+pub(crate) async fn refresh_grant(
+    state: &AppState,
+    presented: Option<(String, Zeroizing<String>)>,
+    body: &proto::TokenRequest,
+    origin: &Origin,
+) -> Result<Response, ApiError> {
+    let client = relying_party(state, presented).await?;
+    let Some(refresh_token) = body.refresh_token.as_deref().filter(|t| !t.is_empty()) else {
+        return Err(ApiError::invalid_request(
+            "refresh_token: this parameter is required.",
+        ));
+    };
+    let tokens = state
+        .auth
+        .refresh_for_client(&client, refresh_token, body.scope.as_deref(), origin)
+        .await?;
+    tracing::info!(client_id = %client.id, "relying party token refreshed");
+    Ok(token_response(tokens))
+}
+
+/// The relying party authenticated by its credentials: `client_secret_basic`
+/// or `client_secret_post` for a confidential one, `client_id` alone for a
+/// public one.
+async fn relying_party(
+    state: &AppState,
+    presented: Option<(String, Zeroizing<String>)>,
+) -> Result<OidcClient, ApiError> {
+    let Some((id, secret)) = presented else {
+        return Err(ApiError::invalid_client());
+    };
+    let secret = Some(secret.as_str()).filter(|s| !s.is_empty());
+    Ok(state.auth.authenticate_oidc_client(&id, secret).await?)
+}
+
+/// RFC 6749 §5.1 (with OIDC Core §3.1.3.3's `id_token`), sent `no-store`.
+fn token_response(tokens: OidcTokens) -> Response {
     let body = proto::OAuthTokenResponse {
         access_token: tokens.access_token,
         token_type: proto::TokenType::Bearer,
         expires_in: seconds(tokens.expires_in),
-        refresh_token: None,
-        refresh_expires_in: None,
+        refresh_token: tokens.refresh_token.map(|t| t.to_string()),
+        refresh_expires_in: tokens.refresh_expires_in.map(seconds),
         scope: Some(tokens.scope),
-        id_token: Some(tokens.id_token),
+        id_token: tokens.id_token,
     };
-    Ok(no_store(Json(body).into_response()))
+    no_store(Json(body).into_response())
 }
 
 /// A relying party's access token, verified (signature, issuer, audience,

@@ -28,6 +28,7 @@ pub fn auth_settings(settings: &Settings) -> Result<AuthSettings, BuildError> {
     auth.refresh_ttl = settings.tokens.refresh_ttl.as_time();
     auth.refresh_reuse_grace = settings.tokens.refresh_reuse_grace.as_time();
     auth.leeway = settings.tokens.leeway.as_time();
+    auth.oidc_logout_ends_client_sessions = settings.oidc.logout_ends_client_sessions;
     auth.registration_open = settings.registration.mode == RegistrationMode::Open;
     auth.default_roles = settings.registration.default_roles.clone();
     auth.password_policy = PasswordPolicy {

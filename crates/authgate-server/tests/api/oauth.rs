@@ -181,7 +181,8 @@ async fn refresh_grant_rotates_like_auth_refresh_and_needs_no_client() {
             &json!({"grant_type": "refresh_token", "refresh_token": "garbage"}),
         )
         .await;
-    assert_error(response, StatusCode::UNAUTHORIZED, "invalid_grant").await;
+    // RFC 6749 §5.2's status here (authgate's own /auth/refresh says 401).
+    assert_error(response, StatusCode::BAD_REQUEST, "invalid_grant").await;
     let response = app
         .post_form("/oauth/token", &[("grant_type", "refresh_token")], None)
         .await;

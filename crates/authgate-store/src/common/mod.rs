@@ -6,6 +6,7 @@
 //! encodings differ per backend and live in each `codec`.
 
 pub(crate) mod keys;
+pub(crate) mod oidc;
 pub(crate) mod recovery;
 pub(crate) mod sessions;
 
@@ -23,11 +24,13 @@ pub(crate) const PURGE_SESSIONS: &str = "DELETE FROM sessions WHERE id IN (\
      SELECT id FROM sessions WHERE revoked_at < $1 \
      LIMIT $2)";
 
-/// Inserts a session: `$1`..`$9` in the order of `sessions`' columns (id,
-/// user, created, last used, expires, ip, user agent, audience, revoked).
+/// Inserts a session: `$1`..`$13` in the order of `sessions`' columns (id,
+/// user, created, last used, expires, ip, user agent, audience, revoked,
+/// then the relying party's client, scope, browser session and auth time).
 pub(crate) const INSERT_SESSION: &str = "INSERT INTO sessions (id, user_id, created_at, \
-     last_used_at, expires_at, ip, user_agent, audience, revoked_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+     last_used_at, expires_at, ip, user_agent, audience, revoked_at, \
+     oidc_client_id, oidc_scope, oidc_sid, oidc_auth_time) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
 
 /// The compare-and-swap of a rotation: marks the parent `$4` used at `$1`
 /// with successor `$2` (sealed as `$3`) if it is unused, unexpired and its

@@ -15,6 +15,7 @@ use super::audit::insert_event;
 use super::codec::{hash_of, ts, ts_opt};
 use super::error::map_err;
 use crate::common::detached;
+use crate::common::oidc::{PURGE_CODES, REVOKE_CLIENT_SESSIONS};
 
 /// The columns read, in [`ClientRow`] order.
 const COLUMNS: &str = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
@@ -260,6 +261,47 @@ impl OidcStore for PostgresStore {
             code.used_at = Some(now);
             code.issued_session_id = Some(session_id);
             Ok(CodeUse::First(code))
+        })
+        .await
+    }
+
+    async fn purge_codes(&self, before: OffsetDateTime, limit: u32) -> StoreResult<u64> {
+        let done = sqlx::query(PURGE_CODES)
+            .bind(ts(before)?)
+            .bind(i64::from(limit))
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn revoke_client_sessions_audited(
+        &self,
+        user_id: Uuid,
+        client_id: &str,
+        browser_session_id: Uuid,
+        now: OffsetDateTime,
+        audit: Option<&AuditEvent>,
+    ) -> StoreResult<Vec<Uuid>> {
+        let (this, client_id, audit) = (self.clone(), client_id.to_owned(), audit.cloned());
+        let now = ts(now)?;
+        detached(async move {
+            let mut tx = this.pool.begin().await.map_err(map_err)?;
+            let ids: Vec<Uuid> = sqlx::query_scalar(REVOKE_CLIENT_SESSIONS)
+                .bind(user_id)
+                .bind(&client_id)
+                .bind(browser_session_id)
+                .bind(now)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            if !ids.is_empty()
+                && let Some(event) = &audit
+            {
+                insert_event(&mut *tx, event).await?;
+            }
+            tx.commit().await.map_err(map_err)?;
+            Ok(ids)
         })
         .await
     }

@@ -2,7 +2,7 @@
 //! backend's transaction, for the steps in `common::sessions`.
 
 use async_trait::async_trait;
-use authgate_core::{RefreshToken, Session, StoreResult, TokenHash};
+use authgate_core::{ClientGrant, RefreshToken, Session, StoreResult, TokenHash};
 use sqlx::{Postgres, Transaction};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -53,6 +53,7 @@ impl SessionTx for Transaction<'static, Postgres> {
     }
 
     async fn insert_session(&mut self, session: &Session) -> StoreResult<()> {
+        let grant = session.client.as_ref();
         sqlx::query(INSERT_SESSION)
             .bind(session.id)
             .bind(session.user_id)
@@ -63,6 +64,10 @@ impl SessionTx for Transaction<'static, Postgres> {
             .bind(&session.user_agent)
             .bind(&session.audience)
             .bind(ts_opt(session.revoked_at)?)
+            .bind(grant.map(|g| g.client_id.clone()))
+            .bind(grant.map(ClientGrant::scope))
+            .bind(grant.map(|g| g.browser_session_id))
+            .bind(ts_opt(grant.map(|g| g.auth_time))?)
             .execute(&mut **self)
             .await
             .map_err(map_err)?;

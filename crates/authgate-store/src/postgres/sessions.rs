@@ -3,7 +3,8 @@
 
 use async_trait::async_trait;
 use authgate_core::{
-    RefreshToken, Session, SessionCursor, SessionStore, StoreError, StoreResult, TokenHash,
+    ClientGrant, RefreshToken, Session, SessionCursor, SessionStore, StoreError, StoreResult,
+    TokenHash,
 };
 use authgate_proto::AuditEvent;
 use time::OffsetDateTime;
@@ -17,7 +18,8 @@ use crate::common::{detached, sessions};
 /// The columns every session query selects, in [`SessionRow`] order.
 macro_rules! session_columns {
     () => {
-        "id, user_id, created_at, last_used_at, expires_at, ip, user_agent, audience, revoked_at"
+        "id, user_id, created_at, last_used_at, expires_at, ip, user_agent, audience, revoked_at, \
+         oidc_client_id, oidc_scope, oidc_sid, oidc_auth_time"
     };
 }
 
@@ -42,11 +44,35 @@ struct SessionRow {
     audience: String,
     /// Set once revoked.
     revoked_at: Option<OffsetDateTime>,
+    /// The relying party of a code exchange's session.
+    oidc_client_id: Option<String>,
+    /// Its granted scopes, space-separated.
+    oidc_scope: Option<String>,
+    /// The browser session that approved it.
+    oidc_sid: Option<Uuid>,
+    /// When the user authenticated.
+    oidc_auth_time: Option<OffsetDateTime>,
 }
 
 impl From<SessionRow> for Session {
     fn from(row: SessionRow) -> Self {
+        // The table's CHECK keeps the four grant columns all set or all NULL.
+        let client = match (
+            row.oidc_client_id,
+            row.oidc_scope,
+            row.oidc_sid,
+            row.oidc_auth_time,
+        ) {
+            (Some(client_id), Some(scope), Some(sid), Some(auth_time)) => Some(ClientGrant {
+                client_id,
+                scopes: ClientGrant::scopes_of(&scope),
+                browser_session_id: sid,
+                auth_time,
+            }),
+            _ => None,
+        };
         Session {
+            client,
             id: row.id,
             user_id: row.user_id,
             created_at: row.created_at,

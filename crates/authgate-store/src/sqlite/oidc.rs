@@ -13,8 +13,10 @@ use uuid::Uuid;
 use super::audit::insert_event;
 use super::codec::{corrupt, hash_of, micros, micros_opt, time_of, time_opt, uuid_of, uuid_text};
 use super::error::map_err;
+use super::sessions::session_ids;
 use super::{BEGIN_WRITE, SqliteStore};
 use crate::common::detached;
+use crate::common::oidc::{PURGE_CODES, REVOKE_CLIENT_SESSIONS};
 
 /// The columns read, in [`ClientRow`] order.
 const COLUMNS: &str = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
@@ -276,6 +278,53 @@ impl OidcStore for SqliteStore {
             code.used_at = Some(now);
             code.issued_session_id = Some(session_id);
             Ok(CodeUse::First(code))
+        })
+        .await
+    }
+
+    async fn purge_codes(&self, before: OffsetDateTime, limit: u32) -> StoreResult<u64> {
+        let (this, before) = (self.clone(), micros(before)?);
+        detached(async move {
+            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+            let done = sqlx::query(PURGE_CODES)
+                .bind(before)
+                .bind(i64::from(limit))
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            tx.commit().await.map_err(map_err)?;
+            Ok(done.rows_affected())
+        })
+        .await
+    }
+
+    async fn revoke_client_sessions_audited(
+        &self,
+        user_id: Uuid,
+        client_id: &str,
+        browser_session_id: Uuid,
+        now: OffsetDateTime,
+        audit: Option<&AuditEvent>,
+    ) -> StoreResult<Vec<Uuid>> {
+        let (this, client_id, audit) = (self.clone(), client_id.to_owned(), audit.cloned());
+        let now = micros(now)?;
+        detached(async move {
+            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+            let ids: Vec<String> = sqlx::query_scalar(REVOKE_CLIENT_SESSIONS)
+                .bind(uuid_text(user_id))
+                .bind(&client_id)
+                .bind(uuid_text(browser_session_id))
+                .bind(now)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            if !ids.is_empty()
+                && let Some(event) = &audit
+            {
+                insert_event(&mut *tx, event).await?;
+            }
+            tx.commit().await.map_err(map_err)?;
+            session_ids(&ids)
         })
         .await
     }

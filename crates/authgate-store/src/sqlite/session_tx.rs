@@ -2,7 +2,7 @@
 //! backend's transaction, for the steps in `common::sessions`.
 
 use async_trait::async_trait;
-use authgate_core::{RefreshToken, Session, StoreResult, TokenHash};
+use authgate_core::{ClientGrant, RefreshToken, Session, StoreResult, TokenHash};
 use sqlx::{Sqlite, Transaction};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -52,6 +52,7 @@ impl SessionTx for Transaction<'static, Sqlite> {
     }
 
     async fn insert_session(&mut self, session: &Session) -> StoreResult<()> {
+        let grant = session.client.as_ref();
         sqlx::query(INSERT_SESSION)
             .bind(uuid_text(session.id))
             .bind(uuid_text(session.user_id))
@@ -62,6 +63,10 @@ impl SessionTx for Transaction<'static, Sqlite> {
             .bind(&session.user_agent)
             .bind(&session.audience)
             .bind(micros_opt(session.revoked_at)?)
+            .bind(grant.map(|g| g.client_id.clone()))
+            .bind(grant.map(ClientGrant::scope))
+            .bind(grant.map(|g| uuid_text(g.browser_session_id)))
+            .bind(micros_opt(grant.map(|g| g.auth_time))?)
             .execute(&mut **self)
             .await
             .map_err(map_err)?;

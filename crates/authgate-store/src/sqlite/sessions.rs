@@ -3,7 +3,8 @@
 
 use async_trait::async_trait;
 use authgate_core::{
-    RefreshToken, Session, SessionCursor, SessionStore, StoreError, StoreResult, TokenHash,
+    ClientGrant, RefreshToken, Session, SessionCursor, SessionStore, StoreError, StoreResult,
+    TokenHash,
 };
 use authgate_proto::AuditEvent;
 use time::OffsetDateTime;
@@ -17,7 +18,8 @@ use crate::common::{detached, sessions};
 /// The columns every session query selects, in [`SessionRow`] order.
 macro_rules! session_columns {
     () => {
-        "id, user_id, created_at, last_used_at, expires_at, ip, user_agent, audience, revoked_at"
+        "id, user_id, created_at, last_used_at, expires_at, ip, user_agent, audience, revoked_at, \
+         oidc_client_id, oidc_scope, oidc_sid, oidc_auth_time"
     };
 }
 
@@ -42,6 +44,14 @@ struct SessionRow {
     audience: String,
     /// Microseconds since the epoch, once revoked.
     revoked_at: Option<i64>,
+    /// The relying party of a code exchange's session.
+    oidc_client_id: Option<String>,
+    /// Its granted scopes, space-separated.
+    oidc_scope: Option<String>,
+    /// Hyphenated UUID of the browser session that approved it.
+    oidc_sid: Option<String>,
+    /// Microseconds since the epoch: when the user authenticated.
+    oidc_auth_time: Option<i64>,
 }
 
 impl TryFrom<SessionRow> for Session {
@@ -58,6 +68,21 @@ impl TryFrom<SessionRow> for Session {
             user_agent: row.user_agent,
             audience: row.audience,
             revoked_at: time_opt(row.revoked_at, "sessions.revoked_at")?,
+            client: match (
+                row.oidc_client_id,
+                row.oidc_scope,
+                row.oidc_sid,
+                row.oidc_auth_time,
+            ) {
+                (None, None, None, None) => None,
+                (Some(client_id), Some(scope), Some(sid), Some(auth_time)) => Some(ClientGrant {
+                    client_id,
+                    scopes: ClientGrant::scopes_of(&scope),
+                    browser_session_id: uuid_of(&sid, "sessions.oidc_sid")?,
+                    auth_time: time_of(auth_time, "sessions.oidc_auth_time")?,
+                }),
+                _ => return Err(corrupt("sessions.oidc_client_id", "a partial client grant")),
+            },
         })
     }
 }

@@ -41,6 +41,7 @@ pub(crate) fn session(user_id: Uuid, start: OffsetDateTime, ttl_secs: i64) -> Se
         user_agent: Some("authgate-tests/1".to_owned()),
         audience: "authgate".to_owned(),
         revoked_at: None,
+        client: None,
     }
 }
 

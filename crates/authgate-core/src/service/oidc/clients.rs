@@ -112,6 +112,20 @@ impl AuthService {
         Ok(NewOidcClient { client, secret })
     }
 
+    /// Whether `id` names a registered relying party (not a service
+    /// client): the token endpoint's `refresh_token` grant authenticates it
+    /// as one then. Always false while the provider is off.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn is_oidc_client(&self, id: &str) -> Result<bool, AuthError> {
+        if !self.oidc_enabled() || id.is_empty() || id.len() > 128 || !crate::text::is_opaque_id(id)
+        {
+            return Ok(false);
+        }
+        Ok(self.deps.oidc.oidc_client(id).await?.is_some())
+    }
+
     /// Every registered relying party, oldest first.
     ///
     /// # Errors

@@ -7,12 +7,13 @@ use aws_lc_rs::{constant_time, digest};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use uuid::Uuid;
+use zeroize::Zeroizing;
 
 use crate::audit::{Origin, detail, event};
 use crate::clock::truncate_to_millis;
 use crate::error::AuthError;
-use crate::model::{RefreshToken, Session, User};
-use crate::oidc::client::OidcClient;
+use crate::model::{ClientGrant, RefreshToken, Session, User};
+use crate::oidc::client::{OFFLINE_ACCESS, OidcClient};
 use crate::oidc::code::{AuthorizationCode, CodeUse, pkce_matches};
 use crate::secrets::{TokenHash, random_token};
 use crate::service::AuthService;
@@ -22,16 +23,22 @@ const MAX_SECRET: usize = 512;
 /// Longest code looked up; real ones are 43 characters.
 const MAX_CODE: usize = 512;
 
-/// What a code exchange hands the client.
+/// What a code exchange or a relying party's refresh hands the client.
 pub struct OidcTokens {
     /// The access token (RFC 9068 JWT with `client_id` and `scope`).
     pub access_token: String,
     /// Seconds until it expires.
     pub expires_in: i64,
-    /// The ID token (RS256).
-    pub id_token: String,
-    /// The granted scopes, space-separated.
+    /// The ID token (RS256); `None` only for a refresh whose narrowed
+    /// scope leaves out `openid`.
+    pub id_token: Option<String>,
+    /// The scopes of the access token, space-separated.
     pub scope: String,
+    /// The refresh token, when `offline_access` was granted: a new one at
+    /// every refresh (rotation).
+    pub refresh_token: Option<Zeroizing<String>>,
+    /// Seconds until the refresh token (its session) ends.
+    pub refresh_expires_in: Option<i64>,
 }
 
 impl std::fmt::Debug for OidcTokens {
@@ -39,6 +46,7 @@ impl std::fmt::Debug for OidcTokens {
         f.debug_struct("OidcTokens")
             .field("expires_in", &self.expires_in)
             .field("scope", &self.scope)
+            .field("refresh_expires_in", &self.refresh_expires_in)
             .finish_non_exhaustive()
     }
 }
@@ -127,23 +135,97 @@ impl AuthService {
             Some(user) if user.is_active => user,
             _ => return Err(AuthError::InvalidGrant),
         };
-        let session = self
+        let (session, refresh_token) = self
             .start_client_session(&user, &record, session_id, client, origin, now)
             .await?;
+        let Some(grant) = session.client.as_ref() else {
+            return Err(AuthError::Internal(
+                "a client session without its grant".into(),
+            ));
+        };
         let (access_token, expires_in) =
             self.delegated_access_token(&user, &session, client, &record.scopes)?;
-        let id_token = self.id_token(&user, &record, client, Some(&access_token))?;
+        let id_token = self.id_token(
+            &user,
+            grant,
+            &record.scopes,
+            record.nonce.as_deref(),
+            Some(&access_token),
+        )?;
+        let refresh_expires_in = refresh_token
+            .as_ref()
+            .map(|_| (session.expires_at - now).whole_seconds());
+        Ok(OidcTokens {
+            access_token,
+            expires_in,
+            id_token: Some(id_token),
+            scope: record.scopes.join(" "),
+            refresh_token,
+            refresh_expires_in,
+        })
+    }
+
+    /// Refreshes a relying party's session (`grant_type=refresh_token` at
+    /// `/oauth/token`, RFC 6749 §6, OIDC Core §12): the same rotation and
+    /// reuse detection as [`AuthService::refresh`], then an access token
+    /// for `scope` (the grant, or fewer of its scopes) and an ID token
+    /// whose `auth_time` and `sid` are the original ones.
+    ///
+    /// A token of another client, of the user's own login, or a `scope`
+    /// beyond the grant is refused before anything changes.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidGrant`] for a token that is unknown, expired,
+    /// revoked, reused or not `client`'s; [`AuthError::InvalidScope`];
+    /// store and signing errors.
+    pub async fn refresh_for_client(
+        &self,
+        client: &OidcClient,
+        presented: &str,
+        scope: Option<&str>,
+        origin: &Origin,
+    ) -> Result<OidcTokens, AuthError> {
+        let mut scopes = Vec::new();
+        let rotated = self
+            .rotate(presented, origin, |session| {
+                let Some(grant) = session.client.as_ref().filter(|g| g.client_id == client.id)
+                else {
+                    return Err(AuthError::InvalidGrant);
+                };
+                scopes = narrowed(&grant.scopes, scope)?;
+                Ok(())
+            })
+            .await;
+        super::super::refresh::count_refresh(&rotated);
+        let rotated = rotated?;
+        let (user, session) = (&rotated.user, &rotated.session);
+        let Some(grant) = session.client.as_ref() else {
+            return Err(AuthError::Internal(
+                "a client session without its grant".into(),
+            ));
+        };
+        let (access_token, expires_in) =
+            self.delegated_access_token(user, session, client, &scopes)?;
+        let id_token = if scopes.iter().any(|s| s == "openid") {
+            Some(self.id_token(user, grant, &scopes, None, Some(&access_token))?)
+        } else {
+            None
+        };
         Ok(OidcTokens {
             access_token,
             expires_in,
             id_token,
-            scope: record.scopes.join(" "),
+            scope: scopes.join(" "),
+            refresh_token: Some(rotated.refresh_token),
+            refresh_expires_in: Some((session.expires_at - rotated.now).whole_seconds()),
         })
     }
 
-    /// The session of a code exchange: it lives as long as its access
-    /// token (no refresh token is handed out), so revoking it ends every
-    /// token the code gave.
+    /// The session of a code exchange, bound to the client with what was
+    /// granted. With `offline_access` granted it lasts as long as a login's
+    /// session and its first refresh token is returned; otherwise it lives
+    /// as long as its access token and its refresh token is never shown.
+    /// Revoking it ends every token the code gave.
     async fn start_client_session(
         &self,
         user: &User,
@@ -152,22 +234,35 @@ impl AuthService {
         client: &OidcClient,
         origin: &Origin,
         now: time::OffsetDateTime,
-    ) -> Result<Session, AuthError> {
+    ) -> Result<(Session, Option<Zeroizing<String>>), AuthError> {
+        let offline = record.scopes.iter().any(|s| s == OFFLINE_ACCESS)
+            && client.scopes.iter().any(|s| s == OFFLINE_ACCESS);
+        let lifetime = if offline {
+            self.settings.refresh_ttl
+        } else {
+            self.settings.access_ttl
+        };
         let session = Session {
             id,
             user_id: user.id,
             created_at: now,
             last_used_at: now,
-            expires_at: now + self.settings.access_ttl,
+            expires_at: now + lifetime,
             ip: origin.ip.map(|ip| ip.to_string()),
             user_agent: origin.user_agent.clone(),
             audience: self.settings.audience(None)?.to_owned(),
             revoked_at: None,
+            client: Some(ClientGrant {
+                client_id: client.id.clone(),
+                scopes: record.scopes.clone(),
+                browser_session_id: record.browser_session_id,
+                auth_time: record.auth_time,
+            }),
         };
-        // A session row always has a refresh token; this one is never shown.
-        let unused = random_token()?;
+        // A session row always has a refresh token; shown only for offline_access.
+        let token = random_token()?;
         let first = RefreshToken {
-            hash: TokenHash::of(&unused),
+            hash: TokenHash::of(&token),
             session_id: id,
             generation: 0,
             issued_at: now,
@@ -181,6 +276,7 @@ impl AuthService {
         e.session_id = Some(id);
         e.client_id = Some(client.id.clone());
         detail(&mut e, "scopes", record.scopes.clone());
+        detail(&mut e, "refresh_token", offline);
         detail(
             &mut e,
             "browser_session_id",
@@ -195,7 +291,7 @@ impl AuthService {
             return Err(AuthError::InvalidGrant);
         }
         self.deps.audit.record_written(e);
-        Ok(session)
+        Ok((session, offline.then_some(token)))
     }
 
     /// A code came back: revoke what its first exchange issued, record it.
@@ -260,28 +356,32 @@ impl AuthService {
         Ok((token, ttl))
     }
 
-    /// The ID token (OIDC Core §2), signed RS256 with the ID-token key.
+    /// The ID token (OIDC Core §2), signed RS256 with the ID-token key:
+    /// for `grant`'s client, with the claims `scopes` release. `nonce` is
+    /// the authorization request's; a refresh's ID token has none (OIDC
+    /// Core §12.2 keeps `auth_time`, `sid`, `aud` and `azp` instead).
     fn id_token(
         &self,
         user: &User,
-        record: &AuthorizationCode,
-        client: &OidcClient,
+        grant: &ClientGrant,
+        scopes: &[String],
+        nonce: Option<&str>,
         access_token: Option<&str>,
     ) -> Result<String, AuthError> {
         let now = self.deps.clock.unix();
-        let mut profile = user_claims(user, &record.scopes);
+        let mut profile = user_claims(user, scopes);
         profile.sub = None;
         let claims = IdTokenClaims {
             iss: self.settings.issuer.clone(),
             sub: user.id.to_string(),
-            aud: client.id.clone(),
+            aud: grant.client_id.clone(),
             exp: now + self.settings.access_ttl.whole_seconds(),
             iat: now,
-            auth_time: record.auth_time.unix_timestamp(),
-            nonce: record.nonce.clone(),
-            azp: client.id.clone(),
+            auth_time: grant.auth_time.unix_timestamp(),
+            nonce: nonce.map(str::to_owned),
+            azp: grant.client_id.clone(),
             at_hash: access_token.map(at_hash),
-            sid: record.browser_session_id.to_string(),
+            sid: grant.browser_session_id.to_string(),
             profile,
         };
         let ring = self.deps.keyring.ring();
@@ -315,6 +415,30 @@ pub(super) fn user_claims(user: &User, scopes: &[String]) -> UserInfo {
     info
 }
 
+/// The scopes of a refresh's access token (RFC 6749 §6): the grant when
+/// no `scope` is sent, else the sent ones, each of them granted.
+///
+/// # Errors
+/// [`AuthError::InvalidScope`] for a malformed or ungranted scope.
+fn narrowed(granted: &[String], scope: Option<&str>) -> Result<Vec<String>, AuthError> {
+    let Some(scope) = scope else {
+        return Ok(granted.to_vec());
+    };
+    let asked: Vec<&str> = scope.split(' ').collect();
+    if asked
+        .iter()
+        .any(|s| s.is_empty() || !granted.iter().any(|g| g == s))
+    {
+        return Err(AuthError::InvalidScope);
+    }
+    // In the grant's order, each once.
+    Ok(granted
+        .iter()
+        .filter(|g| asked.contains(&g.as_str()))
+        .cloned()
+        .collect())
+}
+
 /// `at_hash` (OIDC Core §3.1.3.6): the left half of the SHA-256 of the
 /// access token, base64url.
 fn at_hash(access_token: &str) -> String {
@@ -325,6 +449,26 @@ fn at_hash(access_token: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_refresh_scope_may_narrow_the_grant_but_never_widen_it() {
+        let granted = strings(&["openid", "email", "offline_access"]);
+        assert_eq!(narrowed(&granted, None).unwrap(), granted);
+        assert_eq!(
+            narrowed(&granted, Some("email openid")).unwrap(),
+            strings(&["openid", "email"])
+        );
+        for bad in ["openid profile", "", "openid  email", "admin"] {
+            assert!(
+                matches!(narrowed(&granted, Some(bad)), Err(AuthError::InvalidScope)),
+                "{bad:?}"
+            );
+        }
+    }
 
     #[test]
     fn at_hash_is_the_left_half_of_the_sha256_base64url() {

@@ -1,12 +1,14 @@
 //! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): reading
-//! an `id_token_hint` and checking a `post_logout_redirect_uri`.
+//! an `id_token_hint`, checking a `post_logout_redirect_uri`, and (when
+//! configured) ending the client's sessions of that sign-in.
 
 use std::str::FromStr;
 
 use authgate_jwt::Validation;
-use authgate_proto::IdTokenClaims;
+use authgate_proto::{AuditKind, IdTokenClaims};
 use uuid::Uuid;
 
+use crate::audit::{Origin, detail, event};
 use crate::error::AuthError;
 use crate::oidc::client::OidcClient;
 use crate::service::AuthService;
@@ -60,6 +62,55 @@ impl AuthService {
             (None, None) => return Ok(None),
         };
         self.oidc_client(id).await.map(Some)
+    }
+
+    /// With `[oidc] logout_ends_client_sessions`, ends the sessions the
+    /// hint's client got for its user through the hint's browser session
+    /// (every access and refresh token of them), recorded as
+    /// `oidc.client_sessions_ended`; returns how many ended. The caller
+    /// must have checked that the hint names the visitor's own browser
+    /// session: a hint alone is no proof of who asks.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn end_client_sessions(
+        &self,
+        hint: &LogoutHint,
+        origin: &Origin,
+    ) -> Result<usize, AuthError> {
+        if !self.settings.oidc_logout_ends_client_sessions {
+            return Ok(0);
+        }
+        let now = self.deps.clock.now();
+        let mut e = event(AuditKind::new("oidc.client_sessions_ended"), now, origin);
+        e.user_id = Some(hint.user_id);
+        e.client_id = Some(hint.client_id.clone());
+        detail(
+            &mut e,
+            "browser_session_id",
+            hint.browser_session_id.to_string(),
+        );
+        let ended = self
+            .deps
+            .oidc
+            .revoke_client_sessions_audited(
+                hint.user_id,
+                &hint.client_id,
+                hint.browser_session_id,
+                now,
+                self.in_transaction(&e),
+            )
+            .await?;
+        if ended.is_empty() {
+            return Ok(0);
+        }
+        for sid in &ended {
+            self.remember_revoked(*sid);
+        }
+        super::super::count_revocations("session", ended.len());
+        self.deps.audit.record_written(e);
+        tracing::info!(client_id = %hint.client_id, sessions = ended.len(), "relying party sessions ended by logout");
+        Ok(ended.len())
     }
 
     /// `uri` with `state` added, when it is one of `client`'s registered
