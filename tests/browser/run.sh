@@ -25,7 +25,7 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   echo "browser tests: FAILED: node and npm are needed (apt-get install -y nodejs npm)." >&2
   exit 1
 fi
-if [[ ! -d "$here/node_modules/playwright-core" || ! -d "$here/node_modules/axe-core" ]]; then
+if [[ ! -d "$here/node_modules/playwright-core" || ! -d "$here/node_modules/axe-core" || ! -d "$here/node_modules/smtp-server" ]]; then
   (cd "$here" && npm ci --no-audit --no-fund)
 fi
 

@@ -8,7 +8,7 @@ use axum::routing::{delete, get, post, put};
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
 use crate::routes::{
-    admin, auth, discovery, health, me, oauth, oidc, oidc_clients, recovery, sessions,
+    admin, auth, discovery, health, me, oauth, oidc, oidc_clients, recovery, sessions, verification,
 };
 use crate::state::AppState;
 
@@ -24,6 +24,9 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/password/change", post(auth::change_password))
         .route("/auth/password/forgot", post(recovery::forgot))
         .route("/auth/password/reset", post(recovery::reset))
+        .route("/auth/email/verify", post(verification::verify))
+        .route("/auth/email/verify/resend", post(verification::resend))
+        .route("/auth/email/change", post(verification::change))
         .route("/me", get(me::me))
         .route("/auth/sessions", get(sessions::list))
         .route("/auth/sessions/{id}", delete(sessions::revoke))

@@ -68,3 +68,4 @@ mod sessions;
 mod tls;
 mod tokens;
 mod transport;
+mod verification;
