@@ -42,6 +42,9 @@ class PublicUser:
     """``False`` once an admin disabled the account."""
     created_at: datetime
     """When the user registered."""
+    email_verified: bool = False
+    """Whether the user proved they receive mail at ``email`` (a
+    verification link); ``False`` from servers that predate it."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PublicUser:
@@ -54,6 +57,7 @@ class PublicUser:
             roles=tuple(data.get("roles", ())),
             is_active=bool(data.get("is_active", True)),
             created_at=_time(data["created_at"]),
+            email_verified=bool(data.get("email_verified", False)),
         )
 
 

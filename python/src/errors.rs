@@ -182,6 +182,11 @@ fn auth_class(error: &authgate_core::AuthError) -> (&'static str, &'static str, 
             ErrorCode::InvalidCredentials,
         ),
         E::AccountDisabled => ("ApiError", "account_disabled", ErrorCode::AccountDisabled),
+        E::EmailNotVerified => (
+            "ApiError",
+            "email_not_verified",
+            ErrorCode::EmailNotVerified,
+        ),
         E::Conflict(_) => ("ApiError", "conflict", ErrorCode::Conflict),
         E::InvalidGrant => (
             "InvalidTokenError",

@@ -26,7 +26,7 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   exit 1
 fi
 if [[ ! -d "$here/node_modules/playwright-core" || ! -d "$here/node_modules/axe-core" ||
-  ! -d "$here/node_modules/openid-client" ]]; then
+  ! -d "$here/node_modules/openid-client" || ! -d "$here/node_modules/smtp-server" ]]; then
   (cd "$here" && npm ci --no-audit --no-fund)
 fi
 

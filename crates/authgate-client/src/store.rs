@@ -419,6 +419,7 @@ pub(crate) mod tests {
             name: None,
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
             is_active: true,
+            email_verified: true,
             created_at: datetime!(2026-11-22 10:00:00 UTC),
         }
     }

@@ -28,6 +28,13 @@ pub enum AuthError {
     /// or was issued before the password last changed.
     #[error("invalid reset token")]
     InvalidResetToken,
+    /// An email-verification token that is unknown, used, replaced or expired.
+    #[error("invalid verification token")]
+    InvalidVerificationToken,
+    /// The password was right but the account's address is not verified
+    /// and `auth.require_verified_email` is on.
+    #[error("email not verified")]
+    EmailNotVerified,
     /// Service-client authentication failed (unknown client or wrong secret).
     #[error("invalid client")]
     InvalidClient,

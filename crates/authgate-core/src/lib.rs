@@ -25,6 +25,7 @@ mod secrets;
 mod service;
 mod store;
 pub mod text;
+mod verification_store;
 
 pub use audit::{
     AUDIT_QUEUE_CAPACITY, AuditLog, AuditSink, AuditSinkError, DatabaseSink, FileSink,
@@ -53,15 +54,16 @@ pub use records::{FRESH_FOR, RecordCache};
 pub use recovery_store::{OutboxStore, ResetStore, ResetToken};
 pub use revocation::RevocationList;
 pub use secrets::{MasterKey, Purpose, TOKEN_BYTES, TokenHash, random_token};
-pub use service::{Actor, MAX_CLIENTS_LISTED, PasswordChange};
+pub use service::{Actor, EmailChange, MAX_CLIENTS_LISTED, PasswordChange};
 pub use service::{
     AuthDeps, AuthService, AuthSettings, BrowserLogin, BrowserSession, Caller, Dashboard,
-    IntrospectedAccess, IntrospectedRefresh, LoginAttempt, LogoutScope, Maintenance,
-    NewServiceClient, PASSWORD_RESET, PASSWORD_RESET_REQUESTED, PURGE_PERIOD, PURGE_RETENTION,
-    Reach, RecoverySettings, Registration, ServiceClientToken, SessionCaller, Tokens, Upkeep,
-    browser_session_id,
+    EMAIL_VERIFICATION_REQUESTED, EMAIL_VERIFIED, IntrospectedAccess, IntrospectedRefresh,
+    LoginAttempt, LogoutScope, Maintenance, NewServiceClient, PASSWORD_RESET,
+    PASSWORD_RESET_REQUESTED, PURGE_PERIOD, PURGE_RETENTION, Reach, RecoverySettings, Registration,
+    ServiceClientToken, SessionCaller, Tokens, Upkeep, VerificationSettings, browser_session_id,
 };
 pub use store::{
     AuditStore, KeyStore, Ping, ServiceClientStore, SessionCursor, SessionStore, StoreResult,
     UserStore,
 };
+pub use verification_store::{EmailVerified, VerificationStore, VerificationToken, VerifyRefusal};

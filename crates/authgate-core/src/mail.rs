@@ -34,13 +34,37 @@ pub enum Mail {
         /// The address asked about.
         to: String,
     },
+    /// A link proving the recipient receives mail at the address: a new
+    /// account's, or the one an account asked to change to.
+    VerifyEmail {
+        /// The address to prove.
+        to: String,
+        /// The one-time token the link carries.
+        token: Zeroizing<String>,
+        /// When the link stops working.
+        expires_at: OffsetDateTime,
+        /// Whether it proves a new address for an existing account (the
+        /// message says so) rather than a new account's.
+        change: bool,
+    },
+    /// The account's address was changed: a notice to the old one, so that
+    /// an owner who did not ask learns of it.
+    EmailChanged {
+        /// The old address.
+        to: String,
+        /// The new address.
+        new_email: String,
+    },
 }
 
 impl Mail {
     /// The recipient.
     pub fn recipient(&self) -> &str {
         match self {
-            Self::PasswordReset { to, .. } | Self::NoAccount { to } => to,
+            Self::PasswordReset { to, .. }
+            | Self::NoAccount { to }
+            | Self::VerifyEmail { to, .. }
+            | Self::EmailChanged { to, .. } => to,
         }
     }
 
@@ -49,6 +73,8 @@ impl Mail {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::PasswordReset { .. } | Self::NoAccount { .. } => MailKind::PASSWORD_RESET,
+            Self::VerifyEmail { .. } => MailKind::EMAIL_VERIFICATION,
+            Self::EmailChanged { .. } => MailKind::EMAIL_CHANGED,
         }
     }
 }
@@ -69,6 +95,10 @@ pub struct MailKind;
 impl MailKind {
     /// Answers to `POST /auth/password/forgot` (a link, or "no account").
     pub const PASSWORD_RESET: &'static str = "password_reset";
+    /// Email-verification links (after registration, a resend, an email change).
+    pub const EMAIL_VERIFICATION: &'static str = "email_verification";
+    /// Notices to an old address that the account's address changed.
+    pub const EMAIL_CHANGED: &'static str = "email_changed";
 }
 
 /// A message in the outbox: its envelope in the clear, the RFC 5322 text

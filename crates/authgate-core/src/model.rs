@@ -25,6 +25,10 @@ pub struct User {
     pub roles: Vec<String>,
     /// Disabled users cannot log in and their sessions are revoked.
     pub is_active: bool,
+    /// When the user proved they receive mail at `email` (a verification
+    /// link); `None` until then. With `auth.require_verified_email` an
+    /// account without it cannot log in.
+    pub email_verified_at: Option<OffsetDateTime>,
     /// When the user registered.
     pub created_at: OffsetDateTime,
     /// Last change to the record.
@@ -41,6 +45,7 @@ impl User {
             name: self.name.clone(),
             roles: self.roles.clone(),
             is_active: self.is_active,
+            email_verified: self.email_verified_at.is_some(),
             created_at: self.created_at,
         }
     }

@@ -64,6 +64,10 @@ pub enum ErrorCode {
     InsufficientScope,
     /// 403: the password was right, but the account is disabled.
     AccountDisabled,
+    /// 403: the password was right, but the account's email address is not
+    /// verified and the server requires it (`auth.require_verified_email`);
+    /// `POST /auth/email/verify/resend` mails a new link.
+    EmailNotVerified,
     /// 404: unknown resource.
     NotFound,
     /// 409: the email or username is already registered.
@@ -89,7 +93,7 @@ impl ErrorCode {
             | Self::InvalidToken
             | Self::InvalidGrant
             | Self::InvalidClient => 401,
-            Self::InsufficientScope | Self::AccountDisabled => 403,
+            Self::InsufficientScope | Self::AccountDisabled | Self::EmailNotVerified => 403,
             Self::NotFound => 404,
             Self::Conflict => 409,
             Self::PayloadTooLarge => 413,
@@ -113,6 +117,7 @@ impl ErrorCode {
             Self::InvalidScope => "invalid_scope",
             Self::InsufficientScope => "insufficient_scope",
             Self::AccountDisabled => "account_disabled",
+            Self::EmailNotVerified => "email_not_verified",
             Self::NotFound => "not_found",
             Self::Conflict => "conflict",
             Self::PayloadTooLarge => "payload_too_large",
@@ -135,7 +140,7 @@ mod tests {
     use super::*;
     use serde_json::{Value, json};
 
-    const ALL: [ErrorCode; 16] = [
+    const ALL: [ErrorCode; 17] = [
         ErrorCode::InvalidRequest,
         ErrorCode::InvalidCredentials,
         ErrorCode::InvalidToken,
@@ -145,6 +150,7 @@ mod tests {
         ErrorCode::InvalidScope,
         ErrorCode::InsufficientScope,
         ErrorCode::AccountDisabled,
+        ErrorCode::EmailNotVerified,
         ErrorCode::NotFound,
         ErrorCode::Conflict,
         ErrorCode::PayloadTooLarge,
@@ -190,6 +196,7 @@ mod tests {
             ("invalid_scope", 400),
             ("insufficient_scope", 403),
             ("account_disabled", 403),
+            ("email_not_verified", 403),
             ("not_found", 404),
             ("conflict", 409),
             ("payload_too_large", 413),

@@ -17,6 +17,7 @@
 //! - user: [`PublicUser`], a user as the API shows it.
 //! - auth: register, login, refresh and logout bodies.
 //! - recovery: password reset by email.
+//! - verification: email verification.
 //! - session: `GET /me` and `GET /auth/sessions`.
 //! - admin: dashboard, users, signing keys, service clients.
 //! - oauth: `/oauth/token`, `/oauth/introspect`, `/oauth/revoke`.
@@ -52,6 +53,7 @@ mod schema;
 mod session;
 mod token_type;
 mod user;
+mod verification;
 
 pub use admin::{
     CreateClientRequest, CreateClientResponse, DashboardResponse, KeyInfo, KeyLane, KeyState,
@@ -79,3 +81,4 @@ pub use recovery::{ForgotPasswordRequest, ResetPasswordRequest};
 pub use session::{CurrentSession, MeResponse, SessionInfo, SessionsQuery, SessionsResponse};
 pub use token_type::TokenType;
 pub use user::PublicUser;
+pub use verification::{ChangeEmailRequest, ResendVerificationRequest, VerifyEmailRequest};

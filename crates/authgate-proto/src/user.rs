@@ -24,6 +24,12 @@ pub struct PublicUser {
     pub roles: Vec<String>,
     /// `false` once an admin disabled the account: it can no longer log in.
     pub is_active: bool,
+    /// Whether the user proved they receive mail at `email` (a
+    /// verification link). Absent in the JSON of servers that predate it,
+    /// read as `false`.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub email_verified: bool,
     /// When the user registered, as RFC 3339.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -45,6 +51,7 @@ pub(crate) mod tests {
             name: Some("Alice".into()),
             roles: vec!["user".into()],
             is_active: true,
+            email_verified: true,
             created_at: datetime!(2026-11-22 10:00:00 UTC),
         }
     }
@@ -53,7 +60,8 @@ pub(crate) mod tests {
     pub(crate) fn alice_json() -> Value {
         json!({"id": "0193a5b2-7c3d-7e4f-8a1b-2c3d4e5f6a7b", "email": "alice@example.com",
                "username": "alice", "name": "Alice",
-               "roles": ["user"], "is_active": true, "created_at": "2026-11-22T10:00:00Z"})
+               "roles": ["user"], "is_active": true, "email_verified": true,
+               "created_at": "2026-11-22T10:00:00Z"})
     }
 
     #[test]

@@ -141,6 +141,16 @@ impl From<AuthError> for ApiError {
             AuthError::AccountDisabled => {
                 Self::new(ErrorCode::AccountDisabled, "This account is disabled.")
             }
+            AuthError::EmailNotVerified => Self::new(
+                ErrorCode::EmailNotVerified,
+                "This account's email address is not verified yet: open the link mailed to it, \
+                 or ask for a new one with POST /auth/email/verify/resend.",
+            ),
+            AuthError::InvalidVerificationToken => Self::new(
+                ErrorCode::InvalidGrant,
+                "The verification link is invalid, expired or was already used.",
+            )
+            .with_status(StatusCode::BAD_REQUEST),
             AuthError::Conflict(what) => Self::new(
                 ErrorCode::Conflict,
                 format!("This {what} is already registered."),

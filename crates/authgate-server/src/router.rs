@@ -9,7 +9,7 @@ use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
 use crate::routes::{
     admin, admin_clients, auth, discovery, health, me, oauth, oidc, oidc_clients, recovery,
-    sessions,
+    sessions, verification,
 };
 use crate::state::AppState;
 
@@ -25,6 +25,9 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/password/change", post(auth::change_password))
         .route("/auth/password/forgot", post(recovery::forgot))
         .route("/auth/password/reset", post(recovery::reset))
+        .route("/auth/email/verify", post(verification::verify))
+        .route("/auth/email/verify/resend", post(verification::resend))
+        .route("/auth/email/change", post(verification::change))
         .route("/me", get(me::me))
         .route("/auth/sessions", get(sessions::list))
         .route("/auth/sessions/{id}", delete(sessions::revoke))

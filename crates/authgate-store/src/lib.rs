@@ -29,7 +29,7 @@ pub mod testing;
 use authgate_core::oidc::store::OidcStore;
 use authgate_core::{
     AuditStore, KeyStore, OutboxStore, Ping, ResetStore, ServiceClientStore, SessionStore,
-    UserStore,
+    UserStore, VerificationStore,
 };
 
 pub use postgres::PostgresStore;
@@ -50,6 +50,7 @@ pub trait Store:
     + OutboxStore
     + ResetStore
     + OidcStore
+    + VerificationStore
 {
 }
 
@@ -63,6 +64,7 @@ impl<
         + OutboxStore
         + ResetStore
         + OidcStore
+        + VerificationStore
         + ?Sized,
 > Store for T
 {

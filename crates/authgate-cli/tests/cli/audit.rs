@@ -135,6 +135,7 @@ fn user_list_and_audit_tail_print_identifiers_escaped() {
             password_hash: "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo".to_owned(),
             roles: vec!["user".to_owned()],
             is_active: true,
+            email_verified_at: None,
             created_at: now,
             updated_at: now,
         };

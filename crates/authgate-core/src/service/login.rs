@@ -48,7 +48,9 @@ impl AuthService {
     /// [`AuthError::InvalidCredentials`] for an unknown user or a wrong
     /// password (indistinguishable, in body and in time),
     /// [`AuthError::AccountDisabled`] when the password was right but the
-    /// account is disabled, store errors.
+    /// account is disabled, [`AuthError::EmailNotVerified`] when it was
+    /// right but `auth.require_verified_email` holds the account back,
+    /// store errors.
     pub async fn login(
         &self,
         attempt: LoginAttempt,
@@ -73,6 +75,7 @@ impl AuthService {
             Ok(_) => "success",
             Err(AuthError::InvalidCredentials) => "invalid_credentials",
             Err(AuthError::AccountDisabled) => "account_disabled",
+            Err(AuthError::EmailNotVerified) => "email_not_verified",
             Err(AuthError::RateLimited(_)) => "rate_limited",
             Err(AuthError::InvalidInput { .. }) => "invalid_request",
             Err(_) => "error",
@@ -219,6 +222,16 @@ impl AuthService {
             tracing::info!(user_id = %user.id, reason = "disabled", "login failed");
             self.audit_login(AuditKind::LOGIN_FAILED, Some(user.id), "disabled", origin);
             return Err(AuthError::AccountDisabled);
+        }
+        if self.settings.verification.require_verified_email && user.email_verified_at.is_none() {
+            tracing::info!(user_id = %user.id, reason = "email_not_verified", "login failed");
+            self.audit_login(
+                AuditKind::LOGIN_FAILED,
+                Some(user.id),
+                "email_not_verified",
+                origin,
+            );
+            return Err(AuthError::EmailNotVerified);
         }
         Ok((user, verified.rehash))
     }

@@ -5,6 +5,7 @@ mod admin_clients;
 mod admin_rules;
 mod attempts;
 mod browser;
+mod email_change;
 mod introspect;
 mod login;
 mod maintenance;
@@ -17,6 +18,7 @@ mod recovery;
 mod refresh;
 mod register;
 mod sessions;
+mod verification;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -42,6 +44,7 @@ pub use admin::{Dashboard, NewServiceClient};
 pub use admin_clients::MAX_CLIENTS_LISTED;
 pub use admin_rules::Actor;
 pub use browser::{BrowserLogin, BrowserSession, browser_session_id};
+pub use email_change::EmailChange;
 pub use login::LoginAttempt;
 pub use maintenance::{Maintenance, PURGE_PERIOD, PURGE_RETENTION, Upkeep};
 pub use oauth::{Caller, IntrospectedAccess, IntrospectedRefresh, ServiceClientToken};
@@ -54,6 +57,7 @@ pub use reach::Reach;
 pub use recovery::{PASSWORD_RESET, PASSWORD_RESET_REQUESTED, RecoverySettings};
 pub use register::Registration;
 pub use sessions::{LogoutScope, SessionCaller};
+pub use verification::{EMAIL_VERIFICATION_REQUESTED, EMAIL_VERIFIED, VerificationSettings};
 
 /// Settings of the flows, from `[tokens]`, `[registration]` and `[passwords]`.
 #[derive(Debug, Clone)]
@@ -90,6 +94,8 @@ pub struct AuthSettings {
     /// the sessions the relying party got through the browser session it
     /// ends. Defaults to `false`.
     pub oidc_logout_ends_client_sessions: bool,
+    /// Email verification.
+    pub verification: VerificationSettings,
 }
 
 impl AuthSettings {
@@ -112,6 +118,7 @@ impl AuthSettings {
             )])),
             recovery: RecoverySettings::default(),
             oidc_logout_ends_client_sessions: false,
+            verification: VerificationSettings::default(),
         }
     }
 
@@ -163,6 +170,8 @@ pub struct AuthDeps {
     pub resets: Arc<dyn crate::recovery_store::ResetStore>,
     /// Renders and seals outgoing mail (the server's templates).
     pub mailer: Arc<dyn crate::mail::MailComposer>,
+    /// Email-verification links.
+    pub verifications: Arc<dyn crate::verification_store::VerificationStore>,
 }
 
 /// Register, log in, refresh, log out, and the caller's own sessions.

@@ -54,7 +54,10 @@ impl AuthService {
             return Err(AuthError::RateLimited(wait));
         }
         let roles = self.settings.default_roles.clone();
-        self.create_user(reg, roles, origin).await
+        let user = self.create_user(reg, roles, origin).await?;
+        self.mail_verification_after_registration(&user, origin)
+            .await;
+        Ok(user)
     }
 
     /// Creates a user with the given roles, whether or not registration is
@@ -141,6 +144,7 @@ impl AuthService {
             password_hash,
             roles,
             is_active: true,
+            email_verified_at: None,
             created_at: now,
             updated_at: now,
         };

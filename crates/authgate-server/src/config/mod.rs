@@ -22,7 +22,7 @@ pub use env::ENV_PREFIX;
 pub use error::ConfigError;
 pub use mask::mask_url_password;
 pub use oidc::OidcSettings;
-pub use recovery::{EmailSettings, RecoverySettings};
+pub use recovery::{AuthSection, EmailSettings, RecoverySettings};
 pub use secret::Secret;
 pub use sections::{
     AuditSettings, KeySettings, PasswordSettings, RateLimitSettings, RegistrationMode,

@@ -68,6 +68,12 @@ pub struct RecoverySettings {
     /// Reset messages one address may be sent per hour; further requests
     /// are answered as usual and send nothing. Defaults to `3`.
     pub resets_per_address_per_hour: u64,
+    /// How long an email-verification link works. Defaults to `24h`.
+    pub verify_ttl: HumanDuration,
+    /// Verification messages one address, and one account, may be sent
+    /// per hour; further requests are answered as usual and send nothing.
+    /// Defaults to `3`.
+    pub verifications_per_hour: u64,
 }
 
 impl Default for RecoverySettings {
@@ -75,8 +81,20 @@ impl Default for RecoverySettings {
         Self {
             reset_ttl: HumanDuration::minutes(30),
             resets_per_address_per_hour: 3,
+            verify_ttl: HumanDuration::minutes(24 * 60),
+            verifications_per_hour: 3,
         }
     }
+}
+
+/// `[auth]`: who may log in.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSection {
+    /// Whether an account must have verified its email address (the link
+    /// mailed at registration) to log in; until then a right password
+    /// answers `403 email_not_verified`. Defaults to `false`.
+    pub require_verified_email: bool,
 }
 
 #[cfg(test)]

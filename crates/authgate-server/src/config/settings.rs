@@ -36,8 +36,10 @@ pub struct Settings {
     pub web: crate::pages::WebSettings,
     /// `[email]`: outgoing mail.
     pub email: super::recovery::EmailSettings,
-    /// `[recovery]`: password reset by email.
+    /// `[recovery]`: password reset and email verification by email.
     pub recovery: super::recovery::RecoverySettings,
+    /// `[auth]`: who may log in (`require_verified_email`).
+    pub auth: super::recovery::AuthSection,
     /// `[oidc]`: the OpenID Connect provider.
     pub oidc: super::OidcSettings,
 }

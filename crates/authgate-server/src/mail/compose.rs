@@ -21,6 +21,49 @@ use uuid::Uuid;
 /// The path a reset link opens (the reset form of the hosted pages).
 pub(crate) const RESET_PATH: &str = "/password/reset";
 
+/// The path a verification link opens (the confirm page of the hosted pages).
+pub(crate) const VERIFY_PATH: &str = "/email/verify";
+
+/// The email-verification message.
+#[derive(Template)]
+#[template(path = "mail/verify_email.txt")]
+struct VerifyText<'a> {
+    host: &'a str,
+    link: &'a str,
+    expires: &'a str,
+    hours: i64,
+    /// Whether it proves a new address for an existing account.
+    change: bool,
+}
+
+/// Its HTML alternative.
+#[derive(Template)]
+#[template(path = "mail/verify_email.html")]
+struct VerifyHtml<'a> {
+    host: &'a str,
+    link: &'a str,
+    expires: &'a str,
+    hours: i64,
+    /// Whether it proves a new address for an existing account.
+    change: bool,
+}
+
+/// The notice to an old address that the account's address changed.
+#[derive(Template)]
+#[template(path = "mail/email_changed.txt")]
+struct ChangedText<'a> {
+    host: &'a str,
+    new_email: &'a str,
+}
+
+/// Its HTML alternative.
+#[derive(Template)]
+#[template(path = "mail/email_changed.html")]
+struct ChangedHtml<'a> {
+    host: &'a str,
+    new_email: &'a str,
+}
+
 /// The password-reset message.
 #[derive(Template)]
 #[template(path = "mail/password_reset.txt")]
@@ -136,6 +179,42 @@ impl Composer {
                 "Password reset requested",
                 NoAccountText { host }.render()?,
                 NoAccountHtml { host }.render()?,
+            )),
+            Mail::VerifyEmail {
+                token,
+                expires_at,
+                change,
+                ..
+            } => {
+                let link = format!("{}{VERIFY_PATH}?token={}", self.public_url, token.as_str());
+                let link = zeroize::Zeroizing::new(link);
+                let expires = expires_at
+                    .format(&Rfc2822)
+                    .unwrap_or_else(|_| expires_at.to_string());
+                let hours = (*expires_at - now).whole_hours();
+                let change = *change;
+                let text = VerifyText {
+                    host,
+                    link: &link,
+                    expires: &expires,
+                    hours,
+                    change,
+                }
+                .render()?;
+                let html = VerifyHtml {
+                    host,
+                    link: &link,
+                    expires: &expires,
+                    hours,
+                    change,
+                }
+                .render()?;
+                Ok(("Confirm your email address", text, html))
+            }
+            Mail::EmailChanged { new_email, .. } => Ok((
+                "Your email address was changed",
+                ChangedText { host, new_email }.render()?,
+                ChangedHtml { host, new_email }.render()?,
             )),
         }
     }

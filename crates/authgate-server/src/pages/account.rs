@@ -29,6 +29,8 @@ pub(crate) struct AccountPage {
     /// A notice after an action.
     pub(crate) notice: Option<&'static str>,
     pub(crate) email: String,
+    /// Whether the address is verified (a badge beside it).
+    pub(crate) email_verified: bool,
     pub(crate) username: Option<String>,
     pub(crate) name: Option<String>,
     pub(crate) roles: Vec<String>,
@@ -100,6 +102,7 @@ pub(crate) async fn show(
     let notice = match super::login::query_param(&uri, "done").as_deref() {
         Some("revoked") => Some("The session was ended."),
         Some("password") => Some("Your password was changed and your other sessions were ended."),
+        Some("email") => Some(super::email_change::SENT),
         _ => None,
     };
     let page = AccountPage {
@@ -107,6 +110,7 @@ pub(crate) async fn show(
         csrf: visitor.csrf(),
         notice,
         email: user.email.clone(),
+        email_verified: user.email_verified_at.is_some(),
         username: user.username.clone(),
         name: user.name.clone(),
         roles: user.roles.clone(),

@@ -39,6 +39,9 @@ pub(crate) struct LoginPage {
     pub(crate) notice: Option<&'static str>,
     /// Whether to offer the registration page.
     pub(crate) registration_open: bool,
+    /// The name to send a new verification link for, when the password
+    /// was right but the address is not verified (a "send again" button).
+    pub(crate) resend: Option<String>,
 }
 
 /// The form cookie's secret: the one the browser sent if it is ours,
@@ -85,8 +88,13 @@ pub(crate) async fn show(
         Ok(found) => found,
         Err(e) => return failure_page(&state, None, &e),
     };
-    let notice = (query_param(&uri, "registered").as_deref() == Some("1"))
-        .then_some("Your account was created. You can log in now.");
+    let notice = (query_param(&uri, "registered").as_deref() == Some("1")).then_some(
+        if state.auth.settings().verification.require_verified_email {
+            "Your account was created. Open the link we sent to your email address to confirm it, then log in."
+        } else {
+            "Your account was created. You can log in now. We sent a link to confirm your email address."
+        },
+    );
     let page = LoginPage {
         layout: Layout::new(&state, "Log in", None),
         csrf: super::csrf::token(Jar::Form, &secret),
@@ -103,6 +111,7 @@ pub(crate) async fn show(
         password_error: None,
         notice,
         registration_open: state.auth.settings().registration_open,
+        resend: None,
     };
     let mut response = render(StatusCode::OK, &page);
     if new {
@@ -144,6 +153,7 @@ pub(crate) async fn submit(
         password_error: None,
         notice: None,
         registration_open: state.auth.settings().registration_open,
+        resend: None,
     };
     if page.identifier.is_empty() {
         page.identifier_error = Some("Enter your email or username.");
@@ -178,6 +188,14 @@ pub(crate) async fn submit(
         }
         Err(AuthError::AccountDisabled) => {
             page.error = Some("This account is disabled. Ask an administrator.".into());
+            render(StatusCode::FORBIDDEN, &page)
+        }
+        Err(AuthError::EmailNotVerified) => {
+            page.error = Some(
+                "Confirm your email address first: open the link we sent to it. No message? Send it again."
+                    .into(),
+            );
+            page.resend = Some(page.identifier.clone());
             render(StatusCode::FORBIDDEN, &page)
         }
         Err(AuthError::RateLimited(wait)) => {

@@ -18,6 +18,7 @@ mod claims;
 mod consent;
 mod cookies;
 mod csrf;
+mod email_change;
 mod end_session;
 mod form;
 mod guard;
@@ -27,6 +28,7 @@ mod recovery;
 mod register;
 mod security;
 mod settings;
+mod verification;
 mod view;
 mod visitor;
 
@@ -55,11 +57,23 @@ pub(crate) fn router() -> Router<AppState> {
             "/password/reset",
             get(recovery::show_reset).post(recovery::submit_reset),
         )
+        .route(
+            "/email/verify",
+            get(verification::show_verify).post(verification::submit_verify),
+        )
+        .route(
+            "/email/verify/resend",
+            get(verification::show_resend).post(verification::submit_resend),
+        )
         .route("/account", get(account::show))
         .route("/account/sessions/{id}/revoke", post(account::revoke))
         .route(
             "/account/password",
             get(password::show).post(password::change),
+        )
+        .route(
+            "/account/email",
+            get(email_change::show).post(email_change::change),
         )
         .route(
             "/account/logout-everywhere",

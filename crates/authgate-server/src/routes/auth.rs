@@ -77,7 +77,7 @@ pub(crate) async fn register(
         (status = 200, description = "Logged in: the tokens and the user.", body = proto::LoginResponse),
         (status = 400, description = "`invalid_request`: malformed JSON, no identifier (or two different ones), an identifier holding a control, format or bidi character, or an unknown `audience`; the description names the field.", body = proto::ErrorBody),
         (status = 401, description = "`invalid_credentials`: unknown user or wrong password (the same body either way).", body = proto::ErrorBody),
-        (status = 403, description = "`account_disabled`: the password is right but the account is disabled.", body = proto::ErrorBody),
+        (status = 403, description = "`account_disabled`: the password is right but the account is disabled; `email_not_verified`: the password is right but the account's email address is not verified and `auth.require_verified_email` is on (`POST /auth/email/verify/resend` mails a new link).", body = proto::ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = proto::ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = proto::ErrorBody),
         (status = 429, description = "`rate_limited`: too many attempts from this address or on this account.", body = proto::ErrorBody,

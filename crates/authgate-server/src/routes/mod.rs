@@ -16,3 +16,4 @@ mod reply;
 pub(crate) mod scope;
 mod session_cursor;
 pub(crate) mod sessions;
+pub(crate) mod verification;

@@ -96,6 +96,7 @@ pub async fn build_service(
         outbox: store.clone(),
         resets: store.clone(),
         mailer: Arc::new(composer),
+        verifications: store.clone(),
     };
     let auth = AuthService::new(deps, auth_settings).map_err(BuildError::Service)?;
     let state = AppState::new(SharedState {

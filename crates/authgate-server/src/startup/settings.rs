@@ -50,6 +50,11 @@ pub fn auth_settings(settings: &Settings) -> Result<AuthSettings, BuildError> {
         resets_per_address_per_hour: settings.recovery.resets_per_address_per_hour,
         max_pending_mail: settings.email.max_queued,
     };
+    auth.verification = authgate_core::VerificationSettings {
+        require_verified_email: settings.auth.require_verified_email,
+        ttl: settings.recovery.verify_ttl.as_time(),
+        per_hour: settings.recovery.verifications_per_hour,
+    };
     if !auth.audiences.contains_key("default") {
         return Err(BuildError::NoDefaultAudience);
     }

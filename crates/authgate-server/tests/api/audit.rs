@@ -243,7 +243,14 @@ async fn the_file_sink_writes_json_lines() {
                 .to_owned()
         })
         .collect();
-    assert_eq!(kinds, ["user.registered", "login.succeeded"]);
+    assert_eq!(
+        kinds,
+        [
+            "user.registered",
+            "email.verification_requested",
+            "login.succeeded"
+        ]
+    );
     assert!(!text.contains(&alice.password));
     #[cfg(unix)]
     {
@@ -268,12 +275,12 @@ async fn a_failing_sink_does_not_stop_logins_and_is_counted() {
     let counters = app.state.auth.audit_counters();
     assert_eq!(
         counters["file"].failures.load(Ordering::Relaxed),
-        5,
-        "registration + 4 logins"
+        6,
+        "registration, its verification message and 4 logins"
     );
     assert_eq!(counters["database"].failures.load(Ordering::Relaxed), 0);
     // The database sink got every event all the same.
-    assert_eq!(events(&app).await.len(), 5);
+    assert_eq!(events(&app).await.len(), 6);
 }
 
 #[tokio::test]

@@ -58,6 +58,7 @@ async fn a_user_registers_logs_in_reads_me_refreshes_and_logs_out() {
             "name",
             "roles",
             "is_active",
+            "email_verified",
             "created_at",
             "session"
         ])

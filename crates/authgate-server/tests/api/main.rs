@@ -70,3 +70,4 @@ mod sessions;
 mod tls;
 mod tokens;
 mod transport;
+mod verification;

@@ -13,7 +13,7 @@ use uuid::Uuid;
 /// Every route of docs/http-api.md the server serves, as (method, OpenAPI path). A
 /// route added to the router must be added here and documented; one
 /// documented but not served fails too.
-const ROUTES: [(&str, &str); 36] = [
+const ROUTES: [(&str, &str); 39] = [
     ("POST", "/auth/register"),
     ("POST", "/auth/login"),
     ("POST", "/auth/refresh"),
@@ -21,6 +21,9 @@ const ROUTES: [(&str, &str); 36] = [
     ("POST", "/auth/password/change"),
     ("POST", "/auth/password/forgot"),
     ("POST", "/auth/password/reset"),
+    ("POST", "/auth/email/verify"),
+    ("POST", "/auth/email/verify/resend"),
+    ("POST", "/auth/email/change"),
     ("GET", "/me"),
     ("GET", "/auth/sessions"),
     ("DELETE", "/auth/sessions/{id}"),
@@ -323,6 +326,40 @@ async fn reset_token(app: &TestApp) -> String {
     token
 }
 
+/// A live verification link of a user of its own (stored as registration
+/// would, its message left undeliverable).
+async fn verification_token(app: &TestApp) -> String {
+    use authgate_core::{QueuedMail, TokenHash, VerificationToken};
+    let user = app.new_user().await;
+    let token = Uuid::new_v4().simple().to_string();
+    let now = app.now();
+    let mail = QueuedMail {
+        id: Uuid::now_v7(),
+        kind: "email_verification".into(),
+        recipient: user.email.clone(),
+        sender: "authgate@localhost".into(),
+        sealed: Vec::new(),
+        attempts: 0,
+        created_at: now,
+        next_attempt_at: now,
+    };
+    let link = VerificationToken {
+        hash: TokenHash::of(&token),
+        user_id: user.user.id,
+        email: user.email.clone(),
+        created_at: now,
+        expires_at: now + time::Duration::hours(24),
+    };
+    assert!(
+        app.store()
+            .await
+            .request_verification(Some(&link), &mail, 10, None)
+            .await
+            .unwrap()
+    );
+    token
+}
+
 async fn realistic(
     app: &TestApp,
     fx: &Fixture,
@@ -354,6 +391,24 @@ async fn realistic(
             let token = reset_token(app).await;
             let body = json!({"token": token, "new_password": "copper-meadow-lighthouse-82-orbit"});
             (path.into(), Auth::None, Body::Fields(body), None)
+        }
+        ("POST", "/auth/email/verify") => {
+            let token = verification_token(app).await;
+            (
+                path.into(),
+                Auth::None,
+                Body::Fields(json!({"token": token})),
+                None,
+            )
+        }
+        ("POST", "/auth/email/verify/resend") => {
+            let body = json!({"email": fx.user.email});
+            (path.into(), Auth::None, Body::Fields(body), None)
+        }
+        ("POST", "/auth/email/change") => {
+            let email = format!("openapi-{}@example.com", Uuid::new_v4().simple());
+            let body = json!({"current_password": PASSWORD, "new_email": email});
+            (path.into(), Auth::User, Body::Fields(body), None)
         }
         ("DELETE", "/auth/sessions/{id}") => {
             let (access, _, _) = fx.session(app).await;
@@ -687,6 +742,7 @@ async fn error_responses_are_error_bodies_and_api_md_bodies_have_their_schemas()
         "invalid_client",
         "insufficient_scope",
         "account_disabled",
+        "email_not_verified",
         "not_found",
         "conflict",
         "payload_too_large",
@@ -709,6 +765,7 @@ async fn error_responses_are_error_bodies_and_api_md_bodies_have_their_schemas()
             "name",
             "roles",
             "is_active",
+            "email_verified",
             "created_at"
         ])
     );

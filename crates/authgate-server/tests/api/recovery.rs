@@ -11,7 +11,7 @@ use authgate_core::AuditFilter;
 use authgate_proto::{AuditEvent, MessageResponse};
 use authgate_testkit::reqwest::StatusCode;
 use authgate_testkit::{
-    PASSWORD, ReceivedMail, SmtpSink, TestApp, assert_error, expect_json, spawn_app_with,
+    PASSWORD, ReceivedMail, SmtpSink, TestApp, TestUser, assert_error, expect_json, spawn_app_with,
 };
 use serde_json::json;
 
@@ -56,6 +56,18 @@ fn token_of(mail: &ReceivedMail) -> String {
     link.rsplit_once("token=").unwrap().1.to_owned()
 }
 
+/// A new user (logged in once) whose verification message, sent at
+/// registration, is read off `sink`: the next message is the test's.
+async fn registered(app: &TestApp, sink: &mut SmtpSink) -> TestUser {
+    let user = app.new_user().await;
+    let mail = sink.next_mail().await;
+    assert_eq!(
+        mail.header("Subject").as_deref(),
+        Some("Confirm your email address")
+    );
+    user
+}
+
 async fn events(app: &TestApp) -> Vec<AuditEvent> {
     app.state
         .auth
@@ -85,7 +97,7 @@ async fn queued_for(app: &TestApp, email: &str) -> u64 {
 /// first met with no subscriber). Other tests' lines land here too, which
 /// the searches below do not mind.
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl std::io::Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -99,7 +111,7 @@ impl std::io::Write for Captured {
 
 impl Captured {
     /// The process's captured log, installed on first use.
-    fn get() -> &'static Self {
+    pub(crate) fn get() -> &'static Self {
         static LOG: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
         LOG.get_or_init(|| {
             let captured = Self::default();
@@ -115,7 +127,7 @@ impl Captured {
         })
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
 }
@@ -125,7 +137,7 @@ async fn a_reset_link_arrives_by_smtp_and_sets_a_new_password_ending_every_sessi
     let log = Captured::get();
     let mut sink = SmtpSink::start().await;
     let app = app_with(&sink).await;
-    let user = app.new_user().await;
+    let user = registered(&app, &mut sink).await;
     let other = app.login_ok(&user.email, PASSWORD).await;
 
     let (status, body) = forgot(&app, &user.email).await;
@@ -235,7 +247,7 @@ async fn a_reset_link_arrives_by_smtp_and_sets_a_new_password_ending_every_sessi
 async fn forgot_answers_the_same_and_does_the_same_work_for_known_and_unknown_addresses() {
     let mut sink = SmtpSink::start().await;
     let app = app_with(&sink).await;
-    let user = app.new_user().await;
+    let user = registered(&app, &mut sink).await;
     let unknown = "nobody@example.com";
 
     let known_answer = forgot(&app, &user.email).await;
@@ -287,7 +299,7 @@ async fn forgot_answers_the_same_and_does_the_same_work_for_known_and_unknown_ad
 async fn a_link_expires_after_30_minutes_and_a_newer_request_replaces_it() {
     let mut sink = SmtpSink::start().await;
     let app = app_with(&sink).await;
-    let user = app.new_user().await;
+    let user = registered(&app, &mut sink).await;
 
     forgot(&app, &user.email).await;
     let first = token_of(&sink.next_mail().await);
@@ -324,7 +336,7 @@ async fn a_link_expires_after_30_minutes_and_a_newer_request_replaces_it() {
 async fn a_password_changed_after_the_request_makes_the_link_useless() {
     let mut sink = SmtpSink::start().await;
     let app = app_with(&sink).await;
-    let user = app.new_user().await;
+    let user = registered(&app, &mut sink).await;
     forgot(&app, &user.email).await;
     let token = token_of(&sink.next_mail().await);
 
@@ -354,7 +366,7 @@ async fn a_password_changed_after_the_request_makes_the_link_useless() {
 async fn a_weak_new_password_is_refused_and_the_link_still_works() {
     let mut sink = SmtpSink::start().await;
     let app = app_with(&sink).await;
-    let user = app.new_user().await;
+    let user = registered(&app, &mut sink).await;
     forgot(&app, &user.email).await;
     let token = token_of(&sink.next_mail().await);
 
@@ -379,7 +391,7 @@ async fn a_weak_new_password_is_refused_and_the_link_still_works() {
 async fn an_address_gets_three_messages_an_hour_and_further_requests_answer_the_same() {
     let mut sink = SmtpSink::start().await;
     let app = app_with(&sink).await;
-    let user = app.new_user().await;
+    let user = registered(&app, &mut sink).await;
     let first = forgot(&app, &user.email).await;
     for _ in 0..3 {
         assert_eq!(forgot(&app, &user.email).await, first);
@@ -398,7 +410,7 @@ async fn an_address_gets_three_messages_an_hour_and_further_requests_answer_the_
 async fn a_message_the_relay_refuses_survives_a_restart_and_is_retried_after_its_backoff() {
     let mut sink = SmtpSink::start().await;
     let mut app = app_with(&sink).await;
-    let user = app.new_user().await;
+    let user = registered(&app, &mut sink).await;
     sink.refuse_next(1);
     forgot(&app, &user.email).await;
     sink.next_refusal().await;
@@ -424,12 +436,19 @@ async fn without_smtp_messages_are_written_to_the_outbox_folder_and_the_log_says
     forgot(&app, &user.email).await;
     let folder = app.data_dir.join("outbox");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    // The reset message's file (the registration's verification message
+    // is there too).
     let file = loop {
-        let found = std::fs::read_dir(&folder)
-            .ok()
-            .and_then(|mut entries| entries.find_map(|e| e.ok()))
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "eml"));
+        let found = std::fs::read_dir(&folder).ok().and_then(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                .find(|p| {
+                    std::fs::read_to_string(p)
+                        .is_ok_and(|text| text.contains("/password/reset?token="))
+                })
+        });
         if let Some(file) = found {
             break file;
         }
@@ -486,8 +505,8 @@ async fn a_relay_without_starttls_gets_nothing_in_plain_text_when_tls_is_require
     }
     assert_eq!(
         app.store().await.pending_mail().await.unwrap(),
-        1,
-        "kept for a retry"
+        2,
+        "the registration's verification message and the reset, kept for a retry"
     );
     assert!(sink.is_empty(), "nothing was sent without TLS");
 }

@@ -9,6 +9,7 @@ pub(crate) mod keys;
 pub(crate) mod oidc;
 pub(crate) mod recovery;
 pub(crate) mod sessions;
+pub(crate) mod verification;
 
 use async_trait::async_trait;
 use authgate_core::{StoreError, StoreResult};

@@ -34,6 +34,7 @@ mod recovery;
 mod session_tx;
 mod sessions;
 mod users;
+mod verification;
 
 use std::str::FromStr;
 use std::time::Duration;

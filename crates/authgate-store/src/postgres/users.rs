@@ -16,7 +16,8 @@ use crate::common::{detached, like_prefix};
 /// that queries stay `&'static str` through `concat!`).
 macro_rules! user_columns {
     () => {
-        "id, email, username, name, password_hash, roles, is_active, created_at, updated_at"
+        "id, email, username, name, password_hash, roles, is_active, created_at, updated_at, \
+         email_verified_at"
     };
 }
 
@@ -41,6 +42,8 @@ struct UserRow {
     created_at: OffsetDateTime,
     /// Last change.
     updated_at: OffsetDateTime,
+    /// When the address was verified; NULL until then.
+    email_verified_at: Option<OffsetDateTime>,
 }
 
 impl From<UserRow> for User {
@@ -53,6 +56,7 @@ impl From<UserRow> for User {
             password_hash: row.password_hash,
             roles: row.roles,
             is_active: row.is_active,
+            email_verified_at: row.email_verified_at,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -71,7 +75,8 @@ impl UserStore for PostgresStore {
             let mut tx = this.pool.begin().await.map_err(map_err)?;
             sqlx::query(
                 "INSERT INTO users (id, email, username, name, password_hash, roles, is_active, \
-                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 created_at, updated_at, email_verified_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(user.id)
             .bind(&user.email)
@@ -82,6 +87,7 @@ impl UserStore for PostgresStore {
             .bind(user.is_active)
             .bind(ts(user.created_at)?)
             .bind(ts(user.updated_at)?)
+            .bind(user.email_verified_at.map(ts).transpose()?)
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;

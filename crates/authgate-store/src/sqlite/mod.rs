@@ -33,6 +33,7 @@ mod recovery;
 mod session_tx;
 mod sessions;
 mod users;
+mod verification;
 
 use std::path::Path;
 use std::time::Duration;

@@ -95,7 +95,7 @@ impl TryFrom<ResetRow> for ResetToken {
 }
 
 /// Inserts `mail` in `tx` if fewer than `max_pending` messages wait.
-async fn insert_mail(
+pub(super) async fn insert_mail(
     tx: &mut sqlx::SqliteConnection,
     mail: &QueuedMail,
     max_pending: u64,
@@ -233,7 +233,13 @@ impl OutboxStore for SqliteStore {
             .await
             .map_err(map_err)?
             .rows_affected();
-        Ok(mail + resets)
+        let verifications = sqlx::query(crate::common::verification::PURGE_VERIFICATIONS)
+            .bind(before)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?
+            .rows_affected();
+        Ok(mail + resets + verifications)
     }
 }
 

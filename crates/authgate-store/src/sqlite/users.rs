@@ -16,7 +16,8 @@ use crate::common::{detached, like_prefix};
 /// that queries stay `&'static str` through `concat!`).
 macro_rules! user_columns {
     () => {
-        "id, email, username, name, password_hash, roles, is_active, created_at, updated_at"
+        "id, email, username, name, password_hash, roles, is_active, created_at, updated_at, \
+         email_verified_at"
     };
 }
 
@@ -41,6 +42,8 @@ struct UserRow {
     created_at: i64,
     /// Microseconds since the epoch.
     updated_at: i64,
+    /// Microseconds since the epoch; NULL until verified.
+    email_verified_at: Option<i64>,
 }
 
 impl TryFrom<UserRow> for User {
@@ -57,6 +60,10 @@ impl TryFrom<UserRow> for User {
             password_hash: row.password_hash,
             roles,
             is_active: row.is_active,
+            email_verified_at: row
+                .email_verified_at
+                .map(|t| time_of(t, "users.email_verified_at"))
+                .transpose()?,
             created_at: time_of(row.created_at, "users.created_at")?,
             updated_at: time_of(row.updated_at, "users.updated_at")?,
         })
@@ -81,7 +88,8 @@ impl UserStore for SqliteStore {
             let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
             sqlx::query(
                 "INSERT INTO users (id, email, username, name, password_hash, roles, is_active, \
-                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 created_at, updated_at, email_verified_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(uuid_text(user.id))
             .bind(&user.email)
@@ -92,6 +100,7 @@ impl UserStore for SqliteStore {
             .bind(user.is_active)
             .bind(micros(user.created_at)?)
             .bind(micros(user.updated_at)?)
+            .bind(user.email_verified_at.map(micros).transpose()?)
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;

@@ -24,6 +24,7 @@ pub(crate) fn user(email: &str, username: Option<&str>) -> User {
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo".to_owned(),
         roles: vec!["user".to_owned()],
         is_active: true,
+        email_verified_at: None,
         created_at: T0,
         updated_at: T0,
     }

@@ -67,6 +67,10 @@ macro_rules! generic_checks {
             oidc::racing_uses_of_one_code_have_exactly_one_first(std::sync::Arc::new(s.clone()), &s);
             oidc::a_consent_is_replaced_and_goes_with_its_client(&s, &s);
             oidc::a_keys_lane_reads_back(&s);
+            verification::a_newer_link_replaces_the_older_and_verifies_the_address_once(&s, &s, &s);
+            verification::an_expired_link_is_refused_and_purged_later(&s, &s, &s);
+            verification::a_link_for_a_new_address_changes_it_unless_another_account_took_it(&s, &s);
+            verification::a_full_outbox_stores_no_link(&s, &s, &s);
         }
     };
 }
@@ -80,3 +84,4 @@ mod redis;
 mod sessions;
 mod sqlite;
 mod users;
+mod verification;

@@ -12,7 +12,7 @@ use authgate_store::PostgresStore;
 use authgate_store::testing::{POSTGRES_URL_VAR, TcpProxy, TestSchema, service_url};
 
 use crate::fixtures::{at, key, session, token, user};
-use crate::{admin, keys, oidc, recovery, sessions, users};
+use crate::{admin, keys, oidc, recovery, sessions, users, verification};
 
 /// How long "promptly" may take: the pool's 3 s acquire timeout, plus slack
 /// for a loaded CI machine.
@@ -71,6 +71,7 @@ async fn tables_live_in_the_test_schema_and_reopening_migrates_nothing_twice() {
             "_sqlx_migrations",
             "audit_events",
             "clients",
+            "email_verifications",
             "oidc_clients",
             "oidc_codes",
             "oidc_consents",

@@ -34,6 +34,8 @@ pub(crate) struct UserRow {
     pub(crate) username: String,
     pub(crate) roles: Vec<String>,
     pub(crate) active: bool,
+    /// Whether the address is verified (a verification link was used).
+    pub(crate) email_verified: bool,
 }
 
 impl UserRow {
@@ -45,6 +47,7 @@ impl UserRow {
             username: user.username.clone().unwrap_or_default(),
             roles: user.roles.clone(),
             active: user.is_active,
+            email_verified: user.email_verified_at.is_some(),
         }
     }
 }

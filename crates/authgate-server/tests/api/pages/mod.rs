@@ -11,6 +11,7 @@ mod password;
 mod recovery;
 mod security;
 mod sessions;
+mod verification;
 
 use std::collections::BTreeMap;
 

@@ -21,6 +21,8 @@ async fn a_visitor_resets_a_forgotten_password_through_the_pages() {
     let url = sink.url();
     let app = spawn_app_with(move |s| s.email.smtp_url = url).await;
     let user = app.new_user().await;
+    // The registration's verification message.
+    sink.next_mail().await;
     let mut browser = Browser::new(&app);
 
     let login = browser.get("/login").await;
