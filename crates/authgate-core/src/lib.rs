@@ -15,6 +15,7 @@ mod keyring;
 mod keys;
 mod limits;
 mod mail;
+mod mfa_store;
 mod model;
 pub mod oidc;
 mod password;
@@ -25,6 +26,7 @@ mod secrets;
 mod service;
 mod store;
 pub mod text;
+mod totp;
 
 pub use audit::{
     AUDIT_QUEUE_CAPACITY, AuditLog, AuditSink, AuditSinkError, DatabaseSink, FileSink,
@@ -42,6 +44,7 @@ pub use limits::{
     wider_buckets,
 };
 pub use mail::{MAX_MAIL_BYTES, Mail, MailComposer, MailKind, QueuedMail};
+pub use mfa_store::{MfaChallenge, MfaStore, TotpFactor};
 pub use model::{
     AuditCursor, AuditFilter, RefreshToken, ServiceClient, Session, StoredKey, User, UserQuery,
 };
@@ -60,7 +63,13 @@ pub use service::{
     Reach, RecoverySettings, Registration, ServiceClientToken, SessionCaller, Tokens, Upkeep,
     browser_session_id,
 };
+pub use service::{
+    BrowserOutcome, DisableProof, LoginOutcome, MFA_DISABLED, MFA_ENABLED, MFA_RECOVERY_CODE_USED,
+    MFA_RESET, MFA_TOKEN_ATTEMPTS, MFA_TOKEN_TTL, MfaPending, MfaState, RECOVERY_CODES,
+    RecoveryCodes, TotpEnrolment,
+};
 pub use store::{
     AuditStore, KeyStore, Ping, ServiceClientStore, SessionCursor, SessionStore, StoreResult,
     UserStore,
 };
+pub use totp::{TOTP_DIGITS, TOTP_PERIOD, TOTP_SECRET_BYTES, TOTP_SKEW_STEPS, TotpSecret};

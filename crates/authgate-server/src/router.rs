@@ -8,7 +8,7 @@ use axum::routing::{delete, get, post, put};
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
 use crate::routes::{
-    admin, auth, discovery, health, me, oauth, oidc, oidc_clients, recovery, sessions,
+    admin, auth, discovery, health, me, mfa, oauth, oidc, oidc_clients, recovery, sessions,
 };
 use crate::state::AppState;
 
@@ -24,6 +24,12 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/password/change", post(auth::change_password))
         .route("/auth/password/forgot", post(recovery::forgot))
         .route("/auth/password/reset", post(recovery::reset))
+        .route("/auth/login/mfa", post(mfa::login))
+        .route("/auth/mfa", get(mfa::state))
+        .route("/auth/mfa/totp", post(mfa::enrol))
+        .route("/auth/mfa/totp/confirm", post(mfa::confirm))
+        .route("/auth/mfa/totp/disable", post(mfa::disable))
+        .route("/admin/users/{id}/mfa/reset", post(mfa::admin_reset))
         .route("/me", get(me::me))
         .route("/auth/sessions", get(sessions::list))
         .route("/auth/sessions/{id}", delete(sessions::revoke))

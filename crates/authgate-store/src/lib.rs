@@ -26,6 +26,7 @@ mod sqlite;
 #[cfg(feature = "test-util")]
 pub mod testing;
 
+use authgate_core::MfaStore;
 use authgate_core::oidc::store::OidcStore;
 use authgate_core::{
     AuditStore, KeyStore, OutboxStore, Ping, ResetStore, ServiceClientStore, SessionStore,
@@ -50,6 +51,7 @@ pub trait Store:
     + OutboxStore
     + ResetStore
     + OidcStore
+    + MfaStore
 {
 }
 
@@ -63,6 +65,7 @@ impl<
         + OutboxStore
         + ResetStore
         + OidcStore
+        + MfaStore
         + ?Sized,
 > Store for T
 {

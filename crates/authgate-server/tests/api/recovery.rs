@@ -85,7 +85,7 @@ async fn queued_for(app: &TestApp, email: &str) -> u64 {
 /// first met with no subscriber). Other tests' lines land here too, which
 /// the searches below do not mind.
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl std::io::Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -99,7 +99,7 @@ impl std::io::Write for Captured {
 
 impl Captured {
     /// The process's captured log, installed on first use.
-    fn get() -> &'static Self {
+    pub(crate) fn get() -> &'static Self {
         static LOG: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
         LOG.get_or_init(|| {
             let captured = Self::default();
@@ -115,7 +115,7 @@ impl Captured {
         })
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
 }

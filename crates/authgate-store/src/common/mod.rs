@@ -6,6 +6,7 @@
 //! encodings differ per backend and live in each `codec`.
 
 pub(crate) mod keys;
+pub(crate) mod mfa;
 pub(crate) mod recovery;
 pub(crate) mod sessions;
 

@@ -66,12 +66,15 @@ macro_rules! generic_checks {
             oidc::racing_uses_of_one_code_have_exactly_one_first(std::sync::Arc::new(s.clone()), &s);
             oidc::a_consent_is_replaced_and_goes_with_its_client(&s, &s);
             oidc::a_keys_lane_reads_back(&s);
+            mfa::a_factor_is_pending_until_confirmed_and_its_steps_only_move_forward(&s, &s);
+            mfa::a_login_step_counts_attempts_expires_and_is_taken_once(&s, &s);
         }
     };
 }
 
 mod fixtures;
 mod keys;
+mod mfa;
 mod oidc;
 mod postgres;
 mod recovery;
