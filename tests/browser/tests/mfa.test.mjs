@@ -130,7 +130,7 @@ async function enrol(email, shots = false) {
 }
 
 async function logOut(page) {
-  await Promise.all([page.waitForURL(/\/login$/), page.getByRole('button', { name: 'Log out' }).click()]);
+  await Promise.all([page.waitForURL(/\/login$/), page.getByRole('button', { name: 'Log out', exact: true }).click()]);
 }
 
 describe('two-factor authentication', () => {
