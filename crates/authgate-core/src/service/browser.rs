@@ -57,6 +57,10 @@ impl std::fmt::Debug for BrowserLogin {
 /// What a browser's right password leads to: the session, or the step
 /// asking for a second-factor code.
 #[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "returned once per login and moved straight into a response, never stored"
+)]
 pub enum BrowserOutcome {
     /// Logged in.
     LoggedIn(BrowserLogin),

@@ -45,6 +45,10 @@ pub(super) struct SessionShape {
 /// What a right password leads to: the session, or (for an account with a
 /// second factor) the step that asks for a code.
 #[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "returned once per login and moved straight into a response, never stored"
+)]
 pub enum LoginOutcome {
     /// Logged in: the tokens and the user.
     LoggedIn(Tokens, User),
