@@ -123,6 +123,7 @@ fn client_class(error: &authgate_client::Error) -> (&'static str, String) {
         E::Transport(_) => ("AuthServiceUnavailable", "unreachable".to_owned()),
         E::InvalidUrl(_) => ("ClientConfigError", "invalid_url".to_owned()),
         E::PlainHttp(_) => ("ClientConfigError", "plain_http".to_owned()),
+        E::MfaRequired => ("ApiError", "mfa_required".to_owned()),
         // Non-exhaustive (and the credentials file, which Python does not use).
         _ => ("AuthgateError", "client".to_owned()),
     }
@@ -237,6 +238,21 @@ pub(crate) fn auth_error(error: authgate_core::AuthError) -> PyErr {
             _ => None,
         };
         instance.setattr("retry_after", retry_after)?;
+        Ok(PyErr::from_value(instance))
+    })
+}
+
+/// `ApiError` (reason `mfa_required`): the password was right, but the
+/// account has a second factor, whose code this call cannot take.
+pub(crate) fn mfa_required() -> PyErr {
+    raise(|py| {
+        let class = errors_module(py)?.getattr("ApiError")?;
+        let instance = class.call1((
+            "this account has two-factor authentication: a code from the authenticator app is needed",
+            "mfa_required",
+        ))?;
+        instance.setattr("status", 200)?;
+        instance.setattr("error_code", "mfa_required")?;
         Ok(PyErr::from_value(instance))
     })
 }

@@ -1,8 +1,8 @@
 //! The user endpoints of docs/http-api.md: register, login, logout, me, sessions.
 
 use authgate_proto::{
-    LoginRequest, LoginResponse, LogoutRequest, MeResponse, PublicUser, RegisterRequest,
-    RegisterResponse, SessionsResponse,
+    LoginRequest, LoginResponse, LogoutRequest, MeResponse, MfaLoginRequest, MfaRequiredResponse,
+    PublicUser, RegisterRequest, RegisterResponse, SessionsResponse,
 };
 use uuid::Uuid;
 
@@ -31,7 +31,9 @@ impl Client {
     ///
     /// # Errors
     /// `invalid_credentials`, `account_disabled`, `rate_limited` (with
-    /// `retry_after`), `invalid_request`; transport errors.
+    /// `retry_after`), `invalid_request`; [`Error::MfaRequired`] when the
+    /// account has a second factor (see [`Client::login_with_code`]);
+    /// transport errors.
     pub async fn login(&self, identifier: &str, password: &str) -> Result<PublicUser, Error> {
         self.login_with(&LoginRequest {
             email: Some(identifier.to_owned()),
@@ -48,10 +50,53 @@ impl Client {
     /// # Errors
     /// As [`Client::login`].
     pub async fn login_with(&self, request: &LoginRequest) -> Result<PublicUser, Error> {
+        self.login_steps(request, None).await
+    }
+
+    /// Like [`Client::login_with`] for an account with a second factor:
+    /// after the password, `POST /auth/login/mfa` with `code` (a current
+    /// TOTP code or an unused recovery code). For an account without one,
+    /// the code is not sent and this is [`Client::login_with`].
+    ///
+    /// # Errors
+    /// As [`Client::login`]; a wrong, expired or used code is
+    /// `invalid_credentials`.
+    pub async fn login_with_code(
+        &self,
+        request: &LoginRequest,
+        code: &str,
+    ) -> Result<PublicUser, Error> {
+        self.login_steps(request, Some(code)).await
+    }
+
+    /// The login, its second step when the server asks for one and `code`
+    /// is given, and the store and audit record of the outcome.
+    async fn login_steps(
+        &self,
+        request: &LoginRequest,
+        code: Option<&str>,
+    ) -> Result<PublicUser, Error> {
         let identifier = request.identifier().map(str::to_owned);
         let outcome = async {
             let response = self
                 .send(Method::Post, "/auth/login", Some(json_body(request)?))
+                .await?;
+            check(&response, 200)?;
+            let pending = serde_json::from_slice::<MfaRequiredResponse>(&response.body)
+                .ok()
+                .filter(|p| p.mfa_required);
+            let Some(pending) = pending else {
+                return parse::<LoginResponse>(&response, 200);
+            };
+            let Some(code) = code else {
+                return Err(Error::MfaRequired);
+            };
+            let second = MfaLoginRequest {
+                mfa_token: pending.mfa_token,
+                code: code.to_owned(),
+            };
+            let response = self
+                .send(Method::Post, "/auth/login/mfa", Some(json_body(&second)?))
                 .await?;
             parse::<LoginResponse>(&response, 200)
         }

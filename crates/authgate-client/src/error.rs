@@ -58,6 +58,13 @@ pub enum Error {
         "refusing plain http to {0}: passwords and tokens would cross the network in clear; use https"
     )]
     PlainHttp(String),
+    /// The password was right, but the account has a second factor: log in
+    /// with [`Client::login_with_code`](crate::Client::login_with_code) and
+    /// a code from the user's authenticator app (or a recovery code).
+    #[error(
+        "this account has two-factor authentication: a code from the authenticator app is needed"
+    )]
+    MfaRequired,
     /// Reading or writing the credentials file failed.
     #[error("credentials file {path}: {message}")]
     Credentials {

@@ -246,6 +246,7 @@ pub(crate) fn failure(error: &Error) -> String {
             code.map_or_else(|| format!("refused_{status}"), |c| c.as_str().to_owned())
         }
         Error::NotAuthenticated => "not_authenticated".to_owned(),
+        Error::MfaRequired => "mfa_required".to_owned(),
         Error::Transport(_) => "unreachable".to_owned(),
         _ => "unexpected_response".to_owned(),
     }

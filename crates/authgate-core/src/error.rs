@@ -35,6 +35,20 @@ pub enum AuthError {
     /// and `auth.require_verified_email` is on.
     #[error("email not verified")]
     EmailNotVerified,
+    /// A second-factor code that is wrong, expired or was already used
+    /// (TOTP or recovery code).
+    #[error("invalid second-factor code")]
+    InvalidMfaCode,
+    /// An `mfa_token` that is unknown, expired, used, worn out by wrong
+    /// codes, or of another kind of login.
+    #[error("invalid mfa token")]
+    InvalidMfaToken,
+    /// A second factor is already enabled: disable it before enrolling again.
+    #[error("second factor already enabled")]
+    MfaAlreadyEnabled,
+    /// No enrolment waits for a confirming code.
+    #[error("no second-factor enrolment pending")]
+    MfaNotPending,
     /// Service-client authentication failed (unknown client or wrong secret).
     #[error("invalid client")]
     InvalidClient,

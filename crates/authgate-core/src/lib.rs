@@ -15,6 +15,7 @@ mod keyring;
 mod keys;
 mod limits;
 mod mail;
+mod mfa_store;
 mod model;
 pub mod oidc;
 mod password;
@@ -26,6 +27,7 @@ mod service;
 mod store;
 pub mod text;
 mod verification_store;
+mod totp;
 
 pub use audit::{
     AUDIT_QUEUE_CAPACITY, AuditLog, AuditSink, AuditSinkError, DatabaseSink, FileSink,
@@ -43,6 +45,7 @@ pub use limits::{
     wider_buckets,
 };
 pub use mail::{MAX_MAIL_BYTES, Mail, MailComposer, MailKind, QueuedMail};
+pub use mfa_store::{MfaChallenge, MfaStore, TotpFactor};
 pub use model::{
     AuditCursor, AuditFilter, ClientGrant, RefreshToken, ServiceClient, Session, StoredKey, User,
     UserQuery,
@@ -62,8 +65,14 @@ pub use service::{
     PASSWORD_RESET_REQUESTED, PURGE_PERIOD, PURGE_RETENTION, Reach, RecoverySettings, Registration,
     ServiceClientToken, SessionCaller, Tokens, Upkeep, VerificationSettings, browser_session_id,
 };
+pub use service::{
+    BrowserOutcome, DisableProof, LoginOutcome, MFA_DISABLED, MFA_ENABLED, MFA_RECOVERY_CODE_USED,
+    MFA_RESET, MFA_TOKEN_ATTEMPTS, MFA_TOKEN_TTL, MfaPending, MfaState, RECOVERY_CODES,
+    RecoveryCodes, TotpEnrolment,
+};
 pub use store::{
     AuditStore, KeyStore, Ping, ServiceClientStore, SessionCursor, SessionStore, StoreResult,
     UserStore,
 };
 pub use verification_store::{EmailVerified, VerificationStore, VerificationToken, VerifyRefusal};
+pub use totp::{TOTP_DIGITS, TOTP_PERIOD, TOTP_SECRET_BYTES, TOTP_SKEW_STEPS, TotpSecret};

@@ -42,6 +42,7 @@ mod claims;
 pub mod clock;
 mod discovery;
 mod error;
+mod mfa;
 mod oauth;
 mod oidc;
 mod ops;
@@ -68,6 +69,10 @@ pub use auth::{
 pub use claims::{AccessClaims, Audience};
 pub use discovery::{OidcProviderMetadata, OpenIdConfiguration};
 pub use error::{ErrorBody, ErrorCode};
+pub use mfa::{
+    DisableMfaRequest, MfaLoginRequest, MfaRequiredResponse, MfaResetResponse, MfaStateResponse,
+    RecoveryCodesResponse, TotpConfirmRequest, TotpEnrolmentResponse,
+};
 pub use oauth::{
     GrantType, IntrospectRequest, IntrospectionResponse, IntrospectionTokenType,
     OAuthTokenResponse, RevokeRequest, TokenRequest, TokenTypeHint,

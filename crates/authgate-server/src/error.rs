@@ -167,6 +167,24 @@ impl From<AuthError> for ApiError {
             )
             .with_status(StatusCode::BAD_REQUEST),
             // docs/http-api.md's insufficient_scope row carries the RFC 6750 challenge.
+            // Second factors: a wrong code is a wrong credential; a bad
+            // mfa_token a spent grant, as a refresh token's.
+            AuthError::InvalidMfaCode => Self::new(
+                ErrorCode::InvalidCredentials,
+                "The code is wrong, expired or was already used.",
+            ),
+            AuthError::InvalidMfaToken => Self::new(
+                ErrorCode::InvalidGrant,
+                "The login step is invalid, expired or was already used; log in again.",
+            ),
+            AuthError::MfaAlreadyEnabled => Self::new(
+                ErrorCode::Conflict,
+                "A second factor is already enabled; disable it first.",
+            ),
+            AuthError::MfaNotPending => Self::new(
+                ErrorCode::Conflict,
+                "No enrolment is waiting for a code; start one with POST /auth/mfa/totp.",
+            ),
             AuthError::RegistrationClosed => {
                 Self::new(ErrorCode::InsufficientScope, "Registration is closed.")
                     .with_challenge(r#"Bearer realm="authgate", error="insufficient_scope""#)

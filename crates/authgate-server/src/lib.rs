@@ -29,6 +29,7 @@ mod metrics;
 pub mod openapi;
 mod origin;
 pub mod pages;
+mod qr;
 mod router;
 mod routes;
 mod scaleout;

@@ -8,8 +8,8 @@ use axum::routing::{delete, get, post, put};
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
 use crate::routes::{
-    admin, admin_clients, auth, discovery, health, me, oauth, oidc, oidc_clients, recovery,
-    sessions, verification,
+    admin, admin_clients, auth, discovery, health, me, mfa, oauth, oidc, oidc_clients,
+    recovery, sessions, verification,
 };
 use crate::state::AppState;
 
@@ -28,6 +28,12 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/email/verify", post(verification::verify))
         .route("/auth/email/verify/resend", post(verification::resend))
         .route("/auth/email/change", post(verification::change))
+        .route("/auth/login/mfa", post(mfa::login))
+        .route("/auth/mfa", get(mfa::state))
+        .route("/auth/mfa/totp", post(mfa::enrol))
+        .route("/auth/mfa/totp/confirm", post(mfa::confirm))
+        .route("/auth/mfa/totp/disable", post(mfa::disable))
+        .route("/admin/users/{id}/mfa/reset", post(mfa::admin_reset))
         .route("/me", get(me::me))
         .route("/auth/sessions", get(sessions::list))
         .route("/auth/sessions/{id}", delete(sessions::revoke))

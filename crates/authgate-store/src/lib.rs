@@ -26,6 +26,7 @@ mod sqlite;
 #[cfg(feature = "test-util")]
 pub mod testing;
 
+use authgate_core::MfaStore;
 use authgate_core::oidc::store::OidcStore;
 use authgate_core::{
     AuditStore, KeyStore, OutboxStore, Ping, ResetStore, ServiceClientStore, SessionStore,
@@ -51,6 +52,7 @@ pub trait Store:
     + ResetStore
     + OidcStore
     + VerificationStore
+    + MfaStore
 {
 }
 
@@ -65,6 +67,7 @@ impl<
         + ResetStore
         + OidcStore
         + VerificationStore
+        + MfaStore
         + ?Sized,
 > Store for T
 {

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use authgate_core::{
-    AuthError, Clock, LoginAttempt, LogoutScope, Password, Registration, SystemClock,
+    AuthError, Clock, LoginAttempt, LoginOutcome, LogoutScope, Password, Registration, SystemClock,
 };
 use authgate_guard::{GuardError, Policy};
 use authgate_proto as proto;
@@ -193,7 +193,7 @@ impl PyAuth {
     ) -> PyResult<String> {
         let origin = origin(ip, user_agent)?;
         let password = Password::new(password).map_err(auth_error)?;
-        let (tokens, user) = self.run(py, |state| async move {
+        let outcome = self.run(py, |state| async move {
             let attempt = LoginAttempt {
                 identifier,
                 password,
@@ -201,6 +201,10 @@ impl PyAuth {
             };
             state.auth.login(attempt, &origin).await.map_err(auth_error)
         })?;
+        let (tokens, user) = match outcome {
+            LoginOutcome::LoggedIn(tokens, user) => (tokens, user),
+            LoginOutcome::MfaRequired(_) => return Err(crate::errors::mfa_required()),
+        };
         to_json(&proto::LoginResponse {
             access_token: tokens.access_token,
             token_type: proto::TokenType::Bearer,

@@ -1,4 +1,4 @@
-//! `authgate user add|list|grant|disable|enable`: administration on the stores directly.
+//! `authgate user add|list|grant|disable|enable|mfa-reset`: administration on the stores directly.
 
 use std::io::BufRead;
 use std::sync::Arc;
@@ -32,6 +32,12 @@ pub(crate) enum UserCommand {
     },
     /// Enable a disabled user.
     Enable {
+        /// Email or username.
+        user: String,
+    },
+    /// Remove a user's second factor (authenticator app and recovery
+    /// codes, for someone who lost them) and end all of their sessions.
+    MfaReset {
         /// Email or username.
         user: String,
     },
@@ -81,6 +87,7 @@ pub(crate) async fn run(settings: &Settings, cmd: UserCommand) -> Result<()> {
         UserCommand::Grant { user, role } => grant(&state.permissions, service, &user, &role).await,
         UserCommand::Disable { user } => set_active(service, &user, false).await,
         UserCommand::Enable { user } => set_active(service, &user, true).await,
+        UserCommand::MfaReset { user } => mfa_reset(service, &user).await,
     };
     // Queued audit events must reach their sinks before the process ends,
     // and announcements (a disable) the running instances.
@@ -183,6 +190,19 @@ async fn set_active(service: &AuthService, login: &str, active: bool) -> Result<
     if !active {
         say(&format!("revoked {revoked} session(s)"));
     }
+    Ok(())
+}
+
+async fn mfa_reset(service: &AuthService, login: &str) -> Result<()> {
+    let user = find(service, login).await?;
+    // Through the service: audited as mfa.reset, the sessions revoked and
+    // announced like a disable's.
+    let ended = service.reset_mfa(None, user.id, &Origin::default()).await?;
+    say(&format!(
+        "reset the second factor of {} ({}); revoked {ended} session(s)",
+        text::escaped(&user.email),
+        user.id
+    ));
     Ok(())
 }
 

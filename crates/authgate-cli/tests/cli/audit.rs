@@ -1,4 +1,5 @@
-//! `authgate audit tail` through the real binary, on the stores directly.
+//! `authgate audit tail` through the real binary, on the stores directly (and
+//! what `authgate user mfa-reset` records there).
 
 use std::path::Path;
 use std::process::{Output, Stdio};
@@ -158,4 +159,35 @@ fn user_list_and_audit_tail_print_identifiers_escaped() {
     for out in [&list, &tail] {
         assert!(!out.contains(['\u{202e}', '\u{1b}']), "{out}");
     }
+}
+
+#[test]
+fn user_mfa_reset_is_audited_without_an_actor_and_says_what_it_ended() {
+    let dir = tempfile::tempdir().unwrap();
+    authgate(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "--email",
+            "cy@example.com",
+            "--password-stdin",
+        ],
+        Some("violet-harbor-quantum-47-lantern\n"),
+    );
+    let out = authgate(dir.path(), &["user", "mfa-reset", "cy@example.com"], None);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("reset the second factor of cy@example.com (")
+            && text.trim_end().ends_with("revoked 0 session(s)"),
+        "{text}"
+    );
+    let reset = lines(&authgate(
+        dir.path(),
+        &["audit", "tail", "--json", "--kind", "mfa.reset"],
+        None,
+    ));
+    assert_eq!(reset.len(), 1);
+    assert_eq!(reset[0]["actor_id"], Value::Null, "the operator");
+    assert_eq!(reset[0]["details"]["factor"], "none");
 }

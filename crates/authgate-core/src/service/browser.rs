@@ -16,6 +16,7 @@ use time::Duration;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+use super::login::LoginOutcome;
 use super::login::SessionShape;
 use super::{AuthService, LoginAttempt, SessionCaller};
 use crate::audit::{Origin, detail, event};
@@ -50,6 +51,38 @@ impl std::fmt::Debug for BrowserLogin {
             .field("session_id", &self.session_id)
             .field("user", &self.user)
             .finish_non_exhaustive()
+    }
+}
+
+/// What a browser's right password leads to: the session, or the step
+/// asking for a second-factor code.
+#[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "returned once per login and moved straight into a response, never stored"
+)]
+pub enum BrowserOutcome {
+    /// Logged in.
+    LoggedIn(BrowserLogin),
+    /// A code must follow ([`AuthService::finish_browser_mfa_login`]).
+    MfaRequired(super::mfa_login::MfaPending),
+}
+
+/// The browser login of a new session named by `secret`.
+pub(super) fn browser_login_of(
+    secret: Zeroizing<String>,
+    session_id: Uuid,
+    tokens: super::Tokens,
+    user: User,
+) -> BrowserLogin {
+    // The session's refresh token is never handed out: a browser session
+    // is continued by its cookie, not by rotation.
+    drop(tokens.refresh_token);
+    BrowserLogin {
+        secret,
+        session_id,
+        access_token: tokens.access_token,
+        user,
     }
 }
 
@@ -96,21 +129,20 @@ impl AuthService {
         attempt: LoginAttempt,
         origin: &Origin,
         lifetime: Duration,
-    ) -> Result<BrowserLogin, AuthError> {
+    ) -> Result<BrowserOutcome, AuthError> {
         let secret = random_token()?;
         let id = browser_session_id(&secret);
-        let (tokens, user) = self
-            .login_as(attempt, origin, SessionShape { id, lifetime })
-            .await?;
-        // The session's refresh token is never handed out: a browser session
-        // is continued by its cookie, not by rotation.
-        drop(tokens.refresh_token);
-        Ok(BrowserLogin {
-            secret,
-            session_id: id,
-            access_token: tokens.access_token,
-            user,
-        })
+        let shape = SessionShape {
+            id,
+            lifetime,
+            browser: true,
+        };
+        match self.login_as(attempt, origin, shape).await? {
+            LoginOutcome::LoggedIn(tokens, user) => Ok(BrowserOutcome::LoggedIn(browser_login_of(
+                secret, id, tokens, user,
+            ))),
+            LoginOutcome::MfaRequired(pending) => Ok(BrowserOutcome::MfaRequired(pending)),
+        }
     }
 
     /// The live browser session `secret` names, or `None` when there is

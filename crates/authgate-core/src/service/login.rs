@@ -37,10 +37,29 @@ pub(super) struct SessionShape {
     pub(super) id: Uuid,
     /// From login to its absolute end.
     pub(super) lifetime: Duration,
+    /// Whether it is a browser's session (named by a cookie secret): the
+    /// second step of its login, if any, finishes only as a browser's.
+    pub(super) browser: bool,
+}
+
+/// What a right password leads to: the session, or (for an account with a
+/// second factor) the step that asks for a code.
+#[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "returned once per login and moved straight into a response, never stored"
+)]
+pub enum LoginOutcome {
+    /// Logged in: the tokens and the user.
+    LoggedIn(Tokens, User),
+    /// The password was right; a code must follow (`POST /auth/login/mfa`).
+    MfaRequired(super::mfa_login::MfaPending),
 }
 
 impl AuthService {
-    /// Logs a user in: a new session, an access token and a refresh token.
+    /// Logs a user in: a new session, an access token and a refresh token;
+    /// or, when the account has a second factor, the step asking for a code
+    /// ([`LoginOutcome::MfaRequired`]), the session only after it.
     ///
     /// # Errors
     /// [`AuthError::InvalidInput`] for an unknown audience or an identifier
@@ -55,10 +74,11 @@ impl AuthService {
         &self,
         attempt: LoginAttempt,
         origin: &Origin,
-    ) -> Result<(Tokens, User), AuthError> {
+    ) -> Result<LoginOutcome, AuthError> {
         let shape = SessionShape {
             id: Uuid::now_v7(),
             lifetime: self.settings.refresh_ttl,
+            browser: false,
         };
         self.login_as(attempt, origin, shape).await
     }
@@ -69,10 +89,11 @@ impl AuthService {
         attempt: LoginAttempt,
         origin: &Origin,
         shape: SessionShape,
-    ) -> Result<(Tokens, User), AuthError> {
+    ) -> Result<LoginOutcome, AuthError> {
         let result = self.login_flow(attempt, origin, shape).await;
         let outcome = match &result {
-            Ok(_) => "success",
+            Ok(LoginOutcome::LoggedIn(..)) => "success",
+            Ok(LoginOutcome::MfaRequired(_)) => "mfa_required",
             Err(AuthError::InvalidCredentials) => "invalid_credentials",
             Err(AuthError::AccountDisabled) => "account_disabled",
             Err(AuthError::EmailNotVerified) => "email_not_verified",
@@ -90,7 +111,7 @@ impl AuthService {
         attempt: LoginAttempt,
         origin: &Origin,
         shape: SessionShape,
-    ) -> Result<(Tokens, User), AuthError> {
+    ) -> Result<LoginOutcome, AuthError> {
         let audience = self
             .settings
             .audience(attempt.audience.as_deref())?
@@ -113,7 +134,16 @@ impl AuthService {
         if let Some(new_hash) = rehash {
             self.upgrade_password_hash(&user, &new_hash, now).await;
         }
-        self.start_session(user, audience, origin, now, shape).await
+        if self.has_second_factor(user.id).await? {
+            let pending = self
+                .open_mfa_challenge(&user, audience, shape.browser, origin)
+                .await?;
+            return Ok(LoginOutcome::MfaRequired(pending));
+        }
+        let (tokens, user) = self
+            .start_session(user, audience, origin, now, shape)
+            .await?;
+        Ok(LoginOutcome::LoggedIn(tokens, user))
     }
 
     /// Every attempt from an address counts, whatever its outcome.
@@ -259,7 +289,7 @@ impl AuthService {
 
     /// Creates the session with its first refresh token (and the success
     /// record, in one commit), then issues the access token.
-    async fn start_session(
+    pub(super) async fn start_session(
         &self,
         user: User,
         audience: String,
@@ -344,7 +374,13 @@ impl AuthService {
     }
 
     /// Records a login outcome; `reason` (empty for none) says why one failed.
-    fn audit_login(&self, kind: AuditKind, user_id: Option<Uuid>, reason: &str, origin: &Origin) {
+    pub(super) fn audit_login(
+        &self,
+        kind: AuditKind,
+        user_id: Option<Uuid>,
+        reason: &str,
+        origin: &Origin,
+    ) {
         let mut e = event(kind, self.deps.clock.now(), origin);
         e.user_id = user_id;
         if !reason.is_empty() {

@@ -9,6 +9,8 @@ mod email_change;
 mod introspect;
 mod login;
 mod maintenance;
+mod mfa;
+mod mfa_login;
 mod oauth;
 mod oidc;
 mod operator;
@@ -43,10 +45,16 @@ use crate::store::{ServiceClientStore, SessionStore, UserStore};
 pub use admin::{Dashboard, NewServiceClient};
 pub use admin_clients::MAX_CLIENTS_LISTED;
 pub use admin_rules::Actor;
-pub use browser::{BrowserLogin, BrowserSession, browser_session_id};
+pub use browser::{BrowserLogin, BrowserOutcome, BrowserSession, browser_session_id};
 pub use email_change::EmailChange;
 pub use login::LoginAttempt;
+pub use login::LoginOutcome;
 pub use maintenance::{Maintenance, PURGE_PERIOD, PURGE_RETENTION, Upkeep};
+pub use mfa::{
+    DisableProof, MFA_DISABLED, MFA_ENABLED, MFA_RECOVERY_CODE_USED, MFA_RESET, MfaState,
+    RECOVERY_CODES, RecoveryCodes, TotpEnrolment,
+};
+pub use mfa_login::{MFA_TOKEN_ATTEMPTS, MFA_TOKEN_TTL, MfaPending};
 pub use oauth::{Caller, IntrospectedAccess, IntrospectedRefresh, ServiceClientToken};
 pub use oidc::{
     Authorization, AuthorizeParams, Checked, LogoutHint, NewOidcClient, OidcClientSpec, OidcTokens,
@@ -172,6 +180,8 @@ pub struct AuthDeps {
     pub mailer: Arc<dyn crate::mail::MailComposer>,
     /// Email-verification links.
     pub verifications: Arc<dyn crate::verification_store::VerificationStore>,
+    /// Second factors: TOTP, recovery codes, logins' second steps.
+    pub mfa: Arc<dyn crate::mfa_store::MfaStore>,
 }
 
 /// Register, log in, refresh, log out, and the caller's own sessions.

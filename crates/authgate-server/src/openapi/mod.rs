@@ -62,6 +62,12 @@ use crate::state::AppState;
         crate::routes::verification::verify,
         crate::routes::verification::resend,
         crate::routes::verification::change,
+        crate::routes::mfa::login,
+        crate::routes::mfa::state,
+        crate::routes::mfa::enrol,
+        crate::routes::mfa::confirm,
+        crate::routes::mfa::disable,
+        crate::routes::mfa::admin_reset,
         me::me,
         sessions::list,
         sessions::revoke,
@@ -92,6 +98,8 @@ use crate::state::AppState;
         crate::metrics::scrape,
         openapi_json,
     ),
+    // POST /auth/login's other 200 body (one content type holds one schema).
+    components(schemas(authgate_proto::MfaRequiredResponse)),
     modifiers(&SecuritySchemes, &OptionalBodies),
     tags(
         (name = "auth", description = "Register, log in, refresh and log out."),

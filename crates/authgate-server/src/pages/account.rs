@@ -41,6 +41,8 @@ pub(crate) struct AccountPage {
     pub(crate) events: Vec<EventView>,
     /// The change-password form.
     pub(crate) pw: super::password::PasswordForm,
+    /// The second factor's state (its page is `/account/mfa`).
+    pub(crate) mfa: authgate_core::MfaState,
 }
 
 /// An access token's claims, decoded.
@@ -98,6 +100,10 @@ pub(crate) async fn show(
         Ok(events) => events,
         Err(e) => return failure_page(&state, Some(&visitor), &e),
     };
+    let mfa = match state.auth.mfa_state(who.user_id).await {
+        Ok(mfa) => mfa,
+        Err(e) => return failure_page(&state, Some(&visitor), &e),
+    };
     let user = &visitor.browser.user;
     let notice = match super::login::query_param(&uri, "done").as_deref() {
         Some("revoked") => Some("The session was ended."),
@@ -137,6 +143,7 @@ pub(crate) async fn show(
             })
             .collect(),
         pw: super::password::PasswordForm::new(&state),
+        mfa,
     };
     render(StatusCode::OK, &page)
 }

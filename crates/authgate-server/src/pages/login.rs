@@ -6,7 +6,7 @@
 //! the browser already had is ended.
 
 use askama::Template;
-use authgate_core::{AuthError, LoginAttempt, LogoutScope, Password};
+use authgate_core::{AuthError, BrowserOutcome, LoginAttempt, LogoutScope, Password};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -181,7 +181,12 @@ pub(crate) async fn submit(
         .browser_login(attempt, &origin, state.web.absolute)
         .await
     {
-        Ok(login) => logged_in(&state, maybe, &origin, login, &page.return_to).await,
+        Ok(BrowserOutcome::LoggedIn(login)) => {
+            logged_in(&state, maybe, &origin, login, &page.return_to).await
+        }
+        Ok(BrowserOutcome::MfaRequired(pending)) => {
+            super::login_mfa::ask_for_code(&state, page.csrf, &pending, &page.return_to)
+        }
         Err(AuthError::InvalidCredentials) => {
             page.error = Some("The email, username or password is not right.".into());
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
@@ -217,9 +222,31 @@ pub(crate) async fn submit(
     }
 }
 
+/// The login form again with `error`, keeping `return_to`: a second
+/// step that can no longer finish starts over from the password.
+pub(crate) fn start_again(
+    state: &AppState,
+    form_secret: &str,
+    return_to: &str,
+    error: &str,
+) -> Response {
+    let page = LoginPage {
+        layout: Layout::new(state, "Log in", None),
+        csrf: super::csrf::token(Jar::Form, form_secret),
+        identifier: String::new(),
+        return_to: return_to.to_owned(),
+        error: Some(error.to_owned()),
+        identifier_error: None,
+        password_error: None,
+        notice: None,
+        registration_open: state.auth.settings().registration_open,
+    };
+    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
 /// After a successful login: remember the token's claims for the account
 /// page, end the browser's previous session, set the new cookie, go on.
-async fn logged_in(
+pub(crate) async fn logged_in(
     state: &AppState,
     maybe: MaybeVisitor,
     origin: &authgate_core::Origin,

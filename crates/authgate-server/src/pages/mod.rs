@@ -23,6 +23,8 @@ mod end_session;
 mod form;
 mod guard;
 mod login;
+mod login_mfa;
+mod mfa;
 mod password;
 mod recovery;
 mod register;
@@ -47,6 +49,11 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/login", get(login::show).post(login::submit))
+        .route("/login/mfa", post(login_mfa::submit))
+        .route("/account/mfa", get(mfa::show))
+        .route("/account/mfa/totp", post(mfa::enrol))
+        .route("/account/mfa/totp/confirm", post(mfa::confirm))
+        .route("/account/mfa/disable", post(mfa::disable))
         .route("/logout", post(login::logout))
         .route("/register", get(register::show).post(register::submit))
         .route(

@@ -393,6 +393,6 @@ pub(crate) async fn create_client(
 }
 
 /// A user id from the path; anything but a UUID names no user (404).
-fn user_id(text: &str) -> Result<Uuid, ApiError> {
+pub(super) fn user_id(text: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(text).map_err(|_| ApiError::not_found())
 }

@@ -2,7 +2,7 @@
 //! /auth/password/change.
 
 use authgate_core::{
-    AuthError, LoginAttempt, LogoutScope, Password, PasswordChange, Registration, Tokens,
+    AuthError, LoginAttempt, LoginOutcome, LogoutScope, Password, PasswordChange, Registration,
 };
 use authgate_proto as proto;
 use axum::Json;
@@ -67,14 +67,15 @@ pub(crate) async fn register(
 /// Log in with an email or username and a password.
 ///
 /// Starts a new session (`sid`) and returns an access token and a refresh
-/// token (`Cache-Control: no-store`).
+/// token (`Cache-Control: no-store`); for an account with a second factor,
+/// an `mfa_token` for `POST /auth/login/mfa` instead.
 #[utoipa::path(
     post,
     path = "/auth/login",
     tag = "auth",
     request_body(content = proto::LoginRequest, content_type = "application/json"),
     responses(
-        (status = 200, description = "Logged in: the tokens and the user.", body = proto::LoginResponse),
+        (status = 200, description = "Logged in: the tokens and the user. For an account with a second factor, instead `{\"mfa_required\": true, \"mfa_token\": …, \"expires_in\": 300}` (`MfaRequiredResponse`): finish with `POST /auth/login/mfa`.", body = proto::LoginResponse),
         (status = 400, description = "`invalid_request`: malformed JSON, no identifier (or two different ones), an identifier holding a control, format or bidi character, or an unknown `audience`; the description names the field.", body = proto::ErrorBody),
         (status = 401, description = "`invalid_credentials`: unknown user or wrong password (the same body either way).", body = proto::ErrorBody),
         (status = 403, description = "`account_disabled`: the password is right but the account is disabled; `email_not_verified`: the password is right but the account's email address is not verified and `auth.require_verified_email` is on (`POST /auth/email/verify/resend` mails a new link).", body = proto::ErrorBody),
@@ -99,7 +100,7 @@ pub(crate) async fn login(
             )
         })?
         .to_owned();
-    let (tokens, user) = state
+    let outcome = state
         .auth
         .login(
             LoginAttempt {
@@ -110,21 +111,19 @@ pub(crate) async fn login(
             &origin,
         )
         .await?;
-    let Tokens {
-        access_token,
-        expires_in,
-        refresh_token,
-        refresh_expires_in,
-    } = tokens;
-    let body = proto::LoginResponse {
-        access_token,
-        token_type: proto::TokenType::Bearer,
-        expires_in: seconds(expires_in),
-        refresh_token: refresh_token.to_string(),
-        refresh_expires_in: seconds(refresh_expires_in),
-        user: user.to_public(),
-    };
-    Ok(no_store(Json(body).into_response()))
+    match outcome {
+        LoginOutcome::LoggedIn(tokens, user) => {
+            Ok(super::mfa::login_response(tokens, user.to_public()))
+        }
+        LoginOutcome::MfaRequired(pending) => {
+            let body = proto::MfaRequiredResponse {
+                mfa_required: true,
+                mfa_token: pending.token.to_string(),
+                expires_in: seconds(pending.expires_in),
+            };
+            Ok(no_store(Json(body).into_response()))
+        }
+    }
 }
 
 /// Trade a refresh token for new tokens (rotation).

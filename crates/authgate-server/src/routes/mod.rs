@@ -8,6 +8,7 @@ pub(crate) mod auth;
 pub(crate) mod discovery;
 pub(crate) mod health;
 pub(crate) mod me;
+pub(crate) mod mfa;
 pub(crate) mod oauth;
 pub(crate) mod oidc;
 pub(crate) mod oidc_clients;

@@ -95,6 +95,7 @@ pub async fn build_service(
         clock: clock.clone(),
         outbox: store.clone(),
         resets: store.clone(),
+        mfa: store.clone(),
         mailer: Arc::new(composer),
         verifications: store.clone(),
     };

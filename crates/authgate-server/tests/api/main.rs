@@ -56,6 +56,7 @@ mod input;
 mod input_prop;
 mod keys;
 mod limits;
+mod mfa;
 mod oauth;
 mod oidc;
 mod openapi;

@@ -13,7 +13,7 @@ use uuid::Uuid;
 /// Every route of docs/http-api.md the server serves, as (method, OpenAPI path). A
 /// route added to the router must be added here and documented; one
 /// documented but not served fails too.
-const ROUTES: [(&str, &str); 39] = [
+const ROUTES: [(&str, &str); 45] = [
     ("POST", "/auth/register"),
     ("POST", "/auth/login"),
     ("POST", "/auth/refresh"),
@@ -24,6 +24,12 @@ const ROUTES: [(&str, &str); 39] = [
     ("POST", "/auth/email/verify"),
     ("POST", "/auth/email/verify/resend"),
     ("POST", "/auth/email/change"),
+    ("POST", "/auth/login/mfa"),
+    ("GET", "/auth/mfa"),
+    ("POST", "/auth/mfa/totp"),
+    ("POST", "/auth/mfa/totp/confirm"),
+    ("POST", "/auth/mfa/totp/disable"),
+    ("POST", "/admin/users/{id}/mfa/reset"),
     ("GET", "/me"),
     ("GET", "/auth/sessions"),
     ("DELETE", "/auth/sessions/{id}"),
@@ -240,10 +246,13 @@ async fn relying_party_token(app: &TestApp, fx: &Fixture) -> String {
         password: authgate_core::Password::new(PASSWORD.to_owned()).unwrap(),
         audience: None,
     };
-    let login = auth
+    let authgate_core::BrowserOutcome::LoggedIn(login) = auth
         .browser_login(attempt, &origin, time::Duration::hours(1))
         .await
-        .unwrap();
+        .unwrap()
+    else {
+        panic!("the fixture user has no second factor")
+    };
     let browser = auth
         .browser_session(&login.secret, time::Duration::hours(1))
         .await

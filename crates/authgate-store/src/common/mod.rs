@@ -7,6 +7,7 @@
 
 pub(crate) mod keys;
 pub(crate) mod oidc;
+pub(crate) mod mfa;
 pub(crate) mod recovery;
 pub(crate) mod sessions;
 pub(crate) mod verification;

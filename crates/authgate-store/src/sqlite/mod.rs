@@ -28,6 +28,7 @@ mod clients;
 mod codec;
 mod error;
 mod keys;
+mod mfa;
 mod oidc;
 mod recovery;
 mod session_tx;

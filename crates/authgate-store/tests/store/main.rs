@@ -71,12 +71,15 @@ macro_rules! generic_checks {
             verification::an_expired_link_is_refused_and_purged_later(&s, &s, &s);
             verification::a_link_for_a_new_address_changes_it_unless_another_account_took_it(&s, &s);
             verification::a_full_outbox_stores_no_link(&s, &s, &s);
+            mfa::a_factor_is_pending_until_confirmed_and_its_steps_only_move_forward(&s, &s);
+            mfa::a_login_step_counts_attempts_expires_and_is_taken_once(&s, &s);
         }
     };
 }
 
 mod fixtures;
 mod keys;
+mod mfa;
 mod oidc;
 mod postgres;
 mod recovery;

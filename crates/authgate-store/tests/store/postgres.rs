@@ -12,7 +12,7 @@ use authgate_store::PostgresStore;
 use authgate_store::testing::{POSTGRES_URL_VAR, TcpProxy, TestSchema, service_url};
 
 use crate::fixtures::{at, key, session, token, user};
-use crate::{admin, keys, oidc, recovery, sessions, users, verification};
+use crate::{admin, keys, mfa, oidc, recovery, sessions, users, verification};
 
 /// How long "promptly" may take: the pool's 3 s acquire timeout, plus slack
 /// for a loaded CI machine.

@@ -8,7 +8,7 @@ use authgate_store::SqliteStore;
 use tempfile::TempDir;
 
 use crate::fixtures::{at, key, session, token, user};
-use crate::{admin, keys, oidc, recovery, sessions, users, verification};
+use crate::{admin, keys, mfa, oidc, recovery, sessions, users, verification};
 
 /// A store on a new file in its own temporary directory (removed on drop).
 async fn open_temp() -> (TempDir, SqliteStore) {

@@ -8,6 +8,7 @@
 mod audit;
 mod clients;
 mod keys;
+mod user_mfa;
 mod users;
 
 use askama::Template;
@@ -34,6 +35,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin/console/users/{id}/roles", post(users::set_roles))
         .route("/admin/console/users/{id}/disable", post(users::disable))
         .route("/admin/console/users/{id}/enable", post(users::enable))
+        .route("/admin/console/users/{id}/mfa/reset", post(user_mfa::reset))
         .route(
             "/admin/console/clients",
             get(clients::list).post(clients::create),

@@ -164,6 +164,10 @@ pub(crate) struct UserPage {
     pub(crate) roles: Vec<RoleBox>,
     pub(crate) roles_error: Option<String>,
     pub(crate) state_error: Option<String>,
+    /// The user's second factor.
+    pub(crate) mfa: authgate_core::MfaState,
+    /// A refused second-factor reset.
+    pub(crate) mfa_error: Option<String>,
     /// Recent events about the user, with `audit:read`.
     pub(crate) events: Option<Vec<EventRow>>,
 }
@@ -190,6 +194,10 @@ pub(crate) async fn show(
                 "The account was disabled and its sessions ended.",
             ),
             ("enabled", "The account was enabled."),
+            (
+                "mfa",
+                "The second factor was reset and the account's sessions ended.",
+            ),
         ],
     );
     match user_page(&state, &admin, id, None).await {
@@ -202,7 +210,7 @@ pub(crate) async fn show(
 }
 
 /// The page of user `id`; `chosen` keeps the roles as ticked in a refused form.
-async fn user_page(
+pub(super) async fn user_page(
     state: &AppState,
     admin: &Admin,
     id: Uuid,
@@ -243,6 +251,11 @@ async fn user_page(
     } else {
         None
     };
+    let mfa = state
+        .auth
+        .mfa_state(id)
+        .await
+        .map_err(|e| admin.failure(state, &e))?;
     let held = chosen.unwrap_or(&user.roles);
     Ok(UserPage {
         layout: admin.layout(state, &format!("User {}", display_name(&user))),
@@ -264,6 +277,8 @@ async fn user_page(
             .collect(),
         roles_error: None,
         state_error: None,
+        mfa,
+        mfa_error: None,
         events,
         user: UserRow::of(&user),
     })

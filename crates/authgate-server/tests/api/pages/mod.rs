@@ -6,6 +6,7 @@
 mod admin;
 mod admin_actions;
 mod guard;
+mod mfa;
 mod outage;
 mod password;
 mod recovery;
