@@ -239,6 +239,7 @@ pub(crate) fn start_again(
         identifier_error: None,
         password_error: None,
         notice: None,
+        resend: None,
         registration_open: state.auth.settings().registration_open,
     };
     render(StatusCode::UNPROCESSABLE_ENTITY, &page)
