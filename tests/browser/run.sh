@@ -30,7 +30,10 @@ if [[ ! -d "$here/node_modules/playwright-core" || ! -d "$here/node_modules/axe-
 fi
 
 target="${CARGO_TARGET_DIR:-$repo/target}"
-(cd "$repo" && cargo build -p authgate --bin authgate)
+# scripts/test passes the binary its Rust tests just built (AUTHGATE_BIN).
+if [[ -z "${AUTHGATE_BIN:-}" ]]; then
+  (cd "$repo" && cargo build -p authgate --bin authgate)
+fi
 export AUTHGATE_BIN="${AUTHGATE_BIN:-$target/debug/authgate}"
 export BROWSER_ARTIFACTS="${BROWSER_ARTIFACTS:-$repo/target/browser-artifacts}"
 rm -rf "$BROWSER_ARTIFACTS"
