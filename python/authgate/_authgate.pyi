@@ -12,6 +12,7 @@ __all__ = [
     "VerifyingKey",
     "KeySet",
     "GuardCore",
+    "Principal",
     "AuthStoreCore",
     "AuthClientCore",
     "RouteGuardCore",
@@ -135,15 +136,47 @@ class GuardCore:
         allow_http: bool = False,
     ) -> GuardCore: ...
     def should_skip_authentication(self, method: str, path: str) -> bool: ...
-    def authenticate_request(self, method: str, path: str, authorization: Optional[str]) -> Optional[str]: ...
+    def authenticate_request(self, method: str, path: str, authorization: Optional[str]) -> Optional[Principal]: ...
     def authenticate_request_now(
         self, method: str, path: str, authorization: Optional[str]
-    ) -> tuple[bool, Optional[str]]: ...
-    def verify_token(self, token: str) -> str: ...
-    def introspect_token(self, token: str) -> tuple[Optional[str], str]: ...
-    def allows(self, roles: list[str], permission: str) -> bool: ...
-    def check_scope(self, roles: list[str], required_roles: list[str], required_permissions: list[str]) -> None: ...
+    ) -> tuple[bool, Optional[Principal]]: ...
+    def verify_token(self, token: str) -> Principal: ...
+    def introspect_token(self, token: str) -> tuple[Optional[Principal], str]: ...
+    def allows(self, principal: Principal, permission: str) -> bool: ...
+    def check_scope(
+        self, principal: Principal, required_roles: list[str], required_permissions: list[str]
+    ) -> None: ...
     def jwks_status(self) -> Optional[tuple[list[str], int, int, int, int]]: ...
+
+@final
+class Principal:
+    """Who a verified access token speaks for (its claims, verified); ``authgate.guard.Principal``."""
+
+    @property
+    def subject(self) -> str:
+        """``sub``: the user id, or the client id of a client token."""
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The roles the subject had when the token was issued."""
+    @property
+    def token_id(self) -> str:
+        """``jti``: by which this one token can be revoked."""
+    @property
+    def session_id(self) -> Optional[str]:
+        """``sid``: the session; ``None`` for client tokens."""
+    @property
+    def client_id(self) -> Optional[str]:
+        """``client_id``: the service client, for client tokens only."""
+    @property
+    def expires_at(self) -> int:
+        """``exp``, Unix seconds."""
+    @property
+    def claims(self) -> Mapping[str, Any]:
+        """Every claim, for what the fields above do not cover (``aud``, ``scope``)."""
+    def has_role(self, role: str) -> bool:
+        """Whether ``role`` is literally among the roles (no admin shortcut)."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
 
 @final
 class AuthStoreCore:

@@ -18,13 +18,12 @@ never waits on a JWKS fetch or an introspection request.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Optional, TypedDict, Union
 
 from authgate import _authgate
+from authgate._authgate import Principal
 from authgate.jwt import KeySet
 
 if TYPE_CHECKING:
@@ -33,43 +32,6 @@ if TYPE_CHECKING:
 __all__ = ["Guard", "Principal", "IntrospectionResult"]
 
 _Seconds = Union[int, float, timedelta]
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who a verified access token speaks for (its claims, verified)."""
-
-    subject: str
-    """``sub``: the user id, or the client id of a client token."""
-    roles: tuple[str, ...]
-    """The roles the subject had when the token was issued."""
-    token_id: str
-    """``jti``: by which this one token can be revoked."""
-    session_id: Optional[str]
-    """``sid``: the session; ``None`` for client tokens."""
-    client_id: Optional[str]
-    """``client_id``: the service client, for client tokens only."""
-    expires_at: int
-    """``exp``, Unix seconds."""
-    claims: Mapping[str, Any] = field(repr=False)
-    """Every claim, for what the fields above do not cover (``aud``, ``scope``)."""
-
-    @classmethod
-    def _from_json(cls, text: str) -> Principal:
-        claims: dict[str, Any] = json.loads(text)
-        return cls(
-            subject=claims["sub"],
-            roles=tuple(claims.get("roles", ())),
-            token_id=claims["jti"],
-            session_id=claims.get("sid"),
-            client_id=claims.get("client_id"),
-            expires_at=claims["exp"],
-            claims=claims,
-        )
-
-    def has_role(self, role: str) -> bool:
-        """Whether ``role`` is literally among the roles (no admin shortcut)."""
-        return role in self.roles
 
 
 class IntrospectionResult(TypedDict):
@@ -162,12 +124,14 @@ class Guard:
         Raises ``InvalidTokenError`` (a subclass per reason; 401),
         ``AuthServiceUnavailable`` (503) when the keys or the server are unavailable.
         """
-        authorization = _authorization(headers)
+        authorization = headers.get("authorization")
+        if authorization is None:
+            authorization = _authorization(headers)
         # Answered at once when no network is involved, else waited for.
-        done, claims = self._core.authenticate_request_now(method, path, authorization)
-        if not done:
-            claims = self._core.authenticate_request(method, path, authorization)
-        return None if claims is None else Principal._from_json(claims)
+        done, principal = self._core.authenticate_request_now(method, path, authorization)
+        if done:
+            return principal
+        return self._core.authenticate_request(method, path, authorization)
 
     async def authenticate_request_async(
         self, method: str, path: str, headers: Mapping[str, str]
@@ -178,15 +142,17 @@ class Guard:
         microseconds, less than a thread hop; the GIL is released while it
         verifies), in a worker thread when it may be (introspection, or a key
         id the guard does not hold, which may fetch the JWKS)."""
-        authorization = _authorization(headers)
-        done, claims = self._core.authenticate_request_now(method, path, authorization)
-        if not done:
-            claims = await asyncio.to_thread(self._core.authenticate_request, method, path, authorization)
-        return None if claims is None else Principal._from_json(claims)
+        authorization = headers.get("authorization")
+        if authorization is None:
+            authorization = _authorization(headers)
+        done, principal = self._core.authenticate_request_now(method, path, authorization)
+        if done:
+            return principal
+        return await asyncio.to_thread(self._core.authenticate_request, method, path, authorization)
 
     def verify_token(self, token: str) -> Principal:
         """The principal of a bare access token; raises like ``authenticate_request``."""
-        return Principal._from_json(self._core.verify_token(token))
+        return self._core.verify_token(token)
 
     async def verify_token_async(self, token: str) -> Principal:
         """``verify_token`` in a worker thread."""
@@ -195,8 +161,7 @@ class Guard:
     def introspect_token(self, token: str) -> IntrospectionResult:
         """``{"active", "user", "reason"}`` for ``token``; never raises for a
         refused token or an unreachable server (then ``active`` is false)."""
-        claims, reason = self._core.introspect_token(token)
-        user = None if claims is None else Principal._from_json(claims)
+        user, reason = self._core.introspect_token(token)
         return {"active": user is not None, "user": user, "reason": reason}
 
     async def introspect_token_async(self, token: str) -> IntrospectionResult:
@@ -205,14 +170,14 @@ class Guard:
 
     def allows(self, principal: Principal, permission: str) -> bool:
         """Whether the principal's roles grant ``permission`` by this guard's map."""
-        return self._core.allows(list(principal.roles), permission)
+        return self._core.allows(principal, permission)
 
     def check_scope(
         self, principal: Principal, *, roles: Sequence[str] = (), permissions: Sequence[str] = ()
     ) -> None:
         """Raises ``InsufficientScopeError`` (403) unless the principal holds
         every role in ``roles`` and is granted every permission in ``permissions``."""
-        self._core.check_scope(list(principal.roles), list(roles), list(permissions))
+        self._core.check_scope(principal, list(roles), list(permissions))
 
     def require(
         self, *, roles: Sequence[str] = (), permissions: Sequence[str] = ()

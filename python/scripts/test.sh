@@ -4,9 +4,13 @@
 #
 #   python/scripts/test.sh            (from anywhere; PYTHON=python3.12 to choose the interpreter)
 #
-# The PyO3 crate is not a member of the cargo workspace (see python/Cargo.toml),
-# so the workspace's fmt/clippy/test do not cover it: this script does.
-# Uses $CARGO_TARGET_DIR when set, python/target otherwise.
+# The PyO3 crate is a member of the cargo workspace (python/Cargo.toml): the
+# test wheel is built in the dev profile in the workspace's target dir, with
+# the features `cargo test --workspace` gives the shared dependencies (the
+# crate's `test-build` feature), so after the Rust tests (scripts/test, CI)
+# only the extension crate itself is compiled. AUTHGATE_BIN, when set, is the
+# authgate binary the guard tests run (scripts/test passes the one its Rust
+# tests built); otherwise it is built here, with the same features.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,30 +48,36 @@ echo "== installing pinned test tools (requirements-dev.txt)"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt ||
     fail "installing requirements-dev.txt failed" "check that PyPI is reachable (pip config, proxy) and retry"
 
+repo="$(cd "$here/.." && pwd)"
 echo "== rustfmt and clippy (authgate-python crate)"
-cargo fmt --manifest-path Cargo.toml --check ||
-    fail "rustfmt found unformatted Rust in python/src" "run: cargo fmt --manifest-path python/Cargo.toml"
-# Checked in the dev profile in the workspace's target dir, where the
-# workspace's own clippy (CI runs it first) has already checked the shared
-# dependencies: about 2 minutes instead of 5 from cold.
-CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$here/../target}" \
-    cargo clippy --manifest-path Cargo.toml --locked --all-targets --quiet -- -D warnings ||
-    fail "clippy found warnings in python/src" "fix them (cargo clippy --manifest-path python/Cargo.toml --all-targets)"
+(cd "$repo" && cargo fmt -p authgate-python --check) ||
+    fail "rustfmt found unformatted Rust in python/src" "run: cargo fmt --all"
+# With `test-build`, the dependencies are checked with the features of
+# `cargo clippy --workspace --all-targets` (CI runs it first): only this
+# crate is checked again.
+(cd "$repo" && cargo clippy -p authgate-python --features test-build --locked --all-targets --quiet -- -D warnings) ||
+    fail "clippy found warnings in python/src" "fix them (cargo clippy -p authgate-python --all-targets)"
 
-echo "== building the wheel and installing it (pip install ./python, profile wheel-test)"
+if [[ -z "${AUTHGATE_BIN:-}" ]]; then
+    echo "== building the authgate binary (the guard tests run a real authgate serve)"
+    # Debug, with the features the wheel's dependencies get (test-build), so
+    # the two builds share their dependencies.
+    (cd "$repo" && cargo build --quiet --locked -p authgate --bin authgate -p authgate-python --features authgate-python/test-build) ||
+        fail "cargo build -p authgate failed" "read the cargo output above"
+    export AUTHGATE_BIN="${CARGO_TARGET_DIR:-$repo/target}/debug/authgate"
+fi
+[[ -x "$AUTHGATE_BIN" ]] || fail "AUTHGATE_BIN=$AUTHGATE_BIN is not an executable" "unset it, or build the binary (cargo build -p authgate)"
+
+echo "== building the wheel and installing it (pip install ./python, dev profile)"
 # --no-build-isolation: build with the pinned maturin above instead of
-# fetching one per run; otherwise what `pip install ./python` does, with the
-# wheel-test profile (python/Cargo.toml says why) instead of release.
-MATURIN_PEP517_ARGS="--profile wheel-test" "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-build-isolation \
+# fetching one per run. Otherwise what `pip install ./python` does, but in
+# the dev profile with `test-build` (see above) instead of the user's fat-LTO
+# `python-release`: minutes of optimising and linking that these tests do
+# not need (they hash passwords with cheap argon2 settings). The benchmarks
+# need the release wheel (python/README.md, "Performance").
+MATURIN_PEP517_ARGS="--profile dev --features test-build" "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-build-isolation \
     --force-reinstall --no-deps "$here" ||
     fail "building the authgate wheel failed" "read the cargo/maturin output above"
-
-echo "== building the authgate binary (the guard tests run a real authgate serve)"
-# Debug, like the workspace's own tests: after scripts/test's cargo test this is a no-op.
-repo="$(cd "$here/.." && pwd)"
-(cd "$repo" && cargo build --quiet -p authgate) ||
-    fail "cargo build -p authgate failed" "read the cargo output above"
-export AUTHGATE_BIN="${CARGO_TARGET_DIR:-$repo/target}/debug/authgate"
 
 echo "== mypy --strict"
 # From python/ the source tree shadows the installed package; mypy checks the

@@ -213,7 +213,8 @@ pub(crate) fn encode(
     if key.algorithm().is_symmetric() {
         return authgate_jwt::sign(&key, typ, &ToJson::claims(payload)).py_err();
     }
-    let claims = serde_json::value::to_raw_value(&ToJson::claims(payload))
+    // Read from Python objects with the GIL, then signed without it.
+    let claims = serde_json::to_value(ToJson::claims(payload))
         .map_err(|_| Error::Serialize)
         .py_err()?;
     py.detach(|| authgate_jwt::sign(&key, typ, &claims))

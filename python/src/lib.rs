@@ -15,6 +15,7 @@ mod guard;
 mod jwt;
 mod keys;
 mod keyset;
+mod principal;
 mod resolve;
 mod runtime;
 mod seal;
@@ -28,6 +29,7 @@ fn _authgate(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<keys::PyVerifyingKey>()?;
     m.add_class::<keyset::PyKeySet>()?;
     m.add_class::<guard::PyGuard>()?;
+    m.add_class::<principal::PyPrincipal>()?;
     m.add_class::<client::PyAuthStore>()?;
     m.add_class::<client::PyAuthClient>()?;
     m.add_class::<client::PyRouteGuard>()?;

@@ -7,6 +7,7 @@ other way round."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import time
@@ -181,6 +182,10 @@ def test_a_data_directory_written_by_the_package_is_served_by_authgate_serve(tmp
     del auth
     server = Server(tmp_path)
     try:
+        # The package wrote the server's audit trail, in the same database.
+        trail = [json.loads(line) for line in server.cli("audit", "tail", "--json", "--user", user.id).splitlines()]
+        assert [event["kind"] for event in trail] == ["user.registered", "login.succeeded"]
+        assert PASSWORD not in json.dumps(trail) and login.access_token not in json.dumps(trail)
         # The package's token verifies there: same master key, same keys.
         status, me = server.request("GET", "/me", token=login.access_token)
         assert status == 200 and me["id"] == user.id

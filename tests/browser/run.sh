@@ -31,8 +31,12 @@ if [[ ! -d "$here/node_modules/playwright-core" || ! -d "$here/node_modules/axe-
 fi
 
 target="${CARGO_TARGET_DIR:-$repo/target}"
-# oidc-rp: the example relying party that tests/oidc.test.mjs signs in with.
-(cd "$repo" && cargo build -p authgate --bin authgate -p oidc-rp --bin oidc-rp)
+# scripts/test passes the binaries its Rust tests just built (AUTHGATE_BIN,
+# OIDC_RP_BIN: oidc-rp is the example relying party tests/oidc.test.mjs
+# signs in with); run alone, this builds them.
+if [[ -z "${AUTHGATE_BIN:-}" || -z "${OIDC_RP_BIN:-}" ]]; then
+  (cd "$repo" && cargo build -p authgate --bin authgate -p oidc-rp --bin oidc-rp)
+fi
 export AUTHGATE_BIN="${AUTHGATE_BIN:-$target/debug/authgate}"
 export OIDC_RP_BIN="${OIDC_RP_BIN:-$target/debug/oidc-rp}"
 export BROWSER_ARTIFACTS="${BROWSER_ARTIFACTS:-$repo/target/browser-artifacts}"

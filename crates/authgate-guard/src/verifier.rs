@@ -117,6 +117,23 @@ impl Verifier {
         Ok(principal)
     }
 
+    /// [`Verifier::verify_token`] when the cache answers: `Some` for a token
+    /// that verified before under the current keys (its time claims checked
+    /// against `now`, exactly as a hit of `verify_token`), `None` when the
+    /// full path is needed (not cached, cached under replaced keys, or too
+    /// large). Never checks a signature, so it costs a lookup: bindings to
+    /// languages with a global lock (Python's GIL) answer hits with the lock
+    /// held and release it only for the full path.
+    pub fn verify_cached(&self, token: &str, now: i64) -> Option<Result<Principal, GuardError>> {
+        if token.len() > self.validation.max_token_len {
+            return None;
+        }
+        let epoch = self.state.load().epoch;
+        let hit = self.cache.get(token).filter(|hit| hit.epoch == epoch)?;
+        self.cache.record_hit();
+        Some(self.serve_hit(token, hit.principal, now))
+    }
+
     /// Answers from a cache entry of the current epoch: the signature and
     /// the other claims were checked when it was stored; time is checked now.
     fn serve_hit(

@@ -89,3 +89,44 @@ fn the_pure_verifier_offers_the_same_entry_point_synchronously() {
         Some("t1".into())
     );
 }
+
+#[tokio::test]
+async fn the_cached_entry_point_answers_only_what_needs_no_signature_check() {
+    let key = key("k1");
+    let (guard, clock) = guard(&key);
+    let token = token(&key, &claims("t1", &["user"]));
+    let header = bearer(&token);
+    let cached = |method, path, header: Option<&str>| {
+        guard.authenticate_request_cached(&policy(), method, path, header)
+    };
+    // Decided without the token: the same answers as the full path.
+    assert_eq!(
+        cached("GET", "/healthz", Some("Bearer garbage")),
+        Some(Ok(None))
+    );
+    assert_eq!(
+        cached("GET", "/data", None),
+        Some(Err(GuardError::MissingCredentials))
+    );
+    assert_eq!(
+        cached("GET", "/data", Some("Basic YTpi")),
+        Some(Err(GuardError::UnsupportedScheme))
+    );
+    // Not verified yet: the full path is needed.
+    assert_eq!(cached("GET", "/data", Some(&header)), None);
+    let full = guard
+        .authenticate_request(&policy(), "GET", "/data", Some(&header))
+        .await
+        .unwrap();
+    // Verified once: the cache answers, with the same principal.
+    assert_eq!(cached("GET", "/data", Some(&header)), Some(Ok(full)));
+    // A forged token (another signature) is never answered from the cache.
+    let forged = format!("{}x", &header[..header.len() - 1]);
+    assert_eq!(cached("GET", "/data", Some(&forged)), None);
+    // The time is re-checked on every hit.
+    clock.advance(time::Duration::seconds(900 + 61));
+    assert_eq!(
+        cached("GET", "/data", Some(&header)),
+        Some(Err(GuardError::InvalidToken(authgate_jwt::Error::Expired)))
+    );
+}

@@ -479,3 +479,30 @@ async fn a_clock_at_the_end_of_time_does_not_overflow_the_cache_lifetime() {
     let answer = introspector.introspect(&token, i64::MAX - 1).await.unwrap();
     assert!(answer.active);
 }
+
+#[tokio::test]
+async fn the_cached_entry_point_leaves_revocation_and_introspection_to_the_full_path() {
+    let (endpoint, address) = endpoint().await;
+    let key = key("k1");
+    let token = token(&key, &claims("t1", &["user"]));
+    endpoint.activate(&token, "t1", IntrospectionTokenType::Bearer);
+    let header = bearer(&token);
+    let public = authgate_guard::PublicRoutes::new();
+    let checked = checked_guard(
+        &key,
+        Introspector::new(config(address, SECRET, 0)).unwrap(),
+        false,
+    );
+    assert!(checked.authenticate(Some(&header)).await.is_ok());
+    // The signature is cached, but the revocation check must still run.
+    assert_eq!(
+        checked.authenticate_request_cached(&public, "GET", "/data", Some(&header)),
+        None
+    );
+    let (introspecting, _clock) = introspecting_guard(address, 10);
+    assert!(introspecting.authenticate(Some(&header)).await.is_ok());
+    assert_eq!(
+        introspecting.authenticate_request_cached(&public, "GET", "/data", Some(&header)),
+        None
+    );
+}
