@@ -66,6 +66,8 @@ macro_rules! generic_checks {
             oidc::racing_uses_of_one_code_have_exactly_one_first(std::sync::Arc::new(s.clone()), &s);
             oidc::a_consent_is_replaced_and_goes_with_its_client(&s, &s);
             oidc::a_keys_lane_reads_back(&s);
+            oidc::a_clients_session_reads_back_its_grant_and_ends_by_logout_or_deletion(&s, &s, &s);
+            oidc::codes_are_purged_once_expired_before_the_instant(&s, &s);
         }
     };
 }
