@@ -20,7 +20,8 @@ pub struct CreateOidcClientRequest {
     /// Where RP-initiated logout may send the browser. Defaults to none.
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
-    /// Scopes the client may ask for, among `openid profile email`;
+    /// Scopes the client may ask for, among `openid profile email
+    /// offline_access`;
     /// `openid` is always included. Defaults to `openid`.
     #[serde(default)]
     pub scopes: Vec<String>,

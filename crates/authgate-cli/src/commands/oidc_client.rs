@@ -25,7 +25,8 @@ pub(crate) enum OidcClientCommand {
         /// A URI RP-initiated logout may redirect to (repeatable).
         #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
         post_logout_redirect_uris: Vec<String>,
-        /// A scope the client may ask for (repeatable): profile, email;
+        /// A scope the client may ask for (repeatable): profile, email,
+        /// offline_access (a refresh token);
         /// openid is always allowed.
         #[arg(long = "scope", value_name = "SCOPE")]
         scopes: Vec<String>,

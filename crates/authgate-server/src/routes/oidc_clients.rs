@@ -92,8 +92,9 @@ pub(crate) async fn list(
 
 /// Delete an OpenID Connect relying party.
 ///
-/// It can start no new sign-in and exchange no code; tokens already issued
-/// to it live out their lifetime. Needs the `clients:write` permission (or
+/// It can start no new sign-in and exchange no code; its sessions go with
+/// it (refresh tokens unknown, access tokens refused at userinfo and
+/// inactive at introspection). Needs the `clients:write` permission (or
 /// the `admin` role).
 #[utoipa::path(
     delete,

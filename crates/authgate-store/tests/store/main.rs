@@ -73,6 +73,8 @@ macro_rules! generic_checks {
             verification::a_full_outbox_stores_no_link(&s, &s, &s);
             mfa::a_factor_is_pending_until_confirmed_and_its_steps_only_move_forward(&s, &s);
             mfa::a_login_step_counts_attempts_expires_and_is_taken_once(&s, &s);
+            oidc::a_clients_session_reads_back_its_grant_and_ends_by_logout_or_deletion(&s, &s, &s);
+            oidc::codes_are_purged_once_expired_before_the_instant(&s, &s);
         }
     };
 }

@@ -1,16 +1,18 @@
 //! `OidcStore`: relying parties, single-use codes and consents, and the
-//! lane of signing keys (migration 0005).
+//! lane of signing keys (migration 0005); the sessions bound to a client
+//! and the purge of codes (migration 0009).
 
 use std::sync::Arc;
 
 use authgate_core::oidc::client::OidcClient;
 use authgate_core::oidc::code::{AuthorizationCode, CodeUse};
 use authgate_core::oidc::store::OidcStore;
-use authgate_core::{KeyStore, StoreError, TokenHash, UserStore};
+use authgate_core::{ClientGrant, KeyStore, SessionStore, StoreError, TokenHash, UserStore};
 use authgate_proto::KeyLane;
 use uuid::Uuid;
 
-use crate::fixtures::{at, key, user};
+use crate::fixtures::{at, key, session, user};
+use crate::sessions::create;
 
 fn client(id: &str, public: bool) -> OidcClient {
     OidcClient {
@@ -186,4 +188,111 @@ pub(crate) async fn a_keys_lane_reads_back(store: &dyn KeyStore) {
             ("rsa-1".to_owned(), KeyLane::IdToken)
         ]
     );
+}
+
+pub(crate) async fn a_clients_session_reads_back_its_grant_and_ends_by_logout_or_deletion(
+    store: &dyn OidcStore,
+    users: &dyn UserStore,
+    sessions: &dyn SessionStore,
+) {
+    let u = user("grant@example.com", None);
+    users.insert_user(&u).await.unwrap();
+    store
+        .insert_oidc_client_audited(&client("rp", false), None)
+        .await
+        .unwrap();
+    let browser = Uuid::now_v7();
+    let bound = |browser_session_id: Uuid| {
+        let mut s = session(u.id, at(0), 3600);
+        s.client = Some(ClientGrant {
+            client_id: "rp".into(),
+            scopes: vec!["openid".into(), "offline_access".into()],
+            browser_session_id,
+            auth_time: at(-30),
+        });
+        s
+    };
+    let here = create(sessions, &bound(browser), "here").await;
+    let elsewhere = create(sessions, &bound(Uuid::now_v7()), "elsewhere").await;
+    let own = create(sessions, &session(u.id, at(0), 3600), "own").await;
+    assert_eq!(sessions.session(here.id).await.unwrap(), Some(here.clone()));
+    assert_eq!(
+        sessions.session(own.id).await.unwrap().unwrap().client,
+        None
+    );
+
+    // Logout: only the client's sessions of that browser session.
+    let ended = store
+        .revoke_client_sessions_audited(u.id, "rp", browser, at(10), None)
+        .await
+        .unwrap();
+    assert_eq!(ended, vec![here.id]);
+    assert_eq!(
+        sessions.session(here.id).await.unwrap().unwrap().revoked_at,
+        Some(at(10))
+    );
+    assert!(
+        store
+            .revoke_client_sessions_audited(u.id, "rp", browser, at(11), None)
+            .await
+            .unwrap()
+            .is_empty(),
+        "already ended"
+    );
+    assert_eq!(
+        sessions
+            .session(elsewhere.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at,
+        None
+    );
+
+    // Deleting the client deletes its sessions, not the user's own.
+    store.delete_oidc_client_audited("rp", None).await.unwrap();
+    assert_eq!(sessions.session(elsewhere.id).await.unwrap(), None);
+    assert!(sessions.session(own.id).await.unwrap().is_some());
+}
+
+pub(crate) async fn codes_are_purged_once_expired_before_the_instant(
+    store: &dyn OidcStore,
+    users: &dyn UserStore,
+) {
+    let u = user("purge@example.com", None);
+    users.insert_user(&u).await.unwrap();
+    store
+        .insert_oidc_client_audited(&client("rp", false), None)
+        .await
+        .unwrap();
+    let spent = code("rp", u.id, "spent");
+    let unused = code("rp", u.id, "unused");
+    let mut later = code("rp", u.id, "later");
+    later.expires_at = at(200);
+    for c in [&spent, &unused, &later] {
+        store.insert_code(c).await.unwrap();
+    }
+    store
+        .use_code(&spent.hash, Uuid::now_v7(), at(30))
+        .await
+        .unwrap();
+    assert_eq!(store.purge_codes(at(80), 100).await.unwrap(), 0, "not yet");
+    assert_eq!(store.purge_codes(at(81), 1).await.unwrap(), 1, "in batches");
+    assert_eq!(store.purge_codes(at(81), 100).await.unwrap(), 1);
+    for gone in [&spent, &unused] {
+        assert_eq!(
+            store
+                .use_code(&gone.hash, Uuid::now_v7(), at(90))
+                .await
+                .unwrap(),
+            CodeUse::Unknown
+        );
+    }
+    assert!(matches!(
+        store
+            .use_code(&later.hash, Uuid::now_v7(), at(90))
+            .await
+            .unwrap(),
+        CodeUse::First(_)
+    ));
 }

@@ -9,6 +9,7 @@ mod audit;
 mod clients;
 mod keys;
 mod user_mfa;
+mod relying_parties;
 mod users;
 
 use askama::Template;
@@ -46,6 +47,14 @@ pub(crate) fn router() -> Router<AppState> {
             post(clients::disable),
         )
         .route("/admin/console/clients/{id}/enable", post(clients::enable))
+        .route(
+            "/admin/console/relying-parties",
+            get(relying_parties::list).post(relying_parties::create),
+        )
+        .route(
+            "/admin/console/relying-parties/{id}/delete",
+            post(relying_parties::delete),
+        )
         .route("/admin/console/keys", get(keys::show))
         .route("/admin/console/keys/rotate", post(keys::rotate))
         .route("/admin/console/audit", get(audit::show))
@@ -154,7 +163,8 @@ pub(crate) struct Sections {
     pub(crate) clients: bool,
     pub(crate) keys: bool,
     pub(crate) audit: bool,
-    /// The section shown (`home`, `users`, `clients`, `keys`, `audit`).
+    /// The section shown (`home`, `users`, `clients`, `relying-parties`,
+    /// `keys`, `audit`).
     pub(crate) current: &'static str,
 }
 

@@ -65,6 +65,21 @@ async fn a_reused_code_revokes_the_refresh_token_and_access_token_its_first_exch
             .unwrap();
         assert_eq!(answer, json!({"active": false}));
     }
+    // The audit trail records the reuse.
+    let reused = app
+        .store()
+        .await
+        .events(&authgate_core::AuditFilter {
+            user_id: Some(user.user.id),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.kind.as_str() == "oidc.code_reused")
+        .expect("an oidc.code_reused event");
+    assert_eq!(reused.client_id.as_deref(), Some(rp.id.as_str()));
 }
 
 #[tokio::test]

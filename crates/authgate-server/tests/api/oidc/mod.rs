@@ -207,4 +207,5 @@ pub(super) async fn error_of(
 mod codes;
 mod flow;
 mod logout;
+mod prompts;
 mod refresh;

@@ -323,6 +323,40 @@ async fn a_clients_refresh_token_is_refused_to_another_client_to_auth_refresh_an
 }
 
 #[tokio::test]
+async fn deleting_the_client_ends_its_sessions_and_their_tokens() {
+    let app = oidc_app().await;
+    let rp = register_with(&app, true, true, &["offline_access"]).await;
+    let user = app.new_user().await;
+    let tokens = offline_tokens(&app, &rp, &user, "openid offline_access").await;
+    app.state
+        .auth
+        .delete_oidc_client(None, &rp.id, &authgate_core::Origin::default())
+        .await
+        .unwrap();
+    app.advance(Duration::from_secs(2));
+    assert_eq!(
+        userinfo_status(&app, text(&tokens, "access_token")).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let service = app.new_client(&[]).await;
+    for token in ["access_token", "refresh_token"] {
+        let answer: Value = app
+            .post_form(
+                "/oauth/introspect",
+                &[("token", text(&tokens, token))],
+                Some(&service),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(answer, json!({"active": false}), "{token}");
+    }
+    // The user's own login is untouched.
+    assert_eq!(app.refresh(&user.refresh).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
 async fn a_public_client_refreshes_with_its_client_id_alone() {
     let app = oidc_app().await;
     let rp = register_with(&app, true, true, &["profile", "offline_access"]).await;

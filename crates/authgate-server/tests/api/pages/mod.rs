@@ -5,6 +5,7 @@
 
 mod admin;
 mod admin_actions;
+mod admin_relying_parties;
 mod guard;
 mod mfa;
 mod outage;
