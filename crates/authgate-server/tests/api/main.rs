@@ -24,6 +24,7 @@
 //! - `oauth`: client credentials, introspection and revocation.
 //! - `oidc`: OpenID Connect: relying parties, authorization, consent, code
 //!   exchange with PKCE, ID tokens, userinfo, and their refusals.
+//! - `oidc_loopback`: a native app's loopback post-logout URI (any port).
 //! - `pages`: the hosted pages, their guard, forms, cookies and browser sessions.
 //! - `recovery`: password reset by email through a real SMTP sink, the
 //!   outbox folder, no enumeration, no secret in the log or audit trail.
@@ -56,6 +57,7 @@ mod keys;
 mod limits;
 mod oauth;
 mod oidc;
+mod oidc_loopback;
 mod openapi;
 mod pages;
 mod password_change;
