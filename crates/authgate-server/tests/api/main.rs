@@ -25,6 +25,7 @@
 //! - `client_state`: disabling and enabling a service client.
 //! - `oidc`: OpenID Connect: relying parties, authorization, consent, code
 //!   exchange with PKCE, ID tokens, userinfo, and their refusals.
+//! - `oidc_loopback`: a native app's loopback post-logout URI (any port).
 //! - `pages`: the hosted pages, their guard, forms, cookies and browser sessions.
 //! - `recovery`: password reset by email through a real SMTP sink, the
 //!   outbox folder, no enumeration, no secret in the log or audit trail.
@@ -59,6 +60,7 @@ mod limits;
 mod mfa;
 mod oauth;
 mod oidc;
+mod oidc_loopback;
 mod openapi;
 mod pages;
 mod password_change;

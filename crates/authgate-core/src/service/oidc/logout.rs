@@ -114,14 +114,17 @@ impl AuthService {
     }
 
     /// `uri` with `state` added, when it is one of `client`'s registered
-    /// post-logout redirect URIs (compared exactly); `None` otherwise.
+    /// post-logout redirect URIs (compared as redirect URIs are: exactly,
+    /// a loopback URI with any port); `None` otherwise.
     pub fn post_logout_location(
         &self,
         client: &OidcClient,
         uri: &str,
         state: Option<&str>,
     ) -> Option<String> {
-        if !client.post_logout_redirect_uris.iter().any(|r| r == uri) {
+        // The redirect URIs' rules: exact, except a loopback URI's port
+        // (RFC 8252 §7.3: a native app's listener has any port).
+        if !crate::oidc::redirect::matches_any(&client.post_logout_redirect_uris, uri) {
             return None;
         }
         let mut location = url::Url::parse(uri).ok()?;
