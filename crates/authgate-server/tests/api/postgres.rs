@@ -141,3 +141,65 @@ async fn admin_routes_answer_503_not_the_tokens_roles_while_the_database_is_away
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set AUTHGATE_TEST_POSTGRES_URL (scripts/test does)"]
+async fn email_verification_and_an_email_change_work_on_postgres() {
+    let schema = fresh_schema("email_verification_on_postgres").await;
+    let url = schema.url(None).unwrap();
+    let mut sink = authgate_testkit::SmtpSink::start().await;
+    let smtp = sink.url();
+    let app = spawn_app_with(|settings| {
+        settings.storage.database_url = url;
+        settings.email.smtp_url = smtp;
+        settings.auth.require_verified_email = true;
+    })
+    .await;
+    let user = app
+        .register_ok("alice@example.com", PASSWORD, Some("alice"))
+        .await;
+    assert!(!user.email_verified);
+    assert_error(
+        app.login("alice", PASSWORD).await,
+        StatusCode::FORBIDDEN,
+        "email_not_verified",
+    )
+    .await;
+    let token = crate::verification::token_of_default(&sink.next_mail().await);
+    let verified: MessageResponse = expect_json(
+        app.post_json("/auth/email/verify", &serde_json::json!({ "token": token }))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(verified.message, "Email address verified.");
+    assert_error(
+        app.post_json("/auth/email/verify", &serde_json::json!({ "token": token }))
+            .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    )
+    .await;
+    let login = app.login_ok("alice", PASSWORD).await;
+    assert!(login.user.email_verified);
+
+    // A change: verified first, then it replaces the address.
+    let asked = app
+        .client
+        .post(app.url("/auth/email/change"))
+        .bearer_auth(&login.access_token)
+        .json(&serde_json::json!({"current_password": PASSWORD, "new_email": "alice@new.example"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), StatusCode::ACCEPTED);
+    let token = crate::verification::token_of_default(&sink.next_mail().await);
+    app.post_json("/auth/email/verify", &serde_json::json!({ "token": token }))
+        .await;
+    let login = app.login_ok("alice@new.example", PASSWORD).await;
+    assert_eq!(login.user.email, "alice@new.example");
+    assert_eq!(
+        sink.next_mail().await.to,
+        vec!["alice@example.com".to_owned()]
+    );
+}

@@ -38,7 +38,7 @@ fn fresh_email() -> String {
 }
 
 /// The verification link's token in `mail`.
-pub(crate) fn token_of(mail: &ReceivedMail) -> String {
+fn token_of(mail: &ReceivedMail) -> String {
     let link = mail
         .link(&format!("{PUBLIC_URL}/email/verify?token="))
         .expect("the message holds a verification link");
@@ -486,4 +486,12 @@ async fn an_account_gets_three_verification_messages_an_hour_whatever_the_addres
     );
     sink.next_mail().await;
     sink.next_mail().await;
+}
+
+/// The verification link's token in `mail`, built from the default public URL.
+pub(crate) fn token_of_default(mail: &ReceivedMail) -> String {
+    let link = mail
+        .link("http://127.0.0.1:8080/email/verify?token=")
+        .expect("the message holds a verification link");
+    link.rsplit_once("token=").unwrap().1.to_owned()
 }

@@ -91,6 +91,14 @@ async fn each_section_shows_only_with_its_permission() {
         .get(&format!("/admin/console/users/{}", target.user.id))
         .await;
     assert_eq!(user.status, StatusCode::OK);
+    // Whether the address is verified (a new account's is not).
+    assert!(
+        user.body.contains(
+            r#"<span data-testid="email-verified"><span class="badge">Not verified</span>"#
+        ),
+        "{}",
+        user.body
+    );
     // Reading is not writing: no role form or disable button.
     assert!(!user.body.contains("/roles\""), "{}", user.body);
     assert!(!user.body.contains("/disable\""));
