@@ -11,6 +11,7 @@ mod maintenance;
 mod oauth;
 mod oidc;
 mod operator;
+mod overview;
 mod password_change;
 mod reach;
 mod recovery;

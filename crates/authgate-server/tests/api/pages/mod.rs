@@ -3,8 +3,10 @@
 //! `return_to` spelling, form tokens and origins, cookie attributes, and
 //! browser sessions ending by revocation, disable, idle and lifetime.
 
+mod account_fresh;
 mod admin;
 mod admin_actions;
+mod client_console;
 mod guard;
 mod outage;
 mod password;
