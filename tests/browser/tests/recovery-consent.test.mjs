@@ -45,9 +45,9 @@ describe('recovery and consent pages', () => {
 
     await page.goto(`${server.url}/password/reset?token=${'x'.repeat(43)}`);
     await inspect(page, 'password-reset');
-    await page.getByLabel('New password').fill('copper meadow orbit 92 saffron');
+    await page.locator('#new_password').fill('copper meadow orbit 92 saffron');
     await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Set the password' }).click()]);
-    await page.locator('.error, .field-error').first().waitFor();
+    await page.locator('[role=alert], .field-error').first().waitFor();
     await inspect(page, 'password-reset-error');
     await page.context().close();
   });
