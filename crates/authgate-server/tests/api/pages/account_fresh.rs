@@ -45,7 +45,12 @@ async fn the_account_page_shows_every_change_made_here_on_the_next_load() {
     let failed = stranger
         .login_to(&user.email, "not the password at all", "")
         .await;
-    assert_eq!(failed.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", failed.body);
+    assert_eq!(
+        failed.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        failed.body
+    );
     let page = mine.get("/account").await;
     assert!(page.body.contains("Failed login"), "{}", page.body);
 
