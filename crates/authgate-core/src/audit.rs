@@ -33,6 +33,11 @@ pub const AUDIT_QUEUE_CAPACITY: usize = 10_000;
 /// How long [`AuditLog::flush_database`] waits at most.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Buckets of [`AuditLog::user_mark`]: users share a bucket by their id's
+/// hash, so a mark moves for every user of its bucket (a needless refresh
+/// for the others, never a missed one) and memory stays fixed.
+const USER_MARK_BUCKETS: usize = 256;
+
 /// Where a request came from, for sessions and audit records.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Origin {
@@ -204,6 +209,9 @@ struct Lane {
     database: bool,
     /// The queue into the sink's task.
     queue: mpsc::Sender<Message>,
+    /// Events queued and not yet handled by the sink's task: a flush with
+    /// nothing pending has nothing to wait for.
+    pending: Arc<AtomicU64>,
     /// Its failures and drops.
     counters: Arc<SinkCounters>,
 }
@@ -216,6 +224,9 @@ pub struct AuditLog {
     store: Option<Arc<dyn AuditStore>>,
     /// Every sink, each with its queue and task.
     lanes: Vec<Lane>,
+    /// Per bucket of user ids, how many events about those users were
+    /// recorded (see [`AuditLog::user_mark`]).
+    user_marks: Box<[AtomicU64]>,
 }
 
 impl AuditLog {
@@ -231,7 +242,11 @@ impl AuditLog {
             .into_iter()
             .map(|(sink, database)| spawn_lane(sink, database))
             .collect();
-        Self { store, lanes }
+        Self {
+            store,
+            lanes,
+            user_marks: user_marks(),
+        }
     }
 
     /// A log that records nothing (tools and tests of other parts).
@@ -239,6 +254,7 @@ impl AuditLog {
         Self {
             store: None,
             lanes: Vec::new(),
+            user_marks: user_marks(),
         }
     }
 
@@ -254,8 +270,14 @@ impl AuditLog {
     }
 
     fn fan_out(&self, event: Arc<AuditEvent>, with_database: bool) {
+        if let Some(user) = &event.user_id {
+            self.user_marks[user_bucket(user)].fetch_add(1, Ordering::AcqRel);
+        }
         for lane in self.lanes.iter().filter(|l| with_database || !l.database) {
+            // Counted before it is queued, so a flush never misses it.
+            lane.pending.fetch_add(1, Ordering::AcqRel);
             if lane.queue.try_send(Message::Event(event.clone())).is_err() {
+                lane.pending.fetch_sub(1, Ordering::AcqRel);
                 lane.counters.dropped.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(sink = %lane.name, kind = %event.kind, "audit queue full; event dropped for this sink");
             }
@@ -268,8 +290,25 @@ impl AuditLog {
         self.store.as_ref()
     }
 
+    /// Moves `user`'s mark for a change that has no event of its own (an
+    /// enrolment begun): views of the user copied before it are stale.
+    pub fn touch_user(&self, user: &Uuid) {
+        self.user_marks[user_bucket(user)].fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// A number that moves whenever an event about `user` (its `user_id`)
+    /// is recorded on this instance, whether written by the store in the
+    /// change's transaction or queued: a view of the user's sessions and
+    /// events taken while the mark stood still is still this instance's
+    /// latest. It moves for other users too (they share buckets), which
+    /// only costs a refresh. Read it *before* reading the store.
+    pub fn user_mark(&self, user: &Uuid) -> u64 {
+        self.user_marks[user_bucket(user)].load(Ordering::Acquire)
+    }
+
     /// Waits (up to 2 s) until the database sink has written every event
     /// queued before this call, so a query sees this instance's own events.
+    /// Returns at once when nothing is queued.
     pub async fn flush_database(&self) {
         if let Some(lane) = self.lanes.iter().find(|l| l.database) {
             flush_lane(lane).await;
@@ -305,6 +344,9 @@ impl AuditLog {
 /// [`FLUSH_TIMEOUT`] in all: a full queue behind a stuck sink must not hold
 /// the caller either.
 async fn flush_lane(lane: &Lane) {
+    if lane.pending.load(Ordering::Acquire) == 0 {
+        return;
+    }
     let (done, wait) = oneshot::channel();
     let _ = tokio::time::timeout(FLUSH_TIMEOUT, async {
         if lane.queue.send(Message::Flush(done)).await.is_ok() {
@@ -318,8 +360,10 @@ async fn flush_lane(lane: &Lane) {
 fn spawn_lane(sink: Arc<dyn AuditSink>, database: bool) -> Lane {
     let (queue, mut rx) = mpsc::channel::<Message>(AUDIT_QUEUE_CAPACITY);
     let counters = Arc::new(SinkCounters::default());
+    let pending = Arc::new(AtomicU64::new(0));
     let name = sink.name().to_owned();
     let task_counters = counters.clone();
+    let task_pending = pending.clone();
     tokio::spawn(async move {
         while let Some(message) = rx.recv().await {
             match message {
@@ -338,6 +382,7 @@ fn spawn_lane(sink: Arc<dyn AuditSink>, database: bool) -> Lane {
                         task_counters.failures.fetch_add(1, Ordering::Relaxed);
                         tracing::error!(sink = %sink.name(), kind = %kind, error = %error, "audit event not written");
                     }
+                    task_pending.fetch_sub(1, Ordering::AcqRel);
                 }
                 Message::Flush(done) => {
                     let _ = done.send(());
@@ -349,8 +394,20 @@ fn spawn_lane(sink: Arc<dyn AuditSink>, database: bool) -> Lane {
         name,
         database,
         queue,
+        pending,
         counters,
     }
+}
+
+/// Fresh marks, all zero.
+fn user_marks() -> Box<[AtomicU64]> {
+    (0..USER_MARK_BUCKETS).map(|_| AtomicU64::new(0)).collect()
+}
+
+/// The bucket of `user`'s mark. Ids are UUIDs (v7: time then random), so
+/// their last byte is random enough to spread users over the buckets.
+fn user_bucket(user: &Uuid) -> usize {
+    usize::from(user.as_bytes()[15]) % USER_MARK_BUCKETS
 }
 
 /// A new event of `kind` at `at` from `origin`, about nobody yet: the
@@ -729,5 +786,44 @@ mod tests {
         refuse("later".to_owned(), 300_000);
         assert!(left_out > 0);
         assert_eq!(reported, left_out, "each refusal left out is reported");
+    }
+
+    #[tokio::test]
+    async fn a_users_mark_moves_with_every_event_about_them_queued_or_written() {
+        let log = AuditLog::new(None, vec![Arc::new(Collect::default())]);
+        let (ann, bob) = (Uuid::now_v7(), Uuid::now_v7());
+        let about = |user: Option<Uuid>| {
+            let mut e = event(
+                AuditKind::LOGIN_FAILED,
+                OffsetDateTime::UNIX_EPOCH,
+                &Origin::default(),
+            );
+            e.user_id = user;
+            e
+        };
+        let start = log.user_mark(&ann);
+        log.record(about(Some(ann)));
+        let queued = log.user_mark(&ann);
+        assert_ne!(queued, start, "a queued event moves it");
+        log.record_written(about(Some(ann)));
+        assert_ne!(
+            log.user_mark(&ann),
+            queued,
+            "an event the store wrote moves it"
+        );
+        let settled = log.user_mark(&ann);
+        log.record(about(None));
+        assert_eq!(
+            log.user_mark(&ann),
+            settled,
+            "an event about nobody does not"
+        );
+        if user_bucket(&bob) != user_bucket(&ann) {
+            log.record(about(Some(bob)));
+            assert_eq!(log.user_mark(&ann), settled, "nor one about another bucket");
+        }
+        // Flushing waits for what is queued, and returns at once after.
+        log.flush().await;
+        log.flush().await;
     }
 }

@@ -53,7 +53,7 @@ pub use model::{
 pub use password::{
     Argon2Settings, PasswordHasher, PasswordPolicy, Verified, parameters_cost, phc_cost,
 };
-pub use records::{FRESH_FOR, RecordCache};
+pub use records::{AccountOverview, FRESH_FOR, RecordCache};
 pub use recovery_store::{OutboxStore, ResetStore, ResetToken};
 pub use revocation::RevocationList;
 pub use secrets::{MasterKey, Purpose, TOKEN_BYTES, TokenHash, random_token};

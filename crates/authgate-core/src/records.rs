@@ -1,6 +1,7 @@
 //! Short-lived in-process copies of user and session records, so the
 //! authenticated hot path (every Bearer request, `GET /me`) does not read the
-//! database each time. An entry is trusted for [`FRESH_FOR`]; changes made
+//! database each time, and of the account page's overview of a user (their
+//! live sessions and latest audit events), so `GET /account` does not either. An entry is trusted for [`FRESH_FOR`]; changes made
 //! through this process drop it at once, changes made by other processes
 //! sharing the store are seen within that time (docs/architecture.md: within a second).
 
@@ -8,6 +9,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use uuid::Uuid;
+
+use authgate_proto::AuditEvent;
 
 use crate::model::{Session, User};
 
@@ -25,6 +28,24 @@ struct Entry<T> {
     record: Arc<T>,
 }
 
+/// A user's live sessions (newest first) and latest audit events (newest
+/// first), as one read of the store saw them.
+#[derive(Debug)]
+pub struct AccountOverview {
+    /// The live sessions, at most the number asked for.
+    pub sessions: Vec<Session>,
+    /// The latest events about the user, at most the number asked for.
+    pub events: Vec<AuditEvent>,
+    /// The user's second factor as it stood (its changes are audited, or
+    /// touch the mark, so a copy never outlives one made here).
+    pub mfa: crate::service::MfaState,
+    /// The limits they were read with: a copy serves only the same ask.
+    pub(crate) limits: (u32, u32),
+    /// [`crate::audit::AuditLog::user_mark`] of the user before the read: a
+    /// copy is this instance's latest only while the mark has not moved.
+    pub(crate) mark: u64,
+}
+
 /// Recently read users and sessions by id.
 #[derive(Debug, Default)]
 pub struct RecordCache {
@@ -32,6 +53,8 @@ pub struct RecordCache {
     users: RwLock<HashMap<Uuid, Entry<User>>>,
     /// Sessions by id.
     sessions: RwLock<HashMap<Uuid, Entry<Session>>>,
+    /// Account overviews by user id.
+    overviews: RwLock<HashMap<Uuid, Entry<AccountOverview>>>,
 }
 
 impl RecordCache {
@@ -50,12 +73,33 @@ impl RecordCache {
         put(&self.users, user.id, user, now_ms);
     }
 
-    /// Drops the copy of a user that changed.
+    /// Drops the copy of a user that changed, and their overview.
     pub fn forget_user(&self, id: &Uuid) {
         self.users
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(id);
+        self.overviews
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(id);
+    }
+
+    /// The user's overview, if read less than [`FRESH_FOR`] before `now_ms`
+    /// with the same `limits`, and the user's audit mark still `mark`.
+    pub fn fresh_overview(
+        &self,
+        user: &Uuid,
+        now_ms: i64,
+        mark: u64,
+        limits: (u32, u32),
+    ) -> Option<Arc<AccountOverview>> {
+        fresh(&self.overviews, user, now_ms).filter(|o| o.mark == mark && o.limits == limits)
+    }
+
+    /// Keeps a copy of the user's overview read at `now_ms`.
+    pub fn put_overview(&self, user: Uuid, overview: Arc<AccountOverview>, now_ms: i64) {
+        put(&self.overviews, user, overview, now_ms);
     }
 
     /// The session, if read less than [`FRESH_FOR`] before `now_ms`.
@@ -83,6 +127,10 @@ impl RecordCache {
             .unwrap_or_else(PoisonError::into_inner)
             .retain(|_, e| is_fresh(e.read_at_ms, now_ms));
         self.sessions
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|_, e| is_fresh(e.read_at_ms, now_ms));
+        self.overviews
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .retain(|_, e| is_fresh(e.read_at_ms, now_ms));

@@ -133,6 +133,7 @@ impl AuthService {
         if !self.deps.mfa.put_pending_totp(&factor).await? {
             return Err(AuthError::MfaAlreadyEnabled);
         }
+        self.deps.audit.touch_user(&user.id);
         tracing::info!(user_id = %user.id, "totp enrolment begun");
         Ok(TotpEnrolment {
             secret: secret.to_base32(),

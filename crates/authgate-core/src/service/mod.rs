@@ -14,6 +14,7 @@ mod mfa_login;
 mod oauth;
 mod oidc;
 mod operator;
+mod overview;
 mod password_change;
 mod reach;
 mod recovery;

@@ -158,7 +158,7 @@ impl AuthService {
         Ok(user)
     }
 
-    fn now_ms(&self) -> i64 {
+    pub(super) fn now_ms(&self) -> i64 {
         (self.deps.clock.now().unix_timestamp_nanos() / 1_000_000) as i64
     }
 

@@ -3,7 +3,7 @@
 //! everywhere), and your last 20 audit events.
 
 use askama::Template;
-use authgate_core::{AuditFilter, AuthError, LogoutScope};
+use authgate_core::{AuthError, LogoutScope};
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
@@ -85,25 +85,18 @@ pub(crate) async fn show(
     uri: axum::http::Uri,
 ) -> Response {
     let who = visitor.browser.caller();
-    // The newest sessions, as many as one page of `GET /auth/sessions` holds.
+    // The newest sessions, as many as one page of `GET /auth/sessions`
+    // holds, and the latest events: one read of the store, kept for a
+    // second while nothing about this user happens here (see
+    // `AuthService::account_overview`).
     let limit = authgate_proto::SessionsQuery::MAX_LIMIT;
-    let sessions = match state.auth.sessions_page(&who, None, limit).await {
-        Ok((sessions, _)) => sessions,
+    let overview = match state.auth.account_overview(&who, limit, EVENTS).await {
+        Ok(overview) => overview,
         Err(e) => return failure_page(&state, Some(&visitor), &e),
     };
-    let filter = AuditFilter {
-        user_id: Some(who.user_id),
-        limit: EVENTS,
-        ..AuditFilter::default()
-    };
-    let events = match state.auth.audit_events(&filter).await {
-        Ok(events) => events,
-        Err(e) => return failure_page(&state, Some(&visitor), &e),
-    };
-    let mfa = match state.auth.mfa_state(who.user_id).await {
-        Ok(mfa) => mfa,
-        Err(e) => return failure_page(&state, Some(&visitor), &e),
-    };
+    let mfa = overview.mfa;
+    let now = state.clock.now();
+    let (sessions, events) = (&overview.sessions, &overview.events);
     let user = &visitor.browser.user;
     let notice = match super::login::query_param(&uri, "done").as_deref() {
         Some("revoked") => Some("The session was ended."),
@@ -124,6 +117,7 @@ pub(crate) async fn show(
         token: token_view(&state, &visitor),
         sessions: sessions
             .iter()
+            .filter(|s| s.is_live(now))
             .map(|s| SessionView {
                 id: s.id.to_string(),
                 current: s.id == visitor.browser.session.id,
@@ -237,8 +231,8 @@ pub(crate) async fn revoke(
     path: Result<Path<String>, axum::extract::rejection::PathRejection>,
     form: PageForm,
 ) -> Response {
-    if !visitor.csrf_matches(form.get(super::csrf::FIELD).unwrap_or_default()) {
-        return error_page(&state, Some(&visitor), StatusCode::FORBIDDEN);
+    if let Some(refused) = super::csrf::session_form_refusal(&state, &visitor, &form, "revoke") {
+        return refused;
     }
     let Some(sid) = path.ok().and_then(|Path(id)| Uuid::parse_str(&id).ok()) else {
         return error_page(&state, Some(&visitor), StatusCode::NOT_FOUND);
@@ -264,8 +258,10 @@ pub(crate) async fn logout_everywhere(
     RequestOrigin(origin): RequestOrigin,
     form: PageForm,
 ) -> Response {
-    if !visitor.csrf_matches(form.get(super::csrf::FIELD).unwrap_or_default()) {
-        return error_page(&state, Some(&visitor), StatusCode::FORBIDDEN);
+    if let Some(refused) =
+        super::csrf::session_form_refusal(&state, &visitor, &form, "logout everywhere")
+    {
+        return refused;
     }
     if let Err(e) = state
         .auth

@@ -86,11 +86,11 @@ pub(crate) fn checked_form_cookie(
     headers: &HeaderMap,
     form: &PageForm,
     what: &'static str,
-) -> Result<Zeroizing<String>, Response> {
+) -> Result<Zeroizing<String>, Box<Response>> {
     let presented = form.get(FIELD).unwrap_or_default();
     match cookies::read(headers, &state.web, Jar::Form) {
         Some(secret) if token_matches(Jar::Form, &secret, presented) => Ok(secret),
-        _ => Err(refused(state, None, what)),
+        _ => Err(Box::new(refused(state, None, what))),
     }
 }
 

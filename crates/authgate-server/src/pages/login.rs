@@ -136,7 +136,7 @@ pub(crate) async fn submit(
 ) -> Response {
     let secret = match super::csrf::checked_form_cookie(&state, &headers, &form, "login") {
         Ok(secret) => secret,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let password = form.take("password");
     let mut page = LoginPage {

@@ -119,7 +119,7 @@ pub(crate) async fn submit_forgot(
 ) -> Response {
     let secret = match super::csrf::checked_form_cookie(&state, &headers, &form, "forgot") {
         Ok(secret) => secret,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let mut page = forgot_page(&state, super::csrf::token(Jar::Form, &secret));
     page.email = form.text("email").chars().take(254).collect();
@@ -179,7 +179,7 @@ pub(crate) async fn submit_reset(
 ) -> Response {
     let secret = match super::csrf::checked_form_cookie(&state, &headers, &form, "reset") {
         Ok(secret) => secret,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let password = form.take("new_password");
     let token = zeroize::Zeroizing::new(

@@ -93,7 +93,7 @@ pub(crate) async fn submit(
     }
     let secret = match super::csrf::checked_form_cookie(&state, &headers, &form, "register") {
         Ok(secret) => secret,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let password = form.take("password");
     let mut page = page(&state, super::csrf::token(Jar::Form, &secret));

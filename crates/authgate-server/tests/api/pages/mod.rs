@@ -3,9 +3,11 @@
 //! `return_to` spelling, form tokens and origins, cookie attributes, and
 //! browser sessions ending by revocation, disable, idle and lifetime.
 
+mod account_fresh;
 mod admin;
 mod admin_actions;
 mod admin_relying_parties;
+mod client_console;
 mod guard;
 mod mfa;
 mod outage;
