@@ -165,3 +165,51 @@ async fn a_redirect_is_not_followed_so_the_password_goes_nowhere_else() {
         "the redirect target was contacted"
     );
 }
+
+#[tokio::test]
+async fn an_account_with_a_second_factor_is_mfa_required_and_logs_in_with_a_code() {
+    let app = spawn_app().await;
+    let user = app.new_user().await;
+    let begun = app
+        .client
+        .post(app.url("/auth/mfa/totp"))
+        .bearer_auth(&user.access)
+        .send()
+        .await
+        .unwrap();
+    let enrolment: authgate_proto::TotpEnrolmentResponse = begun.json().await.unwrap();
+    let totp = totp_rs::Totp::from_url(&enrolment.otpauth_uri).unwrap();
+    let code = |steps: i64| {
+        let at = app.now().unix_timestamp() + steps * 30;
+        totp.generate(u64::try_from(at).unwrap()).to_string()
+    };
+    let confirmed = app
+        .client
+        .post(app.url("/auth/mfa/totp/confirm"))
+        .bearer_auth(&user.access)
+        .json(&serde_json::json!({"code": code(0)}))
+        .send()
+        .await
+        .unwrap();
+    assert!(confirmed.status().is_success());
+
+    let client = app.auth_client();
+    let err = client.login(&user.email, PASSWORD).await.unwrap_err();
+    assert_eq!(err, Error::MfaRequired);
+    assert!(!client.store().is_authenticated());
+    let request = authgate_proto::LoginRequest {
+        email: Some(user.email.clone()),
+        username: None,
+        password: PASSWORD.into(),
+        audience: None,
+    };
+    let wrong = client
+        .login_with_code(&request, "000000x")
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.code(), Some(ErrorCode::InvalidCredentials));
+    let logged_in = client.login_with_code(&request, &code(1)).await.unwrap();
+    assert_eq!(logged_in.id, user.user.id);
+    assert!(client.store().is_authenticated());
+    assert_eq!(client.me().await.unwrap().user.id, user.user.id);
+}

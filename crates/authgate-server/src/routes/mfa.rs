@@ -23,6 +23,7 @@ use crate::state::AppState;
 #[utoipa::path(
     post,
     path = "/auth/login/mfa",
+    operation_id = "login_mfa",
     tag = "auth",
     request_body(content = proto::MfaLoginRequest, content_type = "application/json"),
     responses(
@@ -72,6 +73,7 @@ pub(crate) fn login_response(tokens: Tokens, user: proto::PublicUser) -> Respons
 #[utoipa::path(
     get,
     path = "/auth/mfa",
+    operation_id = "mfa_state",
     tag = "auth",
     responses(
         (status = 200, description = "The state of the caller's second factor.", body = proto::MfaStateResponse),
@@ -105,6 +107,7 @@ fn state_body(mfa: MfaState) -> proto::MfaStateResponse {
 #[utoipa::path(
     post,
     path = "/auth/mfa/totp",
+    operation_id = "begin_totp",
     tag = "auth",
     responses(
         (status = 200, description = "The secret, shown once (`Cache-Control: no-store`).", body = proto::TotpEnrolmentResponse),
@@ -138,6 +141,7 @@ pub(crate) async fn enrol(
 #[utoipa::path(
     post,
     path = "/auth/mfa/totp/confirm",
+    operation_id = "confirm_totp",
     tag = "auth",
     request_body(content = proto::TotpConfirmRequest, content_type = "application/json"),
     responses(
@@ -176,6 +180,7 @@ pub(crate) async fn confirm(
 #[utoipa::path(
     post,
     path = "/auth/mfa/totp/disable",
+    operation_id = "disable_totp",
     tag = "auth",
     request_body(content = proto::DisableMfaRequest, content_type = "application/json"),
     responses(
@@ -219,6 +224,7 @@ pub(crate) async fn disable(
 #[utoipa::path(
     post,
     path = "/admin/users/{id}/mfa/reset",
+    operation_id = "reset_user_mfa",
     tag = "admin",
     params(("id" = uuid::Uuid, Path, description = "The user id.")),
     responses(

@@ -6,7 +6,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use authgate_testkit::reqwest::{Method, StatusCode, header};
-use authgate_testkit::{PASSWORD, TestApp, TestClient, TestUser, spawn_app, spawn_app_with};
+use authgate_testkit::{
+    PASSWORD, TestApp, TestClient, TestUser, expect_json, spawn_app, spawn_app_with,
+};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -298,8 +300,6 @@ async fn relying_party_token(app: &TestApp, fx: &Fixture) -> String {
     .access_token
 }
 
-/// The realistic, successful request for an operation: its path with real
-/// ids, its credentials and its body.
 /// A live reset token of a user of its own (stored as the forgot flow
 /// would, its message left undeliverable).
 async fn reset_token(app: &TestApp) -> String {
@@ -369,6 +369,44 @@ async fn verification_token(app: &TestApp) -> String {
     token
 }
 
+/// Begins a TOTP enrolment for the holder of `access`; their app.
+async fn begin_totp(app: &TestApp, access: &str) -> totp_rs::Totp {
+    let response = app
+        .client
+        .post(app.url("/auth/mfa/totp"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    let enrolment: authgate_proto::TotpEnrolmentResponse =
+        expect_json(response, StatusCode::OK).await;
+    totp_rs::Totp::from_url(&enrolment.otpauth_uri).unwrap()
+}
+
+/// The code of `totp` at the server's time, `steps` periods on.
+fn totp_code(app: &TestApp, totp: &totp_rs::Totp, steps: i64) -> String {
+    let at = app.now().unix_timestamp() + steps * 30;
+    totp.generate(u64::try_from(at).unwrap()).to_string()
+}
+
+/// A new user whose TOTP factor is on (this step's code used), and their app.
+async fn mfa_user(app: &TestApp) -> (TestUser, totp_rs::Totp) {
+    let user = app.new_user().await;
+    let totp = begin_totp(app, &user.access).await;
+    let response = app
+        .client
+        .post(app.url("/auth/mfa/totp/confirm"))
+        .bearer_auth(&user.access)
+        .json(&json!({"code": totp_code(app, &totp, 0)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    (user, totp)
+}
+
+/// The realistic, successful request for an operation: its path with real
+/// ids, its credentials and its body.
 async fn realistic(
     app: &TestApp,
     fx: &Fixture,
@@ -465,7 +503,39 @@ async fn realistic(
             let body = json!({"token": access});
             (path.into(), Auth::Client, Body::Fields(body), None)
         }
+        ("POST", "/auth/mfa/totp/confirm") => {
+            let user = app.new_user().await;
+            let totp = begin_totp(app, &user.access).await;
+            let body = json!({"code": totp_code(app, &totp, 0)});
+            (
+                path.into(),
+                Auth::User,
+                Body::Fields(body),
+                Some(user.access),
+            )
+        }
+        ("POST", "/auth/mfa/totp/disable") => {
+            let (user, _) = mfa_user(app).await;
+            let body = json!({"password": PASSWORD});
+            (
+                path.into(),
+                Auth::User,
+                Body::Fields(body),
+                Some(user.access),
+            )
+        }
+        ("POST", "/auth/login/mfa") => {
+            let (user, totp) = mfa_user(app).await;
+            let step: authgate_proto::MfaRequiredResponse =
+                expect_json(app.login(&user.email, PASSWORD).await, StatusCode::OK).await;
+            // The next step's code: the enrolment used this one's.
+            let body = json!({"mfa_token": step.mfa_token, "code": totp_code(app, &totp, 1)});
+            (path.into(), Auth::None, Body::Fields(body), None)
+        }
         (_, p) if p.starts_with("/admin/") => (with_target, Auth::Admin, Body::None, None),
+        ("GET", "/auth/mfa") | ("POST", "/auth/mfa/totp") => {
+            (path.into(), Auth::User, Body::None, None)
+        }
         ("POST", "/auth/logout") | ("GET", "/me" | "/auth/sessions") => {
             (path.into(), Auth::User, Body::None, None)
         }
