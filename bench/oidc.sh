@@ -119,17 +119,22 @@ EXCHANGE_BODY="grant_type=authorization_code&code=@TOKEN@&redirect_uri=$(python3
 ACCESS=$(curl -sf -H "Authorization: $RP_AUTH" --data "${EXCHANGE_BODY/@TOKEN@/$FIRST_CODE}" "$URL/oauth/token" | json access_token)
 [[ $(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ACCESS" "$URL/oauth/userinfo") == 200 ]] ||
   die "userinfo refused the code exchange's access token"
-log "minting the relying party's refresh tokens (offline_access sign-ins, set-up only)"
-for _ in $(seq 1 $((CONNS * 2))); do
-  offline=$(curl -s -o /dev/null -w '%{redirect_url}' -H "Cookie: $COOKIE" "$URL${AUTHORIZE/scope=openid%20profile%20email/scope=openid%20offline_access}")
-  code=$(sed -E 's/.*[?&]code=([^&]+).*/\1/' <<<"$offline")
-  curl -sf -H "Authorization: $RP_AUTH" --data "${EXCHANGE_BODY/@TOKEN@/$code}" "$URL/oauth/token" | json refresh_token
-done >"$WORK/rp-refresh.txt"
-log "minting authgate refresh tokens (logins, set-up only)"
-for _ in $(seq 1 $((CONNS * 2))); do
-  curl -sf -H 'content-type: application/json' \
-    -d "{\"email\":\"bench@example.com\",\"password\":\"$PASSWORD\"}" "$URL/auth/login" | json refresh_token
-done >"$WORK/authgate-refresh.txt"
+# Refresh tokens rotate, and a rotated one presented again is theft
+# (its session dies): each repeat gets fresh pools, minted here.
+mint_refresh_pools() {
+  log "minting the relying party's refresh tokens (offline_access sign-ins, set-up only)"
+  for _ in $(seq 1 $((CONNS * 2))); do
+    offline=$(curl -s -o /dev/null -w '%{redirect_url}' -H "Cookie: $COOKIE" "$URL${AUTHORIZE/scope=openid%20profile%20email/scope=openid%20offline_access}")
+    code=$(sed -E 's/.*[?&]code=([^&]+).*/\1/' <<<"$offline")
+    curl -sf -H "Authorization: $RP_AUTH" --data "${EXCHANGE_BODY/@TOKEN@/$code}" "$URL/oauth/token" | json refresh_token
+  done >"$WORK/rp-refresh.txt"
+  log "minting authgate refresh tokens (logins, set-up only)"
+  for _ in $(seq 1 $((CONNS * 2))); do
+    curl -sf -H 'content-type: application/json' \
+      -d "{\"email\":\"bench@example.com\",\"password\":\"$PASSWORD\"}" "$URL/auth/login" | json refresh_token
+  done >"$WORK/authgate-refresh.txt"
+  curl -sf -X POST "$PEER/bench/mint?kind=refresh&n=$((CONNS * 2))" >"$WORK/peer-refresh.txt"
+}
 
 # ---------------------------------------------------------------- the peer
 PEER_PORT=$(free_port)
@@ -140,7 +145,6 @@ PEER_PID=$!
 PIDS+=("$PEER_PID")
 wait_ready "$PEER/.well-known/openid-configuration" "$PEER_PID" "$WORK/peer.log"
 PEER_AUTH="Basic $(printf 'bench:%s' "$PEER_SECRET" | base64 -w0)"
-curl -sf -X POST "$PEER/bench/mint?kind=refresh&n=$((CONNS * 2))" >"$WORK/peer-refresh.txt"
 PEER_ACCESS=$(curl -sf -X POST "$PEER/bench/mint?kind=userinfo&n=1")
 [[ $(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $PEER_ACCESS" "$PEER/me") == 200 ]] ||
   die "the peer's userinfo refused its own token"
@@ -187,6 +191,7 @@ PY
 TOKEN_PATH=/oauth/token
 for rep in $(seq 1 "$REPEAT"); do
   log "repeat $rep of $REPEAT"
+  mint_refresh_pools
   # Codes for this repeat's exchange run, minted just before it (they live 60 s).
   run authorize "$SERVER_PID" "$URL" BENCH_MODE=collect BENCH_PATH="$AUTHORIZE" BENCH_COOKIE="$COOKIE" \
     BENCH_OUT="$WORK/codes.txt" BENCH_COUNT=1000000
