@@ -26,8 +26,8 @@ mod secrets;
 mod service;
 mod store;
 pub mod text;
-mod verification_store;
 mod totp;
+mod verification_store;
 
 pub use audit::{
     AUDIT_QUEUE_CAPACITY, AuditLog, AuditSink, AuditSinkError, DatabaseSink, FileSink,
@@ -74,5 +74,5 @@ pub use store::{
     AuditStore, KeyStore, Ping, ServiceClientStore, SessionCursor, SessionStore, StoreResult,
     UserStore,
 };
-pub use verification_store::{EmailVerified, VerificationStore, VerificationToken, VerifyRefusal};
 pub use totp::{TOTP_DIGITS, TOTP_PERIOD, TOTP_SECRET_BYTES, TOTP_SKEW_STEPS, TotpSecret};
+pub use verification_store::{EmailVerified, VerificationStore, VerificationToken, VerifyRefusal};

@@ -8,8 +8,8 @@ use axum::routing::{delete, get, post, put};
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
 use crate::routes::{
-    admin, admin_clients, auth, discovery, health, me, mfa, oauth, oidc, oidc_clients,
-    recovery, sessions, verification,
+    admin, admin_clients, auth, discovery, health, me, mfa, oauth, oidc, oidc_clients, recovery,
+    sessions, verification,
 };
 use crate::state::AppState;
 

@@ -6,8 +6,8 @@
 //! encodings differ per backend and live in each `codec`.
 
 pub(crate) mod keys;
-pub(crate) mod oidc;
 pub(crate) mod mfa;
+pub(crate) mod oidc;
 pub(crate) mod recovery;
 pub(crate) mod sessions;
 pub(crate) mod verification;

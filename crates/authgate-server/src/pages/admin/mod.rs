@@ -8,8 +8,8 @@
 mod audit;
 mod clients;
 mod keys;
-mod user_mfa;
 mod relying_parties;
+mod user_mfa;
 mod users;
 
 use askama::Template;
