@@ -2,6 +2,9 @@
 //! before it listens, saying why. (The whole sign-in runs against a real
 //! authgate in tests/browser/tests/oidc.test.mjs, with this binary.)
 
+// Test helpers too may stop the test on a broken fixture.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::process::{Command, Output};
