@@ -72,15 +72,18 @@ async fn tables_live_in_the_test_schema_and_reopening_migrates_nothing_twice() {
             "audit_events",
             "clients",
             "email_verifications",
+            "mfa_challenges",
             "oidc_clients",
             "oidc_codes",
             "oidc_consents",
             "outbox",
             "password_resets",
+            "recovery_codes",
             "refresh_tokens",
             "revoked_tokens",
             "sessions",
             "signing_keys",
+            "totp_factors",
             "users"
         ]
     );
