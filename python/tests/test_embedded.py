@@ -182,9 +182,14 @@ def test_a_data_directory_written_by_the_package_is_served_by_authgate_serve(tmp
     del auth
     server = Server(tmp_path)
     try:
-        # The package wrote the server's audit trail, in the same database.
+        # The package wrote the server's audit trail, in the same database
+        # (registration queues the email-verification message as the server's does).
         trail = [json.loads(line) for line in server.cli("audit", "tail", "--json", "--user", user.id).splitlines()]
-        assert [event["kind"] for event in trail] == ["user.registered", "login.succeeded"]
+        assert [event["kind"] for event in trail] == [
+            "user.registered",
+            "email.verification_requested",
+            "login.succeeded",
+        ]
         assert PASSWORD not in json.dumps(trail) and login.access_token not in json.dumps(trail)
         # The package's token verifies there: same master key, same keys.
         status, me = server.request("GET", "/me", token=login.access_token)
