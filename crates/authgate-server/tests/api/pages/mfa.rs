@@ -236,3 +236,81 @@ async fn the_console_shows_the_factor_and_resets_it() {
     // The user's browser session ended.
     assert_eq!(browser.get("/account").await.status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn a_browsers_login_step_is_refused_by_the_api_and_the_apis_by_the_page() {
+    // An `mfa_token` is bound to the kind of login it began: the one a
+    // browser got cannot finish an API login (which would hand out tokens
+    // from a page's password), nor the other way round.
+    let app = spawn_app().await;
+    let alice = app.new_user().await;
+    let mut browser = Browser::new(&app);
+    browser.login(&alice.email).await;
+    let (totp, _) = enrol(&app, &mut browser).await;
+    let account = browser.get("/account").await;
+    browser.post("/logout", &[("csrf", &account.csrf())]).await;
+
+    // The browser's step, sent to the API with a right code: refused,
+    // no tokens, and the code is not spent by it.
+    let step = browser.login_to(&alice.email, PASSWORD, "/account").await;
+    let browser_token = hidden(&step, "mfa_token");
+    let api = app
+        .client
+        .post(app.url("/auth/login/mfa"))
+        .json(&serde_json::json!({"mfa_token": browser_token, "code": code(&app, &totp, 0)}))
+        .send()
+        .await
+        .unwrap();
+    // As documented for /auth/login/mfa: 401 invalid_grant, the login step
+    // is not one the API made.
+    assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
+    let body: serde_json::Value = api.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant");
+    assert!(body.get("access_token").is_none());
+    let done = browser
+        .post(
+            "/login/mfa",
+            &[
+                ("csrf", &step.csrf()),
+                ("mfa_token", &browser_token),
+                ("return_to", "/account"),
+                ("code", &code(&app, &totp, 0)),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert!(browser.session_cookie().is_some());
+
+    // The API's step, sent to the page: the password again, no session.
+    app.advance(std::time::Duration::from_secs(30));
+    let first = app.login(&alice.email, PASSWORD).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let first: serde_json::Value = first.json().await.unwrap();
+    assert_eq!(first["mfa_required"], true);
+    let api_token = first["mfa_token"].as_str().unwrap().to_owned();
+    let mut other = Browser::new(&app);
+    let form = other.get("/login").await;
+    let refused = other
+        .post(
+            "/login/mfa",
+            &[
+                ("csrf", &form.csrf()),
+                ("mfa_token", &api_token),
+                ("code", &code(&app, &totp, 0)),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("Enter your password again"));
+    assert!(other.session_cookie().is_none());
+    let finished = app
+        .client
+        .post(app.url("/auth/login/mfa"))
+        .json(&serde_json::json!({"mfa_token": api_token, "code": code(&app, &totp, 0)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(finished.status(), StatusCode::OK);
+    let tokens: serde_json::Value = finished.json().await.unwrap();
+    assert!(tokens["access_token"].is_string());
+}
