@@ -39,7 +39,7 @@ pub struct MfaLoginRequest {
     /// The `mfa_token` of the login's first step.
     pub mfa_token: String,
     /// A current six-digit TOTP code, or an unused recovery code
-    /// (`XXXX-XXXX-XXXX-XXXX`; spaces, hyphens and case do not matter).
+    /// (four groups of four base32 characters, as `CZLG-5AGS-ETAV-ZRE6`; spaces, hyphens and case do not matter).
     pub code: String,
 }
 
@@ -96,7 +96,7 @@ impl fmt::Debug for TotpConfirmRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecoveryCodesResponse {
-    /// Ten single-use codes (`XXXX-XXXX-XXXX-XXXX`), each good for one
+    /// Ten single-use codes (four groups of four base32 characters, as `CZLG-5AGS-ETAV-ZRE6`), each good for one
     /// login in place of a TOTP code. Stored only as hashes.
     pub recovery_codes: Vec<String>,
 }

@@ -478,7 +478,7 @@ fn recovery_code_hash(user_id: Uuid, normalized: &str) -> TokenHash {
     TokenHash::of(&format!("authgate recovery code\0{user_id}\0{normalized}"))
 }
 
-/// [`RECOVERY_CODES`] new codes (`XXXX-XXXX-XXXX-XXXX`) and their hashes.
+/// [`RECOVERY_CODES`] new codes (four groups of four base32 characters, as `CZLG-5AGS-ETAV-ZRE6`) and their hashes.
 fn new_recovery_codes(user_id: Uuid) -> Result<(RecoveryCodes, Vec<TokenHash>), AuthError> {
     let rng = SystemRandom::new();
     let mut codes = Vec::with_capacity(RECOVERY_CODES);
