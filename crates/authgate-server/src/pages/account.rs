@@ -201,6 +201,14 @@ fn describe(e: &authgate_proto::AuditEvent) -> String {
         "user.disabled" => "Account disabled",
         "user.enabled" => "Account enabled",
         "user.password_changed" | "password.change" => "Password changed",
+        "password.reset_requested" => "Password reset link asked for",
+        "password.reset" => "Password reset through the emailed link",
+        "email.verification_requested" => "Confirmation link sent",
+        "email.verified" => "Email address confirmed",
+        "mfa.enabled" => "Two-factor authentication turned on",
+        "mfa.disabled" => "Two-factor authentication turned off",
+        "mfa.reset" => "Two-factor authentication reset by an administrator",
+        "mfa.recovery_code_used" => "Recovery code used",
         other => other,
     };
     match e.kind.as_str() {

@@ -71,6 +71,13 @@ async fn the_account_page_shows_the_token_the_sessions_and_the_activity() {
         "the sub claim"
     );
     assert!(page.body.contains("Logged in"), "the login's audit event");
+    // Every kind is told in words, the newer ones too (no raw kind shows).
+    assert!(
+        page.body.contains("Confirmation link sent"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("email.verification_requested"));
     app.advance(Duration::from_secs(16 * 60));
     let later = browser.get("/account").await;
     assert!(later.body.contains(">Expired<"), "{}", later.body);
