@@ -87,8 +87,9 @@ pub enum AuthError {
     Storage(#[source] StoreError),
 }
 
-/// Why a storage operation failed.
-#[derive(Debug, thiserror::Error)]
+/// Why a storage operation failed. `Clone`, so one failure can be the
+/// answer of every write that shared it (a group commit).
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
     /// The store cannot be reached or timed out.

@@ -47,8 +47,8 @@ pub use limits::{
 pub use mail::{MAX_MAIL_BYTES, Mail, MailComposer, MailKind, QueuedMail};
 pub use mfa_store::{MfaChallenge, MfaStore, TotpFactor};
 pub use model::{
-    AuditCursor, AuditFilter, ClientGrant, RefreshToken, ServiceClient, Session, StoredKey, User,
-    UserQuery,
+    AuditCursor, AuditFilter, ClientGrant, RefreshContext, RefreshToken, ServiceClient, Session,
+    StoredKey, User, UserQuery,
 };
 pub use password::{
     Argon2Settings, PasswordHasher, PasswordPolicy, Verified, parameters_cost, phc_cost,

@@ -162,6 +162,18 @@ impl fmt::Debug for RefreshToken {
     }
 }
 
+/// A refresh token with its session and that session's user, as one read
+/// of the store found them: everything a refresh looks at before it rotates.
+#[derive(Debug, Clone)]
+pub struct RefreshContext {
+    /// The token.
+    pub token: RefreshToken,
+    /// Its session; `None` once purged.
+    pub session: Option<Session>,
+    /// The session's user; `None` when there is no session.
+    pub user: Option<User>,
+}
+
 /// A signing key as stored: private material sealed with the master key.
 #[derive(Clone, PartialEq, Eq)]
 pub struct StoredKey {

@@ -9,7 +9,9 @@ use uuid::Uuid;
 use crate::error::StoreError;
 use authgate_proto::AuditEvent;
 
-use crate::model::{AuditFilter, RefreshToken, ServiceClient, Session, StoredKey, User, UserQuery};
+use crate::model::{
+    AuditFilter, RefreshContext, RefreshToken, ServiceClient, Session, StoredKey, User, UserQuery,
+};
 use crate::secrets::TokenHash;
 
 /// Result of a storage call.
@@ -170,6 +172,12 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug {
     /// The refresh token with this hash.
     async fn refresh_token(&self, hash: &TokenHash) -> StoreResult<Option<RefreshToken>>;
 
+    /// The refresh token with this hash, its session and the session's
+    /// user, in one trip to the store where the backend can (a refresh
+    /// needs all three, and each trip is a thread hop or a network round
+    /// trip on the hot path of every client).
+    async fn refresh_context(&self, hash: &TokenHash) -> StoreResult<Option<RefreshContext>>;
+
     /// Rotates `parent` into `successor`, atomically: in one transaction,
     /// only if `parent` is unused and its session is live at `now`, marks it
     /// used (recording the successor's hash and `sealed` successor), inserts
@@ -182,6 +190,22 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug {
         successor: &RefreshToken,
         sealed: &[u8],
         now: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        self.rotate_audited(parent, successor, sealed, now, None)
+            .await
+    }
+
+    /// [`SessionStore::rotate`], appending `audit` in the same transaction
+    /// when the rotation happens (and not when it returns `false`): a
+    /// refresh is then one commit, where a separately queued record would
+    /// be a second one on the hot path of every client.
+    async fn rotate_audited(
+        &self,
+        parent: &TokenHash,
+        successor: &RefreshToken,
+        sealed: &[u8],
+        now: OffsetDateTime,
+        audit: Option<&AuditEvent>,
     ) -> StoreResult<bool>;
 
     /// Revokes a session (idempotent); returns whether it was live before.

@@ -64,16 +64,20 @@ impl AuthService {
         }
         let hash = TokenHash::of(presented);
         let now = truncate_to_millis(self.deps.clock.now());
-        let record = self
+        let found = self
             .deps
             .sessions
-            .refresh_token(&hash)
+            .refresh_context(&hash)
             .await?
             .ok_or(AuthError::InvalidGrant)?;
-        let session = self.live_session(record.session_id, now).await?;
+        let record = found.token;
+        let session = match found.session {
+            Some(session) if session.is_live(now) => session,
+            _ => return Err(AuthError::InvalidGrant),
+        };
         admit(&session)?;
         let client_id = session.client.as_ref().map(|g| g.client_id.clone());
-        let user = match self.deps.users.user_by_id(session.user_id).await? {
+        let user = match found.user {
             Some(user) if user.is_active => user,
             _ => return Err(AuthError::InvalidGrant),
         };
@@ -95,16 +99,18 @@ impl AuthService {
                 successor_token.as_bytes(),
                 &seal_context(&session, &hash),
             )?;
+            let mut e = event(AuditKind::TOKEN_REFRESHED, now, origin);
+            e.user_id = Some(session.user_id);
+            e.session_id = Some(session.id);
+            e.client_id.clone_from(&client_id);
             if self
                 .deps
                 .sessions
-                .rotate(&hash, &successor, &sealed, now)
+                .rotate_audited(&hash, &successor, &sealed, now, self.in_transaction(&e))
                 .await?
             {
                 tracing::info!(user_id = %user.id, session_id = %session.id, "token refreshed");
-                self.audit_session(AuditKind::TOKEN_REFRESHED, &session, origin, |e| {
-                    e.client_id = client_id;
-                });
+                self.deps.audit.record_written(e);
                 return Ok(Rotated {
                     user,
                     session,
@@ -167,18 +173,6 @@ impl AuthService {
             "refresh token reuse detected; session revoked"
         );
         Err(AuthError::InvalidGrant)
-    }
-
-    /// The session if it is neither revoked nor expired.
-    async fn live_session(
-        &self,
-        id: uuid::Uuid,
-        now: OffsetDateTime,
-    ) -> Result<Session, AuthError> {
-        match self.deps.sessions.session(id).await? {
-            Some(session) if session.is_live(now) => Ok(session),
-            _ => Err(AuthError::InvalidGrant),
-        }
     }
 
     /// The successor to hand back again, when `record` is the immediate

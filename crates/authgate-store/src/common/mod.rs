@@ -40,8 +40,8 @@ pub(crate) const INSERT_SESSION: &str = "INSERT INTO sessions (id, user_id, crea
 pub(crate) const CLAIM_PARENT: &str = "UPDATE refresh_tokens \
      SET used_at = $1, successor = $2, successor_sealed = $3 \
      WHERE hash = $4 AND used_at IS NULL AND expires_at > $1 \
-       AND session_id IN (SELECT id FROM sessions \
-                          WHERE revoked_at IS NULL AND expires_at > $1) \
+       AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = refresh_tokens.session_id \
+                   AND s.revoked_at IS NULL AND s.expires_at > $1) \
      RETURNING session_id";
 
 /// Marks session `$1` revoked at `$2` unless it already was. "Live" here

@@ -37,28 +37,25 @@ pub(crate) trait SessionTx: WriteTx {
     /// The backend's, mapped to [`StoreError`].
     async fn insert_refresh_token(&mut self, token: &RefreshToken) -> StoreResult<()>;
 
-    /// The compare-and-swap of a rotation: marks `parent` used at `now`,
-    /// pointing at `successor` (`sealed` for the grace window), if it is
-    /// unused, unexpired and its session live. Returns that session's id, or
-    /// `None` when another rotation won or the token or session ended.
+    /// The writes of a rotation: the compare-and-swap that marks `parent`
+    /// used at `now`, pointing at `successor` (`sealed` for the grace
+    /// window), if it is unused, unexpired and its session (the
+    /// successor's) live; then the successor's row, the session's
+    /// `last_used_at` and `audit`. Returns `false`, having written nothing,
+    /// when the claim fails (another rotation won, or the token or session
+    /// ended); the caller then rolls back.
     ///
     /// # Errors
-    /// The backend's, mapped to [`StoreError`].
-    async fn claim_parent(
+    /// The backend's, mapped to [`StoreError`]; [`StoreError::Other`] when
+    /// the parent belongs to another session than `successor`.
+    async fn rotate(
         &mut self,
         parent: &TokenHash,
-        successor: &TokenHash,
+        successor: &RefreshToken,
         sealed: &[u8],
         now: OffsetDateTime,
-    ) -> StoreResult<Option<Uuid>>;
-
-    /// Records `now` as the session's last use; returns false when the
-    /// session turned out not to be live any more (the rotation then rolls
-    /// back).
-    ///
-    /// # Errors
-    /// The backend's, mapped to [`StoreError`].
-    async fn touch_session(&mut self, id: Uuid, now: OffsetDateTime) -> StoreResult<bool>;
+        audit: Option<&AuditEvent>,
+    ) -> StoreResult<bool>;
 
     /// Marks the session revoked at `now` unless it already was; returns
     /// whether it did. An expired session is still marked, so
@@ -127,9 +124,9 @@ pub(crate) async fn create_session<T: SessionTx>(
     Ok(true)
 }
 
-/// `SessionStore::rotate`: claims `parent` for `successor` and stores the
-/// successor, or nothing (false) when the parent was already used, or its
-/// token or session ended.
+/// `SessionStore::rotate_audited`: claims `parent` for `successor` and
+/// stores the successor and `audit`, or nothing (false) when the parent was
+/// already used, or its token or session ended.
 ///
 /// # Errors
 /// The backend's; [`StoreError::Other`] when `successor` belongs to
@@ -140,28 +137,16 @@ pub(crate) async fn rotate<T: SessionTx>(
     successor: &RefreshToken,
     sealed: &[u8],
     now: OffsetDateTime,
+    audit: Option<&AuditEvent>,
 ) -> StoreResult<bool> {
     let mut tx = begin.await?;
-    let won = tx
-        .claim_parent(parent, &successor.hash, sealed, now)
-        .await?;
-    let Some(session_id) = won else {
+    if tx.rotate(parent, successor, sealed, now, audit).await? {
+        tx.commit().await?;
+        Ok(true)
+    } else {
         tx.rollback().await?;
-        return Ok(false);
-    };
-    if session_id != successor.session_id {
-        tx.rollback().await?;
-        return Err(StoreError::Other(
-            "the successor refresh token belongs to another session".into(),
-        ));
+        Ok(false)
     }
-    tx.insert_refresh_token(successor).await?;
-    if !tx.touch_session(session_id, now).await? {
-        tx.rollback().await?;
-        return Ok(false);
-    }
-    tx.commit().await?;
-    Ok(true)
 }
 
 /// `SessionStore::revoke_session_audited`: revokes the session and records

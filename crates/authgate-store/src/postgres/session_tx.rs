@@ -2,13 +2,15 @@
 //! backend's transaction, for the steps in `common::sessions`.
 
 use async_trait::async_trait;
-use authgate_core::{ClientGrant, RefreshToken, Session, StoreResult, TokenHash};
+use authgate_core::{ClientGrant, RefreshToken, Session, StoreError, StoreResult, TokenHash};
+use authgate_proto::AuditEvent;
 use sqlx::{Postgres, Transaction};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::codec::{ts, ts_opt};
 use super::error::map_err;
+use crate::common::WriteTx;
 use crate::common::sessions::SessionTx;
 use crate::common::{
     CLAIM_PARENT, INSERT_SESSION, PURGE_REVOKED_TOKENS, PURGE_SESSIONS, REVOKE_SESSION,
@@ -78,28 +80,35 @@ impl SessionTx for Transaction<'static, Postgres> {
         insert_token(&mut **self, token).await
     }
 
-    async fn claim_parent(
+    async fn rotate(
         &mut self,
         parent: &TokenHash,
-        successor: &TokenHash,
+        successor: &RefreshToken,
         sealed: &[u8],
         now: OffsetDateTime,
-    ) -> StoreResult<Option<Uuid>> {
+        audit: Option<&AuditEvent>,
+    ) -> StoreResult<bool> {
         // The compare-and-swap: concurrent rotations of one parent queue
         // on its row lock, and under READ COMMITTED each one after the
         // first re-checks `used_at IS NULL` against the committed row,
         // finds it used and updates nothing.
-        sqlx::query_scalar(CLAIM_PARENT)
+        let won: Option<Uuid> = sqlx::query_scalar(CLAIM_PARENT)
             .bind(ts(now)?)
-            .bind(&successor.0[..])
+            .bind(&successor.hash.0[..])
             .bind(sealed)
             .bind(&parent.0[..])
             .fetch_optional(&mut **self)
             .await
-            .map_err(map_err)
-    }
-
-    async fn touch_session(&mut self, id: Uuid, now: OffsetDateTime) -> StoreResult<bool> {
+            .map_err(map_err)?;
+        let Some(session_id) = won else {
+            return Ok(false);
+        };
+        if session_id != successor.session_id {
+            return Err(StoreError::Other(
+                "the successor refresh token belongs to another session".into(),
+            ));
+        }
+        self.insert_refresh_token(successor).await?;
         // The claim's subquery read a snapshot and locked no session: a
         // revocation not yet committed then was not seen. This update
         // takes the session's row lock, so it waits for such a
@@ -110,12 +119,18 @@ impl SessionTx for Transaction<'static, Postgres> {
             "UPDATE sessions SET last_used_at = $2 \
              WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2",
         )
-        .bind(id)
+        .bind(session_id)
         .bind(ts(now)?)
         .execute(&mut **self)
         .await
         .map_err(map_err)?;
-        Ok(touched.rows_affected() == 1)
+        if touched.rows_affected() != 1 {
+            return Ok(false);
+        }
+        if let Some(event) = audit {
+            self.insert_audit(event).await?;
+        }
+        Ok(true)
     }
 
     async fn revoke_session(&mut self, id: Uuid, now: OffsetDateTime) -> StoreResult<bool> {

@@ -3,8 +3,8 @@
 
 use async_trait::async_trait;
 use authgate_core::{
-    ClientGrant, RefreshToken, Session, SessionCursor, SessionStore, StoreError, StoreResult,
-    TokenHash,
+    ClientGrant, RefreshContext, RefreshToken, Session, SessionCursor, SessionStore, StoreError,
+    StoreResult, TokenHash, UserStore,
 };
 use authgate_proto::AuditEvent;
 use time::OffsetDateTime;
@@ -231,17 +231,45 @@ impl SessionStore for PostgresStore {
         .transpose()
     }
 
-    async fn rotate(
+    async fn refresh_context(&self, hash: &TokenHash) -> StoreResult<Option<RefreshContext>> {
+        // Three statements, three round trips: this driver sends one
+        // statement per query (SQLite's reads all three in one hop).
+        let Some(token) = self.refresh_token(hash).await? else {
+            return Ok(None);
+        };
+        let session = self.session(token.session_id).await?;
+        let user = match &session {
+            Some(session) => UserStore::user_by_id(self, session.user_id).await?,
+            None => None,
+        };
+        Ok(Some(RefreshContext {
+            token,
+            session,
+            user,
+        }))
+    }
+
+    async fn rotate_audited(
         &self,
         parent: &TokenHash,
         successor: &RefreshToken,
         sealed: &[u8],
         now: OffsetDateTime,
+        audit: Option<&AuditEvent>,
     ) -> StoreResult<bool> {
         let this = self.clone();
         let (parent, successor, sealed) = (*parent, successor.clone(), sealed.to_vec());
+        let audit = audit.cloned();
         detached(async move {
-            sessions::rotate(this.begin_write(), &parent, &successor, &sealed, now).await
+            sessions::rotate(
+                this.begin_write(),
+                &parent,
+                &successor,
+                &sealed,
+                now,
+                audit.as_ref(),
+            )
+            .await
         })
         .await
     }

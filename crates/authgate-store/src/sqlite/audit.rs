@@ -115,25 +115,41 @@ pub(super) async fn insert_event<'e, E>(executor: E, event: &AuditEvent) -> Stor
 where
     E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
 {
-    let details = serde_json::to_string(&event.details)
-        .map_err(|_| StoreError::Other("audit details do not serialize".into()))?;
-    sqlx::query(
-        "INSERT INTO audit_events \
-         (id, at, kind, user_id, actor_id, client_id, session_id, ip, user_agent, details) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(uuid_text(event.id))
-    .bind(micros(event.at)?)
-    .bind(event.kind.as_str())
-    .bind(event.user_id.map(uuid_text))
-    .bind(&event.actor_id)
-    .bind(&event.client_id)
-    .bind(event.session_id.map(uuid_text))
-    .bind(event.ip.map(|ip| ip.to_string()))
-    .bind(&event.user_agent)
-    .bind(details)
+    bind_event(
+        sqlx::query(
+            "INSERT INTO audit_events \
+             (id, at, kind, user_id, actor_id, client_id, session_id, ip, user_agent, details) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        ),
+        event,
+    )?
     .execute(executor)
     .await
     .map_err(map_err)?;
     Ok(())
+}
+
+/// Binds `event`'s columns, in `audit_events` order (id, at, kind, user_id,
+/// actor_id, client_id, session_id, ip, user_agent, details), as the next
+/// ten arguments of `query`.
+///
+/// # Errors
+/// [`StoreError::Other`] for details that do not serialize; a time out of range.
+pub(super) fn bind_event<'q>(
+    query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    event: &AuditEvent,
+) -> StoreResult<sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>> {
+    let details = serde_json::to_string(&event.details)
+        .map_err(|_| StoreError::Other("audit details do not serialize".into()))?;
+    Ok(query
+        .bind(uuid_text(event.id))
+        .bind(micros(event.at)?)
+        .bind(event.kind.as_str().to_owned())
+        .bind(event.user_id.map(uuid_text))
+        .bind(event.actor_id.clone())
+        .bind(event.client_id.clone())
+        .bind(event.session_id.map(uuid_text))
+        .bind(event.ip.map(|ip| ip.to_string()))
+        .bind(event.user_agent.clone())
+        .bind(details))
 }

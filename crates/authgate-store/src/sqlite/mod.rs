@@ -1,7 +1,8 @@
 //! SQLite: the embedded, single-instance backend.
 //!
 //! One file per trait (`users`, `sessions` with the statements of its writes
-//! in `session_tx`, `keys`, `clients`, `audit`); `codec` turns domain
+//! in `session_tx` and the group commit of refresh rotations in
+//! `rotations`, `keys`, `clients`, `audit`); `codec` turns domain
 //! values into columns and back, `error` turns sqlx errors into
 //! [`StoreError`]s.
 //!
@@ -22,6 +23,14 @@
 //! SQLite's write lock up front (waiting up to the busy timeout). A deferred
 //! transaction that reads and then writes can instead fail with `SQLITE_BUSY`
 //! at once when another writer got in between, without waiting.
+//!
+//! Those transactions run on one connection of their own, the writer: SQLite
+//! lets one writer at a time in anyway, and concurrent writers then wait in
+//! line for that connection, asleep until it is theirs, instead of each
+//! taking a reading connection and polling the lock in SQLite's busy handler
+//! (a sleep and a retry, a thread switch each time: under 64 concurrent
+//! refreshes that polling was most of a refresh's CPU). The busy timeout
+//! still covers another process writing (the command line).
 
 mod audit;
 mod clients;
@@ -31,6 +40,7 @@ mod keys;
 mod mfa;
 mod oidc;
 mod recovery;
+mod rotations;
 mod session_tx;
 mod sessions;
 mod users;
@@ -61,6 +71,9 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// queue on SQLite's single write lock, so more would not add throughput.
 const MAX_CONNECTIONS: u32 = 8;
 
+/// Connections for write transactions: one, as SQLite admits one writer.
+const WRITERS: u32 = 1;
+
 /// The statement that opens every write transaction (see the module docs).
 const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
@@ -76,8 +89,14 @@ const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 /// write fails until restart (found under load; sqlx issue 3932).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    /// Up to [`MAX_CONNECTIONS`] connections to one database file.
+    /// Up to [`MAX_CONNECTIONS`] connections to one database file: reads and
+    /// single-statement writes.
     pool: SqlitePool,
+    /// The [`WRITERS`] connection of the write transactions (see the module
+    /// docs), to the same file.
+    writer: SqlitePool,
+    /// Commits refresh-token rotations in groups on `writer`.
+    committer: rotations::Committer,
 }
 
 impl SqliteStore {
@@ -86,7 +105,8 @@ impl SqliteStore {
     ///
     /// Every connection uses WAL journaling, `synchronous = FULL`,
     /// `foreign_keys = ON` and a 5 s busy timeout; the pool holds at most 8
-    /// connections and waits at most 5 s for a free one.
+    /// connections, the write transactions have one more of their own, and
+    /// each waits at most 5 s for a free one.
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] when the file cannot be opened or created
@@ -101,15 +121,18 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            // sqlx pings every connection it hands out by default, to catch
-            // dropped network links. An embedded database file has no link
-            // to drop, and each ping is a round trip to the connection's
-            // worker thread: two of them on every login, one on every /me.
-            .test_before_acquire(false)
-            .connect_with(options)
+        // sqlx pings every connection it hands out by default, to catch
+        // dropped network links. An embedded database file has no link to
+        // drop, and each ping is a round trip to the connection's worker
+        // thread: two of them on every login, one on every /me.
+        let pool_of = |size| {
+            SqlitePoolOptions::new()
+                .max_connections(size)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .test_before_acquire(false)
+        };
+        let pool = pool_of(MAX_CONNECTIONS)
+            .connect_with(options.clone())
             .await
             .map_err(map_err)?;
         sqlx::migrate!("./migrations/sqlite")
@@ -119,22 +142,32 @@ impl SqliteStore {
                 MigrateError::Execute(inner) => map_err(inner),
                 other => StoreError::Other(format!("sqlite migration failed: {other}")),
             })?;
+        // Connected only after the migrations: a pool connects lazily per
+        // connection, and this one's first use is then on the final schema.
+        let writer = pool_of(WRITERS).connect_lazy_with(options);
+        let committer = rotations::Committer::start(writer.clone());
         tracing::debug!(path = %path.display(), "sqlite store opened");
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            writer,
+            committer,
+        })
     }
 
     /// Closes every connection, waiting for those in use to be returned.
     /// Later calls on this store (or its clones) fail with
     /// [`StoreError::Unavailable`].
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 }
 
 impl SqliteStore {
-    /// Begins a write transaction (`BEGIN IMMEDIATE`: see the module docs).
+    /// Begins a write transaction (`BEGIN IMMEDIATE`) on the writer
+    /// connection, waiting in line for it (see the module docs).
     async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        self.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)
+        self.writer.begin_with(BEGIN_WRITE).await.map_err(map_err)
     }
 }
 

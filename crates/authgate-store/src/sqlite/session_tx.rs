@@ -2,19 +2,54 @@
 //! backend's transaction, for the steps in `common::sessions`.
 
 use async_trait::async_trait;
-use authgate_core::{ClientGrant, RefreshToken, Session, StoreResult, TokenHash};
+use authgate_core::{ClientGrant, RefreshToken, Session, StoreError, StoreResult, TokenHash};
+use authgate_proto::AuditEvent;
 use sqlx::{Sqlite, Transaction};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::codec::{micros, micros_opt, uuid_of, uuid_text};
+use super::audit::bind_event;
+use super::codec::{micros, micros_opt, uuid_text};
 use super::error::map_err;
 use super::sessions::session_ids;
 use crate::common::sessions::SessionTx;
 use crate::common::{
-    CLAIM_PARENT, INSERT_SESSION, PURGE_REVOKED_TOKENS, PURGE_SESSIONS, REVOKE_SESSION,
-    REVOKE_TOKEN, REVOKE_USER_SESSIONS,
+    INSERT_SESSION, PURGE_REVOKED_TOKENS, PURGE_SESSIONS, REVOKE_SESSION, REVOKE_TOKEN,
+    REVOKE_USER_SESSIONS,
 };
+
+/// The statements of a rotation, sent to SQLite's connection thread as one
+/// query (a thread hop per statement was most of a refresh's cost): the
+/// claim (the compare-and-swap of [`crate::common::CLAIM_PARENT`], and only
+/// for the successor's session, `$5`), then, each only when the statement
+/// before it changed its row (`changes()`), the successor's row and the
+/// session's `last_used_at`. The statements share the numbered parameters.
+/// The session is looked up by its key: an `IN (SELECT id FROM sessions
+/// WHERE …)` here made SQLite list every live session on each refresh.
+macro_rules! rotate_steps {
+    () => {
+        "UPDATE refresh_tokens SET used_at = $1, successor = $2, successor_sealed = $3 \
+         WHERE hash = $4 AND used_at IS NULL AND expires_at > $1 AND session_id = $5 \
+           AND EXISTS (SELECT 1 FROM sessions \
+                       WHERE id = $5 AND revoked_at IS NULL AND expires_at > $1); \
+         INSERT INTO refresh_tokens (hash, session_id, generation, issued_at, used_at, \
+                                     successor, successor_sealed, expires_at) \
+           SELECT $2, $5, $6, $7, $8, $9, $10, $11 WHERE changes() = 1; \
+         UPDATE sessions SET last_used_at = $1 WHERE id = $5 AND changes() = 1;"
+    };
+}
+
+/// A rotation's statements: see [`rotate_steps`].
+const ROTATE: &str = rotate_steps!();
+
+/// A rotation's statements and then its audit record, `$12`… in
+/// [`bind_event`]'s order, also only when the statement before changed a row.
+const ROTATE_AUDITED: &str = concat!(
+    rotate_steps!(),
+    " INSERT INTO audit_events \
+       (id, at, kind, user_id, actor_id, client_id, session_id, ip, user_agent, details) \
+       SELECT $12, $13, $14, $15, $16, $17, $18, $19, $20, $21 WHERE changes() = 1;"
+);
 
 /// Inserts one refresh token with `executor` (inside the caller's transaction).
 async fn insert_token<'c, E>(executor: E, token: &RefreshToken) -> StoreResult<()>
@@ -77,37 +112,52 @@ impl SessionTx for Transaction<'static, Sqlite> {
         insert_token(&mut **self, token).await
     }
 
-    async fn claim_parent(
+    async fn rotate(
         &mut self,
         parent: &TokenHash,
-        successor: &TokenHash,
+        successor: &RefreshToken,
         sealed: &[u8],
         now: OffsetDateTime,
-    ) -> StoreResult<Option<Uuid>> {
-        // BEGIN IMMEDIATE: concurrent rotations queue on the write lock, and
-        // each one's UPDATE sees the previous one's committed used_at.
-        let won: Option<String> = sqlx::query_scalar(CLAIM_PARENT)
-            .bind(micros(now)?)
-            .bind(&successor.0[..])
-            .bind(sealed)
-            .bind(&parent.0[..])
-            .fetch_optional(&mut **self)
-            .await
-            .map_err(map_err)?;
-        won.map(|id| uuid_of(&id, "refresh_tokens.session_id"))
-            .transpose()
-    }
-
-    async fn touch_session(&mut self, id: Uuid, now: OffsetDateTime) -> StoreResult<bool> {
-        // Under the write lock the claim's check that the session is live
-        // still holds: nothing can have revoked it since.
-        sqlx::query("UPDATE sessions SET last_used_at = $2 WHERE id = $1")
-            .bind(uuid_text(id))
-            .bind(micros(now)?)
+        audit: Option<&AuditEvent>,
+    ) -> StoreResult<bool> {
+        // Inside BEGIN IMMEDIATE (a group's, `rotations`): each claim sees
+        // the used_at of every rotation before it, and under the write lock
+        // nothing can revoke the session between the claim and the
+        // session's update, so the claim's check holds for both. A parent
+        // of another session than the successor's claims nothing.
+        let query = sqlx::query(if audit.is_some() {
+            ROTATE_AUDITED
+        } else {
+            ROTATE
+        })
+        .bind(micros(now)?)
+        .bind(&successor.hash.0[..])
+        .bind(sealed)
+        .bind(&parent.0[..])
+        .bind(uuid_text(successor.session_id))
+        .bind(successor.generation)
+        .bind(micros(successor.issued_at)?)
+        .bind(micros_opt(successor.used_at)?)
+        .bind(successor.successor.as_ref().map(|h| h.0.to_vec()))
+        .bind(successor.successor_sealed.clone())
+        .bind(micros(successor.expires_at)?);
+        let query = match audit {
+            Some(event) => bind_event(query, event)?,
+            None => query,
+        };
+        let changed = query
             .execute(&mut **self)
             .await
-            .map_err(map_err)?;
-        Ok(true)
+            .map_err(map_err)?
+            .rows_affected();
+        // Each statement changes one row when the claim won, none when it lost.
+        match (changed, audit.is_some()) {
+            (0, _) => Ok(false),
+            (3, false) | (4, true) => Ok(true),
+            _ => Err(StoreError::Other(format!(
+                "a rotation changed {changed} rows"
+            ))),
+        }
     }
 
     async fn revoke_session(&mut self, id: Uuid, now: OffsetDateTime) -> StoreResult<bool> {

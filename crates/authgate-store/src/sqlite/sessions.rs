@@ -2,17 +2,21 @@
 //! (the writes' statements are in `session_tx`).
 
 use async_trait::async_trait;
+use std::sync::LazyLock;
+
 use authgate_core::{
-    ClientGrant, RefreshToken, Session, SessionCursor, SessionStore, StoreError, StoreResult,
-    TokenHash,
+    ClientGrant, RefreshContext, RefreshToken, Session, SessionCursor, SessionStore, StoreError,
+    StoreResult, TokenHash, User,
 };
 use authgate_proto::AuditEvent;
+use futures_util::TryStreamExt;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::SqliteStore;
 use super::codec::{corrupt, hash_of, micros, time_of, time_opt, uuid_of, uuid_text};
 use super::error::map_err;
+use super::users::{USER_OF_REFRESH_TOKEN, UserRow};
 use crate::common::{detached, sessions};
 
 /// The columns every session query selects, in [`SessionRow`] order.
@@ -85,6 +89,25 @@ impl TryFrom<SessionRow> for Session {
             },
         })
     }
+}
+
+/// A refresh's one read (`SessionStore::refresh_context`): the token, its
+/// session and the session's user, three statements sharing `$1`.
+static REFRESH_CONTEXT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT hash, session_id, generation, issued_at, used_at, successor, successor_sealed, \
+         expires_at FROM refresh_tokens WHERE hash = $1; \
+         SELECT {} FROM sessions WHERE id = (SELECT session_id FROM refresh_tokens WHERE hash = $1); \
+         {USER_OF_REFRESH_TOKEN};",
+        session_columns!()
+    )
+});
+
+/// A row as `T`, or the sqlx error mapped.
+fn decode<T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>>(
+    row: &sqlx::sqlite::SqliteRow,
+) -> StoreResult<T> {
+    T::from_row(row).map_err(map_err)
 }
 
 /// A `refresh_tokens` row as SQLite returns it, before validation.
@@ -243,19 +266,45 @@ impl SessionStore for SqliteStore {
         .transpose()
     }
 
-    async fn rotate(
+    async fn refresh_context(&self, hash: &TokenHash) -> StoreResult<Option<RefreshContext>> {
+        // Three statements in one query: one hop to the connection's thread
+        // instead of three. Each statement's end is a `Left` in the stream,
+        // so the rows are told apart by the statement they came from.
+        let query = sqlx::query(&REFRESH_CONTEXT).bind(&hash.0[..]);
+        let mut parts = sqlx::Executor::fetch_many(&self.pool, query);
+        let (mut statement, mut token, mut session, mut user) = (0, None, None, None);
+        while let Some(part) = parts.try_next().await.map_err(map_err)? {
+            let row = match part {
+                sqlx::Either::Left(_) => {
+                    statement += 1;
+                    continue;
+                }
+                sqlx::Either::Right(row) => row,
+            };
+            match statement {
+                0 => token = Some(RefreshToken::try_from(decode::<RefreshTokenRow>(&row)?)?),
+                1 => session = Some(Session::try_from(decode::<SessionRow>(&row)?)?),
+                _ => user = Some(User::try_from(decode::<UserRow>(&row)?)?),
+            }
+        }
+        Ok(token.map(|token| RefreshContext {
+            token,
+            session,
+            user,
+        }))
+    }
+
+    async fn rotate_audited(
         &self,
         parent: &TokenHash,
         successor: &RefreshToken,
         sealed: &[u8],
         now: OffsetDateTime,
+        audit: Option<&AuditEvent>,
     ) -> StoreResult<bool> {
-        let this = self.clone();
-        let (parent, successor, sealed) = (*parent, successor.clone(), sealed.to_vec());
-        detached(async move {
-            sessions::rotate(this.begin_write(), &parent, &successor, &sealed, now).await
-        })
-        .await
+        self.committer
+            .rotate(parent, successor, sealed, now, audit)
+            .await
     }
 
     async fn touch_session(&self, id: Uuid, now: OffsetDateTime) -> StoreResult<bool> {

@@ -21,9 +21,18 @@ macro_rules! user_columns {
     };
 }
 
+/// The user of the session of refresh token `$1` (the last statement of a
+/// refresh's one read, `sessions::REFRESH_CONTEXT`).
+pub(super) const USER_OF_REFRESH_TOKEN: &str = concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM users WHERE id = (SELECT s.user_id FROM sessions s \
+       JOIN refresh_tokens t ON t.session_id = s.id WHERE t.hash = $1)"
+);
+
 /// A `users` row as SQLite returns it, before validation.
 #[derive(sqlx::FromRow)]
-struct UserRow {
+pub(super) struct UserRow {
     /// Hyphenated UUID.
     id: String,
     /// Lower-cased address.

@@ -37,6 +37,9 @@ macro_rules! generic_checks {
             sessions::rotating_a_used_parent_again_returns_false_and_changes_nothing(&s, &s);
             sessions::rotate_refuses_revoked_expired_sessions_and_unknown_parents(&s, &s);
             sessions::concurrent_rotations_of_one_parent_have_exactly_one_winner(&s, std::sync::Arc::new(s.clone()));
+            sessions::concurrent_rotations_of_many_sessions_all_win(&s, std::sync::Arc::new(s.clone()));
+            sessions::a_rotation_and_its_audit_record_commit_together_or_not_at_all(&s, &s, &s);
+            sessions::refresh_context_reads_the_token_with_its_session_and_user(&s, &s);
             sessions::revoke_session_is_idempotent_and_reports_the_first_time(&s, &s);
             sessions::revoke_user_sessions_returns_only_the_ones_it_revoked(&s, &s);
             sessions::revoked_since_lists_sessions_revoked_at_or_after_the_instant(&s, &s);

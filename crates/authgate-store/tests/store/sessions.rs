@@ -641,3 +641,149 @@ pub(crate) async fn revoking_several_sessions_is_one_transaction_with_its_audit_
         "only sessions this call revoked are returned"
     );
 }
+
+/// An audit record of a refresh of `s`, as the service writes it.
+fn refreshed_event(s: &Session) -> AuditEvent {
+    AuditEvent {
+        kind: AuditKind::TOKEN_REFRESHED,
+        session_id: Some(s.id),
+        ..logout_event(s.user_id)
+    }
+}
+
+pub(crate) async fn a_rotation_and_its_audit_record_commit_together_or_not_at_all(
+    users: &dyn UserStore,
+    sessions: &dyn SessionStore,
+    audit: &dyn AuditStore,
+) {
+    let (s, first) = one_session(users, sessions).await;
+    let next = token("s-1", &s, 1, at(30));
+
+    // The record's id is taken: its insert, the last step, fails after the
+    // claim ran, and the claim must not remain.
+    let taken = refreshed_event(&s);
+    audit.append_event(&taken).await.unwrap();
+    let err = sessions
+        .rotate_audited(&first.hash, &next, b"sealed", at(30), Some(&taken))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict("audit event id")),
+        "{err:?}"
+    );
+    assert_eq!(
+        sessions.refresh_token(&first.hash).await.unwrap(),
+        Some(first.clone()),
+        "the parent is still unused"
+    );
+    assert_eq!(sessions.refresh_token(&next.hash).await.unwrap(), None);
+
+    let recorded = refreshed_event(&s);
+    assert!(
+        sessions
+            .rotate_audited(&first.hash, &next, b"sealed", at(30), Some(&recorded))
+            .await
+            .unwrap()
+    );
+    // A lost race writes no record.
+    let lost = refreshed_event(&s);
+    let other = token("s-1-again", &s, 1, at(31));
+    assert!(
+        !sessions
+            .rotate_audited(&first.hash, &other, b"sealed", at(31), Some(&lost))
+            .await
+            .unwrap()
+    );
+    let ids: Vec<Uuid> = audit
+        .events(&authgate_core::AuditFilter {
+            user_id: Some(s.user_id),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert!(ids.contains(&recorded.id), "{ids:?}");
+    assert!(!ids.contains(&lost.id), "{ids:?}");
+}
+
+pub(crate) async fn refresh_context_reads_the_token_with_its_session_and_user(
+    users: &dyn UserStore,
+    sessions: &dyn SessionStore,
+) {
+    let (s, first) = one_session(users, sessions).await;
+    let ann = users.user_by_id(s.user_id).await.unwrap();
+    let found = sessions
+        .refresh_context(&first.hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.token, first);
+    assert_eq!(found.session, Some(s.clone()));
+    assert_eq!(found.user, ann);
+    assert!(
+        sessions
+            .refresh_context(&TokenHash::of("unknown"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // What ended is still read as it is: the caller decides.
+    assert!(sessions.revoke_session(s.id, at(5)).await.unwrap());
+    let found = sessions
+        .refresh_context(&first.hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.session.unwrap().revoked_at, Some(at(5)));
+    assert_eq!(found.user, ann);
+}
+
+pub(crate) async fn concurrent_rotations_of_many_sessions_all_win(
+    users: &dyn UserStore,
+    sessions: Arc<dyn SessionStore>,
+) {
+    const SESSIONS: usize = 40;
+    let ann = user("ann@example.com", Some("ann"));
+    users.insert_user(&ann).await.unwrap();
+    let mut chains = Vec::new();
+    for n in 0..SESSIONS {
+        let s = create(
+            sessions.as_ref(),
+            &session(ann.id, at(0), 3600),
+            &format!("s{n}"),
+        )
+        .await;
+        let first = token(&format!("s{n}-0"), &s, 0, at(0));
+        let next = token(&format!("s{n}-1"), &s, 1, at(30));
+        chains.push((first, next));
+    }
+    let barrier = Arc::new(tokio::sync::Barrier::new(SESSIONS));
+    let tasks: Vec<_> = chains
+        .iter()
+        .cloned()
+        .map(|(first, next)| {
+            let (sessions, barrier) = (sessions.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                sessions.rotate(&first.hash, &next, b"sealed", at(30)).await
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert!(
+            task.await.unwrap().unwrap(),
+            "every session's rotation wins"
+        );
+    }
+    for (first, next) in &chains {
+        let parent = sessions.refresh_token(&first.hash).await.unwrap().unwrap();
+        assert_eq!(parent.successor, Some(next.hash));
+        assert_eq!(
+            sessions.refresh_token(&next.hash).await.unwrap().as_ref(),
+            Some(next)
+        );
+    }
+}
