@@ -118,6 +118,19 @@ impl AuditSink for DatabaseSink {
     async fn write(&self, event: &AuditEvent) -> Result<(), AuditSinkError> {
         Ok(self.0.append_event(event).await?)
     }
+
+    /// All in one transaction; if that fails, one by one, so that one event
+    /// the store refuses does not take the others with it.
+    async fn write_many(&self, events: &[Arc<AuditEvent>]) -> Vec<Result<(), AuditSinkError>> {
+        if events.len() > 1 && self.0.append_events(events).await.is_ok() {
+            return events.iter().map(|_| Ok(())).collect();
+        }
+        let mut outcomes = Vec::with_capacity(events.len());
+        for event in events {
+            outcomes.push(self.write(event).await);
+        }
+        outcomes
+    }
 }
 
 /// JSON lines on standard output, for log collectors.

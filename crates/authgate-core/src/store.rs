@@ -349,6 +349,18 @@ pub trait AuditStore: Send + Sync + std::fmt::Debug {
     /// Appends an event.
     async fn append_event(&self, event: &AuditEvent) -> StoreResult<()>;
 
+    /// Appends `events`, in order, in one transaction where the backend
+    /// has them (all or none): the audit sink's task hands over every event
+    /// waiting, and one commit for many keeps a burst of events (a wave of
+    /// sign-ins) from queueing one fsync each behind the requests' own
+    /// writes. The default appends them one by one.
+    async fn append_events(&self, events: &[std::sync::Arc<AuditEvent>]) -> StoreResult<()> {
+        for event in events {
+            self.append_event(event).await?;
+        }
+        Ok(())
+    }
+
     /// Events matching `filter`, newest first.
     async fn events(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>>;
 

@@ -6,9 +6,12 @@ use authgate_proto::{AuditEvent, AuditKind};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use std::sync::Arc;
+
 use super::PostgresStore;
 use super::codec::{corrupt, count, ts, ts_opt};
 use super::error::map_err;
+use crate::common::{WriteTx, detached};
 
 /// An `audit_events` row as PostgreSQL returns it.
 #[derive(sqlx::FromRow)]
@@ -64,6 +67,18 @@ impl TryFrom<EventRow> for AuditEvent {
 impl AuditStore for PostgresStore {
     async fn append_event(&self, event: &AuditEvent) -> StoreResult<()> {
         insert_event(&self.pool, event).await
+    }
+
+    async fn append_events(&self, events: &[Arc<AuditEvent>]) -> StoreResult<()> {
+        let (this, events) = (self.clone(), events.to_vec());
+        detached(async move {
+            let mut tx = this.begin_write().await?;
+            for event in &events {
+                insert_event(&mut *tx, event).await?;
+            }
+            WriteTx::commit(tx).await
+        })
+        .await
     }
 
     async fn events(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>> {

@@ -5,9 +5,12 @@ use authgate_core::{AuditFilter, AuditStore, StoreError, StoreResult};
 use authgate_proto::{AuditEvent, AuditKind};
 use time::OffsetDateTime;
 
+use std::sync::Arc;
+
 use super::SqliteStore;
 use super::codec::{corrupt, micros, time_of, uuid_of, uuid_text};
 use super::error::map_err;
+use crate::common::{WriteTx, detached};
 
 /// An `audit_events` row as SQLite returns it, before validation.
 #[derive(sqlx::FromRow)]
@@ -69,7 +72,29 @@ impl TryFrom<EventRow> for AuditEvent {
 #[async_trait]
 impl AuditStore for SqliteStore {
     async fn append_event(&self, event: &AuditEvent) -> StoreResult<()> {
-        insert_event(&self.pool, event).await
+        insert_event(&self.writer, event).await
+    }
+
+    async fn append_events(&self, events: &[Arc<AuditEvent>]) -> StoreResult<()> {
+        let (this, events) = (self.clone(), events.to_vec());
+        detached(async move {
+            let mut tx = this.begin_write().await?;
+            for chunk in events.chunks(EVENTS_PER_INSERT) {
+                let sql = insert_events_sql(chunk.len());
+                let mut query = sqlx::query(&sql);
+                for event in chunk {
+                    query = bind_event(query, event)?;
+                }
+                // Statements of every length would crowd the statement cache.
+                query
+                    .persistent(false)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+            }
+            WriteTx::commit(tx).await
+        })
+        .await
     }
 
     async fn events(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>> {
@@ -127,6 +152,27 @@ where
     .await
     .map_err(map_err)?;
     Ok(())
+}
+
+/// Most events in one `INSERT` of [`AuditStore::append_events`] (ten
+/// parameters each, far below SQLite's limit).
+const EVENTS_PER_INSERT: usize = 64;
+
+/// `INSERT INTO audit_events … VALUES (…), (…)` for `rows` events, each
+/// row's ten positional parameters in [`bind_event`]'s order.
+fn insert_events_sql(rows: usize) -> String {
+    let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    let mut sql = String::from(
+        "INSERT INTO audit_events \
+         (id, at, kind, user_id, actor_id, client_id, session_id, ip, user_agent, details) VALUES ",
+    );
+    for n in 0..rows {
+        if n > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(row);
+    }
+    sql
 }
 
 /// Binds `event`'s columns, in `audit_events` order (id, at, kind, user_id,

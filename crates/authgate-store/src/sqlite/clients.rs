@@ -4,11 +4,11 @@ use async_trait::async_trait;
 use authgate_core::{ServiceClient, ServiceClientStore, StoreResult};
 use authgate_proto::AuditEvent;
 
+use super::SqliteStore;
 use super::audit::insert_event;
 use super::codec::{corrupt, hash_of, micros, time_of};
 use super::error::map_err;
 use super::users::roles_json;
-use super::{BEGIN_WRITE, SqliteStore};
 use crate::common::detached;
 
 /// A `clients` row as SQLite returns it, before validation.
@@ -53,7 +53,7 @@ impl ServiceClientStore for SqliteStore {
     ) -> StoreResult<()> {
         let (this, client, audit) = (self.clone(), client.clone(), audit.cloned());
         detached(async move {
-            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+            let mut tx = this.begin_write().await?;
             sqlx::query(
                 "INSERT INTO clients (id, name, secret_hash, roles, created_at, is_active) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
@@ -108,7 +108,7 @@ impl ServiceClientStore for SqliteStore {
     ) -> StoreResult<bool> {
         let (this, id, audit) = (self.clone(), id.to_owned(), audit.cloned());
         detached(async move {
-            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+            let mut tx = this.begin_write().await?;
             let deleted = sqlx::query("DELETE FROM clients WHERE id = $1")
                 .bind(&id)
                 .execute(&mut *tx)
@@ -133,7 +133,7 @@ impl ServiceClientStore for SqliteStore {
     ) -> StoreResult<Option<ServiceClient>> {
         let (this, id, audit) = (self.clone(), id.to_owned(), audit.cloned());
         detached(async move {
-            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+            let mut tx = this.begin_write().await?;
             let row = sqlx::query_as::<_, ClientRow>(
                 "UPDATE clients SET is_active = $2 WHERE id = $1 \
                  RETURNING id, name, secret_hash, roles, created_at, is_active",

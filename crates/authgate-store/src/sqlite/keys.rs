@@ -79,7 +79,7 @@ impl KeyStore for SqliteStore {
         .bind(kid)
         .bind(from)
         .bind(to)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(map_err)?
         .rows_affected();

@@ -95,7 +95,7 @@ impl MfaStore for SqliteStore {
             .bind(uuid_text(factor.user_id))
             .bind(&factor.sealed_secret)
             .bind(micros(factor.created_at)?)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(map_err)?;
         Ok(put.rows_affected() == 1)
@@ -154,7 +154,7 @@ impl MfaStore for SqliteStore {
         let used = sqlx::query(USE_TOTP_STEP)
             .bind(uuid_text(user_id))
             .bind(step)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(map_err)?;
         Ok(used.rows_affected() == 1)
@@ -170,7 +170,7 @@ impl MfaStore for SqliteStore {
             .bind(uuid_text(user_id))
             .bind(hash.0.as_slice())
             .bind(micros(now)?)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(map_err)?;
         Ok(used.rows_affected() == 1)
@@ -256,7 +256,7 @@ impl MfaStore for SqliteStore {
     async fn take_mfa_challenge(&self, hash: &TokenHash) -> StoreResult<bool> {
         let taken = sqlx::query(TAKE_CHALLENGE)
             .bind(hash.0.as_slice())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(map_err)?;
         Ok(taken.rows_affected() == 1)

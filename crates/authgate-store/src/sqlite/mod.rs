@@ -1,8 +1,8 @@
 //! SQLite: the embedded, single-instance backend.
 //!
 //! One file per trait (`users`, `sessions` with the statements of its writes
-//! in `session_tx` and the group commit of refresh rotations in
-//! `rotations`, `keys`, `clients`, `audit`); `codec` turns domain
+//! in `session_tx` and the group commit of the hot writes in
+//! `group_commit`, `keys`, `clients`, `audit`); `codec` turns domain
 //! values into columns and back, `error` turns sqlx errors into
 //! [`StoreError`]s.
 //!
@@ -36,11 +36,11 @@ mod audit;
 mod clients;
 mod codec;
 mod error;
+mod group_commit;
 mod keys;
 mod mfa;
 mod oidc;
 mod recovery;
-mod rotations;
 mod session_tx;
 mod sessions;
 mod users;
@@ -95,8 +95,9 @@ pub struct SqliteStore {
     /// The [`WRITERS`] connection of the write transactions (see the module
     /// docs), to the same file.
     writer: SqlitePool,
-    /// Commits refresh-token rotations in groups on `writer`.
-    committer: rotations::Committer,
+    /// Commits the hot writes (rotations, new sessions, code uses) in
+    /// groups on `writer`.
+    committer: group_commit::Committer,
 }
 
 impl SqliteStore {
@@ -145,7 +146,7 @@ impl SqliteStore {
         // Connected only after the migrations: a pool connects lazily per
         // connection, and this one's first use is then on the final schema.
         let writer = pool_of(WRITERS).connect_lazy_with(options);
-        let committer = rotations::Committer::start(writer.clone());
+        let committer = group_commit::Committer::start(writer.clone());
         tracing::debug!(path = %path.display(), "sqlite store opened");
         Ok(Self {
             pool,

@@ -7,14 +7,15 @@ use authgate_core::oidc::code::{AuthorizationCode, CodeUse};
 use authgate_core::oidc::store::OidcStore;
 use authgate_core::{StoreError, StoreResult, TokenHash};
 use authgate_proto::AuditEvent;
+use sqlx::{Sqlite, Transaction};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::SqliteStore;
 use super::audit::insert_event;
 use super::codec::{corrupt, hash_of, micros, micros_opt, time_of, time_opt, uuid_of, uuid_text};
 use super::error::map_err;
 use super::sessions::session_ids;
-use super::{BEGIN_WRITE, SqliteStore};
 use crate::common::detached;
 use crate::common::oidc::{PURGE_CODES, REVOKE_CLIENT_SESSIONS};
 
@@ -146,7 +147,7 @@ impl OidcStore for SqliteStore {
     ) -> StoreResult<()> {
         let (this, client, audit) = (self.clone(), client.clone(), audit.cloned());
         detached(async move {
-            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+            let mut tx = this.begin_write().await?;
             sqlx::query(&format!(
                 "INSERT INTO oidc_clients ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
             ))
@@ -198,7 +199,7 @@ impl OidcStore for SqliteStore {
     ) -> StoreResult<bool> {
         let (this, id, audit) = (self.clone(), id.to_owned(), audit.cloned());
         detached(async move {
-            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+            let mut tx = this.begin_write().await?;
             let deleted = sqlx::query("DELETE FROM oidc_clients WHERE id = $1")
                 .bind(&id)
                 .execute(&mut *tx)
@@ -233,7 +234,7 @@ impl OidcStore for SqliteStore {
         .bind(micros(code.expires_at)?)
         .bind(micros_opt(code.used_at)?)
         .bind(code.issued_session_id.map(uuid_text))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(map_err)?;
         Ok(())
@@ -245,47 +246,13 @@ impl OidcStore for SqliteStore {
         session_id: Uuid,
         now: OffsetDateTime,
     ) -> StoreResult<CodeUse> {
-        let (this, hash) = (self.clone(), *hash);
-        detached(async move {
-            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
-            let row = sqlx::query_as::<_, CodeRow>(&format!(
-                "SELECT {CODE_COLUMNS} FROM oidc_codes WHERE hash = $1"
-            ))
-            .bind(hash.0.as_slice())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            let Some(row) = row else {
-                tx.commit().await.map_err(map_err)?;
-                return Ok(CodeUse::Unknown);
-            };
-            let mut code = AuthorizationCode::try_from(row)?;
-            if code.used_at.is_some() {
-                tx.commit().await.map_err(map_err)?;
-                return Ok(CodeUse::Again(code));
-            }
-            sqlx::query(
-                "UPDATE oidc_codes SET used_at = $2, issued_session_id = $3 \
-                 WHERE hash = $1 AND used_at IS NULL",
-            )
-            .bind(hash.0.as_slice())
-            .bind(micros(now)?)
-            .bind(uuid_text(session_id))
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            tx.commit().await.map_err(map_err)?;
-            code.used_at = Some(now);
-            code.issued_session_id = Some(session_id);
-            Ok(CodeUse::First(code))
-        })
-        .await
+        self.committer.use_code(hash, session_id, now).await
     }
 
     async fn purge_codes(&self, before: OffsetDateTime, limit: u32) -> StoreResult<u64> {
         let (this, before) = (self.clone(), micros(before)?);
         detached(async move {
-            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+            let mut tx = this.begin_write().await?;
             let done = sqlx::query(PURGE_CODES)
                 .bind(before)
                 .bind(i64::from(limit))
@@ -309,7 +276,7 @@ impl OidcStore for SqliteStore {
         let (this, client_id, audit) = (self.clone(), client_id.to_owned(), audit.cloned());
         let now = micros(now)?;
         detached(async move {
-            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+            let mut tx = this.begin_write().await?;
             let ids: Vec<String> = sqlx::query_scalar(REVOKE_CLIENT_SESSIONS)
                 .bind(uuid_text(user_id))
                 .bind(&client_id)
@@ -353,7 +320,7 @@ impl OidcStore for SqliteStore {
         let (this, client_id, audit) = (self.clone(), client_id.to_owned(), audit.cloned());
         let scopes = json(scopes)?;
         detached(async move {
-            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+            let mut tx = this.begin_write().await?;
             sqlx::query(
                 "INSERT INTO oidc_consents (user_id, client_id, scopes, granted_at) \
                  VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, client_id) \
@@ -373,4 +340,41 @@ impl OidcStore for SqliteStore {
         })
         .await
     }
+}
+
+/// `OidcStore::use_code` inside `tx` (the group committer's): the code
+/// with `hash`, marked used at `now` by `session_id` if it was not yet.
+pub(super) async fn use_code_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    hash: &TokenHash,
+    session_id: Uuid,
+    now: OffsetDateTime,
+) -> StoreResult<CodeUse> {
+    let row = sqlx::query_as::<_, CodeRow>(&format!(
+        "SELECT {CODE_COLUMNS} FROM oidc_codes WHERE hash = $1"
+    ))
+    .bind(hash.0.as_slice())
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(map_err)?;
+    let Some(row) = row else {
+        return Ok(CodeUse::Unknown);
+    };
+    let mut code = AuthorizationCode::try_from(row)?;
+    if code.used_at.is_some() {
+        return Ok(CodeUse::Again(code));
+    }
+    sqlx::query(
+        "UPDATE oidc_codes SET used_at = $2, issued_session_id = $3 \
+         WHERE hash = $1 AND used_at IS NULL",
+    )
+    .bind(hash.0.as_slice())
+    .bind(micros(now)?)
+    .bind(uuid_text(session_id))
+    .execute(&mut **tx)
+    .await
+    .map_err(map_err)?;
+    code.used_at = Some(now);
+    code.issued_session_id = Some(session_id);
+    Ok(CodeUse::First(code))
 }

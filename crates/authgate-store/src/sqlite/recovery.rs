@@ -173,7 +173,7 @@ impl OutboxStore for SqliteStore {
         sqlx::query(MAIL_SENT)
             .bind(uuid_text(id))
             .bind(micros(now)?)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(map_err)?;
         Ok(())
@@ -189,7 +189,7 @@ impl OutboxStore for SqliteStore {
             .bind(uuid_text(id))
             .bind(retry_at.map(micros).transpose()?)
             .bind(error)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(map_err)?;
         Ok(())
@@ -223,19 +223,19 @@ impl OutboxStore for SqliteStore {
         let before = micros(before)?;
         let mail = sqlx::query(PURGE_MAIL)
             .bind(before)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(map_err)?
             .rows_affected();
         let resets = sqlx::query(PURGE_RESETS)
             .bind(before)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(map_err)?
             .rows_affected();
         let verifications = sqlx::query(crate::common::verification::PURGE_VERIFICATIONS)
             .bind(before)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(map_err)?
             .rows_affected();

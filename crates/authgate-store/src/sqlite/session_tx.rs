@@ -120,7 +120,7 @@ impl SessionTx for Transaction<'static, Sqlite> {
         now: OffsetDateTime,
         audit: Option<&AuditEvent>,
     ) -> StoreResult<bool> {
-        // Inside BEGIN IMMEDIATE (a group's, `rotations`): each claim sees
+        // Inside BEGIN IMMEDIATE (a group's, `group_commit`): each claim sees
         // the used_at of every rotation before it, and under the write lock
         // nothing can revoke the session between the claim and the
         // session's update, so the claim's check holds for both. A parent

@@ -169,13 +169,7 @@ impl SessionStore for SqliteStore {
         first: &RefreshToken,
         audit: Option<&AuditEvent>,
     ) -> StoreResult<bool> {
-        let this = self.clone();
-        let (session, first, audit) = (session.clone(), first.clone(), audit.cloned());
-        detached(async move {
-            let begin = this.begin_write();
-            sessions::create_session(begin, &session, &first, audit.as_ref()).await
-        })
-        .await
+        self.committer.create_session(session, first, audit).await
     }
 
     async fn session(&self, id: Uuid) -> StoreResult<Option<Session>> {
@@ -317,7 +311,7 @@ impl SessionStore for SqliteStore {
             )
             .bind(uuid_text(id))
             .bind(now)
-            .execute(&this.pool)
+            .execute(&this.writer)
             .await
             .map_err(map_err)?;
             Ok(done.rows_affected() > 0)
@@ -383,7 +377,7 @@ impl SessionStore for SqliteStore {
              WHERE used_at < $1 AND successor_sealed IS NOT NULL",
         )
         .bind(micros(before)?)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(map_err)?;
         Ok(done.rows_affected())

@@ -6,10 +6,10 @@ use authgate_proto::AuditEvent;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::SqliteStore;
 use super::audit::insert_event;
 use super::codec::{corrupt, micros, time_of, uuid_of, uuid_text};
 use super::error::map_err;
-use super::{BEGIN_WRITE, SqliteStore};
 use crate::common::{detached, like_prefix};
 
 /// The columns every user query selects, in [`UserRow`] order (a macro so
@@ -94,7 +94,7 @@ impl UserStore for SqliteStore {
     ) -> StoreResult<()> {
         let (this, user, audit) = (self.clone(), user.clone(), audit.cloned());
         detached(async move {
-            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+            let mut tx = this.begin_write().await?;
             sqlx::query(
                 "INSERT INTO users (id, email, username, name, password_hash, roles, is_active, \
                  created_at, updated_at, email_verified_at) \
@@ -180,7 +180,7 @@ impl UserStore for SqliteStore {
         .bind(hash)
         .bind(micros(now)?)
         .bind(current)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(map_err)?;
         Ok(done.rows_affected() == 1)
@@ -195,7 +195,7 @@ impl UserStore for SqliteStore {
     ) -> StoreResult<Option<User>> {
         let (this, roles, audit) = (self.clone(), roles.to_vec(), audit.cloned());
         detached(async move {
-            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+            let mut tx = this.begin_write().await?;
             let sql = concat!(
                 "UPDATE users SET roles = $2, updated_at = $3 WHERE id = $1 RETURNING ",
                 user_columns!()
@@ -230,7 +230,7 @@ impl UserStore for SqliteStore {
         let (this, audit) = (self.clone(), audit.cloned());
         detached(async move {
             let now = micros(now)?;
-            let mut tx = this.pool.begin_with(BEGIN_WRITE).await.map_err(map_err)?;
+            let mut tx = this.begin_write().await?;
             let sql = concat!(
                 "UPDATE users SET is_active = $2, updated_at = $3 WHERE id = $1 RETURNING ",
                 user_columns!()

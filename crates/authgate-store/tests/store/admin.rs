@@ -126,6 +126,42 @@ pub(crate) async fn audit_events_read_back_newest_first_and_filter(store: &dyn A
     assert_eq!(store.count_events("logout", at(0)).await.unwrap(), 0);
 }
 
+/// A batch of events lands in order, across more rows than one `INSERT`
+/// holds; a batch with one event the store refuses (a taken id) writes
+/// none of them, so the sink can retry them one by one.
+pub(crate) async fn a_batch_of_events_is_appended_in_order_or_not_at_all(store: &dyn AuditStore) {
+    let user = Uuid::now_v7();
+    let batch: Vec<std::sync::Arc<AuditEvent>> = (0..150)
+        .map(|n| std::sync::Arc::new(event(AuditKind::LOGIN_SUCCEEDED, Some(user), n)))
+        .collect();
+    store.append_events(&batch).await.unwrap();
+    let mine = AuditFilter {
+        user_id: Some(user),
+        limit: 500,
+        ..AuditFilter::default()
+    };
+    let newest_first: Vec<AuditEvent> = batch.iter().rev().map(|e| (**e).clone()).collect();
+    assert_eq!(store.events(&mine).await.unwrap(), newest_first);
+
+    let other = Uuid::now_v7();
+    let fresh = std::sync::Arc::new(event(AuditKind::LOGIN_FAILED, Some(other), 200));
+    let mut taken = event(AuditKind::LOGIN_FAILED, Some(other), 201);
+    taken.id = batch[3].id;
+    let refused = store
+        .append_events(&[fresh, std::sync::Arc::new(taken)])
+        .await;
+    assert!(refused.is_err(), "a taken id must fail the batch");
+    let others = AuditFilter {
+        user_id: Some(other),
+        ..mine
+    };
+    assert_eq!(
+        store.events(&others).await.unwrap(),
+        vec![],
+        "the refused batch's first event must not be written either"
+    );
+}
+
 /// A change and the audit event recording it are one transaction: when the
 /// event cannot be written (here: its id is taken), the change is not made.
 pub(crate) async fn a_change_and_its_audit_event_commit_or_fail_together(

@@ -38,6 +38,7 @@ macro_rules! generic_checks {
             sessions::rotate_refuses_revoked_expired_sessions_and_unknown_parents(&s, &s);
             sessions::concurrent_rotations_of_one_parent_have_exactly_one_winner(&s, std::sync::Arc::new(s.clone()));
             sessions::concurrent_rotations_of_many_sessions_all_win(&s, std::sync::Arc::new(s.clone()));
+            sessions::a_refused_write_fails_alone_among_concurrent_ones(&s, std::sync::Arc::new(s.clone()));
             sessions::a_rotation_and_its_audit_record_commit_together_or_not_at_all(&s, &s, &s);
             sessions::refresh_context_reads_the_token_with_its_session_and_user(&s, &s);
             sessions::revoke_session_is_idempotent_and_reports_the_first_time(&s, &s);
@@ -60,6 +61,7 @@ macro_rules! generic_checks {
             admin::clients_list_newest_first_and_delete_with_their_record(&s, &s);
             admin::disabling_a_client_keeps_it_listed_and_enabling_restores_it_each_with_its_record(&s, &s);
             admin::audit_pages_follow_the_cursor_and_the_range_end(&s);
+            admin::a_batch_of_events_is_appended_in_order_or_not_at_all(&s);
             admin::a_change_and_its_audit_event_commit_or_fail_together(&s, &s, &s);
             recovery::the_outbox_holds_at_most_its_bound_and_claims_each_message_once(&s);
             recovery::delivered_and_abandoned_mail_stops_waiting_and_is_purged_later(&s);

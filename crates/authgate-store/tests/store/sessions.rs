@@ -787,3 +787,55 @@ pub(crate) async fn concurrent_rotations_of_many_sessions_all_win(
         );
     }
 }
+
+/// Concurrent new sessions all land, and one the database refuses (its id
+/// is taken) fails alone: on SQLite they share group commits, and a group
+/// that fails is retried write by write.
+pub(crate) async fn a_refused_write_fails_alone_among_concurrent_ones(
+    users: &dyn UserStore,
+    sessions: Arc<dyn SessionStore>,
+) {
+    const SESSIONS: usize = 40;
+    let ann = user("ann@example.com", Some("ann"));
+    users.insert_user(&ann).await.unwrap();
+    let taken = create(sessions.as_ref(), &session(ann.id, at(0), 3600), "taken").await;
+    let mut fresh: Vec<Session> = (0..SESSIONS)
+        .map(|_| session(ann.id, at(0), 3600))
+        .collect();
+    let duplicate = Session {
+        id: taken.id,
+        ..fresh[0].clone()
+    };
+    fresh[SESSIONS / 2] = duplicate;
+    let barrier = Arc::new(tokio::sync::Barrier::new(SESSIONS));
+    let tasks: Vec<_> = fresh
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(n, s)| {
+            let (sessions, barrier) = (sessions.clone(), barrier.clone());
+            tokio::spawn(async move {
+                let first = token(&format!("fresh-{n}"), &s, 0, at(0));
+                barrier.wait().await;
+                sessions.create_session(&s, &first).await
+            })
+        })
+        .collect();
+    for (n, task) in tasks.into_iter().enumerate() {
+        let outcome = task.await.unwrap();
+        if n == SESSIONS / 2 {
+            assert!(outcome.is_err(), "a taken session id is refused");
+        } else {
+            assert!(outcome.unwrap(), "session {n} is created");
+            let stored = sessions.session(fresh[n].id).await.unwrap();
+            assert_eq!(stored.as_ref(), Some(&fresh[n]));
+        }
+    }
+    assert_eq!(
+        sessions.session(taken.id).await.unwrap().as_ref(),
+        Some(&taken),
+        "the session whose id was taken is unchanged"
+    );
+    let live = sessions.live_sessions(ann.id, at(1)).await.unwrap();
+    assert_eq!(live.len(), SESSIONS, "the earlier one and 39 new ones");
+}
