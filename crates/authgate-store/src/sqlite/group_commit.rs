@@ -26,6 +26,7 @@ use uuid::Uuid;
 use super::BEGIN_WRITE;
 use super::error::map_err;
 use super::oidc::use_code_in;
+use super::session_tx::create_session_in;
 use crate::common::WriteTx;
 use crate::common::sessions::SessionTx;
 
@@ -92,17 +93,9 @@ impl Write {
                 first,
                 audit,
                 ..
-            } => {
-                if !tx.user_is_active(session.user_id).await? {
-                    return Ok(Applied::Done(false));
-                }
-                tx.insert_session(session).await?;
-                tx.insert_refresh_token(first).await?;
-                if let Some(event) = audit {
-                    tx.insert_audit(event).await?;
-                }
-                Ok(Applied::Done(true))
-            }
+            } => create_session_in(tx, session, first, audit.as_ref())
+                .await
+                .map(Applied::Done),
             Self::UseCode {
                 hash,
                 session_id,

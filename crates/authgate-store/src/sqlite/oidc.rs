@@ -342,8 +342,12 @@ impl OidcStore for SqliteStore {
     }
 }
 
-/// `OidcStore::use_code` inside `tx` (the group committer's): the code
-/// with `hash`, marked used at `now` by `session_id` if it was not yet.
+/// `OidcStore::use_code` inside `tx` (the group committer's), in one
+/// statement (one hop to SQLite's connection thread): the code with `hash`,
+/// marked used at `now` by `session_id` if it was not yet. `SET` reads the
+/// row as it was, so a used code keeps its first use; `RETURNING` gives
+/// the row as it is, and the use was the first when the row names
+/// `session_id` (new with every exchange).
 pub(super) async fn use_code_in(
     tx: &mut Transaction<'static, Sqlite>,
     hash: &TokenHash,
@@ -351,30 +355,23 @@ pub(super) async fn use_code_in(
     now: OffsetDateTime,
 ) -> StoreResult<CodeUse> {
     let row = sqlx::query_as::<_, CodeRow>(&format!(
-        "SELECT {CODE_COLUMNS} FROM oidc_codes WHERE hash = $1"
+        "UPDATE oidc_codes SET used_at = COALESCE(used_at, $2), \
+           issued_session_id = CASE WHEN used_at IS NULL THEN $3 ELSE issued_session_id END \
+         WHERE hash = $1 RETURNING {CODE_COLUMNS}"
     ))
     .bind(hash.0.as_slice())
+    .bind(micros(now)?)
+    .bind(uuid_text(session_id))
     .fetch_optional(&mut **tx)
     .await
     .map_err(map_err)?;
     let Some(row) = row else {
         return Ok(CodeUse::Unknown);
     };
-    let mut code = AuthorizationCode::try_from(row)?;
-    if code.used_at.is_some() {
-        return Ok(CodeUse::Again(code));
-    }
-    sqlx::query(
-        "UPDATE oidc_codes SET used_at = $2, issued_session_id = $3 \
-         WHERE hash = $1 AND used_at IS NULL",
-    )
-    .bind(hash.0.as_slice())
-    .bind(micros(now)?)
-    .bind(uuid_text(session_id))
-    .execute(&mut **tx)
-    .await
-    .map_err(map_err)?;
-    code.used_at = Some(now);
-    code.issued_session_id = Some(session_id);
-    Ok(CodeUse::First(code))
+    let code = AuthorizationCode::try_from(row)?;
+    Ok(if code.issued_session_id == Some(session_id) {
+        CodeUse::First(code)
+    } else {
+        CodeUse::Again(code)
+    })
 }

@@ -51,6 +51,93 @@ const ROTATE_AUDITED: &str = concat!(
        SELECT $12, $13, $14, $15, $16, $17, $18, $19, $20, $21 WHERE changes() = 1;"
 );
 
+/// The statements of a new session, sent as one query like a rotation's
+/// ([`rotate_steps`]): the session's row only if its user exists and is
+/// enabled, then, each only when the statement before inserted its row,
+/// the first refresh token (`$14`…) and the audit record (`$22`…).
+macro_rules! create_steps {
+    () => {
+        "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, ip, \
+                               user_agent, audience, revoked_at, oidc_client_id, oidc_scope, \
+                               oidc_sid, oidc_auth_time) \
+           SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 \
+           WHERE EXISTS (SELECT 1 FROM users WHERE id = $2 AND is_active = 1); \
+         INSERT INTO refresh_tokens (hash, session_id, generation, issued_at, used_at, \
+                                     successor, successor_sealed, expires_at) \
+           SELECT $14, $1, $15, $16, $17, $18, $19, $20 WHERE changes() = 1;"
+    };
+}
+
+/// A new session's statements: see [`create_steps`].
+const CREATE: &str = create_steps!();
+
+/// A new session's statements and then its audit record, `$21`… in
+/// [`bind_event`]'s order, only when the statement before inserted a row.
+const CREATE_AUDITED: &str = concat!(
+    create_steps!(),
+    " INSERT INTO audit_events \
+       (id, at, kind, user_id, actor_id, client_id, session_id, ip, user_agent, details) \
+       SELECT $21, $22, $23, $24, $25, $26, $27, $28, $29, $30 WHERE changes() = 1;"
+);
+
+/// `SessionStore::create_session_audited` inside `tx` (the group
+/// committer's) in one query: `session`, its `first` refresh token and
+/// `audit`, or nothing (false) when the user is unknown or disabled. Under
+/// the write lock taken at `BEGIN`, no disable can interleave.
+///
+/// # Errors
+/// The backend's (a taken session id or token hash); nothing is inserted.
+pub(super) async fn create_session_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    session: &Session,
+    first: &RefreshToken,
+    audit: Option<&AuditEvent>,
+) -> StoreResult<bool> {
+    let grant = session.client.as_ref();
+    let query = sqlx::query(if audit.is_some() {
+        CREATE_AUDITED
+    } else {
+        CREATE
+    })
+    .bind(uuid_text(session.id))
+    .bind(uuid_text(session.user_id))
+    .bind(micros(session.created_at)?)
+    .bind(micros(session.last_used_at)?)
+    .bind(micros(session.expires_at)?)
+    .bind(&session.ip)
+    .bind(&session.user_agent)
+    .bind(&session.audience)
+    .bind(micros_opt(session.revoked_at)?)
+    .bind(grant.map(|g| g.client_id.clone()))
+    .bind(grant.map(ClientGrant::scope))
+    .bind(grant.map(|g| uuid_text(g.browser_session_id)))
+    .bind(micros_opt(grant.map(|g| g.auth_time))?)
+    .bind(&first.hash.0[..])
+    .bind(first.generation)
+    .bind(micros(first.issued_at)?)
+    .bind(micros_opt(first.used_at)?)
+    .bind(first.successor.as_ref().map(|h| h.0.to_vec()))
+    .bind(first.successor_sealed.clone())
+    .bind(micros(first.expires_at)?);
+    let query = match audit {
+        Some(event) => bind_event(query, event)?,
+        None => query,
+    };
+    let inserted = query
+        .execute(&mut **tx)
+        .await
+        .map_err(map_err)?
+        .rows_affected();
+    // Each statement inserts one row when the user is enabled, none otherwise.
+    match (inserted, audit.is_some()) {
+        (0, _) => Ok(false),
+        (2, false) | (3, true) => Ok(true),
+        _ => Err(StoreError::Other(format!(
+            "a new session inserted {inserted} rows"
+        ))),
+    }
+}
+
 /// Inserts one refresh token with `executor` (inside the caller's transaction).
 async fn insert_token<'c, E>(executor: E, token: &RefreshToken) -> StoreResult<()>
 where

@@ -839,3 +839,86 @@ pub(crate) async fn a_refused_write_fails_alone_among_concurrent_ones(
     let live = sessions.live_sessions(ann.id, at(1)).await.unwrap();
     assert_eq!(live.len(), SESSIONS, "the earlier one and 39 new ones");
 }
+
+/// A new session, its first token and its audit record are written
+/// together: not at all for a disabled user, and not at all when the
+/// record cannot be written (its id is taken).
+pub(crate) async fn a_new_session_and_its_audit_record_commit_together_or_not_at_all(
+    users: &dyn UserStore,
+    sessions: &dyn SessionStore,
+    audit: &dyn AuditStore,
+) {
+    let ann = user("ann@example.com", Some("ann"));
+    users.insert_user(&ann).await.unwrap();
+    let recorded_ids = || async {
+        audit
+            .events(&authgate_core::AuditFilter {
+                user_id: Some(ann.id),
+                limit: 10,
+                ..authgate_core::AuditFilter::default()
+            })
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.id)
+            .collect::<Vec<Uuid>>()
+    };
+
+    let s = session(ann.id, at(0), 3600);
+    let first = token("s-0", &s, 0, at(0));
+    let login = AuditEvent {
+        session_id: Some(s.id),
+        ..logout_event(ann.id)
+    };
+    assert!(
+        sessions
+            .create_session_audited(&s, &first, Some(&login))
+            .await
+            .unwrap()
+    );
+    assert_eq!(sessions.session(s.id).await.unwrap(), Some(s.clone()));
+    assert_eq!(
+        sessions.refresh_token(&first.hash).await.unwrap(),
+        Some(first)
+    );
+    assert_eq!(recorded_ids().await, vec![login.id]);
+
+    // The record's id is taken: the last step fails, and the session and
+    // its token must not remain.
+    let refused = session(ann.id, at(1), 3600);
+    let refused_first = token("r-0", &refused, 0, at(1));
+    let err = sessions
+        .create_session_audited(&refused, &refused_first, Some(&login))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict("audit event id")),
+        "{err:?}"
+    );
+    assert_eq!(sessions.session(refused.id).await.unwrap(), None);
+    assert_eq!(
+        sessions.refresh_token(&refused_first.hash).await.unwrap(),
+        None
+    );
+
+    users.set_active(ann.id, false, at(2)).await.unwrap();
+    let disabled = session(ann.id, at(3), 3600);
+    let disabled_first = token("d-0", &disabled, 0, at(3));
+    let unwritten = AuditEvent {
+        session_id: Some(disabled.id),
+        ..logout_event(ann.id)
+    };
+    assert!(
+        !sessions
+            .create_session_audited(&disabled, &disabled_first, Some(&unwritten))
+            .await
+            .unwrap(),
+        "a disabled user gets no session"
+    );
+    assert_eq!(sessions.session(disabled.id).await.unwrap(), None);
+    assert_eq!(
+        sessions.refresh_token(&disabled_first.hash).await.unwrap(),
+        None
+    );
+    assert_eq!(recorded_ids().await, vec![login.id], "and no record");
+}
