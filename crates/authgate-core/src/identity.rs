@@ -16,10 +16,16 @@ pub const MAX_PASSWORD_CHARS: usize = 256;
 /// lower-cased ([`crate::text::identifier`]).
 ///
 /// Deliberately conservative rather than RFC 5322-complete: one `@`, a
-/// non-empty local part of at most 64 bytes, a dotted domain, no spaces,
-/// no control, format or bidi characters, and no part (the local part, a
-/// domain label) that mixes scripts or imitates ASCII
-/// ([`crate::text::unambiguous`]). Deliverability is not checked.
+/// non-empty local part of at most 64 bytes that is a dot-atom (RFC 5322
+/// `atext`, or any non-ASCII letter per RFC 6531: no quoted local part, no
+/// `:` or `,`), a dotted domain whose labels begin and end with a letter or
+/// digit, no spaces, no control, format or bidi characters, and no part
+/// (the local part, a domain label) that mixes scripts or imitates ASCII
+/// ([`crate::text::unambiguous`]). The grammar is that of the
+/// `email_address` crate, which lettre checks every recipient with: an
+/// address accepted here can be mailed (a verification link, a reset
+/// notice), where a looser check let `a:@example.com` register and then
+/// fail every message to it. Deliverability is not checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
@@ -43,13 +49,21 @@ impl Email {
         let Some((local, domain)) = email.split_once('@') else {
             return Err(bad("email has no @"));
         };
-        if local.is_empty() || local.len() > 64 || domain.contains('@') {
+        if local.is_empty()
+            || local.len() > 64
+            || domain.contains('@')
+            || local.starts_with('"')
+            || !email_address::EmailAddress::is_valid_local_part(local)
+        {
             return Err(bad("email is not a valid address"));
         }
         let labels_ok = domain
             .split('.')
             .all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
-        if !domain.contains('.') || !labels_ok {
+        if !domain.contains('.')
+            || !labels_ok
+            || !email_address::EmailAddress::is_valid_domain(domain)
+        {
             return Err(bad("email domain is not valid"));
         }
         for part in std::iter::once(local).chain(domain.split('.')) {
@@ -233,8 +247,27 @@ mod tests {
             "al\u{0}ice@example.com",
             "\u{430}lice@example.com",
             "alice@ex\u{430}mple.com",
+            // Not a dot-atom: these registered once, and then no message
+            // could be addressed to them (a reset request was a 500).
+            "a:@example.com",
+            "a,b@example.com",
+            "a;b@example.com",
+            "a<b>@example.com",
+            "\"quoted\"@example.com",
+            ".alice@example.com",
+            "alice.@example.com",
+            "al..ice@example.com",
+            "alice@example.com.",
+            "alice@exam_ple-.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+        for good in [
+            "o'brien+tag@example.com",
+            "a/b=c?d@example.com",
+            "x@127.example",
+        ] {
+            assert!(Email::parse(good).is_ok(), "{good}");
         }
         assert!(Email::parse(&format!("{}@example.com", "a".repeat(65))).is_err());
     }

@@ -285,3 +285,32 @@ impl MailComposer for Composer {
         self.wake.notify_one();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use authgate_core::Email;
+    use lettre::message::Mailbox;
+    use proptest::prelude::*;
+
+    /// Text shaped like addresses: specials, dots, quotes and non-ASCII
+    /// letters around one `@`.
+    fn address_like() -> impl Strategy<Value = String> {
+        let part = "[a-z0-9.:;,<>()\\[\\]\"'!#$%&*+/=?^_`{|}~@é-]{0,12}";
+        (part, part).prop_map(|(local, domain)| format!("{local}@{domain}.example"))
+    }
+
+    proptest! {
+        /// Every address the edge accepts is one lettre can put a message
+        /// to: otherwise the account's mail (verification, reset) could
+        /// never be composed, and a reset request for it was a 500.
+        #[test]
+        fn every_accepted_email_is_an_address_lettre_accepts(text in address_like()) {
+            if let Ok(email) = Email::parse(&text) {
+                prop_assert!(
+                    email.as_str().parse::<Mailbox>().is_ok(),
+                    "accepted but not addressable: {}", email.as_str()
+                );
+            }
+        }
+    }
+}
