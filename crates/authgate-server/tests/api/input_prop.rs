@@ -1,8 +1,10 @@
 //! Arbitrary Unicode (NUL, lone surrogates as JSON escapes, format and bidi
 //! characters, 10 KiB strings, bytes that are not UTF-8) in every string
 //! field of every POST endpoint and in every query parameter, on SQLite and
-//! on PostgreSQL: never a 5xx, every error in docs/http-api.md's shape, and a refused
-//! request stores nothing (no user, no client, no role change).
+//! on PostgreSQL: never a 5xx, every error in docs/http-api.md's shape (an
+//! HTML page for the pages of the OpenID Connect flow), and a refused
+//! request stores nothing (no user, no client, no role change, no password
+//! change, no verified address, no second factor, no relying party).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -78,16 +80,21 @@ fn enc(bytes: &[u8]) -> String {
 }
 
 /// What must not change when a request is refused.
-async fn writes(app: &TestApp) -> [u64; 4] {
+async fn writes(app: &TestApp) -> [u64; 9] {
     let audit = app.store().await;
     let since = app.now() - time::Duration::days(1);
     // Every queued record reaches its sinks, the database among them.
     app.state.auth.flush().await;
-    let mut out = [user_count(app).await, 0, 0, 0];
+    let mut out = [user_count(app).await, 0, 0, 0, 0, 0, 0, 0, 0];
     for (i, kind) in [
         AuditKind::USER_REGISTERED,
         AuditKind::CLIENT_CREATED,
         AuditKind::USER_ROLES_CHANGED,
+        AuditKind::PASSWORD_CHANGE,
+        AuditKind::new("password.reset"),
+        AuditKind::new("email.verified"),
+        AuditKind::new("mfa.enabled"),
+        AuditKind::new("oidc_client.created"),
     ]
     .iter()
     .enumerate()
@@ -102,24 +109,105 @@ struct Fixture {
     app: TestApp,
     admin: TestUser,
     victim: TestUser,
+    /// A user with a second factor enrolled and not yet confirmed, so that
+    /// codes are checked against it.
+    enroller: TestUser,
+    /// A confidential relying party: its id and secret.
+    rp: (String, String),
+    /// A client that follows no redirect, as the pages' answers are checked
+    /// themselves (a redirect to the relying party leads off this machine).
+    pages: authgate_testkit::reqwest::Client,
+    /// What was stored after the last request that was accepted, when
+    /// counted since ([`Fixture::before`]).
+    counted: tokio::sync::Mutex<Option<[u64; 9]>>,
     serial: AtomicUsize,
 }
+
+/// The relying party's one redirect URI.
+const RP_REDIRECT: &str = "https://rp.example/cb";
 
 impl Fixture {
     async fn new(app: TestApp) -> Self {
         let admin = app.new_user_with_roles(&["admin"]).await;
         let victim = app.new_user().await;
+        let enroller = app.new_user().await;
+        let enrolment = app
+            .request(Method::POST, "/auth/mfa/totp")
+            .bearer_auth(&enroller.access)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(enrolment.status(), 200, "an enrolment begins");
+        let rp: Value = app
+            .request(Method::POST, "/admin/oidc-clients")
+            .bearer_auth(&admin.access)
+            .json(&serde_json::json!({"name": "Probe RP", "redirect_uris": [RP_REDIRECT]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let rp = (
+            rp["client_id"].as_str().unwrap().to_owned(),
+            rp["client_secret"].as_str().unwrap().to_owned(),
+        );
         Self {
             app,
             admin,
             victim,
+            enroller,
+            rp,
+            pages: authgate_testkit::reqwest::Client::builder()
+                .redirect(authgate_testkit::reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            counted: tokio::sync::Mutex::new(None),
             serial: AtomicUsize::new(0),
+        }
+    }
+
+    /// What is stored before a request: counted once, and again only after
+    /// a request that was accepted (a refused one changed nothing, as its
+    /// check proves, so the count stands). Counting is most of a probe's
+    /// time.
+    async fn before(&self) -> [u64; 9] {
+        let mut counted = self.counted.lock().await;
+        match *counted {
+            Some(counts) => counts,
+            None => *counted.insert(writes(&self.app).await),
+        }
+    }
+
+    /// Sends one request to a page and checks the invariants around it:
+    /// never a 5xx, every refusal an HTML page, nothing stored.
+    async fn check_page(&self, what: &str, request: authgate_testkit::reqwest::RequestBuilder) {
+        let before = self.before().await;
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let html = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/html"));
+        let body = response.text().await.unwrap();
+        assert!(status.as_u16() < 500, "{what}: {status} {body}");
+        if status.is_client_error() {
+            assert!(html, "{what}: {status}, not an HTML page: {body}");
+            assert_eq!(
+                writes(&self.app).await,
+                before,
+                "{what}: {status} stored something"
+            );
+        } else {
+            // Accepted: it may have stored something; count afresh next time.
+            *self.counted.lock().await = None;
         }
     }
 
     /// Sends one request and checks the invariants around it.
     async fn check(&self, what: &str, request: authgate_testkit::reqwest::RequestBuilder) {
-        let before = writes(&self.app).await;
+        let before = self.before().await;
         let response = request.send().await.unwrap();
         let status = response.status();
         let body = response.bytes().await.unwrap();
@@ -140,7 +228,11 @@ impl Fixture {
                 before,
                 "{what}: {status} stored something"
             );
-        } else if let Ok(Value::Object(answer)) = serde_json::from_slice(&body)
+            return;
+        }
+        // Accepted: it may have stored something; count afresh next time.
+        *self.counted.lock().await = None;
+        if let Ok(Value::Object(answer)) = serde_json::from_slice(&body)
             && let Some(Value::Object(user)) = answer.get("user")
         {
             // What was accepted is stored clean: nothing to escape.
@@ -242,6 +334,79 @@ impl Fixture {
                 format!(r#"{{"name":"svc","roles":[{lit}]}}"#),
                 Some(&self.admin.access),
             ),
+            (
+                "/admin/oidc-clients",
+                format!(r#"{{"name":{lit},"redirect_uris":["{RP_REDIRECT}"]}}"#),
+                Some(&self.admin.access),
+            ),
+            (
+                "/admin/oidc-clients",
+                format!(r#"{{"name":"rp","redirect_uris":[{lit}]}}"#),
+                Some(&self.admin.access),
+            ),
+            (
+                "/admin/oidc-clients",
+                format!(
+                    r#"{{"name":"rp","redirect_uris":["{RP_REDIRECT}"],"post_logout_redirect_uris":[{lit}]}}"#
+                ),
+                Some(&self.admin.access),
+            ),
+            (
+                "/admin/oidc-clients",
+                format!(r#"{{"name":"rp","redirect_uris":["{RP_REDIRECT}"],"scopes":[{lit}]}}"#),
+                Some(&self.admin.access),
+            ),
+            (
+                "/auth/password/forgot",
+                format!(r#"{{"email":{lit}}}"#),
+                None,
+            ),
+            (
+                "/auth/password/reset",
+                format!(r#"{{"token":{lit},"new_password":{pw}}}"#),
+                None,
+            ),
+            (
+                "/auth/password/reset",
+                format!(r#"{{"token":"t","new_password":{lit}}}"#),
+                None,
+            ),
+            (
+                "/auth/password/change",
+                format!(r#"{{"current_password":{lit},"new_password":{pw}}}"#),
+                Some(&self.enroller.access),
+            ),
+            ("/auth/email/verify", format!(r#"{{"token":{lit}}}"#), None),
+            (
+                "/auth/email/verify/resend",
+                format!(r#"{{"email":{lit}}}"#),
+                None,
+            ),
+            (
+                "/auth/login/mfa",
+                format!(r#"{{"mfa_token":{lit},"code":"123456"}}"#),
+                None,
+            ),
+            (
+                "/auth/login/mfa",
+                format!(r#"{{"mfa_token":"t","code":{lit}}}"#),
+                None,
+            ),
+            (
+                "/auth/mfa/totp/confirm",
+                format!(r#"{{"code":{lit}}}"#),
+                Some(&self.enroller.access),
+            ),
+            (
+                "/auth/mfa/totp/disable",
+                format!(r#"{{"code":{lit}}}"#),
+                Some(&self.enroller.access),
+            ),
+            (
+                "/auth/mfa/totp/disable",
+                format!(r#"{{"password":{lit}}}"#),
+                Some(&self.enroller.access),
+            ),
         ];
         for (path, body, bearer) in json_cases {
             self.check(path, self.post_json(path, body, bearer)).await;
@@ -260,6 +425,7 @@ impl Fixture {
         let request = self.post_json("/auth/logout", body, Some(&login.access_token));
         self.check("/auth/logout", request).await;
         self.probe_oauth(p).await;
+        self.probe_oidc(p).await;
         self.probe_queries(p).await;
     }
 
@@ -347,6 +513,73 @@ impl Fixture {
         }
     }
 
+    /// The OpenID Connect routes: each field of the code grant (as a form,
+    /// the relying party authenticated), a userinfo Bearer token, and each
+    /// query parameter of the authorization and logout pages.
+    async fn probe_oidc(&self, p: &Probe) {
+        let v = enc(&p.bytes);
+        let (id, secret) = &self.rp;
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let grant = [
+            ("grant_type", "authorization_code"),
+            ("code", "c"),
+            ("redirect_uri", RP_REDIRECT),
+            ("code_verifier", verifier),
+        ];
+        for (field, _) in grant {
+            let mut form = form_urlencoded::Serializer::new(String::new());
+            for (name, value) in grant.iter().filter(|(name, _)| *name != field) {
+                form.append_pair(name, value);
+            }
+            let body = format!("{}&{field}={v}", form.finish());
+            let request = self.form("/oauth/token", body).basic_auth(id, Some(secret));
+            self.check(&format!("/oauth/token code grant {field}"), request)
+                .await;
+        }
+        let request = self
+            .app
+            .request(Method::GET, "/oauth/userinfo")
+            .header(header::AUTHORIZATION, format!("Bearer {v}"));
+        self.check("/oauth/userinfo bearer", request).await;
+
+        let authorize = [
+            ("response_type", "code"),
+            ("client_id", id.as_str()),
+            ("redirect_uri", RP_REDIRECT),
+            ("scope", "openid"),
+            ("state", "s"),
+            ("nonce", "n"),
+            (
+                "code_challenge",
+                "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            ),
+            ("code_challenge_method", "S256"),
+            ("prompt", "login"),
+            ("max_age", "60"),
+            ("login_hint", "ann"),
+        ];
+        let logout = [
+            ("id_token_hint", "h"),
+            ("post_logout_redirect_uri", RP_REDIRECT),
+            ("client_id", id.as_str()),
+            ("state", "s"),
+        ];
+        for (path, params) in [
+            ("/oauth/authorize", &authorize[..]),
+            ("/oauth/logout", &logout[..]),
+        ] {
+            for (field, _) in params {
+                let mut query = form_urlencoded::Serializer::new(String::new());
+                for (name, value) in params.iter().filter(|(name, _)| name != field) {
+                    query.append_pair(name, value);
+                }
+                let url = format!("{path}?{}&{field}={v}", query.finish());
+                let request = self.pages.get(self.app.url(&url));
+                self.check_page(&format!("{path} {field}"), request).await;
+            }
+        }
+    }
+
     /// Every query parameter of the administration routes.
     async fn probe_queries(&self, p: &Probe) {
         let v = enc(&p.bytes);
@@ -389,9 +622,12 @@ async fn run(app: TestApp) {
 }
 
 /// No limits in the way: every probe reaches the validation it targets.
+/// The OpenID Connect provider is on, so its routes are probed past their
+/// "not offered here" answer.
 fn unlimited(settings: &mut authgate_server::Settings) {
     settings.rate_limit.login_per_ip_per_minute = 0;
     settings.rate_limit.account_failures_before_delay = 0;
+    settings.oidc.enabled = true;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
