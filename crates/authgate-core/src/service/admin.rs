@@ -326,14 +326,19 @@ impl AuthService {
         self.deps.audit.record(event);
     }
 
-    /// `roles` deduplicated, each one known.
+    /// `roles` deduplicated, each one known. An unknown one is named by its
+    /// position, never by its text: an error description never repeats a
+    /// value (docs/http-api.md, "Errors"), and a role is any text the
+    /// caller sent.
     fn known_roles(&self, roles: Vec<String>) -> Result<Vec<String>, AuthError> {
         let mut out: Vec<String> = Vec::with_capacity(roles.len());
-        for role in roles {
+        for (position, role) in roles.into_iter().enumerate() {
             if !self.settings.known_roles.contains(&role) {
                 return Err(AuthError::invalid(
                     "roles",
-                    format!("unknown role {role:?}"),
+                    format!(
+                        "unknown role at position {position} (roles are defined in the configuration's [roles])"
+                    ),
                 ));
             }
             if !out.contains(&role) {

@@ -444,8 +444,10 @@ async fn unknown_users_are_404_and_unknown_roles_400() {
     )
     .await;
     assert!(
-        error.description.starts_with("roles:"),
-        "{}",
+        error.description.starts_with("roles:")
+            && error.description.contains("position 1")
+            && !error.description.contains("root"),
+        "names the field and the position, never the text sent: {}",
         error.description
     );
     let unchanged: PublicUser = expect_json(
