@@ -57,6 +57,24 @@ pub trait UserStore: Send + Sync + std::fmt::Debug {
         now: OffsetDateTime,
     ) -> StoreResult<bool>;
 
+    /// A password change, all in one transaction or not at all: the hash
+    /// becomes `hash` if it is still `current` (as
+    /// [`UserStore::set_password_hash`]), every live session of the user
+    /// but `keep_session` (the caller's) is revoked at `now`, and `audit`
+    /// is appended with `details.sessions_ended` set to how many were.
+    /// Returns the revoked sessions' ids; `None`, changing nothing, when
+    /// the hash changed meanwhile. A new password must never stand while
+    /// the sessions it was meant to end stay alive.
+    async fn change_password_audited(
+        &self,
+        id: Uuid,
+        current: &str,
+        hash: &str,
+        keep_session: Uuid,
+        now: OffsetDateTime,
+        audit: Option<&AuditEvent>,
+    ) -> StoreResult<Option<Vec<Uuid>>>;
+
     /// Replaces the roles; `None` when the user does not exist.
     async fn set_roles(
         &self,

@@ -3,7 +3,6 @@
 //! and every other session of the account ended.
 
 use authgate_proto::AuditKind;
-use uuid::Uuid;
 
 use super::AuthService;
 use super::sessions::SessionCaller;
@@ -96,51 +95,40 @@ impl AuthService {
 
         let new_hash = self.deps.hasher.hash(change.new).await?;
         let now = truncate_to_millis(self.deps.clock.now());
-        let stored = self
-            .deps
-            .users
-            .set_password_hash(user.id, &user.password_hash, &new_hash, now)
-            .await?;
-        if !stored {
-            // Changed meanwhile: the password checked is no longer in force.
-            return Err(AuthError::InvalidCredentials);
-        }
-        self.deps.records.forget_user(&user.id);
-        let ended = self.end_other_sessions(who, now).await?;
-
         let mut e = event(AuditKind::PASSWORD_CHANGE, now, origin);
         e.user_id = Some(user.id);
         e.actor_id = Some(user.id.to_string());
         e.session_id = Some(who.session_id);
-        detail(&mut e, "sessions_ended", ended);
-        self.deps.audit.record(e);
-        tracing::info!(user_id = %user.id, sessions_ended = ended, "password changed");
-        Ok(ended)
-    }
-
-    /// Revokes every live session of the caller's user but the caller's own.
-    async fn end_other_sessions(
-        &self,
-        who: &SessionCaller,
-        now: time::OffsetDateTime,
-    ) -> Result<usize, AuthError> {
-        let others: Vec<Uuid> = self
+        // One transaction: the new hash, the other sessions' end and the
+        // record, or none of them.
+        let Some(ended) = self
             .deps
-            .sessions
-            .live_sessions(who.user_id, now)
+            .users
+            .change_password_audited(
+                user.id,
+                &user.password_hash,
+                &new_hash,
+                who.session_id,
+                now,
+                self.in_transaction(&e),
+            )
             .await?
-            .into_iter()
-            .map(|s| s.id)
-            .filter(|id| *id != who.session_id)
-            .collect();
-        let mut ended = 0;
-        for sid in others {
-            if self.deps.sessions.revoke_session(sid, now).await? {
-                ended += 1;
-            }
-            self.remember_revoked(sid);
+        else {
+            // Changed meanwhile: the password checked is no longer in force.
+            return Err(AuthError::InvalidCredentials);
+        };
+        self.deps.records.forget_user(&user.id);
+        for sid in &ended {
+            self.remember_revoked(*sid);
         }
-        super::count_revocations("session", ended);
-        Ok(ended)
+        super::count_revocations("session", ended.len());
+        detail(&mut e, "sessions_ended", ended.len());
+        if self.in_transaction(&e).is_some() {
+            self.deps.audit.record_written(e);
+        } else {
+            self.deps.audit.record(e);
+        }
+        tracing::info!(user_id = %user.id, sessions_ended = ended.len(), "password changed");
+        Ok(ended.len())
     }
 }

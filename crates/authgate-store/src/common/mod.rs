@@ -54,6 +54,16 @@ pub(crate) const REVOKE_SESSION: &str =
 pub(crate) const REVOKE_USER_SESSIONS: &str = "UPDATE sessions SET revoked_at = $2 \
      WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 RETURNING id";
 
+/// Marks revoked at `$2` every live session of user `$1` but `$3` (a
+/// password change keeps the caller's); returns their ids.
+pub(crate) const REVOKE_OTHER_SESSIONS: &str = "UPDATE sessions SET revoked_at = $2 \
+     WHERE user_id = $1 AND id <> $3 AND revoked_at IS NULL AND expires_at > $2 RETURNING id";
+
+/// Sets user `$1`'s password hash to `$2` (updated at `$3`) only if it is
+/// still `$4`, the one the password was checked against.
+pub(crate) const SET_PASSWORD_HASH: &str = "UPDATE users SET password_hash = $2, updated_at = $3 \
+     WHERE id = $1 AND password_hash = $4";
+
 /// Records access token `$1` (expiring at `$2`) as revoked at `$3`; a second
 /// revocation keeps the first one's time (idempotent).
 pub(crate) const REVOKE_TOKEN: &str = "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) \

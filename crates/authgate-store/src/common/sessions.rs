@@ -76,6 +76,31 @@ pub(crate) trait SessionTx: WriteTx {
         now: OffsetDateTime,
     ) -> StoreResult<Vec<Uuid>>;
 
+    /// Marks every live session of the user but `keep` revoked at `now`;
+    /// returns their ids.
+    ///
+    /// # Errors
+    /// The backend's, or [`StoreError::Corrupt`] for an unreadable id.
+    async fn revoke_other_sessions(
+        &mut self,
+        user_id: Uuid,
+        keep: Uuid,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<Uuid>>;
+
+    /// Sets the user's password hash to `hash` only if it is still
+    /// `current`; returns whether it did ([`super::SET_PASSWORD_HASH`]).
+    ///
+    /// # Errors
+    /// The backend's, mapped to [`StoreError`].
+    async fn set_password_hash(
+        &mut self,
+        user_id: Uuid,
+        current: &str,
+        hash: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
+
     /// Records the access token `jti` (valid until `expires_at`) as revoked
     /// at `now`; a second revocation keeps the first one's time.
     ///
@@ -206,6 +231,39 @@ pub(crate) async fn revoke_user_sessions<T: SessionTx>(
     let ids = tx.revoke_user_sessions(user_id, now).await?;
     commit_audited(tx, audit).await?;
     Ok(ids)
+}
+
+/// `UserStore::change_password_audited`: the new hash (if `current` is
+/// still in force), every other live session of the user revoked, and
+/// `audit` with `details.sessions_ended`, all in one transaction; `None`,
+/// changing nothing, when the hash changed meanwhile.
+///
+/// # Errors
+/// The backend's; nothing is changed then.
+pub(crate) async fn change_password<T: SessionTx>(
+    begin: impl Future<Output = StoreResult<T>> + Send,
+    user_id: Uuid,
+    current: &str,
+    hash: &str,
+    keep: Uuid,
+    now: OffsetDateTime,
+    audit: Option<&AuditEvent>,
+) -> StoreResult<Option<Vec<Uuid>>> {
+    let mut tx = begin.await?;
+    if !tx.set_password_hash(user_id, current, hash, now).await? {
+        tx.rollback().await?;
+        return Ok(None);
+    }
+    let ended = tx.revoke_other_sessions(user_id, keep, now).await?;
+    let audit = audit.map(|event| {
+        let mut event = event.clone();
+        event
+            .details
+            .insert("sessions_ended".into(), ended.len().into());
+        event
+    });
+    commit_audited(tx, audit.as_ref()).await?;
+    Ok(Some(ended))
 }
 
 /// `SessionStore::revoke_token_audited`: records the access token's

@@ -13,8 +13,8 @@ use super::error::map_err;
 use crate::common::WriteTx;
 use crate::common::sessions::SessionTx;
 use crate::common::{
-    CLAIM_PARENT, INSERT_SESSION, PURGE_REVOKED_TOKENS, PURGE_SESSIONS, REVOKE_SESSION,
-    REVOKE_TOKEN, REVOKE_USER_SESSIONS,
+    CLAIM_PARENT, INSERT_SESSION, PURGE_REVOKED_TOKENS, PURGE_SESSIONS, REVOKE_OTHER_SESSIONS,
+    REVOKE_SESSION, REVOKE_TOKEN, REVOKE_USER_SESSIONS, SET_PASSWORD_HASH,
 };
 
 /// Inserts one refresh token with `executor` (inside the caller's transaction).
@@ -154,6 +154,39 @@ impl SessionTx for Transaction<'static, Postgres> {
             .fetch_all(&mut **self)
             .await
             .map_err(map_err)
+    }
+
+    async fn revoke_other_sessions(
+        &mut self,
+        user_id: Uuid,
+        keep: Uuid,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<Uuid>> {
+        sqlx::query_scalar(REVOKE_OTHER_SESSIONS)
+            .bind(user_id)
+            .bind(ts(now)?)
+            .bind(keep)
+            .fetch_all(&mut **self)
+            .await
+            .map_err(map_err)
+    }
+
+    async fn set_password_hash(
+        &mut self,
+        user_id: Uuid,
+        current: &str,
+        hash: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(SET_PASSWORD_HASH)
+            .bind(user_id)
+            .bind(hash)
+            .bind(ts(now)?)
+            .bind(current)
+            .execute(&mut **self)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn revoke_token(

@@ -14,8 +14,8 @@ use super::error::map_err;
 use super::sessions::session_ids;
 use crate::common::sessions::SessionTx;
 use crate::common::{
-    INSERT_SESSION, PURGE_REVOKED_TOKENS, PURGE_SESSIONS, REVOKE_SESSION, REVOKE_TOKEN,
-    REVOKE_USER_SESSIONS,
+    INSERT_SESSION, PURGE_REVOKED_TOKENS, PURGE_SESSIONS, REVOKE_OTHER_SESSIONS, REVOKE_SESSION,
+    REVOKE_TOKEN, REVOKE_USER_SESSIONS, SET_PASSWORD_HASH,
 };
 
 /// The statements of a rotation, sent to SQLite's connection thread as one
@@ -269,6 +269,40 @@ impl SessionTx for Transaction<'static, Sqlite> {
             .await
             .map_err(map_err)?;
         session_ids(&ids)
+    }
+
+    async fn revoke_other_sessions(
+        &mut self,
+        user_id: Uuid,
+        keep: Uuid,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<Uuid>> {
+        let ids: Vec<String> = sqlx::query_scalar(REVOKE_OTHER_SESSIONS)
+            .bind(uuid_text(user_id))
+            .bind(micros(now)?)
+            .bind(uuid_text(keep))
+            .fetch_all(&mut **self)
+            .await
+            .map_err(map_err)?;
+        session_ids(&ids)
+    }
+
+    async fn set_password_hash(
+        &mut self,
+        user_id: Uuid,
+        current: &str,
+        hash: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(SET_PASSWORD_HASH)
+            .bind(uuid_text(user_id))
+            .bind(hash)
+            .bind(micros(now)?)
+            .bind(current)
+            .execute(&mut **self)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn revoke_token(

@@ -10,7 +10,7 @@ use super::SqliteStore;
 use super::audit::insert_event;
 use super::codec::{corrupt, micros, time_of, uuid_of, uuid_text};
 use super::error::map_err;
-use crate::common::{detached, like_prefix};
+use crate::common::{detached, like_prefix, sessions};
 
 /// The columns every user query selects, in [`UserRow`] order (a macro so
 /// that queries stay `&'static str` through `concat!`).
@@ -184,6 +184,33 @@ impl UserStore for SqliteStore {
         .await
         .map_err(map_err)?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn change_password_audited(
+        &self,
+        id: Uuid,
+        current: &str,
+        hash: &str,
+        keep_session: Uuid,
+        now: OffsetDateTime,
+        audit: Option<&AuditEvent>,
+    ) -> StoreResult<Option<Vec<Uuid>>> {
+        let this = self.clone();
+        let (current, hash, audit) = (current.to_owned(), hash.to_owned(), audit.cloned());
+        detached(async move {
+            let begin = this.begin_write();
+            sessions::change_password(
+                begin,
+                id,
+                &current,
+                &hash,
+                keep_session,
+                now,
+                audit.as_ref(),
+            )
+            .await
+        })
+        .await
     }
 
     async fn set_roles_audited(

@@ -41,6 +41,7 @@ macro_rules! generic_checks {
             sessions::a_refused_write_fails_alone_among_concurrent_ones(&s, std::sync::Arc::new(s.clone()));
             sessions::a_rotation_and_its_audit_record_commit_together_or_not_at_all(&s, &s, &s);
             sessions::a_new_session_and_its_audit_record_commit_together_or_not_at_all(&s, &s, &s);
+            sessions::a_password_change_ends_the_other_sessions_with_its_record_or_changes_nothing(&s, &s, &s);
             sessions::refresh_context_reads_the_token_with_its_session_and_user(&s, &s);
             sessions::revoke_session_is_idempotent_and_reports_the_first_time(&s, &s);
             sessions::revoke_user_sessions_returns_only_the_ones_it_revoked(&s, &s);

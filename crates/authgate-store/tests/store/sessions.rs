@@ -922,3 +922,162 @@ pub(crate) async fn a_new_session_and_its_audit_record_commit_together_or_not_at
     );
     assert_eq!(recorded_ids().await, vec![login.id], "and no record");
 }
+
+/// A password change is one transaction: the new hash, every other live
+/// session of the user revoked (the caller's kept, another user's
+/// untouched) and its record counting them; or, when the hash changed
+/// meanwhile or the record cannot be written, nothing at all.
+pub(crate) async fn a_password_change_ends_the_other_sessions_with_its_record_or_changes_nothing(
+    users: &dyn UserStore,
+    sessions: &dyn SessionStore,
+    audit: &dyn AuditStore,
+) {
+    let ann = user("ann@example.com", Some("ann"));
+    let bob = user("bob@example.com", Some("bob"));
+    users.insert_user(&ann).await.unwrap();
+    users.insert_user(&bob).await.unwrap();
+    let mine = create(sessions, &session(ann.id, at(0), 3600), "mine").await;
+    let phone = create(sessions, &session(ann.id, at(1), 3600), "phone").await;
+    let laptop = create(sessions, &session(ann.id, at(2), 3600), "laptop").await;
+    let ended_long_ago = create(sessions, &session(ann.id, at(0), 10), "old").await;
+    let bobs = create(sessions, &session(bob.id, at(0), 3600), "bob").await;
+    let now = at(100);
+    let changed = || AuditEvent {
+        kind: AuditKind::PASSWORD_CHANGE,
+        session_id: Some(mine.id),
+        ..logout_event(ann.id)
+    };
+    let live = || async {
+        let mut ids: Vec<Uuid> = sessions
+            .live_sessions(ann.id, now)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    let mut all_three = vec![mine.id, phone.id, laptop.id];
+    all_three.sort();
+
+    // The hash changed meanwhile: nothing happens.
+    assert_eq!(
+        users
+            .change_password_audited(
+                ann.id,
+                "another-hash",
+                "new-hash",
+                mine.id,
+                now,
+                Some(&changed())
+            )
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        users
+            .user_by_id(ann.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        ann.password_hash
+    );
+    assert_eq!(live().await, all_three);
+
+    // The record cannot be written (its id is taken): nothing happens.
+    let taken = changed();
+    audit.append_event(&taken).await.unwrap();
+    let err = users
+        .change_password_audited(
+            ann.id,
+            &ann.password_hash,
+            "new-hash",
+            mine.id,
+            now,
+            Some(&taken),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict("audit event id")),
+        "{err:?}"
+    );
+    assert_eq!(
+        users
+            .user_by_id(ann.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        ann.password_hash
+    );
+    assert_eq!(live().await, all_three, "no session ended");
+
+    let record = changed();
+    let mut ended = users
+        .change_password_audited(
+            ann.id,
+            &ann.password_hash,
+            "new-hash",
+            mine.id,
+            now,
+            Some(&record),
+        )
+        .await
+        .unwrap()
+        .expect("the hash was still in force");
+    ended.sort();
+    let mut others = vec![phone.id, laptop.id];
+    others.sort();
+    assert_eq!(ended, others, "the other live sessions, not the ended one");
+    assert_eq!(
+        users
+            .user_by_id(ann.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        "new-hash"
+    );
+    assert_eq!(live().await, vec![mine.id], "the caller's session stays");
+    assert_eq!(
+        sessions
+            .session(phone.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at,
+        Some(now)
+    );
+    assert_eq!(
+        sessions
+            .session(ended_long_ago.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at,
+        None,
+        "an ended session is not revoked again"
+    );
+    assert_eq!(
+        sessions.session(bobs.id).await.unwrap().unwrap().revoked_at,
+        None,
+        "another user's session is untouched"
+    );
+    let recorded = audit
+        .events(&authgate_core::AuditFilter {
+            user_id: Some(ann.id),
+            kind: Some("password.change".into()),
+            limit: 10,
+            ..authgate_core::AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    let ids: Vec<Uuid> = recorded.iter().map(|e| e.id).collect();
+    assert!(ids.contains(&record.id), "the change's record is written");
+    let written = recorded.iter().find(|e| e.id == record.id).unwrap();
+    assert_eq!(written.details["sessions_ended"], 2);
+}
