@@ -1,12 +1,14 @@
-//! The session writes every SQL backend runs: creating a session with its
-//! first refresh token, rotating a refresh token, revoking sessions and
-//! access tokens, purging what ended. Each flow takes a future that begins
+//! The session writes every SQL backend runs: rotating a refresh token,
+//! changing a password (which ends the other sessions), revoking sessions
+//! and access tokens, purging what ended. (A new session is written by
+//! each backend its own way: SQLite in its group commit, PostgreSQL in
+//! `postgres::session_tx`.) Each flow takes a future that begins
 //! the backend's write transaction (futures are lazy: nothing is locked
 //! before the flow awaits it) and the backend supplies the SQL through
 //! [`SessionTx`].
 
 use async_trait::async_trait;
-use authgate_core::{RefreshToken, Session, StoreError, StoreResult, TokenHash};
+use authgate_core::{RefreshToken, StoreResult, TokenHash};
 use authgate_proto::AuditEvent;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -17,26 +19,6 @@ use super::{WriteTx, commit_audited};
 /// statements of one backend, inside its transaction.
 #[async_trait]
 pub(crate) trait SessionTx: WriteTx {
-    /// Whether the user exists and is active; a disable of the user that has
-    /// not committed yet is waited for, and one that comes later waits for
-    /// this transaction (each backend by its own lock).
-    ///
-    /// # Errors
-    /// The backend's, mapped to [`StoreError`].
-    async fn user_is_active(&mut self, user_id: Uuid) -> StoreResult<bool>;
-
-    /// Inserts `session` as a new row.
-    ///
-    /// # Errors
-    /// The backend's, mapped to [`StoreError`].
-    async fn insert_session(&mut self, session: &Session) -> StoreResult<()>;
-
-    /// Inserts `token` as a new row.
-    ///
-    /// # Errors
-    /// The backend's, mapped to [`StoreError`].
-    async fn insert_refresh_token(&mut self, token: &RefreshToken) -> StoreResult<()>;
-
     /// The writes of a rotation: the compare-and-swap that marks `parent`
     /// used at `now`, pointing at `successor` (`sealed` for the grace
     /// window), if it is unused, unexpired and its session (the
@@ -119,34 +101,6 @@ pub(crate) trait SessionTx: WriteTx {
     /// # Errors
     /// The backend's, mapped to [`StoreError`].
     async fn purge_ended(&mut self, before: OffsetDateTime, limit: u32) -> StoreResult<u64>;
-}
-
-/// `SessionStore::create_session_audited`: stores `session` and its `first`
-/// refresh token, with `audit`, only if the user is active (returns false
-/// otherwise, writing nothing).
-///
-/// # Errors
-/// The backend's; [`StoreError::Other`] when `first` belongs to another
-/// session (checked before anything begins).
-pub(crate) async fn create_session<T: SessionTx>(
-    begin: impl Future<Output = StoreResult<T>> + Send,
-    session: &Session,
-    first: &RefreshToken,
-    audit: Option<&AuditEvent>,
-) -> StoreResult<bool> {
-    if first.session_id != session.id {
-        return Err(StoreError::Other(
-            "the first refresh token belongs to another session".into(),
-        ));
-    }
-    let mut tx = begin.await?;
-    if !tx.user_is_active(session.user_id).await? {
-        return Ok(false);
-    }
-    tx.insert_session(session).await?;
-    tx.insert_refresh_token(first).await?;
-    commit_audited(tx, audit).await?;
-    Ok(true)
 }
 
 /// `SessionStore::rotate_audited`: claims `parent` for `successor` and

@@ -10,12 +10,12 @@ use uuid::Uuid;
 
 use super::codec::{ts, ts_opt};
 use super::error::map_err;
-use crate::common::WriteTx;
 use crate::common::sessions::SessionTx;
 use crate::common::{
     CLAIM_PARENT, INSERT_SESSION, PURGE_REVOKED_TOKENS, PURGE_SESSIONS, REVOKE_OTHER_SESSIONS,
     REVOKE_SESSION, REVOKE_TOKEN, REVOKE_USER_SESSIONS, SET_PASSWORD_HASH,
 };
+use crate::common::{WriteTx, commit_audited};
 
 /// Inserts one refresh token with `executor` (inside the caller's transaction).
 async fn insert_token<'c, E>(executor: E, token: &RefreshToken) -> StoreResult<()>
@@ -40,46 +40,61 @@ where
     Ok(())
 }
 
-#[async_trait]
-impl SessionTx for Transaction<'static, Postgres> {
-    async fn user_is_active(&mut self, user_id: Uuid) -> StoreResult<bool> {
-        // FOR SHARE: a disable that has not committed yet is waited for,
-        // and one that comes later waits for this session and revokes it.
-        let active: Option<bool> =
-            sqlx::query_scalar("SELECT is_active FROM users WHERE id = $1 FOR SHARE")
-                .bind(user_id)
-                .fetch_optional(&mut **self)
-                .await
-                .map_err(map_err)?;
-        Ok(active == Some(true))
+/// `SessionStore::create_session_audited` on PostgreSQL: `session` and its
+/// `first` refresh token, with `audit`, only if the user is active
+/// (false otherwise, writing nothing).
+///
+/// # Errors
+/// The backend's; [`StoreError::Other`] when `first` belongs to another
+/// session (checked before anything begins).
+pub(super) async fn create_session(
+    begin: impl Future<Output = StoreResult<Transaction<'static, Postgres>>> + Send,
+    session: &Session,
+    first: &RefreshToken,
+    audit: Option<&AuditEvent>,
+) -> StoreResult<bool> {
+    if first.session_id != session.id {
+        return Err(StoreError::Other(
+            "the first refresh token belongs to another session".into(),
+        ));
     }
-
-    async fn insert_session(&mut self, session: &Session) -> StoreResult<()> {
-        let grant = session.client.as_ref();
-        sqlx::query(INSERT_SESSION)
-            .bind(session.id)
+    let mut tx = begin.await?;
+    // FOR SHARE: a disable that has not committed yet is waited for, and
+    // one that comes later waits for this session and revokes it.
+    let active: Option<bool> =
+        sqlx::query_scalar("SELECT is_active FROM users WHERE id = $1 FOR SHARE")
             .bind(session.user_id)
-            .bind(ts(session.created_at)?)
-            .bind(ts(session.last_used_at)?)
-            .bind(ts(session.expires_at)?)
-            .bind(&session.ip)
-            .bind(&session.user_agent)
-            .bind(&session.audience)
-            .bind(ts_opt(session.revoked_at)?)
-            .bind(grant.map(|g| g.client_id.clone()))
-            .bind(grant.map(ClientGrant::scope))
-            .bind(grant.map(|g| g.browser_session_id))
-            .bind(ts_opt(grant.map(|g| g.auth_time))?)
-            .execute(&mut **self)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(map_err)?;
-        Ok(())
+    if active != Some(true) {
+        return Ok(false);
     }
+    let grant = session.client.as_ref();
+    sqlx::query(INSERT_SESSION)
+        .bind(session.id)
+        .bind(session.user_id)
+        .bind(ts(session.created_at)?)
+        .bind(ts(session.last_used_at)?)
+        .bind(ts(session.expires_at)?)
+        .bind(&session.ip)
+        .bind(&session.user_agent)
+        .bind(&session.audience)
+        .bind(ts_opt(session.revoked_at)?)
+        .bind(grant.map(|g| g.client_id.clone()))
+        .bind(grant.map(ClientGrant::scope))
+        .bind(grant.map(|g| g.browser_session_id))
+        .bind(ts_opt(grant.map(|g| g.auth_time))?)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+    insert_token(&mut *tx, first).await?;
+    commit_audited(tx, audit).await?;
+    Ok(true)
+}
 
-    async fn insert_refresh_token(&mut self, token: &RefreshToken) -> StoreResult<()> {
-        insert_token(&mut **self, token).await
-    }
-
+#[async_trait]
+impl SessionTx for Transaction<'static, Postgres> {
     async fn rotate(
         &mut self,
         parent: &TokenHash,
@@ -108,7 +123,7 @@ impl SessionTx for Transaction<'static, Postgres> {
                 "the successor refresh token belongs to another session".into(),
             ));
         }
-        self.insert_refresh_token(successor).await?;
+        insert_token(&mut **self, successor).await?;
         // The claim's subquery read a snapshot and locked no session: a
         // revocation not yet committed then was not seen. This update
         // takes the session's row lock, so it waits for such a

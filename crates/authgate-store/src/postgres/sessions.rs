@@ -10,9 +10,9 @@ use authgate_proto::AuditEvent;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::PostgresStore;
 use super::codec::{count, hash_of, ts};
 use super::error::map_err;
+use super::{PostgresStore, session_tx};
 use crate::common::{detached, sessions};
 
 /// The columns every session query selects, in [`SessionRow`] order.
@@ -139,7 +139,7 @@ impl SessionStore for PostgresStore {
         let (session, first, audit) = (session.clone(), first.clone(), audit.cloned());
         detached(async move {
             let begin = this.begin_write();
-            sessions::create_session(begin, &session, &first, audit.as_ref()).await
+            session_tx::create_session(begin, &session, &first, audit.as_ref()).await
         })
         .await
     }

@@ -14,8 +14,8 @@ use super::error::map_err;
 use super::sessions::session_ids;
 use crate::common::sessions::SessionTx;
 use crate::common::{
-    INSERT_SESSION, PURGE_REVOKED_TOKENS, PURGE_SESSIONS, REVOKE_OTHER_SESSIONS, REVOKE_SESSION,
-    REVOKE_TOKEN, REVOKE_USER_SESSIONS, SET_PASSWORD_HASH,
+    PURGE_REVOKED_TOKENS, PURGE_SESSIONS, REVOKE_OTHER_SESSIONS, REVOKE_SESSION, REVOKE_TOKEN,
+    REVOKE_USER_SESSIONS, SET_PASSWORD_HASH,
 };
 
 /// The statements of a rotation, sent to SQLite's connection thread as one
@@ -138,67 +138,8 @@ pub(super) async fn create_session_in(
     }
 }
 
-/// Inserts one refresh token with `executor` (inside the caller's transaction).
-async fn insert_token<'c, E>(executor: E, token: &RefreshToken) -> StoreResult<()>
-where
-    E: sqlx::SqliteExecutor<'c>,
-{
-    sqlx::query(
-        "INSERT INTO refresh_tokens (hash, session_id, generation, issued_at, used_at, \
-         successor, successor_sealed, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&token.hash.0[..])
-    .bind(uuid_text(token.session_id))
-    .bind(token.generation)
-    .bind(micros(token.issued_at)?)
-    .bind(micros_opt(token.used_at)?)
-    .bind(token.successor.as_ref().map(|h| &h.0[..]))
-    .bind(token.successor_sealed.as_deref())
-    .bind(micros(token.expires_at)?)
-    .execute(executor)
-    .await
-    .map_err(map_err)?;
-    Ok(())
-}
-
 #[async_trait]
 impl SessionTx for Transaction<'static, Sqlite> {
-    async fn user_is_active(&mut self, user_id: Uuid) -> StoreResult<bool> {
-        // Under the write lock taken at BEGIN: no disable can interleave.
-        let active: Option<i64> = sqlx::query_scalar("SELECT is_active FROM users WHERE id = $1")
-            .bind(uuid_text(user_id))
-            .fetch_optional(&mut **self)
-            .await
-            .map_err(map_err)?;
-        Ok(active == Some(1))
-    }
-
-    async fn insert_session(&mut self, session: &Session) -> StoreResult<()> {
-        let grant = session.client.as_ref();
-        sqlx::query(INSERT_SESSION)
-            .bind(uuid_text(session.id))
-            .bind(uuid_text(session.user_id))
-            .bind(micros(session.created_at)?)
-            .bind(micros(session.last_used_at)?)
-            .bind(micros(session.expires_at)?)
-            .bind(&session.ip)
-            .bind(&session.user_agent)
-            .bind(&session.audience)
-            .bind(micros_opt(session.revoked_at)?)
-            .bind(grant.map(|g| g.client_id.clone()))
-            .bind(grant.map(ClientGrant::scope))
-            .bind(grant.map(|g| uuid_text(g.browser_session_id)))
-            .bind(micros_opt(grant.map(|g| g.auth_time))?)
-            .execute(&mut **self)
-            .await
-            .map_err(map_err)?;
-        Ok(())
-    }
-
-    async fn insert_refresh_token(&mut self, token: &RefreshToken) -> StoreResult<()> {
-        insert_token(&mut **self, token).await
-    }
-
     async fn rotate(
         &mut self,
         parent: &TokenHash,
