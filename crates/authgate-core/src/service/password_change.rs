@@ -122,12 +122,9 @@ impl AuthService {
             self.remember_revoked(*sid);
         }
         super::count_revocations("session", ended.len());
+        // The store wrote the database's copy with the same count.
         detail(&mut e, "sessions_ended", ended.len());
-        if self.in_transaction(&e).is_some() {
-            self.deps.audit.record_written(e);
-        } else {
-            self.deps.audit.record(e);
-        }
+        self.deps.audit.record_written(e);
         tracing::info!(user_id = %user.id, sessions_ended = ended.len(), "password changed");
         Ok(ended.len())
     }

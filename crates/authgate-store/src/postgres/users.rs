@@ -10,7 +10,7 @@ use super::PostgresStore;
 use super::audit::insert_event;
 use super::codec::{count, ts};
 use super::error::map_err;
-use crate::common::{detached, like_prefix, sessions};
+use crate::common::{SET_PASSWORD_HASH, detached, like_prefix, sessions};
 
 /// The columns every user query selects, in [`UserRow`] order (a macro so
 /// that queries stay `&'static str` through `concat!`).
@@ -146,17 +146,14 @@ impl UserStore for PostgresStore {
         hash: &str,
         now: OffsetDateTime,
     ) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "UPDATE users SET password_hash = $2, updated_at = $3 \
-             WHERE id = $1 AND password_hash = $4",
-        )
-        .bind(id)
-        .bind(hash)
-        .bind(ts(now)?)
-        .bind(current)
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let done = sqlx::query(SET_PASSWORD_HASH)
+            .bind(id)
+            .bind(hash)
+            .bind(ts(now)?)
+            .bind(current)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
         Ok(done.rows_affected() == 1)
     }
 

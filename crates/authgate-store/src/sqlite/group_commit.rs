@@ -39,7 +39,8 @@ const QUEUE: usize = 1024;
 const MAX_GROUP: usize = 64;
 
 /// One write waiting for its group's commit, with where its outcome goes.
-#[derive(Debug)]
+/// (No `Debug`: it holds a sealed successor token and audit records, and
+/// nothing should print them.)
 enum Write {
     /// `SessionStore::rotate_audited`'s arguments.
     Rotate {

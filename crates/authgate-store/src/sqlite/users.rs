@@ -10,7 +10,7 @@ use super::SqliteStore;
 use super::audit::insert_event;
 use super::codec::{corrupt, micros, time_of, uuid_of, uuid_text};
 use super::error::map_err;
-use crate::common::{detached, like_prefix, sessions};
+use crate::common::{SET_PASSWORD_HASH, detached, like_prefix, sessions};
 
 /// The columns every user query selects, in [`UserRow`] order (a macro so
 /// that queries stay `&'static str` through `concat!`).
@@ -172,17 +172,14 @@ impl UserStore for SqliteStore {
         hash: &str,
         now: OffsetDateTime,
     ) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "UPDATE users SET password_hash = $2, updated_at = $3 \
-             WHERE id = $1 AND password_hash = $4",
-        )
-        .bind(uuid_text(id))
-        .bind(hash)
-        .bind(micros(now)?)
-        .bind(current)
-        .execute(&self.writer)
-        .await
-        .map_err(map_err)?;
+        let done = sqlx::query(SET_PASSWORD_HASH)
+            .bind(uuid_text(id))
+            .bind(hash)
+            .bind(micros(now)?)
+            .bind(current)
+            .execute(&self.writer)
+            .await
+            .map_err(map_err)?;
         Ok(done.rows_affected() == 1)
     }
 

@@ -651,6 +651,21 @@ fn refreshed_event(s: &Session) -> AuditEvent {
     }
 }
 
+/// The ids of the audit records about `user`, newest first.
+async fn recorded_ids(audit: &dyn AuditStore, user: Uuid) -> Vec<Uuid> {
+    audit
+        .events(&authgate_core::AuditFilter {
+            user_id: Some(user),
+            limit: 50,
+            ..authgate_core::AuditFilter::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect()
+}
+
 pub(crate) async fn a_rotation_and_its_audit_record_commit_together_or_not_at_all(
     users: &dyn UserStore,
     sessions: &dyn SessionStore,
@@ -694,17 +709,7 @@ pub(crate) async fn a_rotation_and_its_audit_record_commit_together_or_not_at_al
             .await
             .unwrap()
     );
-    let ids: Vec<Uuid> = audit
-        .events(&authgate_core::AuditFilter {
-            user_id: Some(s.user_id),
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.id)
-        .collect();
+    let ids = recorded_ids(audit, s.user_id).await;
     assert!(ids.contains(&recorded.id), "{ids:?}");
     assert!(!ids.contains(&lost.id), "{ids:?}");
 }
@@ -850,19 +855,6 @@ pub(crate) async fn a_new_session_and_its_audit_record_commit_together_or_not_at
 ) {
     let ann = user("ann@example.com", Some("ann"));
     users.insert_user(&ann).await.unwrap();
-    let recorded_ids = || async {
-        audit
-            .events(&authgate_core::AuditFilter {
-                user_id: Some(ann.id),
-                limit: 10,
-                ..authgate_core::AuditFilter::default()
-            })
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|e| e.id)
-            .collect::<Vec<Uuid>>()
-    };
 
     let s = session(ann.id, at(0), 3600);
     let first = token("s-0", &s, 0, at(0));
@@ -881,7 +873,7 @@ pub(crate) async fn a_new_session_and_its_audit_record_commit_together_or_not_at
         sessions.refresh_token(&first.hash).await.unwrap(),
         Some(first)
     );
-    assert_eq!(recorded_ids().await, vec![login.id]);
+    assert_eq!(recorded_ids(audit, ann.id).await, vec![login.id]);
 
     // The record's id is taken: the last step fails, and the session and
     // its token must not remain.
@@ -920,7 +912,11 @@ pub(crate) async fn a_new_session_and_its_audit_record_commit_together_or_not_at
         sessions.refresh_token(&disabled_first.hash).await.unwrap(),
         None
     );
-    assert_eq!(recorded_ids().await, vec![login.id], "and no record");
+    assert_eq!(
+        recorded_ids(audit, ann.id).await,
+        vec![login.id],
+        "and no record"
+    );
 }
 
 /// A password change is one transaction: the new hash, every other live
@@ -1067,7 +1063,14 @@ pub(crate) async fn a_password_change_ends_the_other_sessions_with_its_record_or
         None,
         "another user's session is untouched"
     );
-    let recorded = audit
+    // The refused attempts wrote no record: only the one appended by hand
+    // (whose id was taken) and the change's own.
+    let mut ids = recorded_ids(audit, ann.id).await;
+    ids.sort();
+    let mut expected = vec![taken.id, record.id];
+    expected.sort();
+    assert_eq!(ids, expected);
+    let written = audit
         .events(&authgate_core::AuditFilter {
             user_id: Some(ann.id),
             kind: Some("password.change".into()),
@@ -1076,8 +1079,9 @@ pub(crate) async fn a_password_change_ends_the_other_sessions_with_its_record_or
         })
         .await
         .unwrap();
-    let ids: Vec<Uuid> = recorded.iter().map(|e| e.id).collect();
-    assert!(ids.contains(&record.id), "the change's record is written");
-    let written = recorded.iter().find(|e| e.id == record.id).unwrap();
-    assert_eq!(written.details["sessions_ended"], 2);
+    let written = written.iter().find(|e| e.id == record.id).unwrap();
+    assert_eq!(
+        written.details["sessions_ended"], 2,
+        "the record counts them"
+    );
 }
